@@ -1,0 +1,236 @@
+"""Every rule of catalog.md's commerce section, as SQL over the generated Parquet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mock_pipeline.domains.commerce.model import CommerceModel
+from mock_pipeline.domains.commerce.tables import TABLES
+from mock_pipeline.validation import Rule, foreign_key, unique_key
+
+TENANT = "tenant_id"
+# Shares are checked within this many percentage points once a table has 1,000 rows.
+TOLERANCE_PP = 3.0
+RESERVED_EMAIL = r"'^[a-z0-9._+-]+@([a-z0-9-]+\.)*(example\.(com|org|net)|[a-z0-9-]+\.(example|test))$'"
+
+
+def params(model: CommerceModel) -> dict[str, Any]:
+    return {
+        "start": f"to_timestamp({model.start})",
+        "end": f"to_timestamp({model.end})",
+        "anomaly_rate": model.scenario.profile.anomaly_rate,
+        "tolerance": TOLERANCE_PP / 100.0,
+    }
+
+
+def _in_window(table: str, *columns: str) -> Rule:
+    cond = " OR ".join(f"({c} IS NOT NULL AND ({c} < {{start}} OR {c} >= {{end}}))" for c in columns)
+    return Rule(
+        table,
+        "timestamps_in_window",
+        f"{', '.join(columns)} lie inside the scenario's date window.",
+        f"SELECT count(*) FILTER (WHERE {cond}) AS violations FROM {table}",
+    )
+
+
+def _rule(table: str, name: str, description: str, where: str) -> Rule:
+    """A row-level rule: the rows matching `where` are violations."""
+    return Rule(
+        table, name, description, f"SELECT count(*) FILTER (WHERE {where}) AS violations, count(*) AS rows FROM {table}"
+    )
+
+
+def _keys_and_parents() -> list[Rule]:
+    rules: list[Rule] = []
+    fks = {
+        "categories": [("parent_category_id", "categories", "category_id")],
+        "products": [("category_id", "categories", "category_id"), ("vendor_id", "vendors", "vendor_id"),
+                     ("warehouse_id", "warehouses", "warehouse_id")],
+        "price_history": [("product_id", "products", "product_id")],
+        "promotions": [("category_id", "categories", "category_id")],
+        "orders": [("customer_id", "customers", "customer_id")],
+        "order_items": [("order_id", "orders", "order_id"), ("product_id", "products", "product_id")],
+        "payments": [("order_id", "orders", "order_id")],
+        "shipments": [("order_id", "orders", "order_id"), ("warehouse_id", "warehouses", "warehouse_id")],
+        "returns": [("order_id", "orders", "order_id"), ("order_item_id", "order_items", "order_item_id"),
+                    ("product_id", "products", "product_id")],
+        "reviews": [("product_id", "products", "product_id"), ("customer_id", "customers", "customer_id"),
+                    ("order_id", "orders", "order_id")],
+        "support_tickets": [("customer_id", "customers", "customer_id"), ("order_id", "orders", "order_id")],
+        "wishlists": [("customer_id", "customers", "customer_id"), ("product_id", "products", "product_id")],
+        "notifications": [("customer_id", "customers", "customer_id")],
+        "stock_events": [("product_id", "products", "product_id"), ("warehouse_id", "warehouses", "warehouse_id")],
+        "inventory": [("product_id", "products", "product_id"), ("warehouse_id", "warehouses", "warehouse_id")],
+        "customer_analytics": [("customer_id", "customers", "customer_id")],
+        "product_analytics": [("product_id", "products", "product_id")],
+    }  # fmt: skip
+    for spec in TABLES:
+        rules.append(unique_key(spec.name, spec.key))
+        if spec.per_tenant:
+            rules.append(foreign_key(spec.name, TENANT, "tenants", TENANT))
+        for column, parent, parent_key in fks.get(spec.name, []):
+            rules.append(foreign_key(spec.name, column, parent, parent_key, same=TENANT))
+    return rules
+
+
+RULES: tuple[Rule, ...] = (
+    *_keys_and_parents(),
+    # tenants
+    _rule("tenants", "api_key_hash_is_sha256", "api_key_hash is 64 lower-case hex digits.",
+          "NOT regexp_full_match(api_key_hash, '[0-9a-f]{{64}}')"),
+    # products and prices
+    unique_key("products", "sku", scope=TENANT),
+    Rule("products", "sku_matches_category",
+         "sku is the 3-letter prefix of the product's top category followed by 6 digits.",
+         "SELECT count(*) FILTER (WHERE NOT regexp_full_match(p.sku, '[A-Z]{{3}}[0-9]{{6}}')"
+         " OR left(p.sku, 3) <> c.sku_prefix) AS violations FROM products p JOIN categories c USING (category_id)"),
+    _rule("products", "price_positive", "price > 0.", "price IS NULL OR price <= 0"),
+    _in_window("products", "created_at"),
+    Rule("price_history", "intervals_contiguous",
+         "Per product the intervals start at creation, follow each other without gap or overlap, and only the"
+         " last is open.",
+         "WITH h AS (SELECT product_id, effective_from, effective_to,"
+         " lead(effective_from) OVER (PARTITION BY product_id ORDER BY effective_from) AS next_from,"
+         " row_number() OVER (PARTITION BY product_id ORDER BY effective_from) AS n FROM price_history)"
+         " SELECT count(*) FILTER (WHERE effective_to IS DISTINCT FROM next_from OR effective_to <= effective_from)"
+         " + (SELECT count(*) FROM h JOIN products p USING (product_id) WHERE h.n = 1 AND h.effective_from <> p.created_at)"
+         " AS violations FROM h"),
+    Rule("price_history", "current_price_matches_product", "The open interval's price equals products.price.",
+         "SELECT count(*) AS violations FROM products p LEFT JOIN price_history h"
+         " ON h.product_id = p.product_id AND h.effective_to IS NULL WHERE h.price IS DISTINCT FROM p.price"),
+    # customers
+    unique_key("customers", "email", scope=TENANT),
+    _rule("customers", "email_on_reserved_domain", "E-mail addresses use RFC 2606 reserved domains only.",
+          f"NOT regexp_full_match(email, {RESERVED_EMAIL})"),
+    _rule("customers", "created_before_updated", "created_at <= updated_at.", "NOT (created_at <= updated_at)"),
+    _rule("customers", "metadata_fields", "metadata is JSON with phone, address, loyalty_tier and signup_source.",
+          "json_extract_string(metadata, '$.phone') IS NULL OR json_extract_string(metadata, '$.address') IS NULL"
+          " OR json_extract_string(metadata, '$.loyalty_tier') NOT IN ('bronze', 'silver', 'gold', 'platinum')"
+          " OR json_extract_string(metadata, '$.signup_source') IS NULL"),
+    _in_window("customers", "created_at", "updated_at"),
+    # promotions
+    unique_key("promotions", "code", scope=TENANT),
+    _rule("promotions", "starts_before_ends", "starts_at < ends_at.", "NOT (starts_at < ends_at)"),
+    _in_window("promotions", "created_at", "starts_at"),
+    # orders
+    unique_key("orders", "external_order_id", scope=TENANT),
+    _rule("orders", "external_order_id_format", "external_order_id is EXT followed by 8 digits.",
+          "NOT regexp_full_match(external_order_id, 'EXT[0-9]{{8}}')"),
+    Rule("orders", "customer_snapshot_matches", "customer_name_snapshot and customer_email_snapshot equal the customer's.",
+         "SELECT count(*) AS violations FROM orders o JOIN customers c USING (customer_id)"
+         " WHERE o.customer_name_snapshot <> c.name OR o.customer_email_snapshot <> c.email"),
+    Rule("order_items", "subtotal_is_sum_of_lines", "orders.subtotal equals the sum of the order's line totals; item_count its lines.",
+         "SELECT count(*) AS violations FROM orders o LEFT JOIN (SELECT order_id, sum(line_total) AS s, count(*) AS n"
+         " FROM order_items GROUP BY order_id) i USING (order_id)"
+         " WHERE o.subtotal IS DISTINCT FROM i.s OR o.item_count IS DISTINCT FROM i.n"),
+    _rule("orders", "total_is_subtotal_less_discount_plus_tax", "total_amount = subtotal - discount_amount + tax.",
+          "total_amount <> subtotal - discount_amount + tax OR discount_amount < 0 OR tax < 0"),
+    Rule("orders", "ordered_after_signup", "An order is never older than its customer.",
+         "SELECT count(*) AS violations FROM orders o JOIN customers c USING (customer_id) WHERE o.order_date < c.created_at"),
+    Rule("orders", "discount_code_exists", "Discount codes in raw_payload exist in the tenant's promotions.",
+         "SELECT count(*) AS violations FROM orders o LEFT JOIN promotions p"
+         " ON p.tenant_id = o.tenant_id AND p.code = json_extract_string(o.raw_payload, '$.discount_code')"
+         " WHERE json_extract_string(o.raw_payload, '$.discount_code') IS NOT NULL AND p.code IS NULL"),
+    _rule("orders", "status_known", "order_status is one of the lifecycle states.",
+          "order_status NOT IN ('cancelled', 'pending', 'processing', 'shipped', 'delivered', 'delivery_failed')"),
+    _rule("orders", "anomaly_labels_known", "Every anomaly label is one the profiles inject.",
+          "anomaly IS NOT NULL AND anomaly NOT IN ('payment_delay', 'delivery_delay', 'delivery_failure',"
+          " 'cancellation', 'stockout')"),
+    Rule("orders", "anomaly_rate_matches_profile",
+         "The share of labelled orders is at most the profile's anomaly rate (+3 pp) and not far below it.",
+         "SELECT CASE WHEN count(*) < 1000 THEN 0 WHEN avg((anomaly IS NOT NULL)::INT) > {anomaly_rate} + {tolerance}"
+         " OR avg((anomaly IS NOT NULL)::INT) < 0.5 * {anomaly_rate} - {tolerance} THEN 1 ELSE 0 END AS violations,"
+         " avg((anomaly IS NOT NULL)::INT) AS observed_rate, {anomaly_rate} AS profile_rate FROM orders"),
+    _in_window("orders", "order_date", "updated_at"),
+    _rule("orders", "created_before_updated", "created_at <= updated_at.", "NOT (created_at <= updated_at)"),
+    # order items
+    _rule("order_items", "quantity_positive", "quantity >= 1.", "quantity < 1"),
+    _rule("order_items", "line_total_is_quantity_times_price", "line_total = quantity x unit_price.",
+          "line_total <> quantity * unit_price"),
+    Rule("order_items", "unit_price_in_effect_at_order_date",
+         "unit_price is the product's price in effect at the order date, and the product existed then.",
+         "SELECT count(*) AS violations FROM order_items i JOIN orders o USING (order_id)"
+         " LEFT JOIN price_history h ON h.product_id = i.product_id AND h.effective_from <= o.order_date"
+         " AND (h.effective_to IS NULL OR o.order_date < h.effective_to)"
+         " WHERE h.price IS DISTINCT FROM i.unit_price"),
+    Rule("order_items", "order_matches_tenant", "An item belongs to an order of its own tenant.",
+         "SELECT count(*) AS violations FROM order_items i JOIN orders o USING (order_id) WHERE i.tenant_id <> o.tenant_id"),
+    # stock
+    Rule("stock_events", "resulting_level_is_running_sum",
+         "resulting_level is the running sum of delta per product and never negative.",
+         "SELECT count(*) FILTER (WHERE resulting_level <> running OR resulting_level < 0) AS violations FROM"
+         " (SELECT resulting_level, sum(delta) OVER (PARTITION BY product_id ORDER BY event_time, stock_event_id"
+         " ROWS UNBOUNDED PRECEDING) AS running FROM stock_events)"),
+    _rule("stock_events", "source_known", "source is receipt, sale, return or adjustment.",
+          "source NOT IN ('receipt', 'sale', 'return', 'adjustment')"),
+    _rule("stock_events", "meta_fields", "meta is JSON with reason and operator.",
+          "json_extract_string(meta, '$.reason') IS NULL OR json_extract_string(meta, '$.operator') IS NULL"),
+    _in_window("stock_events", "event_time"),
+    Rule("inventory", "matches_last_stock_level", "quantity_on_hand equals the product's last resulting_level.",
+         "SELECT count(*) AS violations FROM inventory v LEFT JOIN (SELECT product_id,"
+         " arg_max(resulting_level, (event_time, stock_event_id)) AS level FROM stock_events GROUP BY product_id) s"
+         " USING (product_id) WHERE v.quantity_on_hand IS DISTINCT FROM s.level OR v.quantity_on_hand < 0"),
+    # payments, shipments, returns, reviews
+    unique_key("payments", "order_id"),
+    Rule("payments", "one_per_paid_order", "Every paid order has exactly one payment and unpaid orders none.",
+         "SELECT count(*) AS violations FROM orders o FULL JOIN payments p USING (order_id)"
+         " WHERE (o.order_status IN ('processing', 'shipped', 'delivered', 'delivery_failed')) <> (p.payment_id IS NOT NULL)"),
+    Rule("payments", "amount_and_time_match_order", "amount equals the order total; paid no earlier than ordered.",
+         "SELECT count(*) AS violations FROM payments p JOIN orders o USING (order_id)"
+         " WHERE p.amount <> o.total_amount OR p.paid_at < o.order_date OR p.currency <> o.currency"),
+    _in_window("payments", "paid_at"),
+    Rule("shipments", "shipped_after_ordered_delivered_after_shipped",
+         "Shipped after the order was paid; delivered after shipped; only shipped orders have shipments.",
+         "SELECT count(*) AS violations FROM shipments s JOIN orders o USING (order_id) LEFT JOIN payments p USING (order_id)"
+         " WHERE s.shipped_at < o.order_date OR p.paid_at IS NULL OR s.shipped_at < p.paid_at"
+         " OR s.delivered_at < s.shipped_at OR (s.status = 'delivered') <> (s.delivered_at IS NOT NULL)"
+         " OR o.order_status NOT IN ('shipped', 'delivered', 'delivery_failed')"),
+    _in_window("shipments", "shipped_at", "delivered_at"),
+    Rule("returns", "follows_delivery_and_names_order_item",
+         "A return follows the order's delivery and names an item of that order, for at most its quantity.",
+         "SELECT count(*) AS violations FROM returns r JOIN shipments s USING (order_id)"
+         " LEFT JOIN order_items i ON i.order_item_id = r.order_item_id AND i.order_id = r.order_id"
+         " WHERE s.delivered_at IS NULL OR r.requested_at < s.delivered_at OR i.order_item_id IS NULL"
+         " OR r.product_id <> i.product_id OR r.quantity > i.quantity OR r.refund_amount <> r.quantity * i.unit_price"),
+    _in_window("returns", "requested_at"),
+    _rule("reviews", "rating_between_1_and_5", "rating is 1..5.", "rating NOT BETWEEN 1 AND 5"),
+    Rule("reviews", "by_buyer_after_delivery", "A review is written by a customer who bought the product, after delivery.",
+         "SELECT count(*) AS violations FROM reviews r JOIN orders o USING (order_id) JOIN shipments s USING (order_id)"
+         " WHERE o.customer_id <> r.customer_id OR s.delivered_at IS NULL OR r.created_at < s.delivered_at"
+         " OR NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = r.order_id AND i.product_id = r.product_id)"),
+    _in_window("reviews", "created_at"),
+    Rule("support_tickets", "after_order_by_its_customer", "A ticket is raised by the order's customer after the order.",
+         "SELECT count(*) AS violations FROM support_tickets t JOIN orders o USING (order_id)"
+         " WHERE t.customer_id <> o.customer_id OR t.created_at < o.order_date OR t.resolved_at < t.created_at"),
+    _in_window("support_tickets", "created_at", "resolved_at"),
+    Rule("wishlists", "added_after_signup_and_launch", "Saved after the customer signed up and the product launched.",
+         "SELECT count(*) AS violations FROM wishlists w JOIN customers c USING (customer_id) JOIN products p USING (product_id)"
+         " WHERE w.added_at < c.created_at OR w.added_at < p.created_at"),
+    Rule("notifications", "sent_after_signup_read_after_sent", "Sent after signup; read after sent.",
+         "SELECT count(*) AS violations FROM notifications n JOIN customers c USING (customer_id)"
+         " WHERE n.sent_at < c.created_at OR n.read_at < n.sent_at"),
+    _in_window("notifications", "sent_at", "read_at"),
+    # analytics equal what the facts imply, recomputed here in SQL
+    Rule("customer_analytics", "equals_orders",
+         "order_count, total_spent, first and last order equal the customer's paid orders.",
+         "WITH f AS (SELECT customer_id, count(*) AS n, sum(total_amount) AS spent, min(order_date) AS first_at,"
+         " max(order_date) AS last_at FROM orders WHERE order_status IN ('processing', 'shipped', 'delivered',"
+         " 'delivery_failed') GROUP BY customer_id)"
+         " SELECT count(*) AS violations FROM customers c LEFT JOIN customer_analytics a USING (customer_id)"
+         " LEFT JOIN f USING (customer_id) WHERE a.customer_id IS NULL OR a.order_count <> coalesce(f.n, 0)"
+         " OR a.total_spent <> coalesce(f.spent, 0) OR a.first_order_at IS DISTINCT FROM f.first_at"
+         " OR a.last_order_at IS DISTINCT FROM f.last_at"),
+    Rule("product_analytics", "equals_facts",
+         "units sold, revenue, reviews and returns equal the order items, reviews and returns.",
+         "WITH paid AS (SELECT order_id FROM orders WHERE order_status IN ('processing', 'shipped', 'delivered',"
+         " 'delivery_failed')), s AS (SELECT product_id, count(*) AS n, sum(quantity) AS units, sum(line_total) AS revenue"
+         " FROM order_items JOIN paid USING (order_id) GROUP BY product_id),"
+         " r AS (SELECT product_id, count(*) AS n, avg(rating) AS stars FROM reviews GROUP BY product_id),"
+         " x AS (SELECT product_id, sum(quantity) AS units FROM returns GROUP BY product_id)"
+         " SELECT count(*) AS violations FROM products p LEFT JOIN product_analytics a USING (product_id)"
+         " LEFT JOIN s USING (product_id) LEFT JOIN r USING (product_id) LEFT JOIN x USING (product_id)"
+         " WHERE a.product_id IS NULL OR a.order_count <> coalesce(s.n, 0) OR a.units_sold <> coalesce(s.units, 0)"
+         " OR a.revenue <> coalesce(s.revenue, 0) OR a.review_count <> coalesce(r.n, 0)"
+         " OR abs(coalesce(a.average_rating, 0) - coalesce(r.stars, 0)) > 0.0001"
+         " OR a.returned_units <> coalesce(x.units, 0)"),
+)  # fmt: skip

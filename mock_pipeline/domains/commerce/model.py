@@ -1,0 +1,290 @@
+"""The commerce world of a scenario: sizes, time layout and the attributes that several tables
+share (a product's price at a time, an order's items and lifecycle). Pure functions of indices.
+
+Index conventions: a per-tenant table with n rows per tenant has global rows g = tenant * n +
+local; its id is g + 1 and its tenant_id is tenant + 1. Children with a variable number of rows
+per parent use fixed slots per parent (order g has item slots 4g..4g+3) and drop empty slots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from mock_pipeline.engine.cohort import Cohort
+from mock_pipeline.engine.distributions import categorical, exponential, lognormal
+from mock_pipeline.engine.pools import Pools, pools
+from mock_pipeline.engine.random import Stream
+from mock_pipeline.engine.timeline import DAY, Rhythm, Schedule, allocate, daily_weights
+from mock_pipeline.scenarios.model import ANOMALY_LABELS, Scenario
+
+# Top-level categories with their SKU prefix and typical price (USD); two sub-categories each.
+CATEGORY_TREE: tuple[tuple[str, str, float, tuple[str, str]], ...] = (
+    ("Electronics", "ELE", 220.0, ("Audio", "Computers")),
+    ("Clothing", "CLO", 45.0, ("Menswear", "Womenswear")),
+    ("Home & Kitchen", "HOM", 60.0, ("Cookware", "Furniture")),
+    ("Books", "BOO", 18.0, ("Fiction", "Non-fiction")),
+    ("Sports & Outdoors", "SPO", 70.0, ("Fitness", "Camping")),
+    ("Toys & Games", "TOY", 30.0, ("Board Games", "Building Sets")),
+    ("Beauty", "BEA", 25.0, ("Skincare", "Fragrance")),
+    ("Grocery", "GRO", 9.0, ("Snacks", "Beverages")),
+    ("Automotive", "AUT", 55.0, ("Car Care", "Accessories")),
+    ("Garden", "GAR", 40.0, ("Tools", "Plants")),
+    ("Health", "HEA", 28.0, ("Vitamins", "First Aid")),
+    ("Office", "OFF", 22.0, ("Stationery", "Printers")),
+)
+TOP_CATEGORIES = len(CATEGORY_TREE)
+CATEGORIES_PER_TENANT = TOP_CATEGORIES * 3
+ITEM_SLOTS = 4
+ITEM_COUNT_WEIGHTS = (0.45, 0.30, 0.15, 0.10)  # 1..4 lines per order
+PRICE_SLOTS = 3
+PRICE_VERSION_WEIGHTS = (0.5, 0.3, 0.2)  # 1..3 price intervals per product
+STOCK_SLOTS = 6
+CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD")
+# Every timestamp lies inside the window: the shop opens at its start, with the launch catalogue
+# and imported customer base created during the first hour; orders start after that hour.
+OPENING = 3600
+BASE_CANCELLATION = 0.015
+NO_ANOMALY = -1
+
+# Order lifecycle states, derived from event times against the end of the window.
+STATUS_CANCELLED, STATUS_PENDING, STATUS_PROCESSING, STATUS_SHIPPED, STATUS_DELIVERED, STATUS_FAILED = range(6)
+ORDER_STATUSES = ("cancelled", "pending", "processing", "shipped", "delivered", "delivery_failed")
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """An order's status and event times (epoch seconds; meaningless where the event is absent)."""
+
+    status: np.ndarray
+    anomaly: np.ndarray  # index into ANOMALY_LABELS, or NO_ANOMALY
+    order_date: np.ndarray
+    paid_at: np.ndarray
+    shipped_at: np.ndarray
+    delivered_at: np.ndarray
+
+    @property
+    def paid(self) -> np.ndarray:
+        return self.status >= STATUS_PROCESSING
+
+    @property
+    def shipped(self) -> np.ndarray:
+        return self.status >= STATUS_SHIPPED
+
+    @property
+    def delivered(self) -> np.ndarray:
+        return self.status == STATUS_DELIVERED
+
+
+class CommerceModel:
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        knobs = scenario.knobs["commerce"]
+        self.tenants = int(knobs["tenants"])
+        self.products = int(knobs["products_per_tenant"])
+        self.customers = int(knobs["customers_per_tenant"])
+        self.vendors = int(knobs["vendors_per_tenant"])
+        self.warehouses = int(knobs["warehouses_per_tenant"])
+        self.promotions = int(knobs["promotions_per_tenant"])
+        volume = scenario.volume_multiplier * scenario.profile.order_volume
+        self.orders = max(1, round(int(knobs["orders_per_tenant"]) * volume))
+        if self.tenants * self.orders >= 10**8:
+            raise ValueError("commerce: at most 99,999,999 orders in all (EXT + 8 digits must stay unique)")
+        if self.products >= 10**6:
+            raise ValueError("commerce.products_per_tenant: at most 999,999 (SKUs carry 6 digits)")
+        self.window = scenario.window
+        self.start = self.window.start_epoch
+        self.end = self.window.end_epoch  # first second after the window
+        self.opened = self.start + OPENING
+
+    def stream(self, table: str, column: str) -> Stream:
+        return Stream(self.scenario.seed, "commerce", table, column)
+
+    @cached_property
+    def pools(self) -> Pools:
+        return pools(self.scenario.locale or "en_US", self.scenario.seed)
+
+    @cached_property
+    def schedule(self) -> Schedule:
+        rhythm = Rhythm(trend=self.scenario.profile.order_trend)
+        weights = daily_weights(self.stream("orders", "rhythm"), self.window, rhythm)
+        return Schedule(self.window, allocate(self.orders, weights))
+
+    @cached_property
+    def product_cohort(self) -> Cohort:
+        return Cohort(self.products, self.start, self.opened, self.end, old_share=0.8)
+
+    @cached_property
+    def customer_cohort(self) -> Cohort:
+        return Cohort(self.customers, self.start, self.opened, self.end, old_share=0.3)
+
+    # -- tenants -------------------------------------------------------------------------------
+    def tenant_tax_bp(self, tenant: np.ndarray) -> np.ndarray:
+        """Sales tax in basis points (5% to 10%)."""
+        return self.stream("tenants", "tax").integers(tenant, 500, 1001)
+
+    def tenant_currency(self, tenant: np.ndarray) -> np.ndarray:
+        return self.stream("tenants", "currency").integers(tenant, 0, len(CURRENCIES))
+
+    # -- products ------------------------------------------------------------------------------
+    def product_created(self, g: np.ndarray) -> np.ndarray:
+        return self.product_cohort.created(self.stream("products", "created"), g % self.products, g)
+
+    def product_subcategory(self, g: np.ndarray) -> np.ndarray:
+        """Local sub-category index (TOP_CATEGORIES .. CATEGORIES_PER_TENANT-1)."""
+        return TOP_CATEGORIES + self.stream("products", "category").integers(g, 0, 2 * TOP_CATEGORIES)
+
+    def product_price_cents(self, g: np.ndarray) -> np.ndarray:
+        """The current price, ending in .99."""
+        top = (self.product_subcategory(g) - TOP_CATEGORIES) // 2
+        typical = np.array([c[2] for c in CATEGORY_TREE])[top]
+        dollars = np.maximum(1, np.floor(typical * lognormal(self.stream("products", "price"), g, 0.0, 0.6)))
+        return dollars.astype(np.int64) * 100 - 1
+
+    def price_versions(self, g: np.ndarray) -> np.ndarray:
+        return 1 + categorical(self.stream("price_history", "versions"), g, PRICE_VERSION_WEIGHTS)
+
+    def price_changes(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The two candidate change times of a product's price, strictly increasing after creation."""
+        created = self.product_created(g)
+        span = (self.end - 1 - created).astype(np.float64)
+        a = self.stream("price_history", "change_a").uniform(g)
+        b = self.stream("price_history", "change_b").uniform(g)
+        first = created + 1 + np.floor(np.minimum(a, b) * span).astype(np.int64)
+        second = np.maximum(created + 1 + np.floor(np.maximum(a, b) * span).astype(np.int64), first + 1)
+        return first, second
+
+    def price_slot_cents(self, g: np.ndarray, slot: np.ndarray) -> np.ndarray:
+        """Price of interval `slot` of product g; the last interval is the current price."""
+        current = self.product_price_cents(g)
+        factor = 0.8 + 0.4 * self.stream("price_history", "factor").uniform(g * PRICE_SLOTS + slot)
+        earlier = (np.floor(current * factor / 100.0) * 100 + 99).astype(np.int64)
+        return np.where(slot == self.price_versions(g) - 1, current, np.maximum(earlier, 99))
+
+    def price_at(self, g: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """The price in effect at time t (t at or after the product's creation)."""
+        versions = self.price_versions(g)
+        first, second = self.price_changes(g)
+        slot = ((versions >= 2) & (t >= first)).astype(np.int64) + ((versions >= 3) & (t >= second))
+        return self.price_slot_cents(g, slot)
+
+    def product_warehouse(self, g: np.ndarray) -> np.ndarray:
+        """Global warehouse index holding the product."""
+        tenant = g // self.products
+        return tenant * self.warehouses + self.stream("products", "warehouse").integers(g, 0, self.warehouses)
+
+    # -- customers -----------------------------------------------------------------------------
+    def customer_created(self, g: np.ndarray) -> np.ndarray:
+        return self.customer_cohort.created(self.stream("customers", "created"), g % self.customers, g)
+
+    def customer_first(self, g: np.ndarray) -> np.ndarray:
+        return self.stream("customers", "first").integers(g, 0, len(self.pools.first_names))
+
+    def customer_last(self, g: np.ndarray) -> np.ndarray:
+        return self.stream("customers", "last").integers(g, 0, len(self.pools.last_names))
+
+    # -- orders --------------------------------------------------------------------------------
+    def order_date(self, g: np.ndarray) -> np.ndarray:
+        t = self.schedule.timestamps(self.stream("orders", "time"), g % self.orders)
+        return np.where(t < self.opened, t + OPENING, t)  # nobody orders before the shop opens
+
+    def order_customer(self, g: np.ndarray, order_date: np.ndarray) -> np.ndarray:
+        """Global customer index: someone of the same tenant who had signed up by then."""
+        tenant = g // self.orders
+        existing = self.customer_cohort.existing(order_date)
+        # Earlier customers order more often (loyalty); u**1.4 leans towards low indices.
+        local = np.floor(existing * self.stream("orders", "customer").uniform(g) ** 1.4).astype(np.int64)
+        return tenant * self.customers + np.minimum(local, existing - 1)
+
+    def item_count(self, g: np.ndarray) -> np.ndarray:
+        return 1 + categorical(self.stream("orders", "items"), g, ITEM_COUNT_WEIGHTS)
+
+    def item_product(self, slot_g: np.ndarray, order_date: np.ndarray) -> np.ndarray:
+        """Global product index for item slot slot_g (order slot_g // 4) at the order's date."""
+        order = slot_g // ITEM_SLOTS
+        tenant = order // self.orders
+        existing = self.product_cohort.existing(order_date)
+        # Popularity: a steep power law over the products that existed at the order date.
+        local = np.floor(existing * self.stream("order_items", "product").uniform(slot_g) ** 3.0).astype(np.int64)
+        return tenant * self.products + np.minimum(local, existing - 1)
+
+    def item_quantity(self, slot_g: np.ndarray) -> np.ndarray:
+        return 1 + categorical(self.stream("order_items", "quantity"), slot_g, (0.6, 0.22, 0.1, 0.05, 0.03))
+
+    def items(self, order_g: np.ndarray, order_date: np.ndarray) -> dict[str, np.ndarray]:
+        """All item slots of the orders, as [orders, ITEM_SLOTS] arrays."""
+        slot_g = order_g[:, None] * ITEM_SLOTS + np.arange(ITEM_SLOTS)[None, :]
+        dates = np.broadcast_to(order_date[:, None], slot_g.shape)
+        flat_slots, flat_dates = slot_g.ravel(), dates.ravel()
+        product = self.item_product(flat_slots, flat_dates)
+        quantity = self.item_quantity(flat_slots)
+        unit = self.price_at(product, flat_dates)
+        present = (np.arange(ITEM_SLOTS)[None, :] < self.item_count(order_g)[:, None]).ravel()
+        shape = slot_g.shape
+        return {
+            "slot": slot_g,
+            "present": present.reshape(shape),
+            "product": product.reshape(shape),
+            "quantity": quantity.reshape(shape),
+            "unit_cents": unit.reshape(shape),
+        }
+
+    def promotion_at(self, g: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Global index of the tenant's promotion running at time t (promotions tile the window)."""
+        tenant = g // self.orders
+        length = (self.end - self.start) / self.promotions
+        local = np.clip(np.floor((t - self.start) / length), 0, self.promotions - 1).astype(np.int64)
+        return tenant * self.promotions + local
+
+    def promotion_percent(self, p: np.ndarray) -> np.ndarray:
+        return 5 * self.stream("promotions", "percent").integers(p, 1, 7)  # 5% .. 30%
+
+    def uses_promotion(self, g: np.ndarray) -> np.ndarray:
+        return self.stream("orders", "promo").bernoulli(g, 0.2)
+
+    def order_anomaly(self, g: np.ndarray) -> np.ndarray:
+        profile = self.scenario.profile
+        hit = self.stream("orders", "anomaly").bernoulli(g, profile.anomaly_rate)
+        label = categorical(self.stream("orders", "anomaly_label"), g, profile.mix_weights())
+        return np.where(hit, label, NO_ANOMALY)
+
+    def lifecycle(self, g: np.ndarray) -> Lifecycle:
+        """Event times and status of orders g; status follows from times against the window end."""
+        anomaly = self.order_anomaly(g)
+        label = {name: anomaly == i for i, name in enumerate(ANOMALY_LABELS)}
+        date = self.order_date(g)
+        hours = 3600.0
+        pay_wait = exponential(self.stream("orders", "pay_wait"), g, 0.5 * hours)
+        pay_wait += np.where(label["payment_delay"], (3 + 17 * self.stream("orders", "pay_delay").uniform(g)) * DAY, 0)
+        paid_at = date + 60 + np.floor(pay_wait).astype(np.int64)
+        ship_wait = (4 * hours + 2.5 * DAY * self.stream("orders", "ship_wait").uniform(g)).astype(np.int64)
+        ship_wait += np.where(
+            label["stockout"], (7 + 14 * self.stream("orders", "backorder").uniform(g)) * DAY, 0
+        ).astype(np.int64)
+        shipped_at = paid_at + ship_wait
+        transit = (DAY + 5 * DAY * self.stream("orders", "transit").uniform(g)).astype(np.int64)
+        transit += np.where(
+            label["delivery_delay"], (8 + 22 * self.stream("orders", "late").uniform(g)) * DAY, 0
+        ).astype(np.int64)
+        delivered_at = shipped_at + transit
+
+        cancelled = label["cancellation"] | self.stream("orders", "cancel").bernoulli(g, BASE_CANCELLATION)
+        status = np.full(len(g), STATUS_PENDING, dtype=np.int64)
+        status[paid_at < self.end] = STATUS_PROCESSING
+        status[shipped_at < self.end] = STATUS_SHIPPED
+        arrived = delivered_at < self.end
+        status[arrived & label["delivery_failure"]] = STATUS_FAILED
+        status[arrived & ~label["delivery_failure"]] = STATUS_DELIVERED
+        status[cancelled] = STATUS_CANCELLED
+        # An anomaly that had no visible effect by the end of the window is not labelled.
+        visible = (
+            (label["payment_delay"] & (status != STATUS_CANCELLED))
+            | label["cancellation"]
+            | (label["stockout"] & (status != STATUS_CANCELLED))
+            | (label["delivery_delay"] & (status >= STATUS_SHIPPED))
+            | (label["delivery_failure"] & (status == STATUS_FAILED))
+        )
+        anomaly = np.where(visible, anomaly, NO_ANOMALY)
+        return Lifecycle(status, anomaly, date, paid_at, shipped_at, delivered_at)

@@ -1,0 +1,151 @@
+"""Builds the Dagster assets and checks of a domain from its table specs and rules.
+
+Every domain is a `Domain`: its tables (engine `TableSpec`s), a model factory (scenario -> the
+domain's pure generator) and its rules. The wiring here is the same for all four domains.
+"""
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pyarrow as pa
+
+from mock_pipeline.engine.table import PART_FILE, Progress, TableSpec, generate, write_parquet
+from mock_pipeline.metadata import column_schema, preview_markdown
+from mock_pipeline.resources import DataDirResource, ScenarioResource
+from mock_pipeline.scenarios.model import Scenario
+from mock_pipeline.validation import Rule, run_rules
+
+OWNERS = ["team:data-platform"]
+LOG_EVERY_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Domain:
+    name: str
+    tables: tuple[TableSpec, ...]
+    model: Callable[[Scenario], Any]
+    rules: tuple[Rule, ...] = ()
+    # Values substituted into rule SQL ({start}, {end}, {anomaly_rate}, ...).
+    rule_params: Callable[[Any], Mapping[str, Any]] = field(default=lambda model: {})
+
+    def table(self, name: str) -> TableSpec:
+        return next(t for t in self.tables if t.name == name)
+
+    def key(self, table: str) -> dg.AssetKey:
+        return dg.AssetKey([self.name, table])
+
+
+_models: dict[tuple[str, str], Any] = {}
+
+
+def model_for(domain: Domain, scenario: Scenario) -> Any:
+    """One model per (domain, dataset) per process: pools and schedules are built once."""
+    key = (domain.name, scenario.dataset_id)
+    if key not in _models:
+        _models[key] = domain.model(scenario)
+    return _models[key]
+
+
+def materialize_table(
+    domain: Domain, spec: TableSpec, scenario: Scenario, dataset: Path, log: Callable[[str], None] = lambda _: None
+) -> tuple[int, pa.Table | None, Progress]:
+    """Generate (or derive) one table into `dataset/<table>/part-00000.parquet`, logging progress."""
+    model = model_for(domain, scenario)
+    progress = Progress(spec.name, spec.slots(model))
+    chunks = (
+        spec.derive(model, dataset, scenario.chunk_size)
+        if spec.derive is not None
+        else generate(spec, model, scenario.chunk_size)
+    )
+    head: list[pa.Table] = []
+
+    def tracked() -> Iterator[pa.Table]:
+        last_log = 0.0
+        for t in chunks:
+            progress.advance(min(scenario.chunk_size, progress.total_slots - progress.slots_done), t.num_rows)
+            if not head and t.num_rows:
+                head.append(t.slice(0, 5))
+            if time.perf_counter() - last_log >= LOG_EVERY_SECONDS or progress.slots_done >= progress.total_slots:
+                log(progress.line())
+                last_log = time.perf_counter()
+            yield t
+
+    rows = write_parquet(dataset / spec.name / PART_FILE, spec.schema, tracked())
+    return rows, (head[0] if head else None), progress
+
+
+def table_asset(domain: Domain, spec: TableSpec) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=spec.name,
+        key_prefix=[domain.name],
+        group_name=domain.name,
+        deps=[domain.key(p) for p in spec.parents],
+        kinds={"python", "parquet"},
+        owners=OWNERS,
+        description=spec.description,
+        tags={"domain": domain.name},
+    )
+    def _table(
+        context: dg.AssetExecutionContext, scenario: ScenarioResource, data_dir: DataDirResource
+    ) -> dg.MaterializeResult:
+        resolved = scenario.resolve()
+        dataset = data_dir.dataset(resolved, domain.name)
+        rows, head, progress = materialize_table(domain, spec, resolved, dataset, context.log.info)
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": rows,
+                "dagster/column_schema": column_schema(spec.schema),
+                "dagster/uri": str(dataset / spec.name),
+                "preview": dg.MetadataValue.md(preview_markdown(head, spec.schema)),
+                "seconds": round(progress.elapsed, 3),
+                "rows_per_second": round(progress.rows_per_second),
+                "dataset_id": resolved.dataset_id,
+                "profile": resolved.profile.name,
+            }
+        )
+
+    return _table
+
+
+def table_checks(domain: Domain, spec: TableSpec) -> dg.AssetChecksDefinition | None:
+    rules = [r for r in domain.rules if r.table == spec.name]
+    if not rules:
+        return None
+    key = domain.key(spec.name)
+
+    @dg.multi_asset_check(
+        name=f"{domain.name}_{spec.name}_rules",
+        specs=[
+            dg.AssetCheckSpec(
+                r.name,
+                asset=key,
+                blocking=r.blocking,
+                description=r.description,
+                additional_deps=[domain.key(p) for p in spec.parents],
+            )
+            for r in rules
+        ],
+    )
+    def _checks(scenario: ScenarioResource, data_dir: DataDirResource) -> Iterator[dg.AssetCheckResult]:
+        resolved = scenario.resolve()
+        params = domain.rule_params(model_for(domain, resolved))
+        for outcome in run_rules(data_dir.dataset(resolved, domain.name), rules, params):
+            yield dg.AssetCheckResult(
+                check_name=outcome.rule.name,
+                asset_key=key,
+                passed=outcome.passed,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata=outcome.metadata,
+            )
+
+    return _checks
+
+
+def domain_definitions(domain: Domain) -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
+    assets = [table_asset(domain, spec) for spec in domain.tables]
+    checks = [c for spec in domain.tables if (c := table_checks(domain, spec)) is not None]
+    return assets, checks

@@ -1,0 +1,154 @@
+"""What a table is, and how it is produced chunk by chunk into Parquet with fixed row groups."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+# Row groups and parts have fixed sizes so the bytes never depend on the chunk size.
+ROW_GROUP_ROWS = 131_072
+PART_FILE = "part-00000.parquet"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table of a domain: its schema, its parents and a pure builder over a slot range.
+
+    A table's rows live in a "slot" space addressable by index (for example 4 item slots per
+    order). `build(model, start, stop)` returns the rows of slots [start, stop); empty slots are
+    simply absent, so output is the same however the slot space is chunked.
+    """
+
+    domain: str
+    name: str
+    key: str
+    schema: pa.Schema
+    description: str
+    slots: Callable[[Any], int]
+    build: Callable[[Any, int, int], pa.Table] | None
+    parents: tuple[str, ...] = ()
+    per_tenant: bool = False
+    text_columns: tuple[str, ...] = ()  # long text worth embedding
+    # Derived tables (analytics) are computed from parent tables already written to `dataset`.
+    derive: Callable[[Any, Path, int], Iterable[pa.Table]] | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        return self.schema.names
+
+
+@dataclass
+class Progress:
+    """Per-chunk progress of one table: rows, rate and an estimate of time left."""
+
+    table: str
+    total_slots: int
+    started: float = field(default_factory=time.perf_counter)
+    rows: int = 0
+    slots_done: int = 0
+
+    def advance(self, slots: int, rows: int) -> None:
+        self.slots_done += slots
+        self.rows += rows
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def seconds_left(self) -> float:
+        done = self.slots_done / self.total_slots if self.total_slots else 1.0
+        return self.elapsed * (1.0 - done) / done if done > 0 else float("inf")
+
+    def line(self) -> str:
+        pct = 100.0 * self.slots_done / self.total_slots if self.total_slots else 100.0
+        return (
+            f"{self.table}: {self.rows:,} rows ({pct:.0f}% of slots), "
+            f"{self.rows_per_second:,.0f} rows/s, about {self.seconds_left:,.0f} s left"
+        )
+
+
+def generate(
+    spec: TableSpec, model: Any, chunk_size: int, start: int = 0, stop: int | None = None
+) -> Iterator[pa.Table]:
+    """The table's rows for slots [start, stop), one chunk of `chunk_size` slots at a time."""
+    if chunk_size <= 0:
+        raise ValueError("chunk_size must be a positive number of rows")
+    if spec.build is None:
+        raise ValueError(f"{spec.name} is derived from other tables; use spec.derive")
+    stop = spec.slots(model) if stop is None else stop
+    for lo in range(start, stop, chunk_size):
+        yield spec.build(model, lo, min(lo + chunk_size, stop))
+
+
+def rebatch(tables: Iterable[pa.Table], rows: int) -> Iterator[pa.Table]:
+    """Re-slice a stream of tables into tables of exactly `rows` rows (the last may be shorter)."""
+    pending: list[pa.Table] = []
+    count = 0
+    for t in tables:
+        if t.num_rows == 0:
+            continue
+        pending.append(t)
+        count += t.num_rows
+        while count >= rows:
+            merged = pa.concat_tables(pending)
+            yield merged.slice(0, rows).combine_chunks()
+            rest = merged.slice(rows)
+            pending, count = ([rest] if rest.num_rows else []), rest.num_rows
+    if count:
+        yield pa.concat_tables(pending).combine_chunks()
+
+
+def write_parquet(path: Path, schema: pa.Schema, tables: Iterable[pa.Table]) -> int:
+    """Write one Parquet file atomically (temp file, then rename); returns the row count."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    rows = 0
+    try:
+        with pq.ParquetWriter(tmp, schema, compression="zstd", write_statistics=True) as writer:
+            for t in rebatch(tables, ROW_GROUP_ROWS):
+                writer.write_table(t, row_group_size=ROW_GROUP_ROWS)
+                rows += t.num_rows
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return rows
+
+
+def replace_dir(target: Path, build: Callable[[Path], Any]) -> Any:
+    """Build a directory beside `target`, then swap it in: readers never see half of it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}.{os.getpid()}.staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        result = build(staging)
+        old = target.with_name(f".{target.name}.{os.getpid()}.old")
+        if target.exists():
+            os.replace(target, old)
+        os.replace(staging, target)
+        shutil.rmtree(old, ignore_errors=True)
+        return result
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def read_batches(
+    path: Path, columns: list[str] | None = None, batch_rows: int = ROW_GROUP_ROWS
+) -> Iterator[pa.RecordBatch]:
+    """Stream a Parquet table (a file, or a folder of parts in name order)."""
+    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+    for f in files:
+        yield from pq.ParquetFile(f).iter_batches(batch_size=batch_rows, columns=columns)

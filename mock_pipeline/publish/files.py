@@ -1,0 +1,381 @@
+"""Files export: CSV, NDJSON, JSON, XML or Parquet, optionally gzip, at most N records a file,
+with `metadata.csv` and a `manifest.json` written last. Pure library (no Dagster).
+
+Text formats are rendered a batch at a time with Arrow compute kernels: each row's line is built
+column-wise, so no Python code runs per row. Gzip streams carry no timestamp or name, so the same
+dataset always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import itertools
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from mock_pipeline.engine.table import read_batches, replace_dir
+
+FORMATS = ("csv", "ndjson", "json", "xml", "parquet")
+EXTENSIONS = {"csv": "csv", "ndjson": "ndjson", "json": "json", "xml": "xml", "parquet": "parquet"}
+JSON_COLUMN = b"json"  # field metadata {"format": "json"}: the string is a JSON document
+ISO = "%Y-%m-%dT%H:%M:%SZ"
+BATCH_ROWS = 65_536
+MANIFEST = "manifest.json"
+_JSON_SEPARATOR = ",\n"
+
+
+class ExportError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    format: str = "csv"
+    compress: bool = False
+    max_records_per_file: int = 10_000
+
+    def validate(self) -> None:
+        if self.format not in FORMATS:
+            raise ExportError(f"export.format: unknown format {self.format!r}; allowed: {', '.join(FORMATS)}")
+        if self.max_records_per_file <= 0:
+            raise ExportError(
+                f"export.max_records_per_file: must be a positive integer, got {self.max_records_per_file}"
+            )
+
+    @property
+    def suffix(self) -> str:
+        ext = EXTENSIONS[self.format]
+        return f".{ext}.gz" if self.compress and self.format != "parquet" else f".{ext}"
+
+
+@dataclass
+class ExportedFile:
+    path: str  # relative to the export root
+    table: str
+    tenant_id: int | None
+    rows: int
+    bytes: int
+    sha256: str
+    format: str
+    compression: str | None
+
+
+@dataclass
+class ExportResult:
+    root: Path
+    files: list[ExportedFile] = field(default_factory=list)
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / MANIFEST
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.files)
+
+    @property
+    def bytes(self) -> int:
+        return sum(f.bytes for f in self.files)
+
+
+# --- rendering: one line of text per row, built column by column -------------------------------
+def _is_json(f: pa.Field) -> bool:
+    return bool(f.metadata) and f.metadata.get(b"format") == JSON_COLUMN
+
+
+def _text(values: pa.Array) -> pa.Array:
+    """Values as strings; timestamps in ISO 8601 with T and Z."""
+    if pa.types.is_timestamp(values.type):
+        # Whole seconds: cast to unit "s" so %S prints no fraction.
+        return pc.strftime(values.cast(pa.timestamp("s", tz="UTC")), ISO)
+    if pa.types.is_boolean(values.type):
+        return pc.if_else(values, "true", "false")
+    return pc.cast(values, pa.string())
+
+
+_JSON_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+
+
+def _json_string(values: pa.Array) -> pa.Array:
+    for raw, escaped in _JSON_ESCAPES:
+        values = pc.replace_substring(values, raw, escaped)
+    values = pc.replace_substring_regex(values, r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "")
+    return pc.binary_join_element_wise('"', values, '"', "")
+
+
+def _json_value(f: pa.Field, values: pa.Array) -> pa.Array:
+    t = values.type
+    if _is_json(f):
+        rendered = values
+    elif pa.types.is_string(t) or pa.types.is_timestamp(t) or pa.types.is_date(t):
+        rendered = _json_string(_text(values))
+    else:
+        rendered = _text(values)
+    return pc.fill_null(rendered, "null")
+
+
+def ndjson_lines(batch: pa.RecordBatch, prefix: str = "", suffix: str = "\n") -> pa.Array:
+    """One JSON object per row, each wrapped in `prefix` and `suffix`."""
+    parts: list[Any] = []
+    for i, f in enumerate(batch.schema):
+        parts.append((prefix + "{" if i == 0 else ",") + json.dumps(f.name) + ":")
+        parts.append(_json_value(f, batch.column(i)))
+    parts.append("}" + suffix)
+    return pc.binary_join_element_wise(*parts, "")
+
+
+_XML_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+
+
+def xml_lines(batch: pa.RecordBatch, item: str) -> pa.Array:
+    """`<item><col>value</col>...</item>` per row; null values are left out."""
+    parts: list[Any] = [f"  <{item}>"]
+    for i, f in enumerate(batch.schema):
+        values = _text(batch.column(i))
+        for raw, escaped in _XML_ESCAPES:
+            values = pc.replace_substring(values, raw, escaped)
+        values = pc.replace_substring_regex(values, r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "")
+        element = pc.binary_join_element_wise(f"<{f.name}>", values, f"</{f.name}>", "")
+        parts.append(pc.fill_null(element, ""))
+    parts.append(f"</{item}>\n")
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def _buffer_slice(lines: pa.Array, start: int, stop: int) -> memoryview:
+    """The bytes of lines[start:stop] straight from the string array's data buffer."""
+    lines = lines.cast(pa.large_string()) if lines.type == pa.string() else lines
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
+    data = lines.buffers()[2]
+    return memoryview(data)[int(offsets[start]) : int(offsets[stop])]
+
+
+def _csv_ready(batch: pa.RecordBatch) -> pa.RecordBatch:
+    columns = [_text(c) if pa.types.is_timestamp(c.type) else c for c in batch.columns]
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+
+
+# --- files of at most N records ----------------------------------------------------------------
+class _Sink:
+    """One output file: counts rows, hashes and sizes what is written."""
+
+    def __init__(self, path: Path, options: ExportOptions, table: str, item: str, schema: pa.Schema) -> None:
+        self.path, self.options, self.table, self.item, self.schema = path, options, table, item, schema
+        self.rows = 0
+        self._raw: IO[bytes] = path.open("wb")
+        self._stream: IO[bytes] = (
+            gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0, compresslevel=6)
+            if options.compress and options.format != "parquet"
+            else self._raw
+        )
+        self._writer: Any = None
+        self._first = True
+        fmt = options.format
+        if fmt == "json":
+            self._stream.write(b"[\n")
+        elif fmt == "xml":
+            self._stream.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<{table}>\n'.encode())
+        elif fmt == "parquet":
+            self._writer = pq.ParquetWriter(self._stream, schema, compression="gzip" if options.compress else "zstd")
+
+    def write(self, batch: pa.RecordBatch, rendered: pa.Array | None) -> None:
+        fmt = self.options.format
+        if fmt == "csv":
+            if self._writer is None:
+                ready = _csv_ready(batch)
+                self._writer = pa_csv.CSVWriter(self._stream, ready.schema)
+                self._writer.write_batch(ready)
+            else:
+                self._writer.write_batch(_csv_ready(batch))
+        elif fmt == "parquet":
+            self._writer.write_batch(batch, row_group_size=BATCH_ROWS)
+        elif fmt == "json":
+            # Every element is rendered as ",\n{...}"; the file's first one drops its separator.
+            body = _buffer_slice(rendered, 0, len(rendered))
+            self._stream.write(body[len(_JSON_SEPARATOR) :] if self._first else body)
+        else:
+            self._stream.write(_buffer_slice(rendered, 0, len(rendered)))
+        self._first = False
+        self.rows += batch.num_rows
+
+    def close(self) -> None:
+        fmt = self.options.format
+        if fmt == "csv" and self._writer is None:
+            header = io.StringIO()
+            csv.writer(header, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(self.schema.names)
+            self._stream.write(header.getvalue().encode())
+        if self._writer is not None:
+            self._writer.close()
+        if fmt == "json":
+            self._stream.write(b"\n]\n")
+        elif fmt == "xml":
+            self._stream.write(f"</{self.table}>\n".encode())
+        if self._stream is not self._raw:
+            self._stream.close()
+        self._raw.close()
+
+
+def _render(options: ExportOptions, batch: pa.RecordBatch, item: str) -> pa.Array | None:
+    if options.format == "ndjson":
+        return ndjson_lines(batch)
+    if options.format == "json":
+        return ndjson_lines(batch, prefix=_JSON_SEPARATOR, suffix="")
+    if options.format == "xml":
+        return xml_lines(batch, item)
+    return None
+
+
+def _item_name(key: str) -> str:
+    return key.removesuffix("_id") or "record"
+
+
+def _tenant_runs(batch: pa.RecordBatch) -> Iterator[tuple[int, int, int]]:
+    """(tenant_id, start, stop) for each run of equal tenant ids (tables are tenant-major)."""
+    tenant = batch.column("tenant_id").to_numpy()
+    cuts = np.flatnonzero(np.diff(tenant)) + 1
+    bounds = np.concatenate(([0], cuts, [len(tenant)]))
+    for a, b in itertools.pairwise(bounds):
+        yield int(tenant[a]), int(a), int(b)
+
+
+def export_table(
+    source: Path, table: str, key: str, per_tenant: bool, options: ExportOptions, out: Path
+) -> list[ExportedFile]:
+    """Write one table's Parquet as files of at most `max_records_per_file` records."""
+    limit = options.max_records_per_file
+    item = _item_name(key)
+    schema = pq.read_schema(next(iter(sorted(source.glob("*.parquet")))))
+    files: list[ExportedFile] = []
+    sink: _Sink | None = None
+    state = {"tenant": None, "chunk": 0}
+
+    def name(tenant: int | None, chunk: int) -> str:
+        if per_tenant:
+            return f"{table}_{tenant}_chunk_{chunk:04d}{options.suffix}"
+        return f"{table}_chunk_{chunk:04d}{options.suffix}"
+
+    def close() -> None:
+        nonlocal sink
+        if sink is not None:
+            sink.close()
+            files.append(_describe(sink, out, state["tenant"] if per_tenant else None))
+            sink = None
+
+    def open_next(tenant: int | None) -> _Sink:
+        if tenant != state["tenant"]:
+            state["tenant"], state["chunk"] = tenant, 0
+        path = out / name(tenant, state["chunk"])
+        state["chunk"] += 1
+        return _Sink(path, options, table, item, schema)
+
+    for batch in read_batches(source, batch_rows=BATCH_ROWS):
+        runs = _tenant_runs(batch) if per_tenant else [(None, 0, batch.num_rows)]
+        for tenant, a, b in runs:
+            if sink is not None and tenant != state["tenant"]:
+                close()
+            pos = a
+            while pos < b:
+                if sink is None:
+                    sink = open_next(tenant)
+                take = min(b - pos, limit - sink.rows)
+                piece = batch.slice(pos, take)
+                sink.write(piece, _render(options, piece, item))
+                pos += take
+                if sink.rows >= limit:
+                    close()
+    if sink is None and not files:
+        sink = open_next(None if not per_tenant else 0)
+    close()
+    if not per_tenant and len(files) == 1:
+        # A table that fits in one file keeps its plain name (seed 002's organizations.csv).
+        only = files[0]
+        plain = f"{table}{options.suffix}"
+        (out / only.path).rename(out / plain)
+        only.path = plain
+    return files
+
+
+def _describe(sink: _Sink, root: Path, tenant: int | None) -> ExportedFile:
+    digest = hashlib.sha256()
+    with sink.path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return ExportedFile(
+        path=sink.path.name,
+        table=sink.table,
+        tenant_id=tenant,
+        rows=sink.rows,
+        bytes=sink.path.stat().st_size,
+        sha256=digest.hexdigest(),
+        format=sink.options.format,
+        compression="gzip" if sink.options.compress else None,
+    )
+
+
+def write_metadata_csv(path: Path, statistics: Sequence[tuple[str, Any]]) -> None:
+    """Seed 002's metadata.csv: generation statistics as name,value rows."""
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["name", "value"])
+        writer.writerows(statistics)
+
+
+def export_domain(
+    dataset: Path,
+    target: Path,
+    tables: Sequence[tuple[str, str, bool]],
+    options: ExportOptions,
+    run_config: Mapping[str, Any],
+    statistics: Sequence[tuple[str, Any]],
+) -> ExportResult:
+    """Export every (table, key, per_tenant) of a domain into `target`, atomically.
+
+    Files are written into a staging folder with the manifest last, then the folder replaces
+    `target` in one rename: a reader sees the previous export or the whole new one.
+    """
+    options.validate()
+    missing = [t for t, _, _ in tables if not (dataset / t).is_dir()]
+    if missing:
+        raise ExportError(f"tables not materialised yet under {dataset}: {', '.join(missing)}")
+
+    def build(staging: Path) -> ExportResult:
+        result = ExportResult(root=target)
+        for table, key, per_tenant in tables:
+            result.files.extend(export_table(dataset / table, table, key, per_tenant, options, staging))
+        rows = {t: sum(f.rows for f in result.files if f.table == t) for t, _, _ in tables}
+        write_metadata_csv(staging / "metadata.csv", [*statistics, *((f"rows.{t}", n) for t, n in rows.items())])
+        manifest = {
+            "export": {"format": options.format, "compression": "gzip" if options.compress else None,
+                       "max_records_per_file": options.max_records_per_file},
+            "run_config": dict(run_config),
+            "tables": rows,
+            "files": [vars(f) for f in result.files]
+            + [_metadata_entry(staging / "metadata.csv")],
+        }  # fmt: skip
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        return result
+
+    return replace_dir(target, build)
+
+
+def _metadata_entry(path: Path) -> dict[str, Any]:
+    data = path.read_bytes()
+    return {
+        "path": path.name, "table": "metadata", "tenant_id": None, "rows": data.count(b"\n") - 1,
+        "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "format": "csv", "compression": None,
+    }  # fmt: skip
+
+
+def read_manifest(root: Path) -> dict[str, Any]:
+    return json.loads((root / MANIFEST).read_text())

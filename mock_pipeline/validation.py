@@ -1,0 +1,89 @@
+"""Rules of the data contract, checked in SQL by DuckDB straight from the Parquet tables.
+
+The checks are written independently of the numpy generators, in a different language, so a
+generator bug cannot hide behind its own arithmetic. DuckDB streams Parquet and spills to disk,
+so whole-table rules (uniqueness, foreign keys, window functions) run in bounded memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+MEMORY_LIMIT = "1GB"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule on one table. `sql` selects one row with an integer column `violations` (0 = pass);
+    other columns become check metadata. Table names are views over the domain's Parquet."""
+
+    table: str
+    name: str
+    description: str
+    sql: str
+    blocking: bool = True
+
+
+@dataclass(frozen=True)
+class Outcome:
+    rule: Rule
+    passed: bool
+    metadata: dict[str, Any]
+
+
+def connect(dataset: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with one view per table folder under `dataset`."""
+    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": 2, "preserve_insertion_order": False})
+    for folder in sorted(p for p in dataset.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        files = str(folder / "*.parquet").replace("'", "''")
+        con.execute(f"CREATE VIEW \"{folder.name}\" AS SELECT * FROM read_parquet('{files}')")
+    return con
+
+
+def unique_key(table: str, key: str, scope: str | None = None) -> Rule:
+    cols = f"{scope}, {key}" if scope else key
+    where = f" per {scope}" if scope else ""
+    return Rule(
+        table,
+        f"{key}_unique" if not scope else f"{key}_unique_per_{scope}",
+        f"{key} is unique{where} and never null.",
+        f"SELECT (count(*) - count(DISTINCT ({cols}))) + count(*) FILTER (WHERE {key} IS NULL) AS violations,"
+        f" count(*) AS rows FROM {table}",
+    )
+
+
+def foreign_key(table: str, column: str, parent: str, parent_key: str, same: str | None = None) -> Rule:
+    """Every non-null `column` names an existing parent row (and, with `same`, the same tenant)."""
+    tenant = f" OR p.{same} <> c.{same}" if same else ""
+    return Rule(
+        table,
+        f"{column}_references_{parent}",
+        f"{table}.{column} points at an existing {parent} row" + (f" of the same {same}." if same else "."),
+        f"SELECT count(*) AS violations FROM {table} c LEFT JOIN {parent} p ON c.{column} = p.{parent_key}"
+        f" WHERE c.{column} IS NOT NULL AND (p.{parent_key} IS NULL{tenant})",
+    )
+
+
+def run_rules(dataset: Path, rules: list[Rule], params: Mapping[str, Any]) -> Iterator[Outcome]:
+    con = connect(dataset)
+    try:
+        for rule in rules:
+            cursor = con.execute(rule.sql.format(**params))
+            names = [d[0] for d in cursor.description]
+            row = dict(zip(names, cursor.fetchone(), strict=True))
+            violations = int(row.pop("violations") or 0)
+            metadata = {"violations": violations, **{k: _plain(v) for k, v in row.items()}}
+            yield Outcome(rule, violations == 0, metadata)
+    finally:
+        con.close()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value if not isinstance(value, float) else round(value, 6)
+    return str(value)
