@@ -7,12 +7,14 @@ so whole-table rules (uniqueness, foreign keys, window functions) run in bounded
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from mock_pipeline.engine.table import TableSpec
 
 MEMORY_LIMIT = "1GB"
 
@@ -67,6 +69,20 @@ def foreign_key(table: str, column: str, parent: str, parent_key: str, same: str
         f"SELECT count(*) AS violations FROM {table} c LEFT JOIN {parent} p ON c.{column} = p.{parent_key}"
         f" WHERE c.{column} IS NOT NULL AND (p.{parent_key} IS NULL{tenant})",
     )
+
+
+def key_rules(tables: Sequence[TableSpec], scope: str | None = None) -> list[Rule]:
+    """Primary keys unique and non-null; every foreign key (and `scope`, e.g. tenant_id, when both
+    tables carry it) pointing at an existing parent row of the same scope."""
+    by_name = {t.name: t for t in tables}
+    rules: list[Rule] = []
+    for spec in tables:
+        rules.append(unique_key(spec.name, spec.key))
+        for column, parent in spec.foreign_keys:
+            parent_spec = by_name[parent]
+            same = scope if scope and scope in spec.columns and scope in parent_spec.columns else None
+            rules.append(foreign_key(spec.name, column, parent, parent_spec.key, same=same))
+    return rules
 
 
 def run_rules(dataset: Path, rules: list[Rule], params: Mapping[str, Any]) -> Iterator[Outcome]:

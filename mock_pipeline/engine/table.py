@@ -36,6 +36,11 @@ class TableSpec:
     build: Callable[[Any, int, int], pa.Table] | None
     parents: tuple[str, ...] = ()
     per_tenant: bool = False
+    # (column, parent table): the parent's key column is the parent spec's `key`.
+    foreign_keys: tuple[tuple[str, str], ...] = ()
+    # Columns every consumer may read but the files export leaves out (seed 002: no password
+    # hashes in users.csv).
+    export_exclude: tuple[str, ...] = ()
     text_columns: tuple[str, ...] = ()  # long text worth embedding
     # Derived tables (analytics) are computed from parent tables already written to `dataset`.
     derive: Callable[[Any, Path, int], Iterable[pa.Table]] | None = None

@@ -42,7 +42,7 @@ def exported_files_asset(domain: Domain) -> dg.AssetsDefinition:
             result = export_domain(
                 data_dir.dataset(resolved, domain.name),
                 data_dir.export(resolved, domain.name),
-                [(t.name, t.key, t.per_tenant) for t in domain.tables],
+                domain.tables,
                 options,
                 resolved.significant_config,
                 statistics,

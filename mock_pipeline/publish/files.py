@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from mock_pipeline.engine.table import read_batches, replace_dir
+from mock_pipeline.engine.table import TableSpec, read_batches, replace_dir
 
 FORMATS = ("csv", "ndjson", "json", "xml", "parquet")
 EXTENSIONS = {"csv": "csv", "ndjson": "ndjson", "json": "json", "xml": "xml", "parquet": "parquet"}
@@ -250,12 +250,20 @@ def _tenant_runs(batch: pa.RecordBatch) -> Iterator[tuple[int, int, int]]:
 
 
 def export_table(
-    source: Path, table: str, key: str, per_tenant: bool, options: ExportOptions, out: Path
+    source: Path,
+    table: str,
+    key: str,
+    per_tenant: bool,
+    options: ExportOptions,
+    out: Path,
+    exclude: Sequence[str] = (),
 ) -> list[ExportedFile]:
     """Write one table's Parquet as files of at most `max_records_per_file` records."""
     limit = options.max_records_per_file
     item = _item_name(key)
-    schema = pq.read_schema(next(iter(sorted(source.glob("*.parquet")))))
+    full = pq.read_schema(next(iter(sorted(source.glob("*.parquet")))))
+    columns = [n for n in full.names if n not in exclude]
+    schema = pa.schema([full.field(n) for n in columns])
     files: list[ExportedFile] = []
     sink: _Sink | None = None
     state = {"tenant": None, "chunk": 0}
@@ -279,7 +287,7 @@ def export_table(
         state["chunk"] += 1
         return _Sink(path, options, table, item, schema)
 
-    for batch in read_batches(source, batch_rows=BATCH_ROWS):
+    for batch in read_batches(source, columns=columns, batch_rows=BATCH_ROWS):
         runs = _tenant_runs(batch) if per_tenant else [(None, 0, batch.num_rows)]
         for tenant, a, b in runs:
             if sink is not None and tenant != state["tenant"]:
@@ -334,26 +342,27 @@ def write_metadata_csv(path: Path, statistics: Sequence[tuple[str, Any]]) -> Non
 def export_domain(
     dataset: Path,
     target: Path,
-    tables: Sequence[tuple[str, str, bool]],
+    tables: Sequence[TableSpec],
     options: ExportOptions,
     run_config: Mapping[str, Any],
     statistics: Sequence[tuple[str, Any]],
 ) -> ExportResult:
-    """Export every (table, key, per_tenant) of a domain into `target`, atomically.
+    """Export every table of a domain into `target`, atomically.
 
     Files are written into a staging folder with the manifest last, then the folder replaces
     `target` in one rename: a reader sees the previous export or the whole new one.
     """
     options.validate()
-    missing = [t for t, _, _ in tables if not (dataset / t).is_dir()]
+    missing = [t.name for t in tables if not (dataset / t.name).is_dir()]
     if missing:
         raise ExportError(f"tables not materialised yet under {dataset}: {', '.join(missing)}")
 
     def build(staging: Path) -> ExportResult:
         result = ExportResult(root=target)
-        for table, key, per_tenant in tables:
-            result.files.extend(export_table(dataset / table, table, key, per_tenant, options, staging))
-        rows = {t: sum(f.rows for f in result.files if f.table == t) for t, _, _ in tables}
+        for t in tables:
+            exported = export_table(dataset / t.name, t.name, t.key, t.per_tenant, options, staging, t.export_exclude)
+            result.files.extend(exported)
+        rows = {t.name: sum(f.rows for f in result.files if f.table == t.name) for t in tables}
         write_metadata_csv(staging / "metadata.csv", [*statistics, *((f"rows.{t}", n) for t, n in rows.items())])
         manifest = {
             "export": {"format": options.format, "compression": "gzip" if options.compress else None,

@@ -6,7 +6,7 @@ from typing import Any
 
 from mock_pipeline.domains.commerce.model import CommerceModel
 from mock_pipeline.domains.commerce.tables import TABLES
-from mock_pipeline.validation import Rule, foreign_key, unique_key
+from mock_pipeline.validation import Rule, key_rules, unique_key
 
 TENANT = "tenant_id"
 # Shares are checked within this many percentage points once a table has 1,000 rows.
@@ -40,41 +40,8 @@ def _rule(table: str, name: str, description: str, where: str) -> Rule:
     )
 
 
-def _keys_and_parents() -> list[Rule]:
-    rules: list[Rule] = []
-    fks = {
-        "categories": [("parent_category_id", "categories", "category_id")],
-        "products": [("category_id", "categories", "category_id"), ("vendor_id", "vendors", "vendor_id"),
-                     ("warehouse_id", "warehouses", "warehouse_id")],
-        "price_history": [("product_id", "products", "product_id")],
-        "promotions": [("category_id", "categories", "category_id")],
-        "orders": [("customer_id", "customers", "customer_id")],
-        "order_items": [("order_id", "orders", "order_id"), ("product_id", "products", "product_id")],
-        "payments": [("order_id", "orders", "order_id")],
-        "shipments": [("order_id", "orders", "order_id"), ("warehouse_id", "warehouses", "warehouse_id")],
-        "returns": [("order_id", "orders", "order_id"), ("order_item_id", "order_items", "order_item_id"),
-                    ("product_id", "products", "product_id")],
-        "reviews": [("product_id", "products", "product_id"), ("customer_id", "customers", "customer_id"),
-                    ("order_id", "orders", "order_id")],
-        "support_tickets": [("customer_id", "customers", "customer_id"), ("order_id", "orders", "order_id")],
-        "wishlists": [("customer_id", "customers", "customer_id"), ("product_id", "products", "product_id")],
-        "notifications": [("customer_id", "customers", "customer_id")],
-        "stock_events": [("product_id", "products", "product_id"), ("warehouse_id", "warehouses", "warehouse_id")],
-        "inventory": [("product_id", "products", "product_id"), ("warehouse_id", "warehouses", "warehouse_id")],
-        "customer_analytics": [("customer_id", "customers", "customer_id")],
-        "product_analytics": [("product_id", "products", "product_id")],
-    }  # fmt: skip
-    for spec in TABLES:
-        rules.append(unique_key(spec.name, spec.key))
-        if spec.per_tenant:
-            rules.append(foreign_key(spec.name, TENANT, "tenants", TENANT))
-        for column, parent, parent_key in fks.get(spec.name, []):
-            rules.append(foreign_key(spec.name, column, parent, parent_key, same=TENANT))
-    return rules
-
-
 RULES: tuple[Rule, ...] = (
-    *_keys_and_parents(),
+    *key_rules(TABLES, scope=TENANT),
     # tenants
     _rule("tenants", "api_key_hash_is_sha256", "api_key_hash is 64 lower-case hex digits.",
           "NOT regexp_full_match(api_key_hash, '[0-9a-f]{{64}}')"),

@@ -984,10 +984,35 @@ def derive_product_analytics(m: CommerceModel, dataset: Path, chunk_size: int) -
         )
 
 
+FOREIGN_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
+    "categories": (("parent_category_id", "categories"),),
+    "products": (("category_id", "categories"), ("vendor_id", "vendors"), ("warehouse_id", "warehouses")),
+    "price_history": (("product_id", "products"),),
+    "promotions": (("category_id", "categories"),),
+    "orders": (("customer_id", "customers"),),
+    "order_items": (("order_id", "orders"), ("product_id", "products")),
+    "payments": (("order_id", "orders"),),
+    "shipments": (("order_id", "orders"), ("warehouse_id", "warehouses")),
+    "returns": (("order_id", "orders"), ("order_item_id", "order_items"), ("product_id", "products")),
+    "reviews": (("product_id", "products"), ("customer_id", "customers"), ("order_id", "orders")),
+    "support_tickets": (("customer_id", "customers"), ("order_id", "orders")),
+    "wishlists": (("customer_id", "customers"), ("product_id", "products")),
+    "notifications": (("customer_id", "customers"),),
+    "stock_events": (("product_id", "products"), ("warehouse_id", "warehouses")),
+    "inventory": (("product_id", "products"), ("warehouse_id", "warehouses")),
+    "customer_analytics": (("customer_id", "customers"),),
+    "product_analytics": (("product_id", "products"),),
+}
+
+
 def _spec(
     name: str, key: str, schema: pa.Schema, slots, build, parents: tuple[str, ...] = (), description: str = "", **kw
 ) -> TableSpec:
-    return TableSpec(DOMAIN, name, key, schema, description, slots, build, parents, per_tenant=name != "tenants", **kw)
+    tenant_fk = (("tenant_id", "tenants"),) if name != "tenants" else ()
+    return TableSpec(
+        DOMAIN, name, key, schema, description, slots, build, parents,
+        per_tenant=name != "tenants", foreign_keys=tenant_fk + FOREIGN_KEYS.get(name, ()), **kw,
+    )  # fmt: skip
 
 
 TABLES: tuple[TableSpec, ...] = (
