@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -23,6 +24,7 @@ from mock_pipeline.engine.timeline import Window
 
 ANOMALY_LABELS = ("payment_delay", "delivery_delay", "delivery_failure", "cancellation", "stockout")
 DEFAULT_AS_OF = "2024-12-31"
+RUN_TAG_MAX_LENGTH = 32  # the tag prefixes category names and serial numbers: keep it short
 
 
 class ScenarioError(ValueError):
@@ -31,6 +33,20 @@ class ScenarioError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         super().__init__(f"scenario.{field}: {message}")
+
+
+def normalize_run_tag(raw: str) -> str:
+    """Seed 000's run tag: lower-case, runs of characters outside [a-z0-9-] become one "-",
+    trimmed of "-". Raises ScenarioError when nothing (or too much) is left."""
+    tag = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]+", "-", str(raw).strip().lower())).strip("-")
+    if not tag:
+        raise ScenarioError("run_tag", f"{raw!r} is empty after normalisation; allowed: letters, digits and '-'")
+    if len(tag) > RUN_TAG_MAX_LENGTH:
+        raise ScenarioError(
+            "run_tag",
+            f"{tag!r} is {len(tag)} characters long; allowed: at most {RUN_TAG_MAX_LENGTH} after normalisation",
+        )
+    return tag
 
 
 @dataclass(frozen=True)
@@ -210,6 +226,7 @@ def build_scenario(
         except ValueError as exc:
             raise ScenarioError("locale", str(exc)) from None
     resolved = resolve_profile(profile, custom_profiles)
+    tag = normalize_run_tag(run_tag)
 
     knobs = {domain: dict(values) for domain, values in presets[size].items()}
     allowed = knob_names()
@@ -243,6 +260,6 @@ def build_scenario(
         locale=locale,
         chunk_size=chunk_size,
         knobs=knobs,
-        run_tag=run_tag,
+        run_tag=tag,
         config=config,
     )
