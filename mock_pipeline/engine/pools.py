@@ -39,6 +39,14 @@ def _distinct(values: list[str]) -> pa.Array:
     return pa.array(list(dict.fromkeys(values)), pa.string())
 
 
+def _names(fake: Faker, attribute: str, method: str, n: int) -> pa.Array:
+    """A locale's whole name list when its provider exposes one (fast, no sampling), else n draws."""
+    names = getattr(fake, attribute, None)
+    if isinstance(names, (dict, list, tuple)) and len(names) >= 50:
+        return _distinct([str(name) for name in names])
+    return _distinct([getattr(fake, method)() for _ in range(n)])
+
+
 @lru_cache(maxsize=8)
 def pools(locale: str, seed: int) -> Pools:
     check_locale(locale)
@@ -46,13 +54,13 @@ def pools(locale: str, seed: int) -> Pools:
     fake.seed_instance(seed)
     n = POOL_SIZE
     return Pools(
-        first_names=_distinct([fake.first_name() for _ in range(n)]),
-        last_names=_distinct([fake.last_name() for _ in range(n)]),
-        companies=_distinct([fake.company() for _ in range(n)]),
-        streets=_distinct([fake.street_address() for _ in range(n)]),
-        cities=_distinct([fake.city() for _ in range(n)]),
-        phones=pa.array([fake.phone_number() for _ in range(n)], pa.string()),
-        words=_distinct([fake.word() for _ in range(n)]),
+        first_names=_names(fake, "first_names", "first_name", n),
+        last_names=_names(fake, "last_names", "last_name", n),
+        companies=_distinct([fake.company() for _ in range(n // 4)]),
+        streets=_distinct([fake.street_address() for _ in range(n // 2)]),
+        cities=_distinct([fake.city() for _ in range(n // 4)]),
+        phones=pa.array([fake.phone_number() for _ in range(n // 2)], pa.string()),
+        words=_distinct(fake.words(nb=n)),
         sentences=pa.array([fake.sentence(nb_words=10) for _ in range(n)], pa.string()),
     )
 

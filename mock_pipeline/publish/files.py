@@ -16,6 +16,7 @@ import itertools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -95,11 +96,35 @@ def _is_json(f: pa.Field) -> bool:
     return bool(f.metadata) and f.metadata.get(b"format") == JSON_COLUMN
 
 
+@cache
+def _iso_parts() -> tuple[pa.Array, pa.Array]:
+    """Every date 1970-2199 as YYYY-MM-DD and every second of a day as THH:MM:SSZ."""
+    days = np.arange(np.datetime64("1970-01-01"), np.datetime64("2200-01-01"))
+    clock = [f"T{h:02d}:{m:02d}:{s:02d}Z" for h in range(24) for m in range(60) for s in range(60)]
+    return pa.array(np.datetime_as_string(days, unit="D")), pa.array(clock)
+
+
+def iso_timestamps(values: pa.Array) -> pa.Array:
+    """ISO 8601 UTC strings (2024-01-02T12:34:27Z) for whole-second timestamps.
+
+    Gathering from a date pool and a time-of-day pool is about 20x faster than strftime.
+    """
+    seconds = values.cast(pa.timestamp("s", tz="UTC")).cast(pa.int64())
+    nulls = seconds.is_null().to_numpy(zero_copy_only=False)
+    day, clock = np.divmod(pc.fill_null(seconds, 0).to_numpy(), 86_400)
+    days, clocks = _iso_parts()
+    if day.size and (day.min() < 0 or day.max() >= len(days)):
+        return pc.strftime(values.cast(pa.timestamp("s", tz="UTC")), ISO)
+    mask = nulls if nulls.any() else None
+    return pc.binary_join_element_wise(
+        days.take(pa.array(day, mask=mask)), clocks.take(pa.array(clock, mask=mask)), ""
+    )
+
+
 def _text(values: pa.Array) -> pa.Array:
     """Values as strings; timestamps in ISO 8601 with T and Z."""
     if pa.types.is_timestamp(values.type):
-        # Whole seconds: cast to unit "s" so %S prints no fraction.
-        return pc.strftime(values.cast(pa.timestamp("s", tz="UTC")), ISO)
+        return iso_timestamps(values)
     if pa.types.is_boolean(values.type):
         return pc.if_else(values, "true", "false")
     return pc.cast(values, pa.string())

@@ -90,7 +90,11 @@ def knob_names() -> list[str]:
 
 def resolve_profile(name: str, custom: Mapping[str, Mapping[str, Any]] | None = None) -> Profile:
     """Flatten a profile's `extends` chain (built-ins and custom profiles) into one Profile."""
-    definitions = {**builtin_profiles(), **(custom or {})}
+    builtins = builtin_profiles()
+    clash = sorted(set(custom or {}) & set(builtins))
+    if clash:
+        raise ScenarioError(f"custom_profiles.{clash[0]}", "reuses a built-in profile's name; extend it under a new name")
+    definitions = {**builtins, **(custom or {})}
     if name not in definitions:
         raise ScenarioError("profile", f"unknown profile {name!r}; allowed: {', '.join(sorted(definitions))}")
     chain: list[str] = []
@@ -105,7 +109,8 @@ def resolve_profile(name: str, custom: Mapping[str, Mapping[str, Any]] | None = 
                 f"profile {chain[-1]!r} extends unknown {current!r}; allowed: {', '.join(sorted(definitions))}",
             )
         chain.append(current)
-        current = definitions[current].get("extends")
+        # A custom profile that names no parent extends the default profile.
+        current = definitions[current].get("extends", None if current in builtins else "normal-ops")
     merged: dict[str, Any] = {}
     for link in reversed(chain):
         for key, value in definitions[link].items():

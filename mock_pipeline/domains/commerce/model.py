@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from mock_pipeline.engine.cohort import Cohort
 from mock_pipeline.engine.distributions import categorical, exponential, lognormal
-from mock_pipeline.engine.pools import Pools, pools
+from mock_pipeline.engine.pools import Pools, pools, slug
 from mock_pipeline.engine.random import Stream
 from mock_pipeline.engine.timeline import DAY, Rhythm, Schedule, allocate, daily_weights
 from mock_pipeline.scenarios.model import ANOMALY_LABELS, Scenario
@@ -98,6 +100,7 @@ class CommerceModel:
         self.start = self.window.start_epoch
         self.end = self.window.end_epoch  # first second after the window
         self.opened = self.start + OPENING
+        self._price_blocks: dict[int, dict[str, np.ndarray]] = {}
 
     def stream(self, table: str, column: str) -> Stream:
         return Stream(self.scenario.seed, "commerce", table, column)
@@ -105,6 +108,15 @@ class CommerceModel:
     @cached_property
     def pools(self) -> Pools:
         return pools(self.scenario.locale or "en_US", self.scenario.seed)
+
+    @cached_property
+    def email_parts(self) -> tuple[pa.Array, pa.Array]:
+        """First- and last-name pools reduced to e-mail-safe slugs (index-aligned with the pools)."""
+        first = slug(self.pools.first_names)
+        last = slug(self.pools.last_names)
+        first = pc.if_else(pc.equal(pc.utf8_length(first), 0), "customer", first)
+        last = pc.if_else(pc.equal(pc.utf8_length(last), 0), "user", last)
+        return first, last
 
     @cached_property
     def schedule(self) -> Schedule:
@@ -165,10 +177,44 @@ class CommerceModel:
 
     def price_at(self, g: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The price in effect at time t (t at or after the product's creation)."""
-        versions = self.price_versions(g)
-        first, second = self.price_changes(g)
-        slot = ((versions >= 2) & (t >= first)).astype(np.int64) + ((versions >= 3) & (t >= second))
-        return self.price_slot_cents(g, slot)
+        p = self.product_prices(g)
+        slot = ((p["versions"] >= 2) & (t >= p["first"])).astype(np.int64) + ((p["versions"] >= 3) & (t >= p["second"]))
+        return np.choose(slot, (p["slot0"], p["slot1"], p["slot2"]))
+
+    def product_prices(self, g: np.ndarray) -> dict[str, np.ndarray]:
+        """Price-history attributes of products g, gathered from a per-tenant table.
+
+        Orders look prices up several times per row; computing a tenant's products once (a few
+        arrays of products_per_tenant values) and gathering is far cheaper than re-hashing.
+        """
+        tenant = g // self.products
+        first_tenant = int(tenant[0]) if len(g) else 0
+        if len(g) and (tenant == first_tenant).all():
+            block = self._price_block(first_tenant)
+            local = g - first_tenant * self.products
+            return {k: v[local] for k, v in block.items()}
+        out = {k: np.empty(len(g), dtype=np.int64) for k in ("versions", "first", "second", "slot0", "slot1", "slot2")}
+        for t in np.unique(tenant):
+            mask = tenant == t
+            block = self._price_block(int(t))
+            local = g[mask] - int(t) * self.products
+            for k in out:
+                out[k][mask] = block[k][local]
+        return out
+
+    def _price_block(self, tenant: int) -> dict[str, np.ndarray]:
+        if tenant not in self._price_blocks:
+            if len(self._price_blocks) >= 2:  # orders are tenant-major: two blocks cover any chunk
+                self._price_blocks.pop(next(iter(self._price_blocks)))
+            g = tenant * self.products + np.arange(self.products, dtype=np.int64)
+            first, second = self.price_changes(g)
+            self._price_blocks[tenant] = {
+                "versions": self.price_versions(g),
+                "first": first,
+                "second": second,
+                **{f"slot{k}": self.price_slot_cents(g, np.full(len(g), k)) for k in range(PRICE_SLOTS)},
+            }
+        return self._price_blocks[tenant]
 
     def product_warehouse(self, g: np.ndarray) -> np.ndarray:
         """Global warehouse index holding the product."""

@@ -268,12 +268,10 @@ def customer_name(m: CommerceModel, g: np.ndarray) -> pa.Array:
 
 def customer_email(m: CommerceModel, g: np.ndarray) -> pa.Array:
     """Unique per tenant (the local index is part of it), always on a reserved domain."""
-    first = slug(col.take(m.pools.first_names, m.customer_first(g)))
-    last = slug(col.take(m.pools.last_names, m.customer_last(g)))
-    first = pc.if_else(pc.equal(pc.utf8_length(first), 0), "customer", first)
-    last = pc.if_else(pc.equal(pc.utf8_length(last), 0), "user", last)
+    first, last = m.email_parts
     domain = col.take(EMAIL_DOMAINS, m.stream("customers", "domain").integers(g, 0, 3))
-    return col.join(first, ".", last, col.text(g % m.customers), "@", domain)
+    return col.join(col.take(first, m.customer_first(g)), ".", col.take(last, m.customer_last(g)),
+                    col.text(g % m.customers), "@", domain)  # fmt: skip
 
 
 def customers(m: CommerceModel, lo: int, hi: int) -> pa.Table:

@@ -1,0 +1,179 @@
+"""Benchmark: columnar generation + export of commerce orders against the naive way and the I/O floor.
+
+    python benchmarks/benchmark.py                      # 1,000,000 orders, 20,000 naive rows
+    python benchmarks/benchmark.py --orders 2000000 --naive-rows 50000
+    python benchmarks/benchmark.py --preset large       # also the whole commerce domain, end to end
+
+In one run it times
+  ours   the engine generating seed 003's orders schema and writing it as CSV (the export's path),
+  naive  a per-row Faker loop producing the same schema with csv.DictWriter, as seed 003 does,
+  floor  pyarrow writing an already-built orders table of the same size as CSV (the I/O floor),
+and prints rows/s, MB/s, peak memory and the ratios ours/naive and floor/ours. With --preset it
+then materialises and exports the whole commerce domain through `dagster asset materialize` and
+reports wall time, rows, rows/s and the child process's peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from faker import Faker
+
+from mock_pipeline.domains.commerce.model import CommerceModel
+from mock_pipeline.domains.commerce.tables import orders
+from mock_pipeline.publish.files import _csv_ready
+from mock_pipeline.scenarios.model import build_scenario
+
+CHUNK = 100_000
+
+
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024.0  # Linux reports KiB
+
+
+def ours(n: int, out: Path) -> tuple[float, int]:
+    """Engine: orders chunk by chunk, each written to CSV as it is made."""
+    scenario = build_scenario(
+        overrides={
+            "commerce.tenants": 1,
+            "commerce.orders_per_tenant": n,
+            "commerce.products_per_tenant": 50_000,
+            "commerce.customers_per_tenant": 10_000,
+        }
+    )
+    model = CommerceModel(scenario)
+    start = time.perf_counter()
+    writer = None
+    with out.open("wb") as sink:
+        for lo in range(0, model.orders, CHUNK):
+            batch = orders(model, lo, min(lo + CHUNK, model.orders)).combine_chunks().to_batches()[0]
+            ready = _csv_ready(batch)
+            if writer is None:
+                writer = pa_csv.CSVWriter(sink, ready.schema)
+            writer.write_batch(ready)
+        writer.close()
+    return time.perf_counter() - start, out.stat().st_size
+
+
+def naive(n: int, out: Path) -> tuple[float, int]:
+    """A per-row Faker loop, the way seed 003's gen_dataset.py generates orders."""
+    fake = Faker("en_US")
+    Faker.seed(42)
+    rng = random.Random(42)
+    customers = [(str(uuid.UUID(int=rng.getrandbits(128))), fake.name(), fake.email()) for _ in range(1000)]
+    start = time.perf_counter()
+    with out.open("w", newline="") as f:
+        writer = None
+        for _ in range(n):
+            customer_id, name, email = rng.choice(customers)
+            subtotal = round(rng.uniform(5, 500), 2)
+            tax = round(subtotal * 0.08, 2)
+            row = {
+                "order_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                "tenant_id": "t1",
+                "external_order_id": f"EXT{rng.randint(0, 99_999_999):08d}",
+                "customer_id": customer_id,
+                "customer_name_snapshot": name,
+                "customer_email_snapshot": email,
+                "subtotal": subtotal,
+                "tax": tax,
+                "total_amount": round(subtotal + tax, 2),
+                "currency": "USD",
+                "order_status": rng.choice(["pending", "processing", "shipped", "delivered", "cancelled"]),
+                "order_date": fake.date_time_between(start_date="-1y", end_date="now").isoformat(),
+                "raw_payload": json.dumps(
+                    {
+                        "source": rng.choice(["web", "mobile_app", "api"]),
+                        "campaign": fake.word(),
+                        "discount_code": rng.choice([None, "SAVE10", "SAVE20"]),
+                    }
+                ),
+            }
+            if writer is None:
+                writer = csv.DictWriter(f, fieldnames=list(row))
+                writer.writeheader()
+            writer.writerow(row)
+    return time.perf_counter() - start, out.stat().st_size
+
+
+def floor(n: int, out: Path) -> tuple[float, int]:
+    """pyarrow's CSV writer on an orders table that is already built (text columns ready)."""
+    scenario = build_scenario(overrides={"commerce.tenants": 1, "commerce.orders_per_tenant": n})
+    model = CommerceModel(scenario)
+    batches = [
+        _csv_ready(orders(model, lo, min(lo + CHUNK, n)).combine_chunks().to_batches()[0]) for lo in range(0, n, CHUNK)
+    ]
+    table = pa.Table.from_batches(batches)
+    start = time.perf_counter()
+    with out.open("wb") as sink:
+        pa_csv.write_csv(table, sink)
+    return time.perf_counter() - start, out.stat().st_size
+
+
+def end_to_end(preset: str, workdir: Path) -> dict[str, float]:
+    """Materialise and export the whole commerce domain at a preset through the Dagster CLI."""
+    data = workdir / "data"
+    config = Path(__file__).resolve().parents[1] / "mock_pipeline" / "scenarios" / "run_configs" / f"{preset}.yaml"
+    env = {**os.environ, "MOCK_PIPELINE_DATA_DIR": str(data)}
+    dagster = Path(sys.executable).with_name("dagster")
+    start = time.perf_counter()
+    subprocess.run(
+        [str(dagster), "asset", "materialize", "-m", "mock_pipeline.definitions", "--select", "group:commerce",
+         "-c", str(config)],
+        cwd=workdir, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    wall = time.perf_counter() - start
+    manifest = json.loads(next(data.glob("exports/*/commerce/manifest.json")).read_text())
+    rows = sum(manifest["tables"].values())
+    size = sum(f["bytes"] for f in manifest["files"])
+    return {"seconds": wall, "rows": rows, "bytes": size, "peak_mb": peak_rss_mb(resource.RUSAGE_CHILDREN)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, default=1_000_000, help="orders for the engine and the I/O floor")
+    parser.add_argument("--naive-rows", type=int, default=20_000, help="rows for the per-row Faker loop")
+    parser.add_argument("--preset", choices=["small", "medium", "large"], help="also run the commerce domain end to end")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="mock_pipeline_bench_") as tmp:
+        work = Path(tmp)
+        t_ours, b_ours = ours(args.orders, work / "ours.csv")
+        peak = peak_rss_mb()
+        t_naive, b_naive = naive(args.naive_rows, work / "naive.csv")
+        t_floor, b_floor = floor(args.orders, work / "floor.csv")
+        r_ours, r_naive, r_floor = args.orders / t_ours, args.naive_rows / t_naive, args.orders / t_floor
+        print(f"cores: {os.cpu_count()}  python: {sys.version.split()[0]}  pyarrow: {pa.__version__}")
+        print(f"{'':28s}{'rows':>12s}{'seconds':>10s}{'rows/s':>14s}{'MB/s':>9s}")
+        for label, n, t, b in (
+            ("ours (generate + CSV)", args.orders, t_ours, b_ours),
+            ("naive (Faker loop + csv)", args.naive_rows, t_naive, b_naive),
+            ("floor (pyarrow CSV write)", args.orders, t_floor, b_floor),
+        ):
+            print(f"{label:28s}{n:>12,d}{t:>10.2f}{n / t:>14,.0f}{b / t / 1e6:>9.1f}")
+        print(f"peak memory of this process while generating: {peak:,.0f} MB")
+        print(f"ratio ours / naive: {r_ours / r_naive:,.0f}x   ratio floor / ours: {r_floor / r_ours:.2f}x")
+        if args.preset:
+            result = end_to_end(args.preset, work)
+            print(
+                f"commerce {args.preset} end to end (generate, check, export CSV): {result['seconds']:,.1f} s, "
+                f"{result['rows']:,.0f} rows, {result['rows'] / result['seconds']:,.0f} rows/s, "
+                f"{result['bytes'] / 1e6:,.0f} MB exported, peak memory {result['peak_mb']:,.0f} MB"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Scenario profiles and size presets as run config: contract keys, custom profiles, bad config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+
+from mock_pipeline.definitions import defs
+from mock_pipeline.domains.commerce import COMMERCE
+from mock_pipeline.domains.factory import domain_definitions
+from mock_pipeline.resources import DataDirResource, ScenarioResource
+from mock_pipeline.scenarios.model import ScenarioError, build_scenario, builtin_profiles, size_presets
+
+RUN_CONFIGS = Path(__file__).resolve().parents[1] / "mock_pipeline" / "scenarios" / "run_configs"
+PROFILES = ("normal-ops", "peak-season", "anomaly-heavy", "warehouse-outage", "growth-phase", "payment-crisis")
+
+
+def test_six_builtin_profiles_with_seed_001_anomaly_rates() -> None:
+    rates = {name: build_scenario(profile=name).profile.anomaly_rate for name in builtin_profiles()}
+    assert rates == {
+        "normal-ops": 0.05,
+        "peak-season": 0.15,
+        "anomaly-heavy": 0.40,
+        "warehouse-outage": 0.60,
+        "growth-phase": 0.08,
+        "payment-crisis": 0.25,
+    }
+    assert build_scenario(profile="peak-season").profile.order_volume == 3.0
+    assert build_scenario(profile="growth-phase").profile.company_volume == 2.0
+    assert build_scenario(profile="payment-crisis").profile.overdue_share == 0.30
+
+
+def test_size_presets_are_seed_003s() -> None:
+    presets = size_presets()
+    got = {name: tuple(presets[name]["commerce"][k] for k in ("tenants", "products_per_tenant", "orders_per_tenant",
+                                                               "customers_per_tenant")) for name in presets}  # fmt: skip
+    assert got == {
+        "small": (2, 1_000, 5_000, 100),
+        "medium": (5, 50_000, 100_000, 1_000),
+        "large": (10, 500_000, 2_000_000, 10_000),
+    }
+
+
+@pytest.mark.parametrize("path", sorted(RUN_CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_shipped_run_configs_are_valid_for_the_asset_job(path: Path) -> None:
+    config = yaml.safe_load(path.read_text())
+    job = defs.resolve_implicit_global_asset_job_def()
+    assert dg.validate_run_config(job, config)
+    build_scenario(**config["resources"]["scenario"]["config"])
+
+
+def test_every_builtin_profile_has_a_run_config() -> None:
+    assert {p.stem for p in RUN_CONFIGS.glob("*.yaml")} >= set(PROFILES) | {"small", "medium", "large"}
+
+
+def test_minimal_contract_config_works() -> None:
+    resource = ScenarioResource(profile="normal-ops", size="small", seed=42, as_of="2024-12-31")
+    scenario = resource.resolve()
+    assert scenario.window.start.isoformat() == "2024-01-01"
+    assert scenario.window.end.isoformat() == "2024-12-31"
+    assert set(ScenarioResource.model_fields) >= {
+        "profile", "size", "seed", "as_of", "volume_multiplier", "locale", "chunk_size", "overrides",
+    }  # fmt: skip
+
+
+def test_custom_profile_extends_and_overrides() -> None:
+    custom = {"my-scenario": {"extends": "peak-season", "anomaly_rate": 0.15, "entity_rates": {"orders_per_day": 100}}}
+    scenario = build_scenario(profile="my-scenario", custom_profiles=custom)
+    assert scenario.profile.order_volume == 3.0  # inherited from peak-season
+    assert scenario.profile.entity_rates["orders_per_day"] == 100
+    assert scenario.profile.entity_rates["companies"] == 100  # inherited from normal-ops
+    chained = {**custom, "deeper": {"extends": "my-scenario", "order_volume": 1.5}}
+    assert build_scenario(profile="deeper", custom_profiles=chained).profile.anomaly_rate == 0.15
+
+
+def test_chunk_size_does_not_change_the_dataset_identity() -> None:
+    assert build_scenario(chunk_size=1000).dataset_id == build_scenario(chunk_size=7919).dataset_id
+    assert build_scenario(seed=1).dataset_id != build_scenario(seed=2).dataset_id
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"profile": "holiday"}, "scenario.profile: unknown profile 'holiday'; allowed: anomaly-heavy, growth-phase"),
+        ({"size": "huge"}, "scenario.size: unknown size preset 'huge'; allowed: small, medium, large"),
+        ({"overrides": {"commerce.orders_per_tenant": 0}}, "scenario.overrides.commerce.orders_per_tenant: must be a positive integer, got 0"),
+        ({"overrides": {"commerce.tenants": -3}}, "must be a positive integer, got -3"),
+        ({"overrides": {"commerce.orderz": 5}}, "scenario.overrides.commerce.orderz: unknown size knob; allowed: "),
+        ({"start_date": "2025-01-01", "as_of": "2024-12-31"}, "scenario.start_date: 2025-01-01 is after as_of 2024-12-31"),
+        ({"as_of": "yesterday"}, "scenario.as_of: 'yesterday' is not a date"),
+        ({"chunk_size": 0}, "scenario.chunk_size: must be a positive number of rows, got 0"),
+        ({"volume_multiplier": 0}, "scenario.volume_multiplier: must be positive"),
+        ({"locale": "xx_YY"}, "scenario.locale: unknown locale 'xx_YY'"),
+        (
+            {"profile": "a", "custom_profiles": {"a": {"extends": "b"}, "b": {"extends": "a"}}},
+            "scenario.custom_profiles: cycle in extends: a -> b -> a",
+        ),
+        (
+            {"profile": "a", "custom_profiles": {"a": {"extends": "nope"}}},
+            "scenario.custom_profiles: profile 'a' extends unknown 'nope'",
+        ),
+        (
+            {"profile": "a", "custom_profiles": {"a": {"anomaly_rate": 1.5}}},
+            "scenario.custom_profiles.a.anomaly_rate: must be between 0 and 1, got 1.5",
+        ),
+    ],
+)
+def test_bad_config_gives_one_clear_line(kwargs: dict, message: str) -> None:
+    with pytest.raises(ScenarioError) as raised:
+        build_scenario(**kwargs)
+    text = str(raised.value)
+    assert message in text
+    assert "\n" not in text
+
+
+def test_bad_config_fails_the_run_before_anything_is_written(data_dir: Path) -> None:
+    assets, checks = domain_definitions(COMMERCE)
+    result = dg.materialize(
+        assets,
+        resources={"scenario": ScenarioResource(size="huge"), "data_dir": DataDirResource()},
+        selection=[COMMERCE.key("tenants")],
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    description = failure.step_failure_data.error.message
+    assert "scenario.size: unknown size preset 'huge'; allowed: small, medium, large" in description
+    assert not data_dir.exists() or not any(data_dir.rglob("*.parquet"))
