@@ -4,10 +4,12 @@ import dagster as dg
 
 from mock_pipeline.domains.commerce import COMMERCE
 from mock_pipeline.domains.factory import Domain, domain_definitions
+from mock_pipeline.domains.maintenance import MAINTENANCE
 from mock_pipeline.publish.assets import exported_files_asset
+from mock_pipeline.publish.database import database_resource, database_tables_asset, mock_data_cleanup_job
 from mock_pipeline.resources import DataDirResource, ScenarioResource
 
-DOMAINS: tuple[Domain, ...] = (COMMERCE,)
+DOMAINS: tuple[Domain, ...] = (COMMERCE, MAINTENANCE)
 
 
 def build_definitions() -> dg.Definitions:
@@ -16,11 +18,13 @@ def build_definitions() -> dg.Definitions:
     for domain in DOMAINS:
         domain_assets, domain_checks = domain_definitions(domain)
         assets += [*domain_assets, exported_files_asset(domain)]
+        assets.append(database_tables_asset(domain))
         checks += domain_checks
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,
-        resources={"scenario": ScenarioResource(), "data_dir": DataDirResource()},
+        resources={"scenario": ScenarioResource(), "data_dir": DataDirResource(), "database": database_resource()},
+        jobs=[mock_data_cleanup_job(DOMAINS)],
         # One process: steps are short and columnar; multiprocess costs seconds per step.
         executor=dg.in_process_executor,
     )
