@@ -89,3 +89,13 @@ class DataDirResource(dg.ConfigurableResource):
 
     def export(self, scenario: Scenario, domain: str) -> Path:
         return self.path / "exports" / scenario.dataset_id / domain
+
+
+def env_var_if_set(name: str) -> dg.EnvVar | None:
+    """`dg.EnvVar(name)` when the variable is set where the definitions load, else None.
+
+    Only the variable's presence is read here; Dagster resolves its value when a run starts, so a
+    secret never passes through module state. An unset optional setting stays at its default
+    instead of failing the run (an unset `dg.EnvVar` is an error).
+    """
+    return dg.EnvVar(name) if name in os.environ else None
