@@ -5,9 +5,12 @@ import dagster as dg
 from mock_pipeline.domains.commerce import COMMERCE
 from mock_pipeline.domains.factory import Domain, domain_definitions
 from mock_pipeline.domains.maintenance import MAINTENANCE
+from mock_pipeline.jobs import build_jobs
 from mock_pipeline.publish.assets import exported_files_asset
 from mock_pipeline.publish.database import database_resource, database_tables_asset, mock_data_cleanup_job
 from mock_pipeline.resources import DataDirResource, ScenarioResource
+from mock_pipeline.schedules import SCHEDULES
+from mock_pipeline.sensors import build_sensors
 
 DOMAINS: tuple[Domain, ...] = (COMMERCE, MAINTENANCE)
 
@@ -24,7 +27,9 @@ def build_definitions() -> dg.Definitions:
         assets=assets,
         asset_checks=checks,
         resources={"scenario": ScenarioResource(), "data_dir": DataDirResource(), "database": database_resource()},
-        jobs=[mock_data_cleanup_job(DOMAINS)],
+        jobs=[mock_data_cleanup_job(DOMAINS), *build_jobs(DOMAINS)],
+        schedules=SCHEDULES,
+        sensors=build_sensors(DOMAINS),
         # One process: steps are short and columnar; multiprocess costs seconds per step.
         executor=dg.in_process_executor,
     )
