@@ -5,6 +5,7 @@ import dagster as dg
 from mock_pipeline.domains.commerce import COMMERCE
 from mock_pipeline.domains.factory import Domain, domain_definitions
 from mock_pipeline.domains.maintenance import MAINTENANCE
+from mock_pipeline.domains.scrum import SCRUM
 from mock_pipeline.jobs import build_jobs
 from mock_pipeline.publish.assets import exported_files_asset
 from mock_pipeline.publish.database import database_resource, database_tables_asset, mock_data_cleanup_job
@@ -12,7 +13,7 @@ from mock_pipeline.resources import DataDirResource, ScenarioResource
 from mock_pipeline.schedules import SCHEDULES
 from mock_pipeline.sensors import build_sensors
 
-DOMAINS: tuple[Domain, ...] = (COMMERCE, MAINTENANCE)
+DOMAINS: tuple[Domain, ...] = (COMMERCE, MAINTENANCE, SCRUM)
 
 
 def build_definitions() -> dg.Definitions:
