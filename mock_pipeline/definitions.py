@@ -9,6 +9,8 @@ from mock_pipeline.domains.scrum import SCRUM
 from mock_pipeline.jobs import build_jobs
 from mock_pipeline.publish.assets import exported_files_asset
 from mock_pipeline.publish.database import database_resource, database_tables_asset, mock_data_cleanup_job
+from mock_pipeline.publish.http import http_upload_asset, http_upload_from_env
+from mock_pipeline.publish.s3 import s3_upload_asset, s3_upload_from_env
 from mock_pipeline.resources import DataDirResource, ScenarioResource
 from mock_pipeline.schedules import SCHEDULES
 from mock_pipeline.sensors import build_sensors
@@ -23,11 +25,18 @@ def build_definitions() -> dg.Definitions:
         domain_assets, domain_checks = domain_definitions(domain)
         assets += [*domain_assets, exported_files_asset(domain)]
         assets.append(database_tables_asset(domain))
+        assets += [s3_upload_asset(domain), http_upload_asset(domain)]
         checks += domain_checks
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,
-        resources={"scenario": ScenarioResource(), "data_dir": DataDirResource(), "database": database_resource()},
+        resources={
+            "scenario": ScenarioResource(),
+            "data_dir": DataDirResource(),
+            "database": database_resource(),
+            "s3_upload": s3_upload_from_env(),
+            "http_upload": http_upload_from_env(),
+        },
         jobs=[mock_data_cleanup_job(DOMAINS), *build_jobs(DOMAINS)],
         schedules=SCHEDULES,
         sensors=build_sensors(DOMAINS),
