@@ -3,6 +3,7 @@
 import dagster as dg
 
 from mock_pipeline.domains.commerce import COMMERCE
+from mock_pipeline.domains.erp import ERP
 from mock_pipeline.domains.factory import Domain, domain_definitions
 from mock_pipeline.domains.maintenance import MAINTENANCE
 from mock_pipeline.domains.scrum import SCRUM
@@ -15,7 +16,7 @@ from mock_pipeline.resources import DataDirResource, ScenarioResource
 from mock_pipeline.schedules import SCHEDULES
 from mock_pipeline.sensors import build_sensors
 
-DOMAINS: tuple[Domain, ...] = (COMMERCE, MAINTENANCE, SCRUM)
+DOMAINS: tuple[Domain, ...] = (COMMERCE, ERP, MAINTENANCE, SCRUM)
 
 
 def build_definitions() -> dg.Definitions:

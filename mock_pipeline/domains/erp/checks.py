@@ -1,0 +1,457 @@
+"""Every rule of catalog.md's erp section (and seed 001's behaviour), as SQL over the Parquet.
+
+The SQL restates each rule from the specification rather than from the generator's arithmetic,
+so a generator bug cannot hide behind itself. Braces are doubled where a regex needs them: the
+SQL goes through str.format with `params`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mock_pipeline.domains.erp import data
+from mock_pipeline.domains.erp.model import (
+    FOLLOW_UP_SHARE,
+    PAYMENT_TERMS,
+    ROLE_SHARES,
+    ROLES,
+    ErpModel,
+)
+from mock_pipeline.domains.erp.tables import ENTITY_TYPES, MOVEMENT_TYPES, TABLES
+from mock_pipeline.validation import Rule, key_rules, unique_key
+
+TOLERANCE_PP = 3.0
+RESERVED_EMAIL = r"'^[a-z0-9._+-]+@([a-z0-9-]+\.)*(example\.(com|org|net)|[a-z0-9-]+\.(example|test))$'"
+MOBILE = r"'\+201[0125][0-9]{{8}}'"
+LANDLINE = r"'\+20(2[0-9]{{8}}|3[0-9]{{7}}|[1-9][0-9][0-9]{{7}})'"
+LABELS = "('payment_delay', 'delivery_delay', 'delivery_failure', 'cancellation', 'stockout')"
+
+
+def _trend_ratio(weights: np.ndarray) -> float:
+    third = max(1, len(weights) // 3)
+    return float(weights[-third:].sum() / weights[:third].sum())
+
+
+def params(model: ErpModel) -> dict[str, Any]:
+    days = model.window.days
+    third = max(1, days // 3)
+    return {
+        "start": f"to_timestamp({model.start})",
+        "end": f"to_timestamp({model.end})",
+        "anomaly_rate": model.scenario.profile.anomaly_rate,
+        "tolerance": TOLERANCE_PP / 100.0,
+        "overdue_share": model.scenario.profile.overdue_share,
+        "payment_delay_days": model.scenario.profile.payment_delay_days,
+        "branch_ratio": model.branch_ratio,
+        "expected_orders": model.expected_orders,
+        "expected_trend": _trend_ratio(model.order_rate * model.order_weights),
+        "third_start": f"to_timestamp({model.start + third * 86_400})",
+        "third_end": f"to_timestamp({model.start + (days - third) * 86_400})",
+        "expected_visits": float(model.visit_rate / (1 + FOLLOW_UP_SHARE) * _visit_weight_sum(model)),
+    }
+
+
+def _visit_weight_sum(model: ErpModel) -> float:
+    from mock_pipeline.domains.erp.model import ERP_WEEKDAYS
+    from mock_pipeline.engine.timeline import Rhythm, daily_weights
+
+    rhythm = Rhythm(weekday=ERP_WEEKDAYS, seasonal_amplitude=0.1, bursts_per_year=0.0)
+    return float(daily_weights(model.stream("maintenance_visits", "rhythm"), model.window, rhythm).sum())
+
+
+def _rule(table: str, name: str, description: str, where: str) -> Rule:
+    """A row-level rule: the rows matching `where` are violations."""
+    return Rule(
+        table, name, description, f"SELECT count(*) FILTER (WHERE {where}) AS violations, count(*) AS rows FROM {table}"
+    )
+
+
+def _in_window(table: str, *columns: str) -> Rule:
+    cond = " OR ".join(f"({c} IS NOT NULL AND ({c} < {{start}} OR {c} >= {{end}}))" for c in columns)
+    return Rule(
+        table,
+        "timestamps_in_window",
+        f"{', '.join(columns)} lie inside the scenario's date window.",
+        f"SELECT count(*) FILTER (WHERE {cond}) AS violations FROM {table}",
+    )
+
+
+def _values(rows: list[tuple[Any, ...]]) -> str:
+    def lit(v: Any) -> str:
+        return f"'{v}'" if isinstance(v, str) else str(v)
+
+    return ", ".join("(" + ", ".join(lit(v) for v in row) + ")" for row in rows)
+
+
+def _region_day(region: str, day: str) -> str:
+    """SQL: `day` (a date or timestamp) is a delivery day of `region` (a column)."""
+    cases = " ".join(
+        f"WHEN '{r}' THEN isodow({day}) IN ({', '.join(map(str, data.REGION_ISO_DAYS[r]))})" for r in data.REGIONS
+    )
+    return f"(CASE {region} {cases} ELSE false END)"
+
+
+_ROLE_SHARES = _values([(r, s) for r, s in zip(ROLES, ROLE_SHARES, strict=True)])
+_GOVERNORATE_REGION = _values([(g[0], g[2]) for g in data.GOVERNORATES])
+_DISTRICTS = _values([(g[0], d) for g in data.GOVERNORATES for d in g[3]])
+_TERMS = ", ".join(map(str, PAYMENT_TERMS))
+_HISTORY_PATHS = ", ".join(
+    f"'{p}'"
+    for p in (
+        "pending", "pending>confirmed", "pending>confirmed>shipped", "pending>confirmed>shipped>delivered",
+        "pending>confirmed>shipped>delivery_failed", "pending>cancelled", "pending>confirmed>cancelled",
+    )
+)  # fmt: skip
+_AUDITED = {
+    "company": ("companies", "company_id"),
+    "product": ("products", "product_id"),
+    "order": ("orders", "order_id"),
+    "shipment": ("shipments", "shipment_id"),
+    "payment": ("payments", "payment_id"),
+    "refund": ("refunds", "refund_id"),
+    "maintenance_visit": ("maintenance_visits", "maintenance_visit_id"),
+}
+assert set(_AUDITED) == set(ENTITY_TYPES)
+_ENTITIES = " UNION ALL ".join(
+    f"SELECT '{kind}' AS entity_type, {key} AS entity_id, created_at FROM {table}"
+    for kind, (table, key) in _AUDITED.items()
+)
+_ACTIONS_BY_ENTITY = _values(
+    [("company", "create"), ("product", "create"), ("order", "create"), ("order", "confirm"), ("order", "cancel"),
+     ("shipment", "dispatch"), ("payment", "record_payment"), ("refund", "request_refund"),
+     ("refund", "approve_refund"), ("refund", "reject_refund"), ("maintenance_visit", "complete_visit")]
+)  # fmt: skip
+_CENTS = "CAST(round({0} * 100) AS BIGINT)"
+
+
+def cents(column: str) -> str:
+    return _CENTS.format(column)
+
+
+RULES: tuple[Rule, ...] = (
+    *key_rules(TABLES),
+    # users -----------------------------------------------------------------------------------------
+    _rule("users", "role_known", "role is admin, manager, sales or support.",
+          f"role NOT IN ({', '.join(repr(r) for r in ROLES)})"),
+    Rule("users", "role_mix", "Roles are admin 5%, manager 15%, sales 50%, support 30% within ±3 pp (with few users:"
+         " within rounding of the exact shares), and every role is present.",
+         f"WITH e AS (SELECT * FROM (VALUES {_ROLE_SHARES}) v(role, share)),"
+         " r AS (SELECT role, count(*) AS n FROM users GROUP BY role), t AS (SELECT count(*) AS total FROM users)"
+         " SELECT count(*) FILTER (WHERE r.n IS NULL OR (abs(r.n / t.total - e.share) > {tolerance}"
+         " AND abs(r.n - e.share * t.total) >= 2)) AS violations,"
+         " string_agg(e.role || '=' || coalesce(r.n, 0), ', ' ORDER BY e.role) AS counts"
+         " FROM e LEFT JOIN r USING (role), t"),
+    _rule("users", "email_on_reserved_domain", "Staff e-mails use RFC 2606 reserved domains only.",
+          f"NOT regexp_full_match(email, {RESERVED_EMAIL})"),
+    unique_key("users", "email"),
+    _rule("users", "phone_egyptian_mobile", "Phones are Egyptian mobiles: +20 1[0125] and 8 digits.",
+          f"NOT regexp_full_match(phone, {MOBILE})"),
+    _rule("users", "created_before_last_login", "created_at <= last_login_at.", "NOT (created_at <= last_login_at)"),
+    _in_window("users", "created_at", "last_login_at"),
+    # companies -------------------------------------------------------------------------------------
+    _rule("companies", "tax_number_format", "tax_number is 9 digits formatted ###-###-###.",
+          "NOT regexp_full_match(tax_number, '[1-9][0-9]{{2}}-[0-9]{{3}}-[0-9]{{3}}')"),
+    unique_key("companies", "tax_number"),
+    _rule("companies", "payment_terms_and_credit", f"payment_terms_days is one of {_TERMS}; credit_limit > 0;"
+          " bulk payers have terms of at least 30 days.",
+          f"payment_terms_days NOT IN ({_TERMS}) OR credit_limit <= 0 OR (bulk_payer AND payment_terms_days < 30)"),
+    Rule("companies", "region_follows_governorate",
+         "governorate and district are Egyptian; delivery_region (A or B) and its delivery days follow the governorate.",
+         f"WITH g AS (SELECT * FROM (VALUES {_GOVERNORATE_REGION}) v(governorate, region)),"
+         f" d AS (SELECT * FROM (VALUES {_DISTRICTS}) v(governorate, district))"
+         " SELECT count(*) AS violations FROM companies c LEFT JOIN g USING (governorate)"
+         " LEFT JOIN d ON d.governorate = c.governorate AND d.district = c.district"
+         " WHERE g.region IS DISTINCT FROM c.delivery_region OR d.district IS NULL"
+         " OR c.delivery_days <> CASE c.delivery_region WHEN 'A' THEN 'Tue,Thu,Sun' ELSE 'Mon,Wed,Sat' END"),
+    Rule("companies", "account_manager_is_sales", "account_manager_id is a user with role sales, created earlier.",
+         "SELECT count(*) AS violations FROM companies c JOIN users u ON u.user_id = c.account_manager_id"
+         " WHERE u.role <> 'sales' OR u.created_at > c.created_at"),
+    _rule("companies", "contact_formats", "Landline +20 area code and number, contact mobile +20 1x, e-mail on a"
+          " reserved domain.",
+          f"NOT regexp_full_match(phone, {LANDLINE}) OR NOT regexp_full_match(contact_mobile, {MOBILE})"
+          f" OR NOT regexp_full_match(email, {RESERVED_EMAIL})"),
+    _in_window("companies", "created_at"),
+    # branches --------------------------------------------------------------------------------------
+    Rule("branches", "branch_ratio", "The share of companies with branches is the profile's branch_ratio (exactly,"
+         " up to rounding to whole companies).",
+         "SELECT CASE WHEN abs((SELECT count(DISTINCT company_id) FROM branches)"
+         " - {branch_ratio} * (SELECT count(*) FROM companies)) > 0.5 THEN 1 ELSE 0 END AS violations,"
+         " (SELECT count(DISTINCT company_id) FROM branches) AS companies_with_branches"),
+    Rule("branches", "opened_after_company", "A branch opens after its company was created.",
+         "SELECT count(*) AS violations FROM branches b JOIN companies c USING (company_id) WHERE b.created_at < c.created_at"),
+    _rule("branches", "phone_format", "Landline numbers with an Egyptian area code.",
+          f"NOT regexp_full_match(phone, {LANDLINE})"),
+    _in_window("branches", "created_at"),
+    # products --------------------------------------------------------------------------------------
+    _rule("products", "price_and_cost", "unit_price > 0, 0 < unit_cost < unit_price, prices in EGP.",
+          "unit_price <= 0 OR unit_cost <= 0 OR unit_cost >= unit_price OR currency <> 'EGP'"),
+    _rule("products", "sku_format", "sku is SF-, a 3-letter category code and 5 digits.",
+          "NOT regexp_full_match(sku, 'SF-[A-Z]{{3}}-[0-9]{{5}}')"),
+    unique_key("products", "sku"),
+    _rule("products", "category_known", "category is one of the coffee and beverage categories.",
+          f"category NOT IN ({', '.join(repr(c[0]) for c in data.PRODUCT_CATEGORIES)})"),
+    _in_window("products", "created_at"),
+    # orders ----------------------------------------------------------------------------------------
+    _rule("orders", "status_known", "status is one of the order lifecycle states.",
+          "status NOT IN ('pending', 'confirmed', 'shipped', 'delivered', 'delivery_failed', 'cancelled')"),
+    _rule("orders", "anomaly_labels_known", "Every anomaly label is one the profiles inject.",
+          f"anomaly IS NOT NULL AND anomaly NOT IN {LABELS}"),
+    Rule("orders", "anomaly_rate_matches_profile",
+         "The share of labelled orders is at most the profile's anomaly rate (+3 pp) and not far below it.",
+         "SELECT CASE WHEN count(*) < 1000 THEN 0 WHEN avg((anomaly IS NOT NULL)::INT) > {anomaly_rate} + {tolerance}"
+         " OR avg((anomaly IS NOT NULL)::INT) < 0.5 * {anomaly_rate} - {tolerance} THEN 1 ELSE 0 END AS violations,"
+         " avg((anomaly IS NOT NULL)::INT) AS observed_rate, {anomaly_rate} AS profile_rate FROM orders"),
+    Rule("orders", "daily_volume_follows_engine",
+         "The order count is the time-series engine's expectation (profile volume x weekday x season x trend)"
+         " within Poisson noise, and the last third of the window over the first third follows the profile's trend.",
+         "WITH s AS (SELECT count(*) AS n, count(*) FILTER (WHERE order_date < {third_start}) AS early,"
+         " count(*) FILTER (WHERE order_date >= {third_end}) AS late FROM orders)"
+         " SELECT ((abs(n - {expected_orders}) > 4 * sqrt({expected_orders}) + 1)::INT"
+         " + (early >= 300 AND abs(late / early - {expected_trend}) > 0.1 * {expected_trend})::INT) AS violations,"
+         " n AS orders, {expected_orders} AS expected, late / nullif(early, 0) AS trend_ratio,"
+         " {expected_trend} AS expected_trend FROM s"),
+    Rule("orders", "sales_rep_is_sales_user", "sales_rep_id is a user with role sales.",
+         "SELECT count(*) AS violations FROM orders o JOIN users u ON u.user_id = o.sales_rep_id WHERE u.role <> 'sales'"),
+    Rule("orders", "branch_of_order_company", "A branch, when set, belongs to the order's company and was open.",
+         "SELECT count(*) AS violations FROM orders o JOIN branches b USING (branch_id)"
+         " WHERE b.company_id <> o.company_id OR b.created_at > o.order_date"),
+    Rule("orders", "after_company_created_region_matches", "An order is placed after its company was created and"
+         " is delivered in the company's region.",
+         "SELECT count(*) AS violations FROM orders o JOIN companies c USING (company_id)"
+         " WHERE o.order_date < c.created_at OR o.delivery_region <> c.delivery_region"),
+    _rule("orders", "scheduled_on_region_day",
+          "scheduled_delivery_date is the first delivery day of the company's region at least two days after ordering.",
+          f"NOT {_region_day('delivery_region', 'scheduled_delivery_date')}"
+          " OR scheduled_delivery_date < order_date::DATE + 2 OR scheduled_delivery_date > order_date::DATE + 4"),
+    _rule("orders", "totals", "total = subtotal - discount + tax; tax is 14% VAT on the discounted subtotal.",
+          f"total_amount <> subtotal - discount_amount + tax OR discount_amount < 0 OR discount_amount > subtotal"
+          f" OR {cents('tax')} <> ({cents('subtotal')} - {cents('discount_amount')}) * 14 // 100 OR currency <> 'EGP'"),
+    _rule("orders", "event_times_match_status", "delivered_at is set only on delivered orders, cancelled_at only on"
+          " cancelled ones; created_at <= updated_at.",
+          "(status = 'delivered') <> (delivered_at IS NOT NULL) OR (status = 'cancelled') <> (cancelled_at IS NOT NULL)"
+          " OR NOT (created_at <= updated_at) OR delivered_at < order_date OR cancelled_at < order_date"),
+    _in_window("orders", "order_date", "delivered_at", "cancelled_at", "updated_at"),
+    # order items -----------------------------------------------------------------------------------
+    _rule("order_items", "quantity_and_line_total",
+          "quantity >= 1; line_total = quantity x unit_price - discount_amount; 0 <= discount < gross.",
+          "quantity < 1 OR line_total <> quantity * unit_price - discount_amount OR discount_amount < 0"
+          " OR discount_amount >= quantity * unit_price"),
+    Rule("order_items", "price_and_product_existed", "unit_price is the product's list price and the product existed"
+         " at the order date.",
+         "SELECT count(*) AS violations FROM order_items i JOIN products p USING (product_id) JOIN orders o USING (order_id)"
+         " WHERE i.unit_price <> p.unit_price OR p.created_at > o.order_date OR i.created_at <> o.order_date"),
+    Rule("order_items", "subtotal_is_sum_of_lines", "orders.subtotal is the sum of its line totals; item_count its lines.",
+         "SELECT count(*) AS violations FROM orders o LEFT JOIN (SELECT order_id, sum(line_total) AS s, count(*) AS n"
+         " FROM order_items GROUP BY order_id) i USING (order_id)"
+         " WHERE o.subtotal IS DISTINCT FROM i.s OR o.item_count IS DISTINCT FROM i.n"),
+    Rule("order_items", "zipf_top_20_percent",
+         "Product popularity is Zipf: the top 20% of products take between 70% and 90% of the units ordered.",
+         "WITH u AS (SELECT p.product_id, coalesce(sum(i.quantity), 0) AS units FROM products p"
+         " LEFT JOIN order_items i USING (product_id) GROUP BY p.product_id),"
+         " r AS (SELECT units, row_number() OVER (ORDER BY units DESC, product_id) AS rank FROM u)"
+         " SELECT CASE WHEN sum(units) < 1000 THEN 0 WHEN share < 0.7 OR share > 0.9 THEN 1 ELSE 0 END AS violations,"
+         " share AS top_20_share FROM (SELECT sum(units) FILTER (WHERE rank <= ceil(0.2 * (SELECT count(*) FROM u)))"
+         " / nullif(sum(units), 0) AS share, sum(units) AS units FROM r) GROUP BY share"),
+    # discounts -------------------------------------------------------------------------------------
+    _rule("discounts", "level_shape", "discount_level is order (no order_item_id) or item (with one); 1-50 percent.",
+          "discount_level NOT IN ('order', 'item') OR (discount_level = 'order') <> (order_item_id IS NULL)"
+          " OR percent NOT BETWEEN 1 AND 50 OR amount < 0"),
+    Rule("discounts", "never_order_and_item_level", "No item carries an item-level discount while its order has an"
+         " order-level one; at most one discount per item and one order-level discount per order.",
+         "SELECT (SELECT count(*) FROM discounts i JOIN discounts o ON o.order_id = i.order_id"
+         " AND o.discount_level = 'order' WHERE i.discount_level = 'item')"
+         " + (SELECT count(*) - count(DISTINCT order_item_id) FROM discounts WHERE discount_level = 'item')"
+         " + (SELECT count(*) - count(DISTINCT order_id) FROM discounts WHERE discount_level = 'order') AS violations"),
+    Rule("discounts", "amounts_match_orders_and_items",
+         "An item-level discount is its item's discount_amount (percent of the gross line) on an item of that order;"
+         " an order-level one is the order's discount_amount (percent of the subtotal); no discount goes unrecorded.",
+         "SELECT (SELECT count(*) FROM discounts d LEFT JOIN order_items i USING (order_item_id)"
+         f" WHERE d.discount_level = 'item' AND (i.order_id IS DISTINCT FROM d.order_id"
+         f" OR d.amount <> i.discount_amount OR {cents('d.amount')} <> {cents('i.quantity * i.unit_price')} * d.percent // 100))"
+         " + (SELECT count(*) FROM discounts d JOIN orders o USING (order_id) WHERE d.discount_level = 'order'"
+         f" AND (d.amount <> o.discount_amount OR {cents('d.amount')} <> {cents('o.subtotal')} * d.percent // 100))"
+         " + (SELECT count(*) FROM orders o WHERE o.discount_amount > 0 AND NOT EXISTS (SELECT 1 FROM discounts d"
+         " WHERE d.order_id = o.order_id AND d.discount_level = 'order'))"
+         " + (SELECT count(*) FROM order_items i WHERE i.discount_amount > 0 AND NOT EXISTS (SELECT 1 FROM discounts d"
+         " WHERE d.order_item_id = i.order_item_id)) AS violations"),
+    _in_window("discounts", "created_at"),
+    # order status history --------------------------------------------------------------------------
+    Rule("order_status_history", "chronological_and_consistent",
+         "Each order's history starts pending at the order date, follows the lifecycle in strictly increasing time"
+         " and ends in the order's current status.",
+         "WITH h AS (SELECT order_id, string_agg(status, '>' ORDER BY changed_at, order_status_history_id) AS path,"
+         " min(changed_at) AS first_at, arg_max(status, changed_at) AS last_status,"
+         " count(*) - count(DISTINCT changed_at) AS ties FROM order_status_history GROUP BY order_id)"
+         " SELECT count(*) AS violations FROM orders o LEFT JOIN h USING (order_id)"
+         f" WHERE h.path IS NULL OR h.path NOT IN ({_HISTORY_PATHS}) OR h.first_at <> o.order_date"
+         " OR h.last_status <> o.status OR h.ties > 0"),
+    _in_window("order_status_history", "changed_at"),
+    # shipments and attempts ------------------------------------------------------------------------
+    Rule("shipments", "one_per_shipped_order", "Exactly the shipped, delivered and failed orders have a shipment.",
+         "SELECT count(*) AS violations FROM orders o FULL JOIN shipments s USING (order_id)"
+         " WHERE (o.status IN ('shipped', 'delivered', 'delivery_failed')) IS DISTINCT FROM (s.shipment_id IS NOT NULL)"),
+    Rule("shipments", "times_and_status", "Shipped after the order was placed; delivered after shipped, on a delivery"
+         " day of the region, at the order's delivered_at; status matches the order's.",
+         "SELECT count(*) AS violations FROM shipments s JOIN orders o USING (order_id)"
+         " WHERE s.shipped_at <= o.order_date OR s.delivered_at <= s.shipped_at"
+         " OR s.delivered_at IS DISTINCT FROM o.delivered_at OR s.scheduled_delivery_date <> o.scheduled_delivery_date"
+         f" OR (s.delivered_at IS NOT NULL AND NOT {_region_day('o.delivery_region', 's.delivered_at')})"
+         " OR s.status <> CASE o.status WHEN 'delivered' THEN 'delivered' WHEN 'delivery_failed' THEN 'failed'"
+         " ELSE 'in_transit' END"),
+    _rule("shipments", "late_deliveries_labelled", "A delivery after the scheduled date is labelled (delivery_delay,"
+          " stockout or delivery_failure); an unlabelled one arrives on the scheduled date.",
+          "(delivered_at::DATE > scheduled_delivery_date AND anomaly IS NULL)"
+          " OR (delivered_at::DATE < scheduled_delivery_date)"
+          " OR (anomaly IS NOT NULL AND anomaly NOT IN ('delivery_delay', 'delivery_failure', 'stockout'))"),
+    _in_window("shipments", "shipped_at", "delivered_at"),
+    Rule("delivery_attempts", "attempts_ordered_and_counted",
+         "Attempts are numbered 1..n in time order after shipping, n = attempt_count; only the last can succeed and"
+         " it does exactly when the shipment is delivered, at delivered_at.",
+         "WITH a AS (SELECT shipment_id, count(*) AS n, max(attempt_number) AS top,"
+         " count(*) FILTER (WHERE outcome = 'delivered') AS ok, max(attempted_at) FILTER (WHERE outcome = 'delivered') AS ok_at,"
+         " arg_max(outcome, attempt_number) AS last_outcome, min(attempted_at) AS first_at,"
+         " bool_and(ordered) AS ordered FROM (SELECT *, attempted_at > coalesce(lag(attempted_at) OVER"
+         " (PARTITION BY shipment_id ORDER BY attempt_number), to_timestamp(0)) AS ordered FROM delivery_attempts)"
+         " GROUP BY shipment_id)"
+         " SELECT count(*) AS violations FROM shipments s LEFT JOIN a USING (shipment_id)"
+         " WHERE coalesce(a.n, 0) <> s.attempt_count OR a.top <> a.n OR NOT a.ordered OR a.first_at <= s.shipped_at"
+         " OR a.ok > 1 OR (a.ok = 1 AND a.last_outcome <> 'delivered')"
+         " OR (s.status = 'delivered') <> (coalesce(a.ok, 0) = 1) OR a.ok_at IS DISTINCT FROM s.delivered_at"
+         " OR (s.status = 'failed' AND a.n <> 3)"),
+    Rule("delivery_attempts", "failures_have_reasons_and_labels",
+         "A failed attempt has a failure reason (and only it does); every failure is on a shipment labelled"
+         " delivery_failure, whose last failure reason it reports; attempts fall on the region's delivery days.",
+         "SELECT count(*) AS violations FROM delivery_attempts a JOIN shipments s USING (shipment_id)"
+         " JOIN orders o USING (order_id)"
+         " WHERE (a.outcome = 'failed') <> (a.failure_reason IS NOT NULL) OR a.outcome NOT IN ('failed', 'delivered')"
+         f" OR a.failure_reason NOT IN ({', '.join(repr(r) for r in data.FAILURE_REASONS)})"
+         " OR (a.outcome = 'failed' AND s.anomaly IS DISTINCT FROM 'delivery_failure')"
+         f" OR NOT {_region_day('o.delivery_region', 'a.attempted_at')}"
+         " OR (a.outcome = 'failed' AND a.attempt_number = (SELECT max(x.attempt_number) FROM delivery_attempts x"
+         " WHERE x.shipment_id = a.shipment_id AND x.outcome = 'failed') AND a.failure_reason <> s.last_failure_reason)"),
+    _in_window("delivery_attempts", "attempted_at"),
+    # payments --------------------------------------------------------------------------------------
+    Rule("payments", "one_per_delivered_order", "Every delivered order is invoiced once, at delivery, for its total.",
+         "SELECT count(*) AS violations FROM orders o FULL JOIN payments p USING (order_id)"
+         " WHERE (o.status = 'delivered') IS DISTINCT FROM (p.payment_id IS NOT NULL)"
+         " OR p.amount <> o.total_amount OR p.company_id <> o.company_id OR p.invoice_date <> o.delivered_at"),
+    Rule("payments", "due_date_from_terms", "due_date = invoice date + the company's payment terms.",
+         "SELECT count(*) AS violations FROM payments p JOIN companies c USING (company_id)"
+         " WHERE p.payment_terms_days <> c.payment_terms_days"
+         " OR p.due_date <> (p.invoice_date + to_days(CAST(p.payment_terms_days AS INTEGER)))::DATE"),
+    _rule("payments", "status_follows_times",
+          "paid: paid by the due time; paid_late: after it; overdue: unpaid and past due at the end of the window;"
+          " pending: unpaid and not yet due. Late and overdue payments carry payment_delay and days_late.",
+          "paid_at < invoice_date"
+          " OR (status = 'paid') <> (paid_at IS NOT NULL AND paid_at <= invoice_date + to_days(CAST(payment_terms_days AS INTEGER)))"
+          " OR (status = 'paid_late') <> (paid_at IS NOT NULL AND paid_at > invoice_date + to_days(CAST(payment_terms_days AS INTEGER)))"
+          " OR (status = 'overdue') <> (paid_at IS NULL AND invoice_date + to_days(CAST(payment_terms_days AS INTEGER)) < {end})"
+          " OR (status = 'pending') <> (paid_at IS NULL AND invoice_date + to_days(CAST(payment_terms_days AS INTEGER)) >= {end})"
+          " OR (anomaly IS NOT NULL) <> (status IN ('paid_late', 'overdue')) OR anomaly <> 'payment_delay'"
+          " OR (days_late IS NOT NULL) <> (status IN ('paid_late', 'overdue')) OR days_late <= 0"
+          " OR (paid_at IS NULL) <> (transfer_reference IS NULL)"),
+    Rule("payments", "overdue_share_matches_profile",
+         "Of the invoices already due, the profile's overdue share (payment-crisis 30%) is unpaid, within ±3 pp.",
+         "WITH d AS (SELECT status FROM payments WHERE invoice_date + to_days(CAST(payment_terms_days AS INTEGER)) < {end})"
+         " SELECT CASE WHEN count(*) < 1000 THEN 0 WHEN abs(avg((status = 'overdue')::INT) - {overdue_share})"
+         " > {tolerance} THEN 1 ELSE 0 END AS violations, avg((status = 'overdue')::INT) AS observed_share,"
+         " {overdue_share} AS profile_share, count(*) AS due_invoices FROM d"),
+    Rule("payments", "timing_follows_profile",
+         "On-time single payments arrive after a delay drawn with the profile's mean (payment_delay_days), capped at"
+         " the terms: the observed mean delay is within 15% of mean x (1 - exp(-terms / mean)).",
+         "WITH t AS (SELECT date_diff('second', invoice_date, paid_at) / 86400.0 AS days,"
+         " {payment_delay_days} * (1 - exp(-payment_terms_days / {payment_delay_days})) AS expected FROM payments"
+         " WHERE status = 'paid' AND settlement = 'single' AND payment_terms_days > 0)"
+         " SELECT CASE WHEN count(*) < 300 THEN 0 WHEN abs(avg(days) - avg(expected)) > 0.15 * avg(expected) THEN 1"
+         " ELSE 0 END AS violations, avg(days) AS mean_delay_days, avg(expected) AS expected_days FROM t"),
+    Rule("payments", "bulk_transfers_consistent",
+         "A bulk transfer settles invoices of one bulk-paying company at one time, on time; a single transfer"
+         " settles one invoice.",
+         "WITH t AS (SELECT transfer_reference, count(*) AS n, count(DISTINCT company_id) AS companies,"
+         " count(DISTINCT paid_at) AS times, min(settlement) AS lo, max(settlement) AS hi FROM payments"
+         " WHERE transfer_reference IS NOT NULL GROUP BY transfer_reference)"
+         " SELECT (SELECT count(*) FROM t WHERE companies > 1 OR times > 1 OR lo <> hi OR (lo = 'single' AND n > 1))"
+         " + (SELECT count(*) FROM payments p JOIN companies c USING (company_id) WHERE p.settlement = 'bulk'"
+         " AND (NOT c.bulk_payer OR p.status <> 'paid' OR p.method <> 'bank_transfer')) AS violations,"
+         " (SELECT count(*) FROM t WHERE lo = 'bulk' AND n > 1) AS multi_invoice_transfers"),
+    _in_window("payments", "invoice_date", "paid_at"),
+    # refunds ---------------------------------------------------------------------------------------
+    Rule("refunds", "amount_within_paid", "0 < amount <= the amount paid; requested after the payment.",
+         "SELECT count(*) AS violations FROM refunds r JOIN payments p USING (payment_id)"
+         " WHERE r.amount <= 0 OR r.amount > p.amount OR p.paid_at IS NULL OR r.requested_at <= p.paid_at"
+         " OR r.order_id <> p.order_id"),
+    _rule("refunds", "approval_workflow", "status is requested, approved or rejected; a rejection has a reason (and"
+          " nothing else does); a decision has a decider and a time after the request.",
+          "status NOT IN ('requested', 'approved', 'rejected') OR (status = 'rejected') <> (rejection_reason IS NOT NULL)"
+          " OR (status = 'requested') <> (decided_at IS NULL) OR (decided_at IS NULL) <> (decided_by IS NULL)"
+          " OR decided_at <= requested_at"),
+    Rule("refunds", "people_have_roles", "Requests are raised by support; decisions are taken by a manager or admin.",
+         "SELECT count(*) AS violations FROM refunds r JOIN users q ON q.user_id = r.requested_by"
+         " LEFT JOIN users d ON d.user_id = r.decided_by WHERE q.role <> 'support' OR d.role NOT IN ('manager', 'admin')"),
+    _in_window("refunds", "requested_at", "decided_at"),
+    # inventory -------------------------------------------------------------------------------------
+    _rule("inventory_movements", "type_and_sign",
+          f"movement_type is one of {', '.join(MOVEMENT_TYPES)}; restocks and returns add stock, fulfilments remove it;"
+          " fulfilments and returns reference an order item, the others do not.",
+          f"movement_type NOT IN ({', '.join(repr(t) for t in MOVEMENT_TYPES)})"
+          " OR (movement_type IN ('restock', 'return') AND quantity_change <= 0)"
+          " OR (movement_type = 'fulfillment' AND quantity_change >= 0) OR quantity_change = 0"
+          " OR (movement_type IN ('fulfillment', 'return')) <> (order_item_id IS NOT NULL)"),
+    Rule("inventory_movements", "fulfilments_match_order_items",
+         "A fulfilment moves its order item's product and quantity when the shipment leaves; a return brings it back"
+         " later; every shipped item is fulfilled exactly once; only a backordered order's fulfilment says stockout.",
+         "SELECT (SELECT count(*) FROM inventory_movements m JOIN order_items i USING (order_item_id)"
+         " JOIN orders o ON o.order_id = i.order_id LEFT JOIN shipments s ON s.order_id = i.order_id"
+         " WHERE m.product_id <> i.product_id OR abs(m.quantity_change) <> i.quantity OR s.shipment_id IS NULL"
+         " OR (m.movement_type = 'fulfillment' AND m.moved_at <> s.shipped_at)"
+         " OR (m.movement_type = 'return' AND m.moved_at <= s.shipped_at)"
+         " OR (m.anomaly = 'stockout') <> (m.movement_type = 'fulfillment' AND o.anomaly = 'stockout')"
+         " OR (m.anomaly IS NOT NULL AND m.anomaly <> 'stockout'))"
+         " + (SELECT count(*) FROM order_items i JOIN shipments s USING (order_id) LEFT JOIN (SELECT order_item_id,"
+         " count(*) AS n FROM inventory_movements WHERE movement_type = 'fulfillment' GROUP BY order_item_id) f"
+         " USING (order_item_id) WHERE f.n IS DISTINCT FROM 1) AS violations"),
+    Rule("inventory_movements", "stock_never_negative",
+         "The running stock of every product (movements in time order) never drops below zero, and nothing moves"
+         " before the product exists.",
+         "SELECT count(*) FILTER (WHERE level < 0) + count(*) FILTER (WHERE moved_at < created_at) AS violations,"
+         " min(level) AS lowest_level FROM (SELECT m.moved_at, p.created_at, sum(m.quantity_change) OVER"
+         " (PARTITION BY m.product_id ORDER BY m.moved_at, m.inventory_movement_id ROWS UNBOUNDED PRECEDING) AS level"
+         " FROM inventory_movements m JOIN products p USING (product_id))"),
+    _in_window("inventory_movements", "moved_at"),
+    # maintenance visits ----------------------------------------------------------------------------
+    Rule("maintenance_visits", "follow_ups_reference_earlier_visit",
+         "A follow-up references an earlier visit of the same company.",
+         "SELECT count(*) AS violations FROM maintenance_visits f JOIN maintenance_visits e"
+         " ON e.maintenance_visit_id = f.follow_up_of_visit_id"
+         " WHERE e.company_id <> f.company_id OR e.visited_at >= f.visited_at"),
+    Rule("maintenance_visits", "technician_and_company", "The technician is a support user; the visit is after the"
+         " company was created and booked no later than it happens.",
+         "SELECT count(*) AS violations FROM maintenance_visits v JOIN users u ON u.user_id = v.technician_id"
+         " JOIN companies c USING (company_id) WHERE u.role <> 'support' OR v.visited_at < c.created_at"
+         " OR v.created_at > v.visited_at OR v.created_at < c.created_at"),
+    _rule("maintenance_visits", "services_parts_and_costs",
+          "services is a non-empty JSON array; spare_parts a JSON array of {part, quantity, unit_cost} whose sum is"
+          " parts_cost; total_cost = parts_cost + labor_cost.",
+          "json_array_length(services) < 1 OR total_cost <> parts_cost + labor_cost OR labor_cost <= 0"
+          " OR parts_cost <> coalesce(list_sum(list_transform(json_extract(spare_parts, '$[*]'),"
+          " lambda x: CAST(json_extract(x, '$.quantity') AS BIGINT) * CAST(json_extract(x, '$.unit_cost') AS BIGINT))), 0)"
+          f" OR visit_type NOT IN ({', '.join(repr(t) for t in (*data.VISIT_TYPES, 'follow_up'))})"
+          " OR (visit_type = 'follow_up') <> (follow_up_of_visit_id IS NOT NULL)"),
+    Rule("maintenance_visits", "weekly_rate_follows_profile",
+         "First visits (not follow-ups) match the profile's visits per week within Poisson noise.",
+         "SELECT (abs(count(*) - {expected_visits}) > 4 * sqrt({expected_visits}) + 1)::INT AS violations,"
+         " count(*) AS first_visits, {expected_visits} AS expected FROM maintenance_visits"
+         " WHERE follow_up_of_visit_id IS NULL"),
+    _in_window("maintenance_visits", "visited_at", "created_at"),
+    # audit logs ------------------------------------------------------------------------------------
+    Rule("audit_logs", "entity_exists_and_precedes",
+         "user_id, entity type and entity id exist; the action fits the entity type; it happened after the entity"
+         " was created and after the user's account was.",
+         f"WITH e AS ({_ENTITIES}), k AS (SELECT * FROM (VALUES {_ACTIONS_BY_ENTITY}) v(entity_type, action))"
+         " SELECT count(*) AS violations FROM audit_logs a LEFT JOIN e USING (entity_type, entity_id)"
+         " LEFT JOIN k USING (entity_type, action) JOIN users u USING (user_id)"
+         " WHERE e.entity_id IS NULL OR k.action IS NULL OR a.occurred_at < e.created_at OR a.occurred_at < u.created_at"),
+    _in_window("audit_logs", "occurred_at"),
+)  # fmt: skip

@@ -1,0 +1,619 @@
+"""The SynergyFlow ERP world of a scenario (seed 001): sizes, time layout and the attributes that
+several tables share, as pure functions of row indices.
+
+Small entity sets (users, companies, products: hundreds to a few thousand rows even at the large
+preset) are held as cached arrays; the fact tables (orders and everything hanging off them) are
+recomputed per chunk from the order index. Index conventions: order g has id g + 1; children with
+a fixed number of slots per order use id = g * SLOTS + slot + 1 and drop empty slots.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pyarrow as pa
+
+from mock_pipeline.domains.erp import data
+from mock_pipeline.engine.cohort import Cohort
+from mock_pipeline.engine.distributions import categorical, exponential, lognormal, unique_codes, zipf_weights
+from mock_pipeline.engine.pools import pools
+from mock_pipeline.engine.random import Stream
+from mock_pipeline.engine.timeline import DAY, Rhythm, Schedule, allocate, daily_weights, poisson_counts
+from mock_pipeline.scenarios.model import ANOMALY_LABELS, Scenario, ScenarioError
+
+DOMAIN = "erp"
+WEEK = 7 * DAY
+HOUR = 3600
+# Staff accounts exist first, then the launch set of customers and the catalogue; trading
+# (orders, visits) starts on the first morning.
+STAFF_READY = 1800
+LAUNCH_END = 3600
+
+ROLES = ("admin", "manager", "sales", "support")
+ROLE_SHARES = (0.05, 0.15, 0.50, 0.30)
+DEPARTMENTS = ("Administration", "Management", "Sales", "Customer Support")
+ROLE_ADMIN, ROLE_MANAGER, ROLE_SALES, ROLE_SUPPORT = range(4)
+
+PAYMENT_TERMS = (0, 15, 30, 45, 60)  # days; 0 = cash on delivery
+PAYMENT_TERM_WEIGHTS = (15, 20, 35, 20, 10)
+BULK_CYCLE_DAYS = 30  # bulk payers settle everything invoiced in a month with one transfer
+BULK_PAYER_SHARE = 0.5  # of the companies on 30+ day terms
+VAT_PERCENT = 14  # Egyptian VAT
+BRANCH_SLOTS = 3
+BRANCH_COUNT_WEIGHTS = (60, 30, 10)
+
+ITEM_SLOTS = 5
+ITEM_COUNT_WEIGHTS = (30, 28, 20, 13, 9)
+QUANTITY_WEIGHTS = (20, 18, 14, 10, 8, 8, 5, 5, 4, 3, 2, 3)  # 1..12 cases
+TOP_SHARE_TARGET = 0.80  # the top 20% of products take about 80% of the units (80/20)
+DISCOUNT_SLOTS = ITEM_SLOTS + 1  # slot 0: order-level, slots 1..5: one per item
+DISCOUNT_MODE_WEIGHTS = (70, 15, 15)  # none, order-level, item-level
+DISCOUNT_NONE, DISCOUNT_ORDER, DISCOUNT_ITEM = range(3)
+ATTEMPT_SLOTS = 3
+HISTORY_SLOTS = 4  # pending, confirmed, shipped, terminal (delivered / delivery_failed / cancelled)
+BASE_CANCELLATION = 0.01
+CASE_SIZE = 12  # restocks come in cases
+FOLLOW_UP_SHARE = 0.3
+VISIT_SLOTS = 2  # slot 0: the visit, slot 1: its follow-up
+MAX_PARTS = 3
+MAX_SERVICES = 3
+
+# B2B hours: orders are placed and goods moved during the working day (UTC+2 shifted to UTC).
+ORDER_HOURS = (0, 0, 0, 0, 0, 0, 0.3, 1.5, 4, 6, 6.5, 6, 5, 4.5, 5, 4.5, 3.5, 2.5, 1.5, 0.8, 0.3, 0, 0, 0)
+VISIT_HOURS = (0, 0, 0, 0, 0, 0, 0, 2, 5, 6, 6, 5, 4, 5, 5, 4, 2, 0, 0, 0, 0, 0, 0, 0)
+# Monday..Sunday: Friday is the Egyptian weekend, Saturday half busy.
+ERP_WEEKDAYS = (1.1, 1.1, 1.1, 1.1, 0.15, 0.6, 1.15)
+
+NO_ANOMALY = -1
+LABEL = {name: i for i, name in enumerate(ANOMALY_LABELS)}
+
+STATUS_PENDING, STATUS_CONFIRMED, STATUS_SHIPPED, STATUS_DELIVERED, STATUS_FAILED, STATUS_CANCELLED = range(6)
+ORDER_STATUSES = ("pending", "confirmed", "shipped", "delivered", "delivery_failed", "cancelled")
+PAY_PAID, PAY_LATE, PAY_OVERDUE, PAY_PENDING = range(4)
+PAYMENT_STATUSES = ("paid", "paid_late", "overdue", "pending")
+REFUND_REQUESTED, REFUND_APPROVED, REFUND_REJECTED = range(3)
+REFUND_STATUSES = ("requested", "approved", "rejected")
+
+# Monday-based weekday offsets (0 = Monday) of each region's delivery days.
+_REGION_OFFSETS = np.array([sorted(d - 1 for d in data.REGION_ISO_DAYS[r]) for r in data.REGIONS], dtype=np.int64)
+
+
+def zipf_exponent_for(n: int, target: float = TOP_SHARE_TARGET) -> float:
+    """The Zipf exponent whose top 20% of n ranks carry `target` of the mass (bisection)."""
+    top = max(1, math.ceil(0.2 * n))
+    lo, hi = 0.1, 4.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        w = zipf_weights(n, mid)
+        lo, hi = (mid, hi) if w[:top].sum() / w.sum() < target else (lo, mid)
+    return (lo + hi) / 2
+
+
+def weekday_of_day(day: np.ndarray) -> np.ndarray:
+    """Monday-based weekday of an epoch day (1970-01-01 was a Thursday)."""
+    return (np.asarray(day) + 3) % 7
+
+
+def region_day(day0: np.ndarray, region: np.ndarray, k: np.ndarray | int) -> np.ndarray:
+    """Epoch day of the k-th (0-based) delivery day of `region` on or after epoch day `day0`."""
+    day0 = np.asarray(day0, dtype=np.int64)
+    offsets = _REGION_OFFSETS[region]  # [n, 3]
+    weekday = weekday_of_day(day0)
+    position = (offsets < weekday[:, None]).sum(axis=1) + np.asarray(k, dtype=np.int64)
+    monday = day0 - weekday
+    per_week = offsets.shape[1]
+    chosen = np.take_along_axis(offsets, (position % per_week)[:, None], axis=1)[:, 0]
+    return monday + 7 * (position // per_week) + chosen
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """An order's story as event times (epoch seconds) and states at the end of the window."""
+
+    g: np.ndarray
+    date: np.ndarray
+    company: np.ndarray
+    region: np.ndarray
+    status: np.ndarray
+    planned: np.ndarray  # injected anomaly label index, or NO_ANOMALY
+    anomaly: np.ndarray  # the injected label where it had a visible effect by the end, else NO_ANOMALY
+    confirmed: np.ndarray  # bool: a confirmation happened
+    confirm_at: np.ndarray
+    cancel_at: np.ndarray
+    scheduled_day: np.ndarray  # epoch day of the planned delivery
+    shipped_at: np.ndarray
+    attempt_at: np.ndarray  # [n, ATTEMPT_SLOTS]
+    attempts: np.ndarray  # attempts made by the end of the window
+    failed_attempts: np.ndarray  # planned failed attempts (0..3)
+    final_at: np.ndarray  # time of the last planned attempt
+
+    @property
+    def shipped(self) -> np.ndarray:
+        return (self.status >= STATUS_SHIPPED) & (self.status != STATUS_CANCELLED)
+
+    @property
+    def delivered(self) -> np.ndarray:
+        return self.status == STATUS_DELIVERED
+
+    @property
+    def cancelled(self) -> np.ndarray:
+        return self.status == STATUS_CANCELLED
+
+
+@dataclass(frozen=True)
+class Billing:
+    """The invoice and payment of delivered orders (meaningless where not delivered)."""
+
+    invoice_at: np.ndarray
+    terms: np.ndarray
+    due_at: np.ndarray
+    paid_at: np.ndarray
+    status: np.ndarray  # PAY_*
+    bulk: np.ndarray  # settled by a bulk transfer
+    cycle: np.ndarray  # bulk cycle index
+
+
+class ErpModel:
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        profile = scenario.profile
+        rates = dict(profile.entity_rates)
+        required = ("users", "companies", "branch_ratio", "products", "orders_per_day", "maintenance_visits_per_week")
+        for name in required:
+            if name not in rates:
+                raise ScenarioError(
+                    f"profile.{profile.name}.entity_rates", f"missing {name}; required: {', '.join(required)}"
+                )
+        if not 0.0 <= float(rates["branch_ratio"]) <= 1.0:
+            raise ScenarioError(
+                f"profile.{profile.name}.entity_rates.branch_ratio",
+                f"must be a share between 0 and 1, got {rates['branch_ratio']}",
+            )
+        self.volume = scenario.volume_multiplier * scenario.knob(DOMAIN, "volume")
+        v = self.volume
+        # At least one person per role: approvals, sales and support all need someone.
+        self.users = max(len(ROLES), round(rates["users"] * v))
+        self.companies = max(1, round(rates["companies"] * v * profile.company_volume))
+        self.branch_ratio = float(rates["branch_ratio"])
+        self.products = max(5, round(rates["products"] * v))
+        self.order_rate = float(rates["orders_per_day"]) * v * profile.order_volume
+        self.visit_rate = float(rates["maintenance_visits_per_week"]) * v / 7.0
+        self.window = scenario.window
+        self.start = self.window.start_epoch
+        self.end = self.window.end_epoch  # first second after the window
+        self.weeks = math.ceil(self.window.days / 7)
+        if self.orders >= 10**8:
+            raise ScenarioError("volume_multiplier", f"ERP orders would exceed 99,999,999 ({self.orders:,}); lower it")
+
+    def stream(self, table: str, column: str) -> Stream:
+        return Stream(self.scenario.seed, DOMAIN, table, column)
+
+    # -- names -----------------------------------------------------------------------------------
+    @cached_property
+    def first_names(self) -> pa.Array:
+        if self.scenario.locale:
+            return pools(self.scenario.locale, self.scenario.seed).first_names
+        return pa.array(data.FIRST_NAMES, pa.string())
+
+    @cached_property
+    def last_names(self) -> pa.Array:
+        if self.scenario.locale:
+            return pools(self.scenario.locale, self.scenario.seed).last_names
+        return pa.array(data.LAST_NAMES, pa.string())
+
+    @cached_property
+    def company_names(self) -> pa.Array | None:
+        """The locale's company names, or None for the Egyptian default (built from parts)."""
+        if self.scenario.locale:
+            return pools(self.scenario.locale, self.scenario.seed).companies
+        return None
+
+    # -- users -----------------------------------------------------------------------------------
+    @cached_property
+    def role_counts(self) -> np.ndarray:
+        """Exactly as many of each role as largest-remainder rounding gives, at least one each."""
+        counts = allocate(self.users, np.asarray(ROLE_SHARES))
+        for role in np.flatnonzero(counts == 0):
+            counts[int(np.argmax(counts))] -= 1
+            counts[role] += 1
+        return counts
+
+    @cached_property
+    def user_role(self) -> np.ndarray:
+        blocks = np.repeat(np.arange(len(ROLES)), self.role_counts)
+        order = unique_codes(self.stream("users", "role"), np.arange(self.users), self.users)
+        return blocks[order]
+
+    def users_with(self, *roles: int) -> np.ndarray:
+        return np.flatnonzero(np.isin(self.user_role, roles))
+
+    def pick_user(self, roles: tuple[int, ...], stream: Stream, key: np.ndarray) -> np.ndarray:
+        who = self.users_with(*roles)
+        return who[stream.integers(key, 0, len(who))]
+
+    @cached_property
+    def user_created(self) -> np.ndarray:
+        i = np.arange(self.users, dtype=np.int64)
+        return self.start + (i * STAFF_READY) // self.users
+
+    # -- companies and branches ------------------------------------------------------------------
+    @cached_property
+    def company_cohort(self) -> Cohort:
+        return Cohort(self.companies, self.start + STAFF_READY, self.start + LAUNCH_END, self.end, old_share=0.6)
+
+    @cached_property
+    def company(self) -> dict[str, np.ndarray]:
+        c = np.arange(self.companies, dtype=np.int64)
+        governorate = categorical(self.stream("companies", "governorate"), c, data.GOVERNORATE_WEIGHTS)
+        region = np.array([data.REGIONS.index(g[2]) for g in data.GOVERNORATES])[governorate]
+        terms = np.asarray(PAYMENT_TERMS)[categorical(self.stream("companies", "terms"), c, PAYMENT_TERM_WEIGHTS)]
+        bulk = (terms >= BULK_CYCLE_DAYS) & self.stream("companies", "bulk").bernoulli(c, BULK_PAYER_SHARE)
+        # Exactly round(ratio * n) companies have branches, chosen by a keyed permutation.
+        with_branches = round(self.branch_ratio * self.companies)
+        has_branches = unique_codes(self.stream("companies", "has_branches"), c, self.companies) < with_branches
+        branches = np.where(has_branches, 1 + categorical(self.stream("branches", "count"), c, BRANCH_COUNT_WEIGHTS), 0)
+        sales = self.users_with(ROLE_SALES)
+        return {
+            "created": self.company_cohort.created(self.stream("companies", "created"), c, c),
+            "governorate": governorate,
+            "region": region,
+            "terms": terms,
+            "bulk": bulk,
+            # Bulk cycles are anchored before the window so a cycle never waits longer than 30 days.
+            "cycle_anchor": self.start
+            - self.stream("companies", "cycle").integers(c, 0, BULK_CYCLE_DAYS) * DAY
+            + 10 * HOUR,
+            "branches": branches,
+            "account_manager": sales[self.stream("companies", "manager").integers(c, 0, len(sales))],
+        }
+
+    @cached_property
+    def branch_created(self) -> np.ndarray:
+        """[companies, BRANCH_SLOTS] creation times, increasing per company (absent slots too)."""
+        created = self.company["created"]
+        key = np.arange(self.companies * BRANCH_SLOTS).reshape(self.companies, BRANCH_SLOTS)
+        u = np.sort(self.stream("branches", "created").uniform(key.ravel()).reshape(key.shape), axis=1)
+        span = np.minimum(120 * DAY, self.end - 1 - created - 60)
+        return created[:, None] + 60 + np.floor(u * span[:, None]).astype(np.int64)
+
+    # -- products --------------------------------------------------------------------------------
+    @cached_property
+    def product_cohort(self) -> Cohort:
+        return Cohort(self.products, self.start + STAFF_READY, self.start + LAUNCH_END, self.end, old_share=0.85)
+
+    @cached_property
+    def catalogue(self) -> list[tuple[int, str, str]]:
+        """Every (category, name, unit) combination of the coffee and beverage catalogue."""
+        rows = []
+        for pack in ("", " x6", " x12"):
+            for grade in data.PRODUCT_GRADES:
+                for cat, (_, _, _, unit, names) in enumerate(data.PRODUCT_CATEGORIES):
+                    rows.extend((cat, f"{grade} {name}", f"{unit}{pack}") for name in names)
+        return rows
+
+    @cached_property
+    def product(self) -> dict[str, np.ndarray]:
+        p = np.arange(self.products, dtype=np.int64)
+        combos = len(self.catalogue)
+        combo = unique_codes(self.stream("products", "combo"), p % combos, combos)
+        category = np.array([r[0] for r in self.catalogue])[combo]
+        typical = np.array([c[2] for c in data.PRODUCT_CATEGORIES])[category]
+        grade = np.array([data.PRODUCT_GRADES.index(r[1].split(" ")[0]) if r[1].split(" ")[0] in data.PRODUCT_GRADES
+                          else 0 for r in self.catalogue])[combo]  # fmt: skip
+        pack = np.array([6 if r[2].endswith("x6") else 12 if r[2].endswith("x12") else 1 for r in self.catalogue])[
+            combo
+        ]
+        grade_factor = np.array([1.0, 1.25, 1.45, 1.6, 1.8])[grade]
+        pounds = typical * grade_factor * pack * lognormal(self.stream("products", "price"), p, 0.0, 0.15)
+        price = np.maximum(5, np.round(pounds)).astype(np.int64) * 100
+        margin = 0.55 + 0.2 * self.stream("products", "cost").uniform(p)
+        return {
+            "combo": combo,
+            "category": category,
+            "price_cents": price,
+            "cost_cents": np.floor(price * margin).astype(np.int64),
+            "safety": CASE_SIZE * self.stream("products", "safety").integers(p, 2, 7),
+            "created": self.product_cohort.created(self.stream("products", "created"), p, p),
+        }
+
+    @cached_property
+    def zipf_cdf(self) -> np.ndarray:
+        return np.cumsum(zipf_weights(self.products, zipf_exponent_for(self.products)))
+
+    # -- orders: the time-series engine ------------------------------------------------------------
+    @cached_property
+    def order_weights(self) -> np.ndarray:
+        rhythm = Rhythm(weekday=ERP_WEEKDAYS, trend=self.scenario.profile.order_trend)
+        return daily_weights(self.stream("orders", "rhythm"), self.window, rhythm)
+
+    @cached_property
+    def order_schedule(self) -> Schedule:
+        return Schedule(
+            self.window, poisson_counts(self.stream("orders", "count"), self.order_rate * self.order_weights)
+        )
+
+    @property
+    def orders(self) -> int:
+        return self.order_schedule.total
+
+    @property
+    def expected_orders(self) -> float:
+        return float(self.order_rate * self.order_weights.sum())
+
+    def order_date(self, g: np.ndarray) -> np.ndarray:
+        return self.order_schedule.timestamps(self.stream("orders", "time"), g, ORDER_HOURS)
+
+    def order_company(self, g: np.ndarray, date: np.ndarray) -> np.ndarray:
+        """A company that existed by then; long-standing accounts order more (u**1.6 leans low)."""
+        existing = self.company_cohort.existing(date)
+        local = np.floor(existing * self.stream("orders", "company").uniform(g) ** 1.6).astype(np.int64)
+        return np.minimum(local, existing - 1)
+
+    def order_branch(self, g: np.ndarray, company: np.ndarray, date: np.ndarray) -> np.ndarray:
+        """Branch slot index (company * BRANCH_SLOTS + k) of a branch open by then, or -1 (head office)."""
+        count = self.company["branches"][company]
+        opened = (self.branch_created[company] <= date[:, None]) & (np.arange(BRANCH_SLOTS)[None, :] < count[:, None])
+        open_count = opened.sum(axis=1)
+        use = self.stream("orders", "use_branch").bernoulli(g, 0.6) & (open_count > 0)
+        k = self.stream("orders", "branch").integers(g, 0, np.maximum(open_count, 1))
+        return np.where(use, company * BRANCH_SLOTS + k, -1)
+
+    def order_anomaly(self, g: np.ndarray) -> np.ndarray:
+        profile = self.scenario.profile
+        hit = self.stream("orders", "anomaly").bernoulli(g, profile.anomaly_rate)
+        label = categorical(self.stream("orders", "anomaly_label"), g, profile.mix_weights())
+        return np.where(hit, label, NO_ANOMALY)
+
+    def lifecycle(self, g: np.ndarray) -> Lifecycle:
+        g = np.asarray(g, dtype=np.int64)
+        n = len(g)
+        end = self.end
+        date = self.order_date(g)
+        company = self.order_company(g, date)
+        region = self.company["region"][company]
+        planned = self.order_anomaly(g)
+        is_ = {name: planned == i for name, i in LABEL.items()}
+        s = lambda col: self.stream("orders", col)  # noqa: E731
+
+        confirm_at = (
+            date + 300 + np.minimum(np.floor(exponential(s("confirm"), g, 1.5 * HOUR)), 9 * HOUR).astype(np.int64)
+        )
+        cancel_at = date + 1200 + np.floor(s("cancel_after").uniform(g) * 10 * HOUR).astype(np.int64)
+        cancel_plan = is_["cancellation"] | s("cancel").bernoulli(g, BASE_CANCELLATION)
+
+        order_day = date // DAY
+        extra = np.where(is_["delivery_delay"], 2 + s("delay").integers(g, 0, 8), 0)
+        extra = np.where(is_["stockout"], 2 + s("backorder").integers(g, 0, 5), extra)
+        scheduled_day = region_day(order_day + 2, region, 0)
+        attempt_day = np.stack([region_day(order_day + 2, region, extra + j) for j in range(ATTEMPT_SLOTS)], axis=1)
+        key = g[:, None] * ATTEMPT_SLOTS + np.arange(ATTEMPT_SLOTS)[None, :]
+        attempt_at = (
+            attempt_day * DAY
+            + 9 * HOUR
+            + np.floor(s("attempt_time").uniform(key.ravel()).reshape(n, ATTEMPT_SLOTS) * 8 * HOUR).astype(np.int64)
+        )
+        shipped_at = (attempt_day[:, 0] - 1) * DAY + 14 * HOUR + s("ship_time").integers(g, 0, 4 * HOUR)
+        failed = np.where(is_["delivery_failure"], 1 + categorical(s("failures"), g, (40, 30, 30)), 0)
+        final_at = attempt_at[np.arange(n), np.minimum(failed, ATTEMPT_SLOTS - 1)]
+
+        cancelled = cancel_plan & (cancel_at < end)
+        status = np.full(n, STATUS_PENDING, dtype=np.int64)
+        status[confirm_at < end] = STATUS_CONFIRMED
+        status[shipped_at < end] = STATUS_SHIPPED
+        done = final_at < end
+        status[done & (failed < ATTEMPT_SLOTS)] = STATUS_DELIVERED
+        status[done & (failed >= ATTEMPT_SLOTS)] = STATUS_FAILED
+        status[cancelled] = STATUS_CANCELLED
+        confirmed = (confirm_at < end) & ~(cancelled & (cancel_at <= confirm_at))
+        attempts = np.where(cancelled, 0, (attempt_at < end).sum(axis=1))
+        attempts = np.minimum(attempts, np.minimum(failed, ATTEMPT_SLOTS - 1) + 1)
+        life = Lifecycle(
+            g, date, company, region, status, planned, planned, confirmed, confirm_at, cancel_at, scheduled_day, shipped_at,
+            attempt_at, attempts, failed, final_at,
+        )  # fmt: skip
+        # An anomaly is labelled only where it had a visible effect by the end of the window.
+        pay = self.billing(life)
+        shipped = life.shipped
+        visible = (
+            (is_["cancellation"] & cancelled)
+            | (is_["stockout"] & shipped)
+            | (is_["delivery_delay"] & shipped)
+            | (is_["delivery_failure"] & (attempts > 0))
+            | (is_["payment_delay"] & life.delivered & np.isin(pay.status, (PAY_LATE, PAY_OVERDUE)))
+        )
+        return Lifecycle(**{**life.__dict__, "anomaly": np.where(visible, planned, NO_ANOMALY)})
+
+    def billing(self, life: Lifecycle) -> Billing:
+        """Invoice at delivery, due after the company's terms; paid on time, late, or not at all."""
+        g, end = life.g, self.end
+        s = lambda col: self.stream("payments", col)  # noqa: E731
+        invoice_at = life.final_at
+        terms = self.company["terms"][life.company]
+        due_at = invoice_at + terms * DAY
+        overdue = s("overdue").bernoulli(g, self.scenario.profile.overdue_share)
+        late = (life.planned == LABEL["payment_delay"]) & ~overdue
+        bulk = self.company["bulk"][life.company]
+        anchor = self.company["cycle_anchor"][life.company]
+        cycle_len = BULK_CYCLE_DAYS * DAY
+        cycle = -((anchor - invoice_at) // cycle_len)  # ceil division
+        on_time = np.where(
+            terms == 0,
+            invoice_at + 600 + s("cod").integers(g, 0, 3 * HOUR),
+            invoice_at
+            + np.minimum(
+                np.floor(exponential(s("delay"), g, self.scenario.profile.payment_delay_days * DAY)), terms * DAY
+            ).astype(np.int64),
+        )
+        on_time = np.where(bulk, anchor + cycle * cycle_len, on_time)
+        late_at = due_at + np.floor((3 + 37 * s("late").uniform(g)) * DAY).astype(np.int64)
+        squeezed = due_at + 1 + np.floor(s("late_fit").uniform(g) * np.maximum(end - 2 - due_at, 0)).astype(np.int64)
+        late_at = np.where((late_at >= end) & (due_at < end - 2), squeezed, late_at)
+        paid_at = np.where(late, late_at, on_time)
+        paid = ~overdue & (paid_at < end)
+        status = np.select(
+            [paid & (paid_at <= due_at), paid, due_at < end], [PAY_PAID, PAY_LATE, PAY_OVERDUE], PAY_PENDING
+        )
+        return Billing(invoice_at, terms, due_at, paid_at, status, bulk & ~late & ~overdue, cycle)
+
+    # -- order items and discounts ---------------------------------------------------------------
+    def item_count(self, g: np.ndarray) -> np.ndarray:
+        return 1 + categorical(self.stream("orders", "items"), g, ITEM_COUNT_WEIGHTS)
+
+    def items(self, g: np.ndarray, date: np.ndarray) -> dict[str, np.ndarray]:
+        """All item slots of orders g as [orders, ITEM_SLOTS] arrays, with item-level discounts."""
+        slot = g[:, None] * ITEM_SLOTS + np.arange(ITEM_SLOTS)[None, :]
+        flat = slot.ravel()
+        existing = np.repeat(self.product_cohort.existing(date), ITEM_SLOTS)
+        # Zipf over the products that existed at the order date (rank = product index).
+        u = self.stream("order_items", "product").uniform(flat) * self.zipf_cdf[existing - 1]
+        product = np.minimum(np.searchsorted(self.zipf_cdf, u, side="right"), existing - 1)
+        quantity = 1 + categorical(self.stream("order_items", "quantity"), flat, QUANTITY_WEIGHTS)
+        unit = self.product["price_cents"][product]
+        present = np.arange(ITEM_SLOTS)[None, :] < self.item_count(g)[:, None]
+        mode = self.discount_mode(g)
+        item_discounted = (
+            present
+            & (mode == DISCOUNT_ITEM)[:, None]
+            & (
+                (np.arange(ITEM_SLOTS)[None, :] == 0)
+                | self.stream("discounts", "item_hit").bernoulli(flat, 0.5).reshape(slot.shape)
+            )
+        )
+        percent = np.where(
+            item_discounted.ravel(), 5 * self.stream("discounts", "item_percent").integers(flat, 1, 6), 0
+        )
+        gross = quantity * unit
+        discount = gross * percent // 100
+        shape = slot.shape
+        return {
+            "slot": slot,
+            "present": present,
+            "product": product.reshape(shape),
+            "quantity": quantity.reshape(shape),
+            "unit_cents": unit.reshape(shape),
+            "discount_percent": percent.reshape(shape),
+            "discount_cents": discount.reshape(shape),
+            "line_cents": (gross - discount).reshape(shape),
+        }
+
+    def discount_mode(self, g: np.ndarray) -> np.ndarray:
+        return categorical(self.stream("discounts", "mode"), g, DISCOUNT_MODE_WEIGHTS)
+
+    def order_discount_percent(self, g: np.ndarray) -> np.ndarray:
+        pct = self.stream("discounts", "order_percent").integers(g, 2, 16)
+        return np.where(self.discount_mode(g) == DISCOUNT_ORDER, pct, 0)
+
+    def amounts(self, g: np.ndarray, date: np.ndarray, items: dict[str, np.ndarray] | None = None) -> dict:
+        items = items if items is not None else self.items(g, date)
+        subtotal = np.where(items["present"], items["line_cents"], 0).sum(axis=1)
+        discount = subtotal * self.order_discount_percent(g) // 100
+        tax = (subtotal - discount) * VAT_PERCENT // 100
+        return {"subtotal": subtotal, "discount": discount, "tax": tax, "total": subtotal - discount + tax}
+
+    # -- refunds ---------------------------------------------------------------------------------
+    def refunds(self, life: Lifecycle, pay: Billing) -> dict[str, np.ndarray]:
+        g, end = life.g, self.end
+        s = lambda col: self.stream("refunds", col)  # noqa: E731
+        paid = life.delivered & np.isin(pay.status, (PAY_PAID, PAY_LATE))
+        troubled = np.isin(life.anomaly, [LABEL[x] for x in ("delivery_delay", "delivery_failure", "stockout")])
+        requested_at = pay.paid_at + DAY + np.floor(s("after").uniform(g) * 20 * DAY).astype(np.int64)
+        present = paid & s("asked").bernoulli(g, np.where(troubled, 0.25, 0.03)) & (requested_at < end)
+        decided_at = requested_at + HOUR + np.floor(s("decide").uniform(g) * 5 * DAY).astype(np.int64)
+        decision = 1 + categorical(s("decision"), g, (75, 25))  # approved, rejected
+        open_ = s("open").bernoulli(g, 0.1) | (decided_at >= end)
+        status = np.where(open_, REFUND_REQUESTED, decision)
+        reason = np.where(troubled & (life.anomaly != LABEL["stockout"]), 1, s("reason").integers(g, 0, 5))
+        return {
+            "present": present,
+            "requested_at": requested_at,
+            "decided_at": decided_at,
+            "status": status,
+            "percent": s("percent").integers(g, 10, 101),
+            "reason": reason,
+        }
+
+    # -- inventory: weekly replenishment that never lets stock go negative -------------------------
+    def week_of(self, t: np.ndarray) -> np.ndarray:
+        return (np.asarray(t) - self.start) // WEEK
+
+    def item_returns(self, life: Lifecycle, slot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per item slot ([orders, ITEM_SLOTS]): does stock come back, and when. Goods of a failed
+        delivery return the day after the last attempt; some delivered items are sent back."""
+        failed_back = (life.status == STATUS_FAILED)[:, None] & np.ones(slot.shape, dtype=bool)
+        failed_at = (life.final_at + DAY)[:, None] + np.zeros(slot.shape, dtype=np.int64)
+        sent_back = life.delivered[:, None] & self.stream("inventory_movements", "returned").bernoulli(
+            slot.ravel(), 0.02
+        ).reshape(slot.shape)
+        back_at = life.final_at[:, None] + (
+            2 * DAY + np.floor(self.stream("inventory_movements", "return_after").uniform(slot.ravel()) * 8 * DAY)
+        ).astype(np.int64).reshape(slot.shape)
+        when = np.where(failed_back, failed_at, back_at)
+        return (failed_back | sent_back) & (when < self.end), when
+
+    @cached_property
+    def stock_plan(self) -> dict[str, np.ndarray]:
+        """Weekly restocks and count adjustments per product, planned from the demand of each week.
+
+        One pass over the orders (chunked) sums units shipped and returned per (product, week);
+        the loop below runs over weeks, vectorised over products. Each restock tops stock up to the
+        week's demand plus safety stock, so fulfilments can never take it below zero.
+        """
+        P, W = self.products, self.weeks
+        demand = np.zeros((P, W), dtype=np.int64)
+        returned = np.zeros((P, W), dtype=np.int64)
+        step = self.scenario.chunk_size
+        for lo in range(0, self.orders, step):
+            g = np.arange(lo, min(lo + step, self.orders), dtype=np.int64)
+            life = self.lifecycle(g)
+            items = self.items(g, life.date)
+            shipped = items["present"] & life.shipped[:, None]
+            week = np.broadcast_to(self.week_of(life.shipped_at)[:, None], shipped.shape)
+            np.add.at(demand, (items["product"][shipped], week[shipped]), items["quantity"][shipped])
+            back, when = self.item_returns(life, items["slot"])
+            back &= shipped
+            np.add.at(returned, (items["product"][back], self.week_of(when[back])), items["quantity"][back])
+        created_week = self.week_of(self.product["created"])
+        safety = self.product["safety"]
+        restock = np.zeros((P, W), dtype=np.int64)
+        adjust = np.zeros((P, W), dtype=np.int64)
+        level = np.zeros(P, dtype=np.int64)
+        key = np.arange(P, dtype=np.int64)
+        for w in range(W):
+            active = w >= created_week
+            need = np.maximum(0, demand[:, w] + safety - level)
+            restock[:, w] = np.where(active, -(-need // CASE_SIZE) * CASE_SIZE, 0)
+            level += restock[:, w]
+            counted = (
+                active & (w > created_week) & self.stream("inventory_movements", "count").bernoulli(key * W + w, 0.2)
+            )
+            size = self.stream("inventory_movements", "adjust").integers(key * W + w, 1, 4)
+            sign = np.where(self.stream("inventory_movements", "sign").bernoulli(key * W + w, 0.6), -1, 1)
+            adjust[:, w] = np.where(counted, sign * size, 0)
+            level += adjust[:, w] + returned[:, w] - demand[:, w]
+        return {"restock": restock, "adjust": adjust, "created_week": created_week}
+
+    # -- maintenance visits ----------------------------------------------------------------------
+    @cached_property
+    def visit_schedule(self) -> Schedule:
+        rhythm = Rhythm(weekday=ERP_WEEKDAYS, seasonal_amplitude=0.1, bursts_per_year=0.0)
+        weights = daily_weights(self.stream("maintenance_visits", "rhythm"), self.window, rhythm)
+        base_rate = self.visit_rate / (1.0 + FOLLOW_UP_SHARE)
+        return Schedule(self.window, poisson_counts(self.stream("maintenance_visits", "count"), base_rate * weights))
+
+    @property
+    def base_visits(self) -> int:
+        return self.visit_schedule.total
+
+    def visits(self, b: np.ndarray) -> dict[str, np.ndarray]:
+        """Base visits b and their follow-ups: company, technician, time, presence."""
+        s = lambda col: self.stream("maintenance_visits", col)  # noqa: E731
+        at = self.visit_schedule.timestamps(s("time"), b, VISIT_HOURS)
+        existing = self.company_cohort.existing(at)
+        company = np.minimum(np.floor(existing * s("company").uniform(b)).astype(np.int64), existing - 1)
+        follow_at = at + 3 * DAY + np.floor(s("follow_after").uniform(b) * 25 * DAY).astype(np.int64)
+        follow_at -= follow_at % HOUR  # booked on the hour
+        follows = s("needs_follow_up").bernoulli(b, FOLLOW_UP_SHARE) & (follow_at < self.end)
+        return {"at": at, "company": company, "follow_at": follow_at, "follows": follows}
