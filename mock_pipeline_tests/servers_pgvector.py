@@ -1,0 +1,32 @@
+"""A real PostgreSQL 16 with pgvector on loopback, from the binaries bundled in PyPI `pgserver`.
+
+Debian bookworm has no pgvector package; `pgserver` (a dev dependency) ships PostgreSQL 16.2 with
+pgvector 0.6.2. Its binaries are run like Debian's, through `servers.postgres_server` (as the
+postgres user when root, since initdb and pg_ctl refuse root).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from mock_pipeline_tests.servers import postgres_server, unavailable
+
+
+def pgserver_bin() -> Path | None:
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent / "pginstall" / "bin"
+
+
+@contextmanager
+def pgvector_server() -> Iterator[str]:
+    """A throwaway cluster whose `CREATE EXTENSION vector` works; yields a connection URL."""
+    bin_dir = pgserver_bin()
+    if bin_dir is None or not (bin_dir / "initdb").exists():
+        unavailable("PostgreSQL with pgvector: PyPI pgserver not installed (pip install -e '.[dev]')")
+    with postgres_server(bin_dir) as url:
+        yield url
