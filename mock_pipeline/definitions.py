@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from mock_pipeline.charts import daily_activity_asset
 from mock_pipeline.domains.commerce import COMMERCE
 from mock_pipeline.domains.erp import ERP
 from mock_pipeline.domains.factory import Domain, domain_definitions
@@ -25,6 +26,8 @@ def build_definitions() -> dg.Definitions:
     for domain in DOMAINS:
         domain_assets, domain_checks = domain_definitions(domain)
         assets += [*domain_assets, exported_files_asset(domain)]
+        if (chart := daily_activity_asset(domain)) is not None:
+            assets.append(chart)
         assets.append(database_tables_asset(domain))
         assets += [s3_upload_asset(domain), http_upload_asset(domain)]
         checks += domain_checks

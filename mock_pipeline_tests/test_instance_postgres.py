@@ -1,4 +1,4 @@
-"""Instance storage on a real PostgreSQL server through the repository's example dagster.yaml.
+"""Instance storage on a real PostgreSQL server through the example deploy/dagster.yaml.
 
 `dagster asset materialize` runs with DAGSTER_HOME holding that dagster.yaml and the connection in
 environment variables; the run, its materialisations and its check results are then found in
@@ -50,7 +50,7 @@ def test_materialisation_is_recorded_in_postgres(
 ) -> None:
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
     env = {**os.environ, **pg_env, "DAGSTER_HOME": str(home), "MOCK_PIPELINE_DATA_DIR": str(tmp_path / "data")}
     done = subprocess.run(
         [DAGSTER, "asset", "materialize", "-m", "mock_pipeline.definitions", "--select", "commerce/tenants",
@@ -91,3 +91,10 @@ def test_materialisation_is_recorded_in_postgres(
         ]
         cur.execute("SELECT count(*) FROM event_logs WHERE event LIKE %s", (f"%{PASSWORD}%",))
         assert cur.fetchone() == (0,)
+
+
+def test_no_instance_config_at_the_repository_root() -> None:
+    """With DAGSTER_HOME unset the dagster CLI reads ./dagster.yaml: a root copy of the PostgreSQL
+    example would make a plain `dagster dev` in a fresh clone demand a database."""
+    assert not (REPO / "dagster.yaml").exists()
+    assert (REPO / "deploy" / "dagster.yaml").exists()
