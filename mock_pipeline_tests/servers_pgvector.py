@@ -8,6 +8,10 @@ postgres user when root, since initdb and pg_ctl refuse root).
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,5 +32,26 @@ def pgvector_server() -> Iterator[str]:
     bin_dir = pgserver_bin()
     if bin_dir is None or not (bin_dir / "initdb").exists():
         unavailable("PostgreSQL with pgvector: PyPI pgserver not installed (pip install -e '.[dev]')")
-    with postgres_server(bin_dir) as url:
-        yield url
+    install = bin_dir.parent
+    copy: Path | None = None
+    if os.geteuid() == 0 and not _postgres_can_run(bin_dir / "initdb"):
+        # The venv may sit under a folder the postgres user cannot enter (/root/...): run a copy.
+        # The binaries find their libraries at $ORIGIN/../../../pgserver.libs: keep that layout.
+        copy = Path(tempfile.mkdtemp(prefix="mock_pipeline_pgvector_"))
+        copy.chmod(0o755)
+        shutil.copytree(install, copy / "pgserver" / "pginstall", symlinks=True)
+        libs = install.parent.parent / "pgserver.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, copy / "pgserver.libs", symlinks=True)
+        bin_dir = copy / "pgserver" / "pginstall" / "bin"
+    try:
+        with postgres_server(bin_dir) as url:
+            yield url
+    finally:
+        if copy is not None:
+            shutil.rmtree(copy, ignore_errors=True)
+
+
+def _postgres_can_run(executable: Path) -> bool:
+    probe = ["runuser", "-u", "postgres", "--", "test", "-x", str(executable)]
+    return subprocess.run(probe, capture_output=True).returncode == 0
