@@ -13,6 +13,7 @@ from mock_pipeline.publish.assets import exported_files_asset
 from mock_pipeline.publish.database import database_resource, database_tables_asset, mock_data_cleanup_job
 from mock_pipeline.publish.http import http_upload_asset, http_upload_from_env
 from mock_pipeline.publish.s3 import s3_upload_asset, s3_upload_from_env
+from mock_pipeline.publish.vectors import embedder_from_env, vector_index_asset, vector_store_from_env
 from mock_pipeline.resources import DataDirResource, ScenarioResource
 from mock_pipeline.schedules import SCHEDULES
 from mock_pipeline.sensors import build_sensors
@@ -23,6 +24,7 @@ DOMAINS: tuple[Domain, ...] = (COMMERCE, ERP, MAINTENANCE, SCRUM)
 def build_definitions() -> dg.Definitions:
     assets: list[dg.AssetsDefinition] = []
     checks: list[dg.AssetChecksDefinition] = []
+    vector_store = vector_store_from_env()  # which store is not a secret; its credentials stay dg.EnvVar
     for domain in DOMAINS:
         domain_assets, domain_checks = domain_definitions(domain)
         assets += [*domain_assets, exported_files_asset(domain)]
@@ -30,6 +32,8 @@ def build_definitions() -> dg.Definitions:
             assets.append(chart)
         assets.append(database_tables_asset(domain))
         assets += [s3_upload_asset(domain), http_upload_asset(domain)]
+        if (vector_index := vector_index_asset(domain, vector_store.kind)) is not None:
+            assets.append(vector_index)
         checks += domain_checks
     return dg.Definitions(
         assets=assets,
@@ -40,6 +44,8 @@ def build_definitions() -> dg.Definitions:
             "database": database_resource(),
             "s3_upload": s3_upload_from_env(),
             "http_upload": http_upload_from_env(),
+            "embedder": embedder_from_env(),
+            "vector_store": vector_store,
         },
         jobs=[mock_data_cleanup_job(DOMAINS), *build_jobs(DOMAINS)],
         schedules=SCHEDULES,
