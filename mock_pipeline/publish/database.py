@@ -53,6 +53,7 @@ CONFIRM_TOKEN = "DELETE_ALL_MOCK_DATA"
 # High enough for every built-in size preset, low enough to stop a runaway volume_multiplier.
 DEFAULT_MAX_ROWS_PER_TABLE = 100_000_000
 EMBEDDED_FILE = Path("database") / "mock_data.duckdb"
+DUCKDB_CATALOG = "mock_pipeline_db"
 COPY_BATCH_ROWS = 65_536
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _DISABLED = ("false", "0", "no", "off")
@@ -115,10 +116,6 @@ def table_name(domain: str, table: str) -> str:
 
 def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
-
-
-def qualified(schema: str, name: str) -> str:
-    return f"{quote(schema)}.{quote(name)}"
 
 
 # --- the safety guard ------------------------------------------------------------------------
@@ -224,6 +221,14 @@ def parent_key(specs: Mapping[str, TableSpec], table: str, parent: str) -> str:
 class Session(ABC):
     """One open transaction on a target."""
 
+    catalog: str | None = None  # DuckDB: the attached file's name
+
+    def schema_ref(self, schema: str) -> str:
+        return f"{quote(self.catalog)}.{quote(schema)}" if self.catalog else quote(schema)
+
+    def qualified(self, schema: str, name: str) -> str:
+        return f"{self.schema_ref(schema)}.{quote(name)}"
+
     @abstractmethod
     def table_exists(self, schema: str, name: str) -> bool: ...
 
@@ -247,7 +252,7 @@ class Session(ABC):
     def tables_in(self, schema: str) -> int: ...
 
     def drop_table(self, schema: str, name: str) -> None:
-        self.execute(f"DROP TABLE IF EXISTS {qualified(schema, name)}")
+        self.execute(f"DROP TABLE IF EXISTS {self.qualified(schema, name)}")
 
 
 class Target(ABC):
@@ -268,6 +273,7 @@ class Target(ABC):
 class DuckDBSession(Session):
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
+        self.catalog = DUCKDB_CATALOG
 
     def table_exists(self, schema: str, name: str) -> bool:
         sql = "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?"
@@ -279,8 +285,8 @@ class DuckDBSession(Session):
 
     def count(self, schema: str, name: str, column: str | None = None, prefix: str | None = None) -> int:
         if column is None:
-            return int(self.con.execute(f"SELECT count(*) FROM {qualified(schema, name)}").fetchone()[0])
-        sql = f"SELECT count(*) FROM {qualified(schema, name)} WHERE starts_with({quote(column)}, ?)"
+            return int(self.con.execute(f"SELECT count(*) FROM {self.qualified(schema, name)}").fetchone()[0])
+        sql = f"SELECT count(*) FROM {self.qualified(schema, name)} WHERE starts_with({quote(column)}, ?)"
         return int(self.con.execute(sql, [prefix]).fetchone()[0])
 
     def execute(self, sql: str) -> None:
@@ -290,11 +296,11 @@ class DuckDBSession(Session):
         self, schema: str, domain: str, spec: TableSpec, source: Path, specs: Mapping[str, TableSpec]
     ) -> int:
         # DuckDB checks keys as rows arrive and has no ALTER TABLE ADD FOREIGN KEY: declare them now.
-        name = qualified(schema, table_name(domain, spec.name))
+        name = self.qualified(schema, table_name(domain, spec.name))
         columns = [f"{quote(f.name)} {sql_type(f, 'duckdb')}" for f in spec.schema]
         constraints = [f"PRIMARY KEY ({quote(spec.key)})"]
         for column, parent in spec.foreign_keys:
-            ref = qualified(schema, table_name(domain, parent))
+            ref = self.qualified(schema, table_name(domain, parent))
             constraints.append(
                 f"FOREIGN KEY ({quote(column)}) REFERENCES {ref} ({quote(parent_key(specs, spec.name, parent))})"
             )
@@ -348,7 +354,12 @@ class DuckDBTarget(Target):
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.path), config={"preserve_insertion_order": False})
+        # Attached under a fixed name: DuckDB names a catalog after its file, and a file called
+        # mock_data.duckdb would make "mock_data" mean both the catalog and the schema.
+        con = duckdb.connect(config={"preserve_insertion_order": False})
+        path = str(self.path).replace("'", "''")
+        con.execute(f"ATTACH '{path}' AS {DUCKDB_CATALOG}")
+        con.execute(f"USE {DUCKDB_CATALOG}")
         try:
             con.execute("BEGIN TRANSACTION")
             try:
@@ -398,7 +409,7 @@ class PostgresSession(Session):
         self.cur = con.cursor()
 
     def table_exists(self, schema: str, name: str) -> bool:
-        self.cur.execute("SELECT to_regclass(%s) IS NOT NULL", [qualified(schema, name)])
+        self.cur.execute("SELECT to_regclass(%s) IS NOT NULL", [self.qualified(schema, name)])
         return bool(self.cur.fetchone()[0])
 
     def tables_in(self, schema: str) -> int:
@@ -407,21 +418,21 @@ class PostgresSession(Session):
 
     def count(self, schema: str, name: str, column: str | None = None, prefix: str | None = None) -> int:
         if column is None:
-            self.cur.execute(f"SELECT count(*) FROM {qualified(schema, name)}")
+            self.cur.execute(f"SELECT count(*) FROM {self.qualified(schema, name)}")
         else:
-            self.cur.execute(f"SELECT count(*) FROM {qualified(schema, name)} WHERE starts_with({quote(column)}, %s)", [prefix])  # fmt: skip
+            self.cur.execute(f"SELECT count(*) FROM {self.qualified(schema, name)} WHERE starts_with({quote(column)}, %s)", [prefix])  # fmt: skip
         return int(self.cur.fetchone()[0])
 
     def execute(self, sql: str) -> None:
         self.cur.execute(sql)
 
     def drop_table(self, schema: str, name: str) -> None:
-        self.cur.execute(f"DROP TABLE IF EXISTS {qualified(schema, name)} CASCADE")
+        self.cur.execute(f"DROP TABLE IF EXISTS {self.qualified(schema, name)} CASCADE")
 
     def load_table(
         self, schema: str, domain: str, spec: TableSpec, source: Path, specs: Mapping[str, TableSpec]
     ) -> int:
-        name = qualified(schema, table_name(domain, spec.name))
+        name = self.qualified(schema, table_name(domain, spec.name))
         columns = ", ".join(f"{quote(f.name)} {sql_type(f, 'postgres')}" for f in spec.schema)
         self.cur.execute(f"CREATE TABLE {name} ({columns})")
         # FREEZE: the table was created in this transaction, so rows go in already frozen.
@@ -432,12 +443,12 @@ class PostgresSession(Session):
     def add_keys(self, schema: str, domain: str, tables: Sequence[TableSpec], specs: Mapping[str, TableSpec]) -> None:
         # After the data: one index build per key and one validating join per foreign key.
         for spec in tables:
-            name = qualified(schema, table_name(domain, spec.name))
+            name = self.qualified(schema, table_name(domain, spec.name))
             self.cur.execute(f"ALTER TABLE {name} ADD PRIMARY KEY ({quote(spec.key)})")
         for spec in tables:
-            name = qualified(schema, table_name(domain, spec.name))
+            name = self.qualified(schema, table_name(domain, spec.name))
             for column, parent in spec.foreign_keys:
-                ref = qualified(schema, table_name(domain, parent))
+                ref = self.qualified(schema, table_name(domain, parent))
                 self.cur.execute(
                     f"ALTER TABLE {name} ADD FOREIGN KEY ({quote(column)}) "
                     f"REFERENCES {ref} ({quote(parent_key(specs, spec.name, parent))})"
@@ -564,7 +575,7 @@ def load_domain(
                         f"choose another run_tag or run the mock_data_cleanup job first"
                     )
             step = f"creating schema {schema}"
-            session.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
+            session.execute(f"CREATE SCHEMA IF NOT EXISTS {session.schema_ref(schema)}")
             for spec in reversed(tables):  # children first: DuckDB refuses to drop a referenced table
                 step = f"dropping the previous {schema}.{table_name(domain, spec.name)}"
                 session.drop_table(schema, table_name(domain, spec.name))
@@ -622,7 +633,7 @@ def cleanup(
                         session.drop_table(schema, name)
             # Only an empty schema goes: a table someone else put there is not ours to drop.
             if session.tables_in(schema) == 0:
-                session.execute(f"DROP SCHEMA IF EXISTS {quote(schema)}")
+                session.execute(f"DROP SCHEMA IF EXISTS {session.schema_ref(schema)}")
                 result.schema_dropped = True
     except (LoadRefused, LoadError):
         raise

@@ -1,0 +1,596 @@
+"""Database load: the embedded DuckDB file and a real PostgreSQL server (started by the tests).
+
+Datasets are produced by the real pipeline (commerce small preset; maintenance with small
+overrides under two run tags), then loaded; expected values come from the Parquet files read
+with pyarrow, never from the loader.
+"""
+
+from __future__ import annotations
+
+import decimal
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import psycopg2
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from mock_pipeline.domains.commerce import COMMERCE
+from mock_pipeline.domains.factory import Domain, domain_definitions
+from mock_pipeline.domains.maintenance import MAINTENANCE, run_tag_namespace
+from mock_pipeline.engine.columns import TIMESTAMP, schema
+from mock_pipeline.engine.table import PART_FILE, TableSpec
+from mock_pipeline.publish import database as db
+from mock_pipeline.resources import DataDirResource, ScenarioResource
+
+MAINTENANCE_OVERRIDES = {"maintenance.items": 50, "maintenance.tickets": 200, "maintenance.categories": 4}
+PASSWORD = "Zq7-s3cret-pw"  # the secret whose absence the tests check
+GUARD_VARS = ("NODE_ENV", "MOCK_PIPELINE_ENV", "MOCK_DATA_ENABLED", db.DATABASE_URL_ENV)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The host's environment must not decide a test's outcome."""
+    for var in GUARD_VARS:
+        monkeypatch.delenv(var, raising=False)
+
+
+def materialize_domain(domain: Domain, root: Path, **scenario: object) -> Path:
+    """Generate and check a domain with the real assets; returns its dataset folder."""
+    assets, checks = domain_definitions(domain)
+    resources = {"scenario": ScenarioResource(**scenario), "data_dir": DataDirResource(root=str(root))}
+    assert dg.materialize([*assets, *checks], resources=resources).success
+    resolved = ScenarioResource(**scenario).resolve()
+    return DataDirResource(root=str(root)).dataset(resolved, domain.name)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    root: Path  # the data folder
+    path: Path  # the domain's Parquet tables
+    scenario: dict[str, object]
+
+
+@pytest.fixture(scope="module")
+def commerce(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    root = tmp_path_factory.mktemp("commerce_data")
+    return Dataset(root, materialize_domain(COMMERCE, root), {})
+
+
+@pytest.fixture(scope="module")
+def maintenance(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Dataset]:
+    root = tmp_path_factory.mktemp("maintenance_data")
+    runs = {}
+    for tag in ("alpha", "beta"):
+        scenario = {"run_tag": tag, "overrides": MAINTENANCE_OVERRIDES}
+        runs[tag] = Dataset(root, materialize_domain(MAINTENANCE, root, **scenario), scenario)
+    return runs
+
+
+def parquet_rows(dataset: Path, table: str) -> int:
+    return pq.read_metadata(dataset / table / PART_FILE).num_rows
+
+
+# --- a target per backend, and a way to look inside it ------------------------------------------
+
+
+@dataclass
+class Backend:
+    name: str
+    target: db.Target
+    connect: Callable[[], object]
+
+    def query(self, sql: str) -> list[tuple]:
+        return self.scalars(sql, rows=True)
+
+    def scalars(self, *sql: str, rows: bool = False) -> list:
+        """The first value of each query over one connection (or, with rows, all rows of one)."""
+        con = self.connect()
+        try:
+            cur = con.cursor() if self.name == "postgres" else con
+            values = []
+            for statement in sql:
+                cur.execute(statement)
+                values.append(cur.fetchall() if rows else cur.fetchone()[0])
+            return values[0] if rows else values
+        finally:
+            con.close()
+
+    def execute(self, *statements: str) -> None:
+        """Run statements in one transaction (rolled back when one fails, as the error propagates)."""
+        con = self.connect()
+        try:
+            if self.name == "postgres":
+                with con, con.cursor() as cur:
+                    for sql in statements:
+                        cur.execute(sql)
+            else:
+                con.execute("BEGIN")
+                for sql in statements:
+                    con.execute(sql)
+                con.execute("COMMIT")
+        finally:
+            con.close()
+
+    def tables(self, schema: str = db.MOCK_SCHEMA) -> dict[str, int]:
+        """Every table in `schema` with its row count."""
+        names = [
+            r[0]
+            for r in self.query(
+                f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{schema}' ORDER BY 1"
+            )
+        ]
+        counts = self.scalars(*(f'SELECT count(*) FROM "{schema}"."{n}"' for n in names))
+        return dict(zip(names, counts, strict=True))
+
+    def schema_exists(self, schema: str = db.MOCK_SCHEMA) -> bool:
+        sql = f"SELECT count(*) FROM information_schema.schemata WHERE schema_name = '{schema}'"
+        return self.query(sql)[0][0] > 0
+
+
+@pytest.fixture
+def pg_database(postgres_url: str) -> Iterator[str]:
+    """A fresh database on the session's server, so tests never see each other's tables."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(postgres_url)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def open_duckdb(path: Path) -> duckdb.DuckDBPyConnection:
+    # Attached under another name: a file called mock_data.duckdb would make "mock_data" ambiguous.
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{path}' AS loaded")
+    con.execute("USE loaded")
+    return con
+
+
+def duckdb_backend(path: Path) -> Backend:
+    return Backend("duckdb", db.DuckDBTarget(path), lambda: open_duckdb(path))
+
+
+def postgres_backend(url: str) -> Backend:
+    return Backend("postgres", db.PostgresTarget(url), lambda: psycopg2.connect(url))
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.integration)])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    if request.param == "duckdb":
+        return duckdb_backend(tmp_path / "db" / "mock_data.duckdb")
+    return postgres_backend(request.getfixturevalue("pg_database"))
+
+
+def load(backend: Backend, dataset: Path, domain: Domain = COMMERCE, **kwargs: object) -> db.LoadResult:
+    kwargs.setdefault("env", {})
+    return db.load_domain(backend.target, domain.name, domain.tables, dataset, **kwargs)
+
+
+def snapshot(backend: Backend) -> dict[str, int]:
+    return backend.tables() if backend.schema_exists() else {}
+
+
+# --- the load ---------------------------------------------------------------------------------
+
+
+def test_load_puts_every_row_of_every_table_in_mock_data(backend: Backend, commerce: Dataset) -> None:
+    result = load(backend, commerce.path)
+
+    expected = {f"commerce_{t.name}": parquet_rows(commerce.path, t.name) for t in COMMERCE.tables}
+    assert backend.tables() == expected
+    assert result.rows == sum(expected.values()) > 50_000
+    assert set(result.tables) == {f"mock_data.{n}" for n in expected}
+    # Values, not only counts: money sums and null counts match the Parquet exactly.
+    orders = pq.read_table(commerce.path / "orders")
+    money = [f.name for f in orders.schema if pa.types.is_decimal(f.type)]
+    for column in money:
+        got = backend.query(f"SELECT sum({column}), count(*) - count({column}) FROM mock_data.commerce_orders")[0]
+        assert decimal.Decimal(str(got[0])) == pc.sum(orders[column]).as_py()
+        assert got[1] == orders[column].null_count
+
+
+def test_database_declares_and_enforces_keys(backend: Backend, commerce: Dataset) -> None:
+    load(backend, commerce.path)
+
+    constraints = dict(
+        backend.query(
+            "SELECT constraint_type, count(*) FROM information_schema.table_constraints "
+            "WHERE table_schema = 'mock_data' AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY') GROUP BY 1"
+        )
+    )
+    assert constraints["PRIMARY KEY"] == len(COMMERCE.tables)
+    assert constraints["FOREIGN KEY"] == sum(len(t.foreign_keys) for t in COMMERCE.tables)
+
+    before = backend.tables()
+    with pytest.raises((psycopg2.IntegrityError, duckdb.ConstraintException)):
+        backend.execute("INSERT INTO mock_data.commerce_tenants SELECT * FROM mock_data.commerce_tenants LIMIT 1")
+    with pytest.raises((psycopg2.IntegrityError, duckdb.ConstraintException)):
+        backend.execute(
+            "CREATE TEMP TABLE orphan AS SELECT * FROM mock_data.commerce_payments LIMIT 1",
+            "UPDATE orphan SET payment_id = -1, order_id = -1",
+            "INSERT INTO mock_data.commerce_payments SELECT * FROM orphan",
+        )
+    assert backend.tables() == before
+
+
+def corrupt(dataset: Path, out: Path, table: str, change: Callable[[pa.Table], pa.Table]) -> Path:
+    """A copy of the dataset with one table rewritten."""
+    shutil.copytree(dataset, out)
+    path = out / table / PART_FILE
+    pq.write_table(change(pq.read_table(path)), path)
+    return out
+
+
+def dangling_product(t: pa.Table) -> pa.Table:
+    """The last row points at a product that does not exist: a foreign-key violation."""
+    i = t.schema.get_field_index("product_id")
+    ids = t["product_id"].to_pylist()
+    ids[-1] = 10**12
+    return t.set_column(i, "product_id", pa.array(ids, pa.int64()))
+
+
+def broken_json(t: pa.Table) -> pa.Table:
+    """The last row's JSON column is not JSON: the database rejects it while the rows stream in."""
+    i = t.schema.get_field_index("meta")
+    values = t["meta"].to_pylist()
+    values[-1] = "{not json"
+    return t.set_column(i, t.schema.field(i), pa.array(values, pa.string()))
+
+
+FAILURES = {"foreign_key": ("product_analytics", dangling_product), "bad_json": ("stock_events", broken_json)}
+
+
+@pytest.mark.parametrize("failure", FAILURES)
+def test_failure_half_way_leaves_zero_rows(backend: Backend, commerce: Dataset, tmp_path: Path, failure: str) -> None:
+    table, change = FAILURES[failure]
+    bad = corrupt(commerce.path, tmp_path / "bad", table, change)
+
+    with pytest.raises(db.LoadError, match="rolled back, nothing was written") as err:
+        load(backend, bad)
+
+    assert "commerce" in str(err.value)
+    assert snapshot(backend) == {}  # not one table, so not one row, in any table
+
+
+def test_failed_reload_keeps_the_previous_load_whole(backend: Backend, commerce: Dataset, tmp_path: Path) -> None:
+    load(backend, commerce.path)
+    before = backend.tables()
+    bad = corrupt(commerce.path, tmp_path / "bad", "product_analytics", dangling_product)
+
+    with pytest.raises(db.LoadError):
+        load(backend, bad)
+
+    assert backend.tables() == before
+
+
+def test_reload_replaces_the_domain_tables(backend: Backend, commerce: Dataset) -> None:
+    load(backend, commerce.path)
+    load(backend, commerce.path)
+    assert backend.tables()["commerce_orders"] == parquet_rows(commerce.path, "orders")
+
+
+# --- namespaces (seed 000) --------------------------------------------------------------------
+
+
+def test_second_load_of_the_same_maintenance_run_tag_is_refused(
+    backend: Backend, maintenance: dict[str, Dataset]
+) -> None:
+    alpha = maintenance["alpha"]
+    probes = db.NAMESPACE_HOOKS["maintenance"](ScenarioResource(**alpha.scenario).resolve())
+    load(backend, alpha.path, MAINTENANCE, namespace=probes)
+    before = backend.tables()
+    prefix = run_tag_namespace("alpha").category_prefix
+    assert backend.query(f"SELECT count(*) FROM mock_data.maintenance_categories WHERE name LIKE '{prefix}%'")[0][0]
+
+    with pytest.raises(db.LoadRefused, match=r"namespace 'alpha:.*' already exists") as err:
+        load(backend, alpha.path, MAINTENANCE, namespace=probes)
+
+    assert "run_tag" in str(err.value)
+    assert backend.tables() == before
+    # Another run tag is another namespace: it loads.
+    beta = maintenance["beta"]
+    probes = db.NAMESPACE_HOOKS["maintenance"](ScenarioResource(**beta.scenario).resolve())
+    load(backend, beta.path, MAINTENANCE, namespace=probes)
+    assert backend.tables()["maintenance_items"] == parquet_rows(beta.path, "items")
+
+
+def test_namespace_hook_is_generic(tmp_path: Path, commerce: Dataset) -> None:
+    """Any domain can declare a namespace; commerce's tenants stand in for a run's names."""
+    backend = duckdb_backend(tmp_path / "x.duckdb")
+    name = pq.read_table(commerce.path / "tenants", columns=["name"])["name"][0].as_py()
+    probes = [db.NamespaceProbe("tenants", "name", name[:3])]
+    load(backend, commerce.path, namespace=probes)
+    with pytest.raises(db.LoadRefused, match=r"commerce_tenants\.name start with it"):
+        load(backend, commerce.path, namespace=probes)
+
+
+# --- the safety guard (seed 001) --------------------------------------------------------------
+
+REFUSALS = {
+    "node_env_production": ({"NODE_ENV": "production"}, {}, "NODE_ENV=production"),
+    "pipeline_env_production": ({"MOCK_PIPELINE_ENV": "Production"}, {}, "MOCK_PIPELINE_ENV=production"),
+    "disabled_false": ({"MOCK_DATA_ENABLED": "false"}, {}, "MOCK_DATA_ENABLED=false: mock data is disabled"),
+    "disabled_zero": ({"MOCK_DATA_ENABLED": "0"}, {}, "MOCK_DATA_ENABLED=0"),
+    "other_schema": ({}, {"schema": "public"}, "'public' refused; mock data goes to 'mock_data'"),
+    "system_schema": ({}, {"schema": "pg_catalog", "allow_other_schema": True}, "system schema"),
+    "bad_identifier": ({}, {"schema": "x; DROP TABLE y", "allow_other_schema": True}, "not a plain identifier"),
+    "record_limit": ({}, {"max_rows_per_table": 1000}, r"orders \(10,000 rows\).*above the limit of 1,000"),
+    "bad_limit": ({}, {"max_rows_per_table": 0}, "must be a positive integer"),
+}
+
+
+@pytest.mark.parametrize("case", REFUSALS)
+def test_safety_guard_refuses_before_writing(backend: Backend, commerce: Dataset, case: str) -> None:
+    env, options, message = REFUSALS[case]
+    with pytest.raises(db.LoadRefused, match=message):
+        load(backend, commerce.path, options=db.LoadOptions(**options), env=env)
+    if backend.name == "duckdb":
+        assert not Path(backend.target.description).exists()  # not even the file
+        return
+    assert not backend.schema_exists()
+    assert not backend.schema_exists("public") or "commerce_orders" not in backend.tables("public")
+
+
+def test_enabled_and_development_environments_load(backend: Backend, commerce: Dataset) -> None:
+    env = {"NODE_ENV": "development", "MOCK_PIPELINE_ENV": "test", "MOCK_DATA_ENABLED": "true"}
+    assert load(backend, commerce.path, env=env).rows > 0
+
+
+def test_other_schema_only_when_explicitly_allowed(backend: Backend, commerce: Dataset) -> None:
+    load(backend, commerce.path, options=db.LoadOptions(schema="qa_mock", allow_other_schema=True))
+    assert backend.tables("qa_mock")["commerce_orders"] == parquet_rows(commerce.path, "orders")
+    assert not backend.schema_exists()
+
+
+def test_guard_reads_the_process_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, commerce: Dataset
+) -> None:
+    monkeypatch.setenv("NODE_ENV", "production")
+    backend = duckdb_backend(tmp_path / "x.duckdb")
+    with pytest.raises(db.LoadRefused, match="NODE_ENV=production"):
+        db.load_domain(backend.target, "commerce", COMMERCE.tables, commerce.path)
+
+
+def test_missing_tables_are_refused(backend: Backend, tmp_path: Path) -> None:
+    with pytest.raises(db.LoadRefused, match="tables not materialised yet"):
+        load(backend, tmp_path / "nothing")
+
+
+# --- cleanup (seed 001's confirmation token) --------------------------------------------------
+
+
+@pytest.mark.parametrize("token", ["", "delete_all_mock_data", "yes", "DELETE_ALL_MOCK_DATA "])
+def test_cleanup_without_the_token_deletes_nothing(backend: Backend, commerce: Dataset, token: str) -> None:
+    load(backend, commerce.path)
+    before = backend.tables()
+    with pytest.raises(db.LoadRefused, match="confirm must be exactly 'DELETE_ALL_MOCK_DATA'"):
+        db.cleanup(backend.target, [("commerce", COMMERCE.tables)], token, env={})
+    assert backend.tables() == before
+
+
+def test_cleanup_with_the_token_removes_all_mock_data(backend: Backend, commerce: Dataset) -> None:
+    load(backend, commerce.path)
+    result = db.cleanup(
+        backend.target, [("commerce", COMMERCE.tables), ("maintenance", MAINTENANCE.tables)], db.CONFIRM_TOKEN, env={}
+    )
+    assert sum(result.dropped.values()) == sum(parquet_rows(commerce.path, t.name) for t in COMMERCE.tables)
+    assert result.schema_dropped
+    assert not backend.schema_exists()
+
+
+def test_cleanup_leaves_tables_that_are_not_mock_data(backend: Backend, commerce: Dataset) -> None:
+    load(backend, commerce.path)
+    backend.execute("CREATE TABLE mock_data.someone_elses (id integer)")
+    result = db.cleanup(backend.target, [("commerce", COMMERCE.tables)], db.CONFIRM_TOKEN, env={})
+    assert not result.schema_dropped
+    assert backend.tables() == {"someone_elses": 0}
+
+
+def test_cleanup_is_refused_in_production(backend: Backend, commerce: Dataset) -> None:
+    load(backend, commerce.path)
+    with pytest.raises(db.LoadRefused, match="NODE_ENV=production"):
+        db.cleanup(backend.target, [("commerce", COMMERCE.tables)], db.CONFIRM_TOKEN, env={"NODE_ENV": "production"})
+    assert backend.tables()
+
+
+# --- exact round trip of every column type ----------------------------------------------------
+
+
+def tree_spec() -> TableSpec:
+    fields = schema(
+        ("node_id", pa.int64()),
+        ("parent_id", pa.int64()),
+        ("label", pa.string()),
+        ("doc", "json"),
+        ("amount", pa.decimal128(14, 2)),
+        ("ratio", pa.float64()),
+        ("flag", pa.bool_()),
+        ("happened_at", TIMESTAMP),
+    )
+    return TableSpec(
+        "toy", "nodes", "node_id", fields, "a tree", lambda m: 0, None, foreign_keys=(("parent_id", "nodes"),)
+    )
+
+
+def test_values_round_trip_exactly(backend: Backend, tmp_path: Path) -> None:
+    """Empty strings stay empty (not NULL), quotes/newlines/unicode survive, and a tree whose
+    children come before their parents loads (DuckDB checks self-references row by row)."""
+    spec = tree_spec()
+    rows = [
+        {"node_id": 3, "parent_id": 2, "label": "", "doc": '{"a": [1, 2]}', "amount": decimal.Decimal("-0.05"),
+         "ratio": 0.1, "flag": True, "happened_at": 1_700_000_000_123},
+        {"node_id": 2, "parent_id": 1, "label": None, "doc": None, "amount": None, "ratio": None, "flag": None,
+         "happened_at": None},
+        {"node_id": 1, "parent_id": None, "label": 'say "hi",\nthen ü€', "doc": "{}",
+         "amount": decimal.Decimal("123456789012.34"), "ratio": 1e20, "flag": False, "happened_at": 0},
+    ]  # fmt: skip
+    table = pa.Table.from_pylist(rows, spec.schema)
+    (tmp_path / "toy" / "nodes").mkdir(parents=True)
+    pq.write_table(table, tmp_path / "toy" / "nodes" / PART_FILE)
+
+    db.load_domain(backend.target, "toy", (spec,), tmp_path / "toy", env={})
+
+    got = backend.query(
+        "SELECT node_id, parent_id, label, amount, ratio, flag, happened_at, doc IS NULL FROM mock_data.toy_nodes ORDER BY node_id"
+    )
+    expected = table.sort_by("node_id").to_pylist()
+    for g, e in zip(got, expected, strict=True):
+        assert g[:6] == (e["node_id"], e["parent_id"], e["label"], e["amount"], e["ratio"], e["flag"])
+        assert (g[6] is None and e["happened_at"] is None) or g[6] == e["happened_at"]
+        assert g[7] == (e["doc"] is None)
+    with pytest.raises((psycopg2.IntegrityError, duckdb.ConstraintException)):
+        backend.execute("UPDATE mock_data.toy_nodes SET parent_id = 99 WHERE node_id = 3")
+
+
+def test_unsupported_column_type_is_refused() -> None:
+    with pytest.raises(db.LoadRefused, match=r"column tags: Arrow type list<item: string> has no database type"):
+        db.sql_type(pa.field("tags", pa.list_(pa.string())), "postgres")
+
+
+# --- Dagster: the asset, the resource switch, secrets -----------------------------------------
+
+
+def materialize_load(
+    dataset: Dataset, database: db.MockDatabaseResource, instance: dg.DagsterInstance, raise_on_error: bool = True
+) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [db.database_tables_asset(COMMERCE)],
+        resources={
+            "scenario": ScenarioResource(**dataset.scenario),
+            "data_dir": DataDirResource(root=str(dataset.root)),
+            "database": database,
+        },
+        instance=instance,
+        raise_on_error=raise_on_error,
+    )
+
+
+def everything_recorded(instance: dg.DagsterInstance, run_id: str) -> str:
+    """The run's event log, run record and job snapshot, as stored."""
+    run = instance.get_run_by_id(run_id)
+    parts = [dg.serialize_value(record) for record in instance.all_logs(run_id)]
+    parts += [dg.serialize_value(run), dg.serialize_value(instance.get_job_snapshot(run.job_snapshot_id))]
+    return "\n".join(parts)
+
+
+def files_containing(root: Path, secret: str) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+
+
+@pytest.mark.integration
+def test_asset_loads_postgres_and_never_records_the_password(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], pg_database: str, commerce: Dataset
+) -> None:
+    url = pg_database.replace("postgres@", f"postgres:{PASSWORD}@")  # trust auth accepts any password
+    monkeypatch.setenv(db.DATABASE_URL_ENV, url)
+    database = db.database_resource()
+    assert isinstance(database, db.PostgresDatabase)
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = materialize_load(commerce, database, instance)
+        metadata = result.asset_materializations_for_node("commerce__database_tables")[0].metadata
+        recorded = everything_recorded(instance, result.run_id)
+
+    total = sum(parquet_rows(commerce.path, t.name) for t in COMMERCE.tables)
+    assert metadata["dagster/row_count"].value == total
+    assert metadata["target"].value == pg_database  # user, host, port, database: no password
+    assert metadata["backend"].value == "postgres"
+    assert metadata["schema"].value == "mock_data"
+    assert "| mock_data.commerce_orders | " in metadata["tables"].value
+    assert metadata["seconds"].value > 0
+    assert "mock_data.commerce_orders" in recorded  # what went where is in the log ...
+    assert PASSWORD not in recorded  # ... the password is not
+    assert PASSWORD not in capfd.readouterr().err + capfd.readouterr().out
+    assert files_containing(commerce.root, PASSWORD) == []
+    assert postgres_backend(pg_database).tables()["commerce_orders"] == parquet_rows(commerce.path, "orders")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://postgres:{PASSWORD}@127.0.0.1:1/postgres",  # nothing listens
+        f"postgresql://postgres:{PASSWORD}@127.0.0.1:notaport/postgres",  # malformed
+    ],
+)
+def test_connection_errors_never_carry_the_password(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], commerce: Dataset, url: str
+) -> None:
+    monkeypatch.setenv(db.DATABASE_URL_ENV, url)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = materialize_load(commerce, db.database_resource(), instance, raise_on_error=False)
+        recorded = everything_recorded(instance, result.run_id)
+    assert not result.success
+    failure = result.get_step_failure_events()[0].step_failure_data.error
+    assert "postgresql://postgres@127.0.0.1" in failure.message or db.DATABASE_URL_ENV in failure.message
+    assert PASSWORD not in recorded
+    assert PASSWORD not in capfd.readouterr().err
+
+
+def test_asset_defaults_to_the_embedded_duckdb_file(commerce: Dataset) -> None:
+    database = db.database_resource()
+    assert isinstance(database, db.DuckDBDatabase)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = materialize_load(commerce, database, instance)
+    metadata = result.asset_materializations_for_node("commerce__database_tables")[0].metadata
+    path = commerce.root / "database" / "mock_data.duckdb"
+    assert metadata["target"].value == str(path)
+    assert metadata["backend"].value == "duckdb"
+    assert duckdb_backend(path).tables()["commerce_orders"] == parquet_rows(commerce.path, "orders")
+
+
+def test_asset_refusal_is_one_clear_failure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, commerce: Dataset) -> None:
+    monkeypatch.setenv("MOCK_DATA_ENABLED", "false")
+    path = tmp_path / "x.duckdb"
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = materialize_load(commerce, db.DuckDBDatabase(path=str(path)), instance, raise_on_error=False)
+    assert not result.success
+    error = result.get_step_failure_events()[0].step_failure_data
+    assert "MOCK_DATA_ENABLED=false: mock data is disabled" in error.user_failure_data.description
+    assert not path.exists()
+
+
+def test_cleanup_job_needs_the_token(tmp_path: Path, commerce: Dataset) -> None:
+    from mock_pipeline.definitions import DOMAINS, defs
+
+    path = tmp_path / "x.duckdb"
+    backend = duckdb_backend(path)
+    load(backend, commerce.path)
+    job = defs.resolve_job_def("mock_data_cleanup")
+    assert job is not None
+    cleanup_job = db.mock_data_cleanup_job(DOMAINS)
+    resources = {"database": db.DuckDBDatabase(path=str(path)), "data_dir": DataDirResource(root=str(tmp_path))}
+
+    def run(token: str) -> dg.ExecuteInProcessResult:
+        config = {"ops": {"delete_all_mock_data": {"config": {"confirm": token}}}}
+        return cleanup_job.execute_in_process(run_config=config, resources=resources, raise_on_error=False)
+
+    refused = run("please")
+    assert not refused.success
+    description = refused.get_step_failure_events()[0].step_failure_data.user_failure_data.description
+    assert "confirm must be exactly 'DELETE_ALL_MOCK_DATA'" in description
+    assert backend.tables()["commerce_orders"] == parquet_rows(commerce.path, "orders")
+
+    assert run(db.CONFIRM_TOKEN).success
+    assert not backend.schema_exists()
+
+
+def test_definitions_have_a_database_load_per_domain() -> None:
+    from mock_pipeline.definitions import DOMAINS, defs
+
+    keys = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
+    assert {f"{d.name}/database_tables" for d in DOMAINS} <= keys
+    spec = defs.resolve_assets_def(dg.AssetKey(["commerce", "database_tables"]))
+    deps = {dep.asset_key for dep in spec.specs_by_key[dg.AssetKey(["commerce", "database_tables"])].deps}
+    assert deps == {COMMERCE.key(t.name) for t in COMMERCE.tables}
