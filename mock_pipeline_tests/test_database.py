@@ -322,6 +322,7 @@ REFUSALS = {
     "pipeline_env_production": ({"MOCK_PIPELINE_ENV": "Production"}, {}, "MOCK_PIPELINE_ENV=production"),
     "disabled_false": ({"MOCK_DATA_ENABLED": "false"}, {}, "MOCK_DATA_ENABLED=false: mock data is disabled"),
     "disabled_zero": ({"MOCK_DATA_ENABLED": "0"}, {}, "MOCK_DATA_ENABLED=0"),
+    "enabled_unreadable": ({"MOCK_DATA_ENABLED": "maybe"}, {}, "'maybe' is not a boolean; allowed: 1, true"),
     "other_schema": ({}, {"schema": "public"}, "'public' refused; mock data goes to 'mock_data'"),
     "system_schema": ({}, {"schema": "pg_catalog", "allow_other_schema": True}, "system schema"),
     "bad_identifier": ({}, {"schema": "x; DROP TABLE y", "allow_other_schema": True}, "not a plain identifier"),
@@ -511,7 +512,8 @@ def test_asset_loads_postgres_and_never_records_the_password(
     assert metadata["seconds"].value > 0
     assert "mock_data.commerce_orders" in recorded  # what went where is in the log ...
     assert PASSWORD not in recorded  # ... the password is not
-    assert PASSWORD not in capfd.readouterr().err + capfd.readouterr().out
+    captured = capfd.readouterr()
+    assert PASSWORD not in captured.err + captured.out
     assert files_containing(commerce.root, PASSWORD) == []
     assert postgres_backend(pg_database).tables()["commerce_orders"] == parquet_rows(commerce.path, "orders")
 
@@ -535,7 +537,8 @@ def test_connection_errors_never_carry_the_password(
     failure = result.get_step_failure_events()[0].step_failure_data.error
     assert "postgresql://postgres@127.0.0.1" in failure.message or db.DATABASE_URL_ENV in failure.message
     assert PASSWORD not in recorded
-    assert PASSWORD not in capfd.readouterr().err
+    captured = capfd.readouterr()
+    assert PASSWORD not in captured.err + captured.out
 
 
 def test_asset_defaults_to_the_embedded_duckdb_file(commerce: Dataset) -> None:
@@ -594,3 +597,23 @@ def test_definitions_have_a_database_load_per_domain() -> None:
     spec = defs.resolve_assets_def(dg.AssetKey(["commerce", "database_tables"]))
     deps = {dep.asset_key for dep in spec.specs_by_key[dg.AssetKey(["commerce", "database_tables"])].deps}
     assert deps == {COMMERCE.key(t.name) for t in COMMERCE.tables}
+
+
+def test_asset_refuses_a_second_load_of_the_same_maintenance_run_tag(
+    tmp_path: Path, maintenance: dict[str, Dataset]
+) -> None:
+    from mock_pipeline.definitions import DOMAINS
+
+    assert MAINTENANCE in DOMAINS
+    alpha = maintenance["alpha"]
+    resources = {
+        "scenario": ScenarioResource(**alpha.scenario),
+        "data_dir": DataDirResource(root=str(alpha.root)),
+        "database": db.DuckDBDatabase(path=str(tmp_path / "x.duckdb")),
+    }
+    asset = db.database_tables_asset(MAINTENANCE)  # the hook comes from NAMESPACE_HOOKS
+    assert dg.materialize([asset], resources=resources).success
+    again = dg.materialize([asset], resources=resources, raise_on_error=False)
+    assert not again.success
+    description = again.get_step_failure_events()[0].step_failure_data.user_failure_data.description
+    assert "maintenance: namespace 'alpha:' already exists" in description

@@ -56,7 +56,9 @@ EMBEDDED_FILE = Path("database") / "mock_data.duckdb"
 DUCKDB_CATALOG = "mock_pipeline_db"
 COPY_BATCH_ROWS = 65_536
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_DISABLED = ("false", "0", "no", "off")
+# The same reading of MOCK_DATA_ENABLED as the schedules' toggle (mock_pipeline/toggle.py).
+_ENABLED = ("1", "true", "yes", "on")
+_DISABLED = ("0", "false", "no", "off")
 _SYSTEM_SCHEMAS = ("information_schema", "pg_catalog", "pg_toast", "main", "temp")
 
 
@@ -129,12 +131,15 @@ def check_environment(env: Mapping[str, str]) -> None:
                 f"{var}=production: mock data is never written in production; "
                 f"unset {var} or set it to development, test or staging"
             )
-    enabled = env.get(ENABLED_ENV)
-    if enabled is not None and enabled.strip().lower() in (*_DISABLED, ""):
+    raw = env.get(ENABLED_ENV, "").strip()
+    if raw.lower() in _DISABLED:
         raise LoadRefused(
-            f"{ENABLED_ENV}={enabled}: mock data is disabled in this environment; "
+            f"{ENABLED_ENV}={raw}: mock data is disabled in this environment; "
             f"set {ENABLED_ENV}=true (or unset it) to write mock data"
         )
+    if raw and raw.lower() not in _ENABLED:
+        # An unreadable switch is not read as "on".
+        raise LoadRefused(f"{ENABLED_ENV}={raw!r} is not a boolean; allowed: {', '.join(_ENABLED + _DISABLED)}")
 
 
 def check_schema(schema: str, allow_other_schema: bool) -> None:
@@ -728,6 +733,8 @@ def database_tables_asset(domain: Domain, namespace: NamespaceHook | None = None
         group_name=domain.name,
         deps=[domain.key(t.name) for t in domain.tables],
         kinds={"duckdb", "postgres"},
+        # One writer at a time per database: cap it with `concurrency: pools:` in dagster.yaml.
+        pool="mock_data_database",
         owners=OWNERS,
         description=(
             f"Every {domain.name} table in the database's mock_data schema as {domain.name}_<table>, "
