@@ -1,0 +1,110 @@
+"""`dagster dev` on a free loopback port with a throwaway DAGSTER_HOME, for the UI and GraphQL tests.
+
+Started in its own session and stopped with SIGINT (a `dagster dev` in the background ignores
+SIGTERM; SIGINT shuts the webserver, daemon and code server down in a few seconds).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mock_pipeline_tests.servers import free_port
+
+REPO = Path(__file__).parents[1]
+DAGSTER = str(Path(sys.executable).with_name("dagster"))
+TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
+
+
+@dataclass(frozen=True)
+class DagsterDev:
+    host: str
+    port: int
+    data_dir: Path
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        request = urllib.request.Request(self.url + "/graphql", body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            payload = json.load(response)
+        if payload.get("errors"):
+            raise AssertionError(f"GraphQL errors: {payload['errors']}")
+        return payload["data"]
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        """A run's status and step/materialisation counts: this project's "status" call."""
+        data = self.graphql(
+            """query ($id: ID!) { runOrError(runId: $id) { __typename ... on Run {
+                 runId jobName status tags { key value }
+                 stats { ... on RunStatsSnapshot { stepsSucceeded stepsFailed materializations } } } } }""",
+            {"id": run_id},
+        )
+        return data["runOrError"]
+
+    def wait_for_run(self, run_id: str, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            run = self.run(run_id)
+            if run.get("status") in TERMINAL:
+                return run
+            if time.monotonic() > deadline:
+                raise AssertionError(f"run {run_id} not finished after {timeout:.0f} s: {run}\n{self.tail()}")
+            time.sleep(2)
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else ""
+
+
+@contextmanager
+def dagster_dev(
+    root: Path, extra_env: dict[str, str] | None = None, startup_timeout: float = 180
+) -> Iterator[DagsterDev]:
+    home = root / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    data_dir = root / "data"
+    port = free_port()
+    log = root / "dagster_dev.log"
+    env = {**os.environ, "DAGSTER_HOME": str(home), "MOCK_PIPELINE_DATA_DIR": str(data_dir), **(extra_env or {})}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [DAGSTER, "dev", "-m", "mock_pipeline.definitions", "-h", "127.0.0.1", "-p", str(port)],
+            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    server = DagsterDev("127.0.0.1", port, data_dir, log)
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            try:
+                # Up, and the code location loaded (the jobs are listed).
+                data = server.graphql("{ repositoriesOrError { ... on RepositoryConnection { nodes { name } } } }")
+                if data["repositoriesOrError"].get("nodes"):
+                    break
+            except (OSError, AssertionError):
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"dagster dev did not start:\n{server.tail()}")
+            time.sleep(1)
+        yield server
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
