@@ -338,3 +338,13 @@ def test_configured_from_environment(
     assert result.success
     assert server.keys_seen == {API_KEY} and server.manifest is not None
     assert API_KEY not in json.dumps(metadata(result), default=str)
+
+
+def test_one_upload_per_domain_after_its_export() -> None:
+    from mock_pipeline.definitions import DOMAINS, defs
+
+    graph = defs.resolve_asset_graph()
+    for domain in DOMAINS:
+        node = graph.get(dg.AssetKey([domain.name, "http_upload"]))
+        assert node.parent_keys == {dg.AssetKey([domain.name, "exported_files"])}
+    assert isinstance(defs.resources["http_upload"], HttpUploadResource)

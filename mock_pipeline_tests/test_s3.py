@@ -443,3 +443,14 @@ def test_configured_from_environment(
     }
     meta = upload_metadata(result)
     assert meta["endpoint"] == s3_endpoint and SECRET_KEY not in json.dumps(meta, default=str)
+
+
+def test_one_upload_per_domain_after_its_export() -> None:
+    from mock_pipeline.definitions import DOMAINS, defs
+
+    graph = defs.resolve_asset_graph()
+    for domain in DOMAINS:
+        node = graph.get(dg.AssetKey([domain.name, "s3_upload"]))
+        assert node.parent_keys == {dg.AssetKey([domain.name, "exported_files"])}
+        assert node.group_name == domain.name
+    assert isinstance(defs.resources["s3_upload"], S3UploadResource)

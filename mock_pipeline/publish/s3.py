@@ -57,6 +57,7 @@ DEFAULT_PREFIX = "datasets/generation_{timestamp}_{fingerprint}"
 DEFAULT_LOCAL_BUCKET = "mock-pipeline"
 LOCAL_FOLDER = "s3"  # <data>/s3/<bucket>/<key>
 SHA256_METADATA = "sha256"  # x-amz-meta-sha256
+LOG_EVERY_SECONDS = 2.0
 MIB = 1024 * 1024
 MIN_PART_MIB = 5  # S3 rejects multipart parts under 5 MiB (but the last)
 _CONTENT_TYPES = {".csv": "text/csv", ".ndjson": "application/x-ndjson", ".parquet": "application/vnd.apache.parquet"}
@@ -289,12 +290,16 @@ def upload_export(
     if manifest_key in existing:
         # From here until the new manifest lands, the prefix reads as incomplete, never as the old dataset.
         store.delete([manifest_key])
+    last_log = time.perf_counter()
     for i, f in enumerate(changed, 1):
         key = prefix + f.path
         store.put(root / f.path, key, f.sha256)
         result.uploaded.append(key)
         result.bytes_uploaded += f.bytes
-        log(f"uploaded {i}/{len(changed)}: {store.uri(key)} ({f.bytes:,} bytes)")
+        if time.perf_counter() - last_log >= LOG_EVERY_SECONDS or i == len(changed):
+            # Progress, not one line per file: an export can have thousands of files.
+            log(f"uploaded {i}/{len(changed)} files ({result.bytes_uploaded:,} bytes), last {store.uri(key)}")
+            last_log = time.perf_counter()
     if stale:
         store.delete(stale)
         result.deleted = stale
@@ -361,6 +366,10 @@ class BucketS3UploadResource(S3UploadResource):
     max_concurrency: int = Field(default=4, description="Parts uploaded in parallel.")
 
     def open_store(self, data_dir: Path) -> ObjectStore:
+        if not self.bucket.strip():
+            raise PublishError(
+                f"s3 bucket: empty; allowed: an existing bucket's name (unset {BUCKET_ENV} for the local folder)"
+            )
         if self.multipart_chunksize_mb < MIN_PART_MIB or self.multipart_threshold_mb < MIN_PART_MIB:
             raise PublishError(
                 f"s3 multipart: threshold {self.multipart_threshold_mb} MiB and part size "
