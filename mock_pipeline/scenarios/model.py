@@ -254,7 +254,7 @@ def build_scenario(
         "chunk_size": chunk_size,
         "overrides": dict(sorted((overrides or {}).items())),
         "custom_profiles": {k: dict(v) for k, v in sorted((custom_profiles or {}).items())},
-        "run_tag": run_tag,
+        "run_tag": tag,  # normalised: equivalent tags name the same dataset
     }
     return Scenario(
         profile=resolved,
