@@ -42,6 +42,8 @@ def connect(dataset: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with one view per table folder under `dataset`."""
     con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": 2, "preserve_insertion_order": False})
     for folder in sorted(p for p in dataset.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if not any(folder.glob("*.parquet")):
+            continue  # being written by a parallel step (multiprocess executor): no table yet
         files = str(folder / "*.parquet").replace("'", "''")
         con.execute(f"CREATE VIEW \"{folder.name}\" AS SELECT * FROM read_parquet('{files}')")
     return con
@@ -89,7 +91,13 @@ def run_rules(dataset: Path, rules: list[Rule], params: Mapping[str, Any]) -> It
     con = connect(dataset)
     try:
         for rule in rules:
-            cursor = con.execute(rule.sql.format(**params))
+            try:
+                cursor = con.execute(rule.sql.format(**params))
+            except duckdb.CatalogException as exc:
+                # A table the rule reads was never materialised for this dataset.
+                reason = str(exc).splitlines()[0]
+                yield Outcome(rule, False, {"violations": -1, "error": f"{reason} (materialise the parents first)"})
+                continue
             names = [d[0] for d in cursor.description]
             row = dict(zip(names, cursor.fetchone(), strict=True))
             violations = int(row.pop("violations") or 0)

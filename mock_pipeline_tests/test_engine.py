@@ -34,7 +34,9 @@ def test_stream_is_a_pure_function_of_seed_path_and_index() -> None:
     # Any sub-range, computed alone in any order, gives the same values.
     pieces = np.concatenate([a.uniform(IDX[lo : lo + 7919]) for lo in range(0, N, 7919)][::-1][::-1])
     assert np.array_equal(whole, pieces)
-    assert np.array_equal(whole[123_456:123_460], Stream(42, "commerce", "orders", "customer").uniform(IDX[123_456:123_460]))
+    assert np.array_equal(
+        whole[123_456:123_460], Stream(42, "commerce", "orders", "customer").uniform(IDX[123_456:123_460])
+    )
     assert not np.array_equal(whole, Stream(43, "commerce", "orders", "customer").uniform(IDX))
     assert not np.array_equal(whole, Stream(42, "commerce", "orders", "total").uniform(IDX))
     assert whole.min() >= 0.0 and whole.max() < 1.0

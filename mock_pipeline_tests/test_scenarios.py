@@ -86,10 +86,16 @@ def test_chunk_size_does_not_change_the_dataset_identity() -> None:
     [
         ({"profile": "holiday"}, "scenario.profile: unknown profile 'holiday'; allowed: anomaly-heavy, growth-phase"),
         ({"size": "huge"}, "scenario.size: unknown size preset 'huge'; allowed: small, medium, large"),
-        ({"overrides": {"commerce.orders_per_tenant": 0}}, "scenario.overrides.commerce.orders_per_tenant: must be a positive integer, got 0"),
+        (
+            {"overrides": {"commerce.orders_per_tenant": 0}},
+            "scenario.overrides.commerce.orders_per_tenant: must be a positive integer, got 0",
+        ),
         ({"overrides": {"commerce.tenants": -3}}, "must be a positive integer, got -3"),
         ({"overrides": {"commerce.orderz": 5}}, "scenario.overrides.commerce.orderz: unknown size knob; allowed: "),
-        ({"start_date": "2025-01-01", "as_of": "2024-12-31"}, "scenario.start_date: 2025-01-01 is after as_of 2024-12-31"),
+        (
+            {"start_date": "2025-01-01", "as_of": "2024-12-31"},
+            "scenario.start_date: 2025-01-01 is after as_of 2024-12-31",
+        ),
         ({"as_of": "yesterday"}, "scenario.as_of: 'yesterday' is not a date"),
         ({"chunk_size": 0}, "scenario.chunk_size: must be a positive number of rows, got 0"),
         ({"volume_multiplier": 0}, "scenario.volume_multiplier: must be positive"),
@@ -117,7 +123,7 @@ def test_bad_config_gives_one_clear_line(kwargs: dict, message: str) -> None:
 
 
 def test_bad_config_fails_the_run_before_anything_is_written(data_dir: Path) -> None:
-    assets, checks = domain_definitions(COMMERCE)
+    assets, _ = domain_definitions(COMMERCE)
     result = dg.materialize(
         assets,
         resources={"scenario": ScenarioResource(size="huge"), "data_dir": DataDirResource()},
