@@ -335,8 +335,13 @@ def test_configured_from_environment(
         resource = http_upload_from_env()
         assert isinstance(resource, ApiHttpUploadResource)
         result = upload(exported, scenario, resource)
-    assert result.success
+        rerun = upload(exported, scenario, resource)
+    assert result.success and rerun.success
     assert server.keys_seen == {API_KEY} and server.manifest is not None
+    # A rerun sends the same Idempotency-Keys, so a server that honours them keeps every record once.
+    orders = parquet(exported, scenario, "orders")
+    assert sorted(r["order_id"] for r in server.records["orders"]) == sorted(orders["order_id"].to_pylist())
+    assert metadata(rerun)["records_accepted"] == metadata(result)["records_accepted"]
     assert API_KEY not in json.dumps(metadata(result), default=str)
 
 

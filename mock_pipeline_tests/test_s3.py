@@ -12,7 +12,7 @@ import http.client
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -30,10 +30,12 @@ from mock_pipeline.publish.s3 import (
     LocalObjectStore,
     LocalS3UploadResource,
     ObjectStore,
+    PublishError,
     S3UploadResource,
     s3_upload_asset,
     s3_upload_from_env,
     upload_export,
+    upload_prefix,
 )
 from mock_pipeline.resources import DataDirResource, ScenarioResource
 
@@ -265,7 +267,7 @@ class FailingStore(ObjectStore):
             raise OSError("disk full (simulated)")
         self.inner.put(path, key, sha256)
 
-    def delete(self, keys: Iterator[str]) -> None:
+    def delete(self, keys: Iterable[str]) -> None:
         self.inner.delete(keys)
 
 
@@ -287,6 +289,18 @@ def test_changed_dataset_is_never_complete_half_way(tmp_path: Path) -> None:
     assert result.skipped == [prefix + "a.csv"] and result.deleted == [prefix + "gone.csv"]
     on_disk = {k: (store.root / k).read_bytes() for k in store.list(prefix)}
     assert on_disk == {prefix + n: (v2 / n).read_bytes() for n in ("a.csv", "b.csv", "manifest.json")}
+
+
+def test_prefix_is_fixed_by_the_scenario_not_the_clock() -> None:
+    resolved = ScenarioResource(profile="peak-season", seed=7, as_of="2024-03-31", run_tag="demo").resolve()
+    template = "{profile}/{size}/{seed}/{run_tag}/{dataset_id}/generation_{timestamp}_{fingerprint}"
+    assert upload_prefix(template, resolved, "scrum") == (
+        f"peak-season/small/7/demo/{resolved.dataset_id}/generation_20240331_235959_{resolved.fingerprint}/scrum/"
+    )
+    assert upload_prefix("/datasets/", resolved, "erp") == "datasets/erp/"
+    for bad in ("", "a/../b", "{nope}", "{timestamp"):
+        with pytest.raises(PublishError, match="s3 prefix"):
+            upload_prefix(bad, resolved, "erp")
 
 
 def test_bad_prefix_and_missing_export_fail_before_writing(
