@@ -214,6 +214,7 @@ def test_bodies_are_valid_json_and_leave_out_excluded_columns(tmp_path: Path) ->
         "name": pa.array(names, pa.string()),
         "password_hash": pa.array(["h"] * 5, pa.string()),
         "active": pa.array([True, False, True, None, False]),
+        "score": pa.array([1.5, float("nan"), float("inf"), None, -0.25], pa.float64()),
     })  # fmt: skip
     (tmp_path / "ds" / "users").mkdir(parents=True)
     pq.write_table(table, tmp_path / "ds" / "users" / "part-00000.parquet")
@@ -225,8 +226,10 @@ def test_bodies_are_valid_json_and_leave_out_excluded_columns(tmp_path: Path) ->
         r for p in sorted((tmp_path / "out" / "users").glob("*.json")) for r in json.loads(p.read_text())["records"]
     ]
     assert records == [
-        {"user_id": i + 1, "name": n, "active": a}
-        for i, (n, a) in enumerate(zip(names, [True, False, True, None, False], strict=True))
+        {"user_id": i + 1, "name": n, "active": a, "score": x}
+        for i, (n, a, x) in enumerate(
+            zip(names, [True, False, True, None, False], [1.5, None, None, None, -0.25], strict=True)
+        )
     ]
     assert b"password_hash" not in b"".join(p.read_bytes() for p in (tmp_path / "out").rglob("*.json"))
 

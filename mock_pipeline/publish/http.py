@@ -60,12 +60,21 @@ class UploadConfigError(ValueError):
 
 
 # --- request bodies, built column-wise --------------------------------------------------------------
+def json_safe(table: pa.Table) -> pa.Table:
+    """JSON has no NaN or Infinity: non-finite floats are sent as null."""
+    for i, f in enumerate(table.schema):
+        if pa.types.is_floating(f.type):
+            column = table.column(i)
+            table = table.set_column(i, f, pc.if_else(pc.is_finite(column), column, pa.scalar(None, f.type)))
+    return table
+
+
 def request_body(envelope: dict[str, Any], batch: pa.Table) -> bytes:
     """`{...envelope, "records": [row, row, ...]}`; rows are joined by Arrow kernels, not Python."""
     head = json.dumps(envelope, sort_keys=True, separators=(",", ":"))[:-1]
     if batch.num_rows == 0:
         return f'{head},"records":[]}}'.encode()
-    lines = ndjson_lines(batch.combine_chunks().to_batches()[0], suffix="")
+    lines = ndjson_lines(json_safe(batch).combine_chunks().to_batches()[0], suffix="")
     rows = pa.ListArray.from_arrays(pa.array([0, len(lines)], pa.int32()), lines)
     return f'{head},"records":[{pc.binary_join(rows, ",")[0].as_py()}]}}'.encode()
 
