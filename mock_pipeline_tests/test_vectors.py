@@ -118,8 +118,17 @@ def _unique_text_record(root: Path, table: str) -> tuple[str, str]:
     return f"commerce:{table}:{row[spec.key]}", row["doc"]
 
 
-def _all_log_text(instance: dg.DagsterInstance, result: dg.ExecuteInJobResult) -> str:
-    return "\n".join(repr(entry) for entry in instance.all_logs(result.run_id))
+def _stored_run_text(instance: dg.DagsterInstance, result: dg.ExecuteInJobResult) -> str:
+    """Everything Dagster stored about a run: its events and logs, run config and job snapshot."""
+    run = instance.get_run_by_id(result.run_id)
+    assert run is not None and run.job_snapshot_id is not None
+    return "\n".join(
+        [
+            *(repr(entry) for entry in instance.all_logs(result.run_id)),
+            repr(run),
+            dg.serialize_value(instance.get_job_snapshot(run.job_snapshot_id)),
+        ]
+    )
 
 
 # --- embedders -----------------------------------------------------------------------------------
@@ -300,6 +309,15 @@ def test_store_is_chosen_from_the_environment() -> None:
 
 # --- PostgreSQL + pgvector (a real server) -------------------------------------------------------
 
+
+def _pgvector_from_env(monkeypatch: pytest.MonkeyPatch, url: str) -> dg.ConfigurableResource:
+    """The store as definitions.py builds it from the environment (the URL as dg.EnvVar)."""
+    monkeypatch.setenv("MOCK_PIPELINE_PGVECTOR_URL", url)
+    resource = vector_store_from_env({"MOCK_PIPELINE_VECTOR_STORE": "pgvector"})
+    assert isinstance(resource, PgVectorStoreResource)
+    return resource
+
+
 PG_PASSWORD = "pg-Secret-7f3a91"
 
 
@@ -318,11 +336,14 @@ def pgvector_url() -> Iterator[str]:
 
 
 @pytest.mark.integration
-def test_pgvector_sync_upserts_indexes_and_answers_distance_queries(commerce_root: Path, pgvector_url: str) -> None:
+def test_pgvector_sync_upserts_indexes_and_answers_distance_queries(
+    commerce_root: Path, pgvector_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import psycopg2
 
     instance = dg.DagsterInstance.ephemeral()
-    result = _sync(commerce_root, PgVectorStoreResource(url=pgvector_url), instance=instance)
+    pg_store = _pgvector_from_env(monkeypatch, pgvector_url)
+    result = _sync(commerce_root, pg_store, instance=instance)
     meta = _metadata(result)
     expected = _expected_records(commerce_root)
     total = sum(map(len, expected.values()))
@@ -358,12 +379,12 @@ def test_pgvector_sync_upserts_indexes_and_answers_distance_queries(commerce_roo
         assert cur.fetchone() == (text, "reviews")
 
     # Re-running upserts: no duplicates, every record updated.
-    again = _metadata(_sync(commerce_root, PgVectorStoreResource(url=pgvector_url), instance=instance))
+    again = _metadata(_sync(commerce_root, pg_store, instance=instance))
     assert (again["inserted"], again["updated"], again["collection_total"]) == (0, total, total)
 
-    # The password never reaches logs, events or metadata.
-    logs = _all_log_text(instance, result)
-    assert "syncer@127.0.0.1" in logs and PG_PASSWORD not in logs
+    # The password never reaches logs, events, metadata or the stored run.
+    stored = _stored_run_text(instance, result)
+    assert "syncer@127.0.0.1" in stored and PG_PASSWORD not in stored
 
 
 @pytest.mark.integration
@@ -385,14 +406,16 @@ def test_pgvector_failure_half_way_leaves_the_table_as_it_was(commerce_root: Pat
 
 
 @pytest.mark.integration
-def test_pgvector_unreachable_server_fails_without_showing_the_password(commerce_root: Path) -> None:
+def test_pgvector_unreachable_server_fails_without_showing_the_password(
+    commerce_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = f"postgresql://syncer:{PG_PASSWORD}@127.0.0.1:{free_port()}/postgres"
     instance = dg.DagsterInstance.ephemeral()
-    result = _sync(commerce_root, PgVectorStoreResource(url=url), instance=instance, raise_on_error=False)
+    result = _sync(commerce_root, _pgvector_from_env(monkeypatch, url), instance=instance, raise_on_error=False)
     assert not result.success
     [failure] = [e for e in result.all_events if e.is_step_failure]
     assert "vector sync of commerce failed" in failure.step_failure_data.error.message
-    assert PG_PASSWORD not in _all_log_text(instance, result)
+    assert PG_PASSWORD not in _stored_run_text(instance, result)
 
 
 def _tiny_batch(ids: list[str], dim: int) -> pa.Table:
@@ -516,21 +539,25 @@ def pinecone_stand_in() -> Iterator[PineconeStandIn]:
         server.server_close()
 
 
-def _pinecone(server: PineconeStandIn, batch_size: int = 100) -> PineconeVectorStoreResource:
-    return PineconeVectorStoreResource(
-        api_key=PINECONE_KEY, index_name="mock-index", index_host=server.url, batch_size=batch_size
-    )
+def _pinecone(server: PineconeStandIn, monkeypatch: pytest.MonkeyPatch) -> dg.ConfigurableResource:
+    """The store as definitions.py builds it from the environment (secrets as dg.EnvVar)."""
+    monkeypatch.setenv("PINECONE_API_KEY", PINECONE_KEY)
+    monkeypatch.setenv("PINECONE_INDEX_NAME", "mock-index")
+    monkeypatch.setenv("PINECONE_INDEX_HOST", server.url)
+    resource = vector_store_from_env({**os.environ, "MOCK_PIPELINE_VECTOR_STORE": "pinecone"})
+    assert isinstance(resource, PineconeVectorStoreResource)
+    return resource
 
 
 def test_pinecone_adapter_requests_against_local_stand_in_not_live_service(
-    commerce_root: Path, pinecone_stand_in: PineconeStandIn
+    commerce_root: Path, pinecone_stand_in: PineconeStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Pinecone through its official SDK, WITHOUT the live service: the SDK talks HTTP to
     `PineconeStandIn` on loopback, standing in for the index host."""
     server = pinecone_stand_in
     server.fail_next_upserts = 1  # the first upsert answers 503: the SDK must retry it
     instance = dg.DagsterInstance.ephemeral()
-    result = _sync(commerce_root, _pinecone(server, batch_size=100), instance=instance)
+    result = _sync(commerce_root, _pinecone(server, monkeypatch), instance=instance)
     meta = _metadata(result)
     expected = _expected_records(commerce_root)
     all_ids = sorted(i for ids in expected.values() for i in ids)
@@ -553,7 +580,7 @@ def test_pinecone_adapter_requests_against_local_stand_in_not_live_service(
 
     # Re-running upserts the same ids; a vector the dataset no longer has is listed and deleted.
     server.namespaces[COLLECTION]["commerce:products:999999999"] = ([1.0] * 512, {})
-    again = _metadata(_sync(commerce_root, _pinecone(server), instance=instance))
+    again = _metadata(_sync(commerce_root, _pinecone(server, monkeypatch), instance=instance))
     assert again["deleted_stale"] == 1 and sorted(server.namespaces[COLLECTION]) == all_ids
 
     record_id, text = _unique_text_record(commerce_root, "products")
@@ -563,16 +590,16 @@ def test_pinecone_adapter_requests_against_local_stand_in_not_live_service(
     assert store.count(COLLECTION) == len(all_ids)
 
     # The API key went out in the header and nowhere else.
-    assert PINECONE_KEY not in _all_log_text(instance, result)
+    assert PINECONE_KEY not in _stored_run_text(instance, result)
     assert not any(PINECONE_KEY in p.read_text(errors="ignore") for p in commerce_root.rglob("*") if p.is_file())
 
 
 def test_pinecone_adapter_refuses_an_index_of_another_dimension_before_writing(
-    commerce_root: Path, pinecone_stand_in: PineconeStandIn
+    commerce_root: Path, pinecone_stand_in: PineconeStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Stand-in index host, not the live service."""
     pinecone_stand_in.dimension = 1536
-    result = _sync(commerce_root, _pinecone(pinecone_stand_in), raise_on_error=False)
+    result = _sync(commerce_root, _pinecone(pinecone_stand_in, monkeypatch), raise_on_error=False)
     assert not result.success
     [failure] = [e for e in result.all_events if e.is_step_failure]
     assert "has dimension 1536, the embedder makes 512" in failure.step_failure_data.error.message
