@@ -8,10 +8,12 @@ import csv
 import datetime as dt
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -19,7 +21,7 @@ import pytest
 
 from mock_pipeline.domains.scrum import SCRUM
 from mock_pipeline.domains.scrum.model import MAX_SPRINTS, MIN_SPRINTS, ScrumModel
-from mock_pipeline.domains.scrum.tables import COMPONENTS, FEATURES
+from mock_pipeline.domains.scrum.tables import COMMENTS, COMPONENTS, FEATURES
 from mock_pipeline.engine.table import PART_FILE, generate
 from mock_pipeline.scenarios.model import ScenarioError, build_scenario
 from mock_pipeline.validation import Rule, connect, run_rules
@@ -57,7 +59,7 @@ def model() -> ScrumModel:
 
 
 @pytest.fixture(scope="module")
-def db(dataset: Path):
+def db(dataset: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con = connect(dataset)
     yield con
     con.close()
@@ -108,7 +110,7 @@ def test_text_columns_marked_for_the_vector_sync() -> None:
 
 
 # --- what seed 002 promises, measured in Python/SQL independently of the rules -----------------
-def test_people_organization_and_workspace(db) -> None:
+def test_people_organization_and_workspace(db: duckdb.DuckDBPyConnection) -> None:
     assert db.execute("SELECT role, count(*) FROM users GROUP BY role ORDER BY role").fetchall() == [
         ("member", 5),
         ("owner", 1),
@@ -124,7 +126,7 @@ def test_people_organization_and_workspace(db) -> None:
     assert all(e.endswith(".example") for e in emails)
 
 
-def test_projects_sprints_and_configuration(db, model: ScrumModel) -> None:
+def test_projects_sprints_and_configuration(db: duckdb.DuckDBPyConnection, model: ScrumModel) -> None:
     projects = db.execute("SELECT key, methodology, status, business_domain FROM projects").fetchall()
     assert len(projects) == 12 and len({p[0] for p in projects}) == 12
     assert {p[1] for p in projects} == {"scrum", "kanban"}
@@ -139,7 +141,7 @@ def test_projects_sprints_and_configuration(db, model: ScrumModel) -> None:
     assert {n for (n,) in db.execute("SELECT count(*) FROM workflow_statuses GROUP BY project_id").fetchall()} == {4}
 
 
-def test_issue_distributions(db) -> None:
+def test_issue_distributions(db: duckdb.DuckDBPyConnection) -> None:
     total = db.execute("SELECT count(*) FROM issues").fetchone()[0]
     assert total == 600
     types = dict(db.execute("SELECT CASE WHEN t.category IN ('story', 'task', 'bug') THEN t.category ELSE 'other' END,"
@@ -166,7 +168,7 @@ def test_issue_distributions(db) -> None:
     assert abs(linked - 0.1) <= 0.03
 
 
-def test_history_reaches_3_to_6_months_back_and_is_denser_recently(db) -> None:
+def test_history_reaches_3_to_6_months_back_and_is_denser_recently(db: duckdb.DuckDBPyConnection) -> None:
     created = np.array([t for (t,) in db.execute("SELECT epoch(created_at) FROM issues").fetchall()])
     end = dt.datetime(2025, 1, 1, tzinfo=dt.UTC).timestamp()
     age_days = (end - created) / 86_400
@@ -176,7 +178,7 @@ def test_history_reaches_3_to_6_months_back_and_is_denser_recently(db) -> None:
     assert recent_rate > 2 * older_rate
 
 
-def test_titles_fit_the_project_domain(db) -> None:
+def test_titles_fit_the_project_domain(db: duckdb.DuckDBPyConnection) -> None:
     rows = db.execute("SELECT p.business_domain, i.title FROM issues i JOIN projects p USING (project_id)").fetchall()
     for domain, title in rows:
         own = FEATURES[domain] + COMPONENTS[domain]
@@ -184,6 +186,18 @@ def test_titles_fit_the_project_domain(db) -> None:
         # No other domain's feature, unless it is part of one of our own ("appointment booking").
         others = [f for d, fs in FEATURES.items() if d != domain for f in fs if not any(f in o for o in own)]
         assert not any(f in title for f in others), (domain, title)
+
+
+def test_comments_follow_the_issue_progress(db: duckdb.DuckDBPyConnection) -> None:
+    rows = db.execute(
+        "SELECT s.category, c.body FROM comments c JOIN issues i USING (issue_id)"
+        " JOIN workflow_statuses s USING (workflow_status_id)"
+    ).fetchall()
+    first_stage = tuple(COMMENTS[k][0][0] for k in COMMENTS)
+    last_stage = tuple(COMMENTS[k][-1][0] for k in COMMENTS)
+    assert all(body.startswith(first_stage) for status, body in rows if status == "to_do")
+    assert all(status == "done" for status, body in rows if body.startswith(last_stage))
+    assert any(body.startswith(last_stage) for _, body in rows)
 
 
 def test_chunk_size_never_changes_the_rows(model: ScrumModel) -> None:

@@ -98,29 +98,33 @@ TASK_VERBS = ("Set up monitoring for", "Refactor", "Write integration tests for"
 SYMPTOMS = ("times out", "shows wrong totals", "crashes on save", "creates duplicate records", "loads slowly",
             "rejects valid input")  # fmt: skip
 IMPROVEMENTS = ("Speed up", "Simplify", "Improve error messages of", "Reduce costs of")
-# Comment templates by issue type; {f} is a feature and {c} a component of the project's domain.
+# Comment templates by issue type, in the order work progresses (stage 0: before work starts,
+# then started, in progress, in review, done); {f} is a feature and {c} a component of the
+# project's domain. An issue's comments walk through the stages its status has reached.
 COMMENTS: dict[int, tuple[tuple[str, str, str], ...]] = {
     STORY: (("Acceptance criteria for ", "f", " are agreed with the product owner."),
             ("Design for ", "f", " is ready, starting work."),
             ("Split the UI part of ", "f", " into a sub-task."),
-            ("Demoed ", "f", " in the sprint review, feedback was positive."),
-            ("Needs a change in the ", "c", " before we can finish.")),
-    TASK: (("Started on the ", "c", "; should be done tomorrow."),
+            ("Needs a change in the ", "c", " before we can finish."),
+            ("Demoed ", "f", " in the sprint review, feedback was positive.")),
+    TASK: (("Blocked until the ", "c", " is deployed to staging."),
+           ("Started on the ", "c", "; should be done tomorrow."),
+           ("Paired on this; the ", "c", " config needed an update."),
            ("PR for the ", "c", " is up for review."),
-           ("Blocked until the ", "c", " is deployed to staging."),
-           ("Done and verified on staging for the ", "c", "."),
-           ("Paired on this; the ", "c", " config needed an update.")),
+           ("Done and verified on staging for the ", "c", ".")),
     BUG: (("Reproduced on staging in the ", "c", "."),
           ("Root cause found in the ", "c", ", fix in progress."),
+          ("Added a regression test around ", "f", "."),
           ("Fix deployed; please verify ", "f", " again."),
-          ("Could not reproduce with the latest ", "c", " build."),
-          ("Added a regression test around ", "f", ".")),
-    EPIC: (("Broke ", "f", " down into stories."),
-           ("Scope of ", "f", " confirmed with stakeholders."),
-           ("Most stories of ", "f", " are done, two remain."),
+          ("Verified the fix for ", "f", ", closing.")),
+    EPIC: (("Scope of ", "f", " confirmed with stakeholders."),
+           ("Broke ", "f", " down into stories."),
            ("Moved the ", "c", " work to the next milestone."),
-           ("Updated the roadmap for ", "f", ".")),
+           ("Most stories of ", "f", " are done, two remain."),
+           ("All stories of ", "f", " are done; closing the epic.")),
 }  # fmt: skip
+# How many stages an issue's comments can reach, by status (to do, in progress, in review, done).
+COMMENT_STAGES = np.array([1, 3, 4, 5])
 COMMENTS[IMPROVEMENT] = COMMENTS[TASK]
 COMMENTS[SUBTASK] = COMMENTS[TASK]
 ORG_NAME = "FICCT Software Factory"
@@ -527,7 +531,7 @@ _COMMENT_USES_FEATURE = np.array([t[1] == "f" for k in range(len(ISSUE_TYPES)) f
 
 def comments(m: ScrumModel, lo: int, hi: int) -> pa.Table:
     """1-5 comments on 60% of issues, spread in order between the issue's creation and its last
-    update, worded for the issue's type and project domain."""
+    update, worded for the issue's type, progress and project domain."""
     s = _ids(lo, hi)
     i, j = s // COMMENT_SLOTS, s % COMMENT_SLOTS
     n = m.comment_count(i)
@@ -535,10 +539,12 @@ def comments(m: ScrumModel, lo: int, hi: int) -> pa.Table:
     s, i, j, n = s[keep], i[keep], j[keep], n[keep]
     times = m.issue_times(i)
     created, updated = times["created"], times["updated"]
-    at = created + np.floor((updated - created) * (j + m.stream("comments", "at").uniform(s)) / n).astype(np.int64)
-    at = np.maximum(at, created + 1)
-    kind = m.issue_type(i)
-    template = kind * 5 + m.stream("comments", "template").integers(s, 0, 5)
+    position = (j + m.stream("comments", "at").uniform(s)) / n  # in (0, 1), increasing with j
+    at = np.maximum(created + np.floor((updated - created) * position).astype(np.int64), created + 1)
+    # Later comments speak of later stages, never past what the issue's status has reached.
+    stages = COMMENT_STAGES[times["status"]]
+    stage = np.minimum(np.floor(stages * position).astype(np.int64), stages - 1)
+    template = m.issue_type(i) * 5 + stage
     domain, feature, component = m.issue_theme(i, times["project"])
     middle = pc.if_else(
         pa.array(_COMMENT_USES_FEATURE[template]), feature_text(domain, feature), component_text(domain, component)
