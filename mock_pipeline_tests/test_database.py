@@ -454,6 +454,19 @@ def test_values_round_trip_exactly(backend: Backend, tmp_path: Path) -> None:
         backend.execute("UPDATE mock_data.toy_nodes SET parent_id = 99 WHERE node_id = 3")
 
 
+def test_dangling_self_reference_is_rejected_by_the_database(backend: Backend, tmp_path: Path) -> None:
+    spec = tree_spec()
+    rows = [{"node_id": 1, "parent_id": None}, {"node_id": 2, "parent_id": 1}, {"node_id": 3, "parent_id": 99}]
+    (tmp_path / "toy" / "nodes").mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist(rows, spec.schema), tmp_path / "toy" / "nodes" / PART_FILE)
+
+    with pytest.raises(db.LoadError, match=r"(?i)foreign key") as err:
+        db.load_domain(backend.target, "toy", (spec,), tmp_path / "toy", env={})
+
+    assert "toy_nodes" in str(err.value)
+    assert snapshot(backend) == {}
+
+
 def test_unsupported_column_type_is_refused() -> None:
     with pytest.raises(db.LoadRefused, match=r"column tags: Arrow type list<item: string> has no database type"):
         db.sql_type(pa.field("tags", pa.list_(pa.string())), "postgres")

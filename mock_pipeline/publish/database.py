@@ -17,8 +17,8 @@ new one, never half of it (seed 002). The bulk path is the database's own:
 Safety guard (seed 001), checked before anything is written: not in production, mock data not
 disabled, schema `mock_data` unless explicitly allowed, every table within the record limit, and
 a domain's run namespace (maintenance's run tag, seed 000) not already present in the target.
-The pure part (targets, guard, load, cleanup) does not import Dagster; the Dagster wiring
-(resources, the per-domain asset factory and the cleanup job) is at the bottom.
+The pure part (targets, guard, load, cleanup) uses no Dagster API and is tested on its own; the
+Dagster wiring (resources, the per-domain asset factory and the cleanup job) is at the bottom.
 """
 
 import io
@@ -325,26 +325,25 @@ class DuckDBSession(Session):
         # (categories -> parent category) goes in level by level; rows that never find their
         # parent are inserted last, and the database rejects them.
         key = quote(spec.key)
-        self.con.execute(f"CREATE TEMP TABLE _staged AS {select}")
-        try:
-            loaded = 0
-            while True:
-                ready = " AND ".join(
-                    f"(s.{quote(c)} IS NULL OR s.{quote(c)} IN (SELECT {key} FROM {name}))" for c in self_refs
-                )
-                sql = (
-                    f"INSERT INTO {name} ({column_list(spec)}) SELECT {column_list(spec)} FROM _staged s"
-                    f" WHERE s.{key} NOT IN (SELECT {key} FROM {name}) AND {ready}"
-                )  # fmt: skip
-                added = int(self.con.execute(sql).fetchone()[0])
-                loaded += added
-                if added == 0:
-                    break
-            rest = f"SELECT {column_list(spec)} FROM _staged s WHERE s.{key} NOT IN (SELECT {key} FROM {name})"
-            loaded += int(self.con.execute(f"INSERT INTO {name} ({column_list(spec)}) {rest}").fetchone()[0])
-            return loaded
-        finally:
-            self.con.execute("DROP TABLE IF EXISTS _staged")
+        # (On failure the temp table goes with the rolled-back transaction's connection.)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS {select}")
+        loaded = 0
+        while True:
+            ready = " AND ".join(
+                f"(s.{quote(c)} IS NULL OR s.{quote(c)} IN (SELECT {key} FROM {name}))" for c in self_refs
+            )
+            sql = (
+                f"INSERT INTO {name} ({column_list(spec)}) SELECT {column_list(spec)} FROM _staged s"
+                f" WHERE s.{key} NOT IN (SELECT {key} FROM {name}) AND {ready}"
+            )  # fmt: skip
+            added = int(self.con.execute(sql).fetchone()[0])
+            loaded += added
+            if added == 0:
+                break
+        rest = f"SELECT {column_list(spec)} FROM _staged s WHERE s.{key} NOT IN (SELECT {key} FROM {name})"
+        loaded += int(self.con.execute(f"INSERT INTO {name} ({column_list(spec)}) {rest}").fetchone()[0])
+        self.con.execute("DROP TABLE _staged")
+        return loaded
 
 
 class DuckDBTarget(Target):
