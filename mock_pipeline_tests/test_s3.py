@@ -437,7 +437,12 @@ def test_large_file_goes_up_as_multipart(s3_endpoint: str, bucket: str, tmp_path
 def test_configured_from_environment(
     s3_endpoint: str, bucket: str, exported: Path, scenario: ScenarioResource, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("MOCK_PIPELINE_S3_BUCKET", "MOCK_PIPELINE_S3_PREFIX", "MOCK_PIPELINE_S3_ENDPOINT_URL"):
+    for name in (
+        "MOCK_PIPELINE_S3_BUCKET",
+        "MOCK_PIPELINE_S3_PREFIX",
+        "MOCK_PIPELINE_S3_ENDPOINT_URL",
+        "MOCK_PIPELINE_S3_ACL",
+    ):
         monkeypatch.delenv(name, raising=False)
     assert isinstance(s3_upload_from_env(), LocalS3UploadResource)
 
@@ -447,6 +452,7 @@ def test_configured_from_environment(
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    monkeypatch.setenv("MOCK_PIPELINE_S3_ACL", "")  # no ACL sent, as for a bucket with ACLs disabled
     resource = s3_upload_from_env()
     assert isinstance(resource, BucketS3UploadResource)
     result = upload(exported, scenario, resource)

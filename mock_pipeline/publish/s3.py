@@ -47,6 +47,8 @@ from mock_pipeline.scenarios.model import Scenario
 BUCKET_ENV = "MOCK_PIPELINE_S3_BUCKET"
 PREFIX_ENV = "MOCK_PIPELINE_S3_PREFIX"
 ENDPOINT_ENV = "MOCK_PIPELINE_S3_ENDPOINT_URL"
+# "" sends no ACL: buckets whose Object Ownership disables ACLs refuse any, and keep objects private.
+ACL_ENV = "MOCK_PIPELINE_S3_ACL"
 # boto3's own names, so an existing AWS setup works unchanged.
 REGION_ENV = "AWS_REGION"
 ACCESS_KEY_ENV = "AWS_ACCESS_KEY_ID"
@@ -395,6 +397,8 @@ def s3_upload_from_env() -> S3UploadResource:
     common: dict[str, Any] = {"prefix": prefix} if prefix is not None else {}
     if BUCKET_ENV not in os.environ:
         return LocalS3UploadResource(**common)
+    if (acl := env_var_if_set(ACL_ENV)) is not None:
+        common["acl"] = acl
     return BucketS3UploadResource(
         bucket=dg.EnvVar(BUCKET_ENV),
         s3=S3Resource(
