@@ -414,6 +414,9 @@ def test_failure_half_way_leaves_no_manifest(
     with Proxy(s3_endpoint, lambda m, k: m == "PUT" and k.endswith(victim)) as proxy:
         result = upload(exported, scenario, bucket_resource(proxy.url, bucket, max_attempts=2))
     assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert "S3 upload of commerce failed" in failure.step_failure_data.error.message
+    assert victim in failure.step_failure_data.error.message
     # Bounded: botocore's max_attempts counts retries, so 2 means the first request and 2 more.
     assert [s for k, s in proxy.puts() if k.endswith(victim)] == [503, 503, 503]
     keys = set(remote_objects(s3_endpoint, bucket))

@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import dagster as dg
+from boto3.exceptions import Boto3Error
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 from dagster_aws.s3 import S3Resource
@@ -438,7 +439,7 @@ def s3_upload_asset(domain: Domain) -> dg.AssetsDefinition:
             result = upload_export(data_dir.export(resolved, domain.name), store, prefix, context.log.info)
         except PublishError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
-        except (ClientError, BotoCoreError) as exc:
+        except (ClientError, BotoCoreError, Boto3Error) as exc:  # Boto3Error: upload_file's S3UploadFailedError
             # After the client's own retries; the manifest was not (re)written, so nothing reads as complete.
             raise dg.Failure(description=f"S3 upload of {domain.name} failed: {exc}") from None
         context.log.info(
