@@ -4,6 +4,7 @@ Every domain is a `Domain`: its tables (engine `TableSpec`s), a model factory (s
 domain's pure generator) and its rules. The wiring here is the same for all four domains.
 """
 
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from mock_pipeline.validation import Rule, run_rules
 
 OWNERS = ["team:data-platform"]
 LOG_EVERY_SECONDS = 2.0
+# Chunks are built on this many threads while the previous one is written (bytes do not change).
+GENERATION_THREADS = min(4, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ def materialize_table(
     chunks = (
         spec.derive(model, dataset, scenario.chunk_size)
         if spec.derive is not None
-        else generate(spec, model, scenario.chunk_size)
+        else generate(spec, model, scenario.chunk_size, workers=GENERATION_THREADS)
     )
     head: list[pa.Table] = []
 
@@ -75,6 +78,10 @@ def materialize_table(
             yield t
 
     rows = write_parquet(dataset / spec.name / PART_FILE, spec.schema, tracked())
+    # Parts of an earlier partitioned run (mock_pipeline.partitions) would be read twice by globs.
+    for stale in (dataset / spec.name).glob("*.parquet"):
+        if stale.name != PART_FILE:
+            stale.unlink()
     return rows, (head[0] if head else None), progress
 
 

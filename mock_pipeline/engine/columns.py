@@ -28,9 +28,36 @@ def join(*parts: pa.Array | str, sep: str = "") -> pa.Array:
     return pc.binary_join_element_wise(*parts, sep)
 
 
-def digits(values: np.ndarray, width: int) -> pa.Array:
-    """Zero-padded decimal strings."""
-    return pc.utf8_lpad(pc.cast(pa.array(np.asarray(values, dtype=np.int64)), pa.string()), width, "0")
+_FOUR_DIGITS = np.array([list(f"{i:04d}".encode()) for i in range(10_000)], dtype=np.uint8)
+
+
+def digits(values: np.ndarray, width: int, prefix: str = "") -> pa.Array:
+    """`prefix` + zero-padded decimal strings of exactly `width` digits (values < 10**width).
+
+    Built straight into an Arrow buffer: every string has the same length, so the offsets are
+    an arithmetic progression and the characters a byte matrix filled four digits at a time.
+    """
+    values = np.asarray(values, dtype=np.int64)
+    head = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
+    groups = -(-width // 4)
+    padded = np.empty((len(values), groups * 4), dtype=np.uint8)
+    rest = values
+    for k in range(groups - 1, -1, -1):
+        rest, group = np.divmod(rest, 10_000)
+        padded[:, 4 * k : 4 * k + 4] = _FOUR_DIGITS[group]
+    size = len(head) + width
+    chars = np.empty((len(values), size), dtype=np.uint8)
+    chars[:, : len(head)] = head
+    chars[:, len(head) :] = padded[:, groups * 4 - width :]
+    offsets = np.arange(0, (len(values) + 1) * size, size, dtype=np.int32)
+    return pa.StringArray.from_buffers(len(values), pa.py_buffer(offsets), pa.py_buffer(chars))
+
+
+def labels(pool: pa.Array, idx: np.ndarray) -> pa.Array:
+    """pool[idx] with null where idx < 0."""
+    idx = np.asarray(idx, dtype=np.int64)
+    missing = idx < 0
+    return pool.take(pa.array(np.where(missing, 0, idx), mask=missing if missing.any() else None))
 
 
 def text(values: np.ndarray) -> pa.Array:

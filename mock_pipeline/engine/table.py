@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,16 +89,36 @@ class Progress:
 
 
 def generate(
-    spec: TableSpec, model: Any, chunk_size: int, start: int = 0, stop: int | None = None
+    spec: TableSpec, model: Any, chunk_size: int, start: int = 0, stop: int | None = None, workers: int = 1
 ) -> Iterator[pa.Table]:
-    """The table's rows for slots [start, stop), one chunk of `chunk_size` slots at a time."""
-    if chunk_size <= 0:
-        raise ValueError("chunk_size must be a positive number of rows")
+    """The table's rows for slots [start, stop), one chunk of `chunk_size` slots at a time, in order.
+
+    With workers > 1 the next chunks are built on threads while the caller consumes this one
+    (numpy and Arrow release the GIL in their kernels); at most 2 x workers chunks are in flight,
+    so memory stays bounded by the chunk size.
+    """
     if spec.build is None:
         raise ValueError(f"{spec.name} is derived from other tables; use spec.derive")
+    if chunk_size <= 0:
+        raise ValueError("chunk_size must be a positive number of rows")
     stop = spec.slots(model) if stop is None else stop
-    for lo in range(start, stop, chunk_size):
-        yield spec.build(model, lo, min(lo + chunk_size, stop))
+    ranges = [(lo, min(lo + chunk_size, stop)) for lo in range(start, stop, chunk_size)]
+    if workers <= 1 or len(ranges) <= 1:
+        for lo, hi in ranges:
+            yield spec.build(model, lo, hi)
+        return
+    # The first chunk is built here: it warms the model's lazily built pools and caches once.
+    yield spec.build(model, *ranges[0])
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"gen-{spec.name}") as pool:
+        pending: deque[Future[pa.Table]] = deque()
+        queue = iter(ranges[1:])
+        for lo, hi in itertools.islice(queue, 2 * workers):
+            pending.append(pool.submit(spec.build, model, lo, hi))
+        while pending:
+            done = pending.popleft().result()
+            for lo, hi in itertools.islice(queue, 1):
+                pending.append(pool.submit(spec.build, model, lo, hi))
+            yield done
 
 
 def rebatch(tables: Iterable[pa.Table], rows: int) -> Iterator[pa.Table]:
@@ -155,5 +178,14 @@ def read_batches(
 ) -> Iterator[pa.RecordBatch]:
     """Stream a Parquet table (a file, or a folder of parts in name order)."""
     files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
-    for f in files:
-        yield from pq.ParquetFile(f).iter_batches(batch_size=batch_rows, columns=columns)
+    if len(files) <= 1:
+        for f in files:
+            yield from pq.ParquetFile(f).iter_batches(batch_size=batch_rows, columns=columns)
+        return
+    # Parts of a partitioned table: re-slice across part boundaries so that readers get the very
+    # batches one file would give (exports stay byte-identical however many parts there are).
+    pieces = (
+        pa.Table.from_batches([b]) for f in files for b in pq.ParquetFile(f).iter_batches(batch_rows, columns=columns)
+    )
+    for t in rebatch(pieces, batch_rows):
+        yield from t.to_batches()

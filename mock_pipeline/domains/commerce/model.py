@@ -8,8 +8,11 @@ per parent use fixed slots per parent (order g has item slots 4g..4g+3) and drop
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -100,7 +103,8 @@ class CommerceModel:
         self.start = self.window.start_epoch
         self.end = self.window.end_epoch  # first second after the window
         self.opened = self.start + OPENING
-        self._price_blocks: dict[int, dict[str, np.ndarray]] = {}
+        self._blocks: dict[tuple[str, int], Any] = {}
+        self._blocks_lock = threading.Lock()
 
     def stream(self, table: str, column: str) -> Stream:
         return Stream(self.scenario.seed, "commerce", table, column)
@@ -203,18 +207,31 @@ class CommerceModel:
         return out
 
     def _price_block(self, tenant: int) -> dict[str, np.ndarray]:
-        if tenant not in self._price_blocks:
-            if len(self._price_blocks) >= 2:  # orders are tenant-major: two blocks cover any chunk
-                self._price_blocks.pop(next(iter(self._price_blocks)))
+        def build() -> dict[str, np.ndarray]:
             g = tenant * self.products + np.arange(self.products, dtype=np.int64)
             first, second = self.price_changes(g)
-            self._price_blocks[tenant] = {
+            return {
                 "versions": self.price_versions(g),
                 "first": first,
                 "second": second,
                 **{f"slot{k}": self.price_slot_cents(g, np.full(len(g), k)) for k in range(PRICE_SLOTS)},
             }
-        return self._price_blocks[tenant]
+
+        return self.tenant_block("prices", tenant, build)
+
+    def tenant_block(self, kind: str, tenant: int, build: Callable[[], Any]) -> Any:
+        """A tenant's precomputed parent attributes (pure functions of the parents' indices).
+
+        Tables are tenant-major, so a chunk spans at most two tenants: two blocks per kind suffice.
+        """
+        key = (kind, tenant)
+        with self._blocks_lock:  # chunks may be built on several threads
+            if key not in self._blocks:
+                same_kind = [k for k in self._blocks if k[0] == kind]
+                if len(same_kind) >= 2:
+                    del self._blocks[same_kind[0]]
+                self._blocks[key] = build()
+            return self._blocks[key]
 
     def product_warehouse(self, g: np.ndarray) -> np.ndarray:
         """Global warehouse index holding the product."""
@@ -247,11 +264,14 @@ class CommerceModel:
     def item_count(self, g: np.ndarray) -> np.ndarray:
         return 1 + categorical(self.stream("orders", "items"), g, ITEM_COUNT_WEIGHTS)
 
-    def item_product(self, slot_g: np.ndarray, order_date: np.ndarray) -> np.ndarray:
+    def item_product(
+        self, slot_g: np.ndarray, order_date: np.ndarray, existing: np.ndarray | None = None
+    ) -> np.ndarray:
         """Global product index for item slot slot_g (order slot_g // 4) at the order's date."""
         order = slot_g // ITEM_SLOTS
         tenant = order // self.orders
-        existing = self.product_cohort.existing(order_date)
+        if existing is None:
+            existing = self.product_cohort.existing(order_date)
         # Popularity: a steep power law over the products that existed at the order date.
         local = np.floor(existing * self.stream("order_items", "product").uniform(slot_g) ** 3.0).astype(np.int64)
         return tenant * self.products + np.minimum(local, existing - 1)
@@ -260,21 +280,23 @@ class CommerceModel:
         return 1 + categorical(self.stream("order_items", "quantity"), slot_g, (0.6, 0.22, 0.1, 0.05, 0.03))
 
     def items(self, order_g: np.ndarray, order_date: np.ndarray) -> dict[str, np.ndarray]:
-        """All item slots of the orders, as [orders, ITEM_SLOTS] arrays."""
-        slot_g = order_g[:, None] * ITEM_SLOTS + np.arange(ITEM_SLOTS)[None, :]
-        dates = np.broadcast_to(order_date[:, None], slot_g.shape)
-        flat_slots, flat_dates = slot_g.ravel(), dates.ravel()
-        product = self.item_product(flat_slots, flat_dates)
-        quantity = self.item_quantity(flat_slots)
-        unit = self.price_at(product, flat_dates)
-        present = (np.arange(ITEM_SLOTS)[None, :] < self.item_count(order_g)[:, None]).ravel()
-        shape = slot_g.shape
+        """The present item slots of the orders, flat and in slot order.
+
+        `row` is each item's position in `order_g`; empty slots are never computed.
+        """
+        count = self.item_count(order_g)
+        row = np.repeat(np.arange(len(order_g)), count)
+        first = np.cumsum(count) - count
+        slot = order_g[row] * ITEM_SLOTS + (np.arange(len(row)) - first[row])
+        dates = order_date[row]
+        existing = self.product_cohort.existing(order_date)[row]
+        product = self.item_product(slot, dates, existing)
         return {
-            "slot": slot_g,
-            "present": present.reshape(shape),
-            "product": product.reshape(shape),
-            "quantity": quantity.reshape(shape),
-            "unit_cents": unit.reshape(shape),
+            "row": row,
+            "slot": slot,
+            "product": product,
+            "quantity": self.item_quantity(slot),
+            "unit_cents": self.price_at(product, dates),
         }
 
     def promotion_at(self, g: np.ndarray, t: np.ndarray) -> np.ndarray:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -43,9 +44,11 @@ def _ids(lo: int, hi: int) -> np.ndarray:
     return np.arange(lo, hi, dtype=np.int64)
 
 
+_ANOMALY_POOL = pa.array(ANOMALY_LABELS, STRING)
+
+
 def _labels(anomaly: np.ndarray) -> pa.Array:
-    labels = col.take(pa.array(ANOMALY_LABELS, STRING), np.maximum(anomaly, 0))
-    return pc.if_else(pa.array(anomaly == NO_ANOMALY), pa.scalar(None, STRING), labels)
+    return col.labels(_ANOMALY_POOL, anomaly)
 
 
 def _pick(values: tuple[str, ...], idx: np.ndarray) -> pa.Array:
@@ -367,13 +370,42 @@ CAMPAIGNS = ("summer_sale", "black_friday", "newsletter", "retargeting", "influe
 def order_amounts(m: CommerceModel, g: np.ndarray, date: np.ndarray) -> dict[str, np.ndarray]:
     """Subtotal (sum of the item lines), discount, tax and total in cents."""
     items = m.items(g, date)
-    lines = np.where(items["present"], items["quantity"] * items["unit_cents"], 0)
-    subtotal = lines.sum(axis=1)
+    lines = items["quantity"] * items["unit_cents"]
+    subtotal = np.bincount(items["row"], weights=lines, minlength=len(g)).astype(np.int64)
     promo = m.uses_promotion(g)
     percent = np.where(promo, m.promotion_percent(m.promotion_at(g, date)), 0)
     discount = subtotal * percent // 100
     tax = (subtotal - discount) * m.tenant_tax_bp(g // m.orders) // 10_000
     return {"subtotal": subtotal, "discount": discount, "tax": tax, "total": subtotal - discount + tax, "promo": promo}
+
+
+def _tenant_rows(tenant: int, per_tenant: int) -> np.ndarray:
+    return tenant * per_tenant + np.arange(per_tenant, dtype=np.int64)
+
+
+def _per_tenant_pool(
+    m: CommerceModel, kind: str, tenant: np.ndarray, local: np.ndarray, size: int, build: Callable[[int], pa.Array]
+) -> pa.Array:
+    """pool_of_tenant[local] for each row, where each tenant's pool of `size` strings is built once
+    per process (parents' attributes, e.g. customers' names for order snapshots)."""
+    tenants = np.unique(tenant)
+    blocks = [m.tenant_block(kind, int(t), lambda t=t: build(int(t))) for t in tenants]
+    pool = blocks[0] if len(blocks) == 1 else pa.concat_arrays(blocks)
+    return pool.take(pa.array(np.searchsorted(tenants, tenant) * size + local))
+
+
+def _payload_pool(m: CommerceModel, tenant: int) -> pa.Array:
+    """Every raw_payload a tenant's orders can carry: source x campaign x discount code."""
+    codes = promotion_code(m, _tenant_rows(tenant, m.promotions)).to_pylist()
+    return pa.array(
+        [
+            json.dumps({"source": s, "campaign": c, "discount_code": d}, separators=(",", ":"))
+            for s in ORDER_SOURCES
+            for c in (*CAMPAIGNS, None)
+            for d in (*codes, None)
+        ],
+        STRING,
+    )
 
 
 def orders(m: CommerceModel, lo: int, hi: int) -> pa.Table:
@@ -383,18 +415,19 @@ def orders(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     date = life.order_date
     customer = m.order_customer(g, date)
     amounts = order_amounts(m, g, date)
-    promo_code = promotion_code(m, m.promotion_at(g, date))
-    payload = col.json_objects(
-        {
-            "source": _pick(ORDER_SOURCES, categorical(m.stream("orders", "source"), g, (45, 35, 10, 6, 4))),
-            "campaign": pc.if_else(
-                pa.array(m.stream("orders", "has_campaign").bernoulli(g, 0.3)),
-                _pick(CAMPAIGNS, m.stream("orders", "campaign").integers(g, 0, len(CAMPAIGNS))),
-                pa.scalar(None, STRING),
-            ),
-            "discount_code": pc.if_else(pa.array(amounts["promo"]), promo_code, pa.scalar(None, STRING)),
-        }
+    source = categorical(m.stream("orders", "source"), g, (45, 35, 10, 6, 4))
+    campaign = np.where(
+        m.stream("orders", "has_campaign").bernoulli(g, 0.3),
+        m.stream("orders", "campaign").integers(g, 0, len(CAMPAIGNS)),
+        len(CAMPAIGNS),  # no campaign
     )
+    code = np.where(amounts["promo"], m.promotion_at(g, date) % m.promotions, m.promotions)  # m.promotions: none
+    combination = (source * (len(CAMPAIGNS) + 1) + campaign) * (m.promotions + 1) + code
+    combinations = len(ORDER_SOURCES) * (len(CAMPAIGNS) + 1) * (m.promotions + 1)
+    payload = _per_tenant_pool(m, "payloads", tenant, combination, combinations, lambda t: _payload_pool(m, t))
+    name_pool, email_pool = (lambda t: customer_name(m, _tenant_rows(t, m.customers)),
+                             lambda t: customer_email(m, _tenant_rows(t, m.customers)))  # fmt: skip
+    local_customer = customer - tenant * m.customers
     updated = np.select(
         [life.status == STATUS_CANCELLED, life.delivered | (life.status == STATUS_FAILED), life.shipped, life.paid],
         [date + 600, life.delivered_at, life.shipped_at, life.paid_at],
@@ -404,10 +437,10 @@ def orders(m: CommerceModel, lo: int, hi: int) -> pa.Table:
         {
             "order_id": g + 1,
             "tenant_id": tenant + 1,
-            "external_order_id": col.join("EXT", col.digits(unique_codes(m.stream("orders", "external"), g, 10**8), 8)),
+            "external_order_id": col.digits(unique_codes(m.stream("orders", "external"), g, 10**8), 8, prefix="EXT"),
             "customer_id": customer + 1,
-            "customer_name_snapshot": customer_name(m, customer),
-            "customer_email_snapshot": customer_email(m, customer),
+            "customer_name_snapshot": _per_tenant_pool(m, "names", tenant, local_customer, m.customers, name_pool),
+            "customer_email_snapshot": _per_tenant_pool(m, "emails", tenant, local_customer, m.customers, email_pool),
             "item_count": m.item_count(g),
             "subtotal": col.money(amounts["subtotal"]),
             "discount_amount": col.money(amounts["discount"]),
@@ -436,21 +469,21 @@ def order_items(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     g = _ids(first, last)
     date = m.order_date(g)
     items = m.items(g, date)
-    slot = items["slot"].ravel()
-    keep = items["present"].ravel() & (slot >= lo) & (slot < hi)
-    order = np.repeat(g, ITEM_SLOTS)[keep]
-    quantity = items["quantity"].ravel()[keep]
-    unit = items["unit_cents"].ravel()[keep]
+    slot = items["slot"]
+    keep = (slot >= lo) & (slot < hi)
+    order = g[items["row"]][keep]
+    quantity = items["quantity"][keep]
+    unit = items["unit_cents"][keep]
     return col.table(
         {
             "order_item_id": slot[keep] + 1,
             "order_id": order + 1,
             "tenant_id": order // m.orders + 1,
-            "product_id": items["product"].ravel()[keep] + 1,
+            "product_id": items["product"][keep] + 1,
             "quantity": quantity,
             "unit_price": col.money(unit),
             "line_total": col.money(quantity * unit),
-            "created_at": col.timestamps(np.repeat(date, ITEM_SLOTS)[keep]),
+            "created_at": col.timestamps(date[items["row"]][keep]),
         },
         ORDER_ITEMS,
     )
