@@ -131,8 +131,8 @@ class RecordingApi:
                     outer.keys_seen.add(self.headers.get("X-API-Key"))
                     outer.attempts[key] += 1
                     fault = outer.faults[key].pop(0) if outer.faults.get(key) else None
-                if self.headers.get("X-API-Key") != API_KEY:
-                    return self.answer(401, {"error": "unknown API key"})
+                if self.headers.get("X-API-Key") != API_KEY:  # echoes the key, as careless servers do
+                    return self.answer(401, {"error": f"unknown API key {self.headers.get('X-API-Key')}"})
                 if fault == "503":
                     return self.answer(503, {"error": "busy"})
                 if fault == "429":

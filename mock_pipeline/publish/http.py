@@ -48,6 +48,7 @@ API_KEY_ENV = "MOCK_PIPELINE_UPLOAD_API_KEY"
 OUTBOX_FOLDER = "http_outbox"
 MANIFEST = "manifest"
 RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
+LOG_EVERY_SECONDS = 2.0
 T = TypeVar("T")
 
 
@@ -127,8 +128,13 @@ class OutboxSink(BatchSink):
 class ApiSink(BatchSink):
     """POSTs to a real API through a requests session whose adapter retries transient failures."""
 
-    def __init__(self, session: requests.Session, base_url: str, timeout: float) -> None:
+    def __init__(self, session: requests.Session, base_url: str, timeout: float, secret: str | None = None) -> None:
         self.session, self.base_url, self.timeout = session, base_url.rstrip("/"), timeout
+        self._secret = secret
+
+    def _scrub(self, text: str) -> str:
+        """A server may echo request headers in an error body: never let the key into a message."""
+        return text.replace(self._secret, "***") if self._secret else text
 
     def where(self, path: str, file: str) -> str:
         return f"{self.base_url}/{path}"
@@ -140,13 +146,14 @@ class ApiSink(BatchSink):
             response = self.session.post(url, data=request.body, headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:
             # Raised once the bounded retries are spent; the message names the URL, never the headers.
-            raise UploadError(f"POST {url} failed after retries: {type(exc).__name__}: {_reason(exc)}") from None
+            reason = self._scrub(_reason(exc))
+            raise UploadError(f"POST {url} failed after retries: {type(exc).__name__}: {reason}") from None
         history = getattr(getattr(response.raw, "retries", None), "history", None) or ()
         if not response.ok:
             hint = " (check the API key)" if response.status_code in (401, 403) else ""
             raise UploadError(
                 f"POST {url} answered {response.status_code} {response.reason}{hint} after "
-                f"{len(history) + 1} attempt(s): {response.text[:200]!r}"
+                f"{len(history) + 1} attempt(s): {self._scrub(response.text[:200])!r}"
             )
         return Posted(accepted=_accepted(response), retries=len(history))
 
@@ -213,6 +220,7 @@ def upload_records(
         raise UploadConfigError(f"tables not materialised yet under {dataset}: {', '.join(missing)}")
     started = time.perf_counter()
     report = UploadReport(uri=sink.where(domain, ""))
+    last_log = started
 
     def send(request: Request) -> Posted:
         posted = sink.post(request)
@@ -233,6 +241,9 @@ def upload_records(
             done.accepted += batch.num_rows if posted.accepted is None else posted.accepted
             done.batches += 1
             done.bytes += len(body)
+            if time.perf_counter() - last_log >= LOG_EVERY_SECONDS:
+                log(f"{spec.name}: {done.rows:,} records sent in {done.batches} batch(es) so far")
+                last_log = time.perf_counter()
         log(f"{spec.name}: {done.rows:,} records in {done.batches} batch(es), {done.accepted:,} accepted")
     manifest = {"dataset_id": dataset_id, "domain": domain, "tables": {k: asdict(v) for k, v in report.tables.items()}}
     body = json.dumps(manifest, sort_keys=True, indent=2).encode() + b"\n"
@@ -317,7 +328,7 @@ class ApiHttpUploadResource(HttpUploadResource):
             raise UploadConfigError(f"http upload max_attempts: must be at least 1, got {self.max_attempts}")
         url = check_api_url(self.api_url)
         with self.session() as session:
-            return upload(ApiSink(session, url, self.timeout_seconds))
+            return upload(ApiSink(session, url, self.timeout_seconds, self.api_key))
 
     def describe(self) -> dict[str, Any]:
         return {"destination": "api", "api_key_sent": bool(self.api_key), "max_attempts": self.max_attempts}
