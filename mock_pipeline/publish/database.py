@@ -593,7 +593,9 @@ def load_domain(
                 result.tables[f"{schema}.{name}"] = rows
                 log(f"{schema}.{name}: {rows:,} rows in {time.perf_counter() - table_started:.2f} s")
             step = "declaring primary and foreign keys"
+            keys_started = time.perf_counter()
             session.add_keys(schema, domain, tables, specs)
+            log(f"{domain}: keys declared and validated in {time.perf_counter() - keys_started:.2f} s")
             step = "committing"
     except (LoadRefused, LoadError):
         raise
