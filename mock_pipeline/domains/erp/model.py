@@ -68,6 +68,7 @@ VISIT_HOURS = (0, 0, 0, 0, 0, 0, 0, 2, 5, 6, 6, 5, 4, 5, 5, 4, 2, 0, 0, 0, 0, 0,
 ERP_WEEKDAYS = (1.1, 1.1, 1.1, 1.1, 0.15, 0.6, 1.15)
 
 NO_ANOMALY = -1
+MAX_ORDERS = 5_000_000
 LABEL = {name: i for i, name in enumerate(ANOMALY_LABELS)}
 
 STATUS_PENDING, STATUS_CONFIRMED, STATUS_SHIPPED, STATUS_DELIVERED, STATUS_FAILED, STATUS_CANCELLED = range(6)
@@ -185,8 +186,13 @@ class ErpModel:
         self.start = self.window.start_epoch
         self.end = self.window.end_epoch  # first second after the window
         self.weeks = math.ceil(self.window.days / 7)
-        if self.orders >= 10**8:
-            raise ScenarioError("volume_multiplier", f"ERP orders would exceed 99,999,999 ({self.orders:,}); lower it")
+        # Checked before any schedule is drawn: daily Poisson draws cost memory in the daily rate.
+        if self.expected_orders > MAX_ORDERS:
+            raise ScenarioError(
+                "volume_multiplier",
+                f"ERP orders would be about {self.expected_orders:,.0f}; at most {MAX_ORDERS:,} per run"
+                " (lower volume_multiplier, overrides erp.volume or the profile's order_volume)",
+            )
 
     def stream(self, table: str, column: str) -> Stream:
         return Stream(self.scenario.seed, DOMAIN, table, column)

@@ -1,0 +1,452 @@
+"""ERP domain (seed 001, SynergyFlow): rules hold, rules bite, profiles do what seed 001 promises,
+Egyptian data by default, bad input refused, same config same bytes."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from mock_pipeline.domains.erp import ERP, data
+from mock_pipeline.domains.erp import tables as erp_tables
+from mock_pipeline.domains.erp.model import ErpModel, region_day, zipf_exponent_for
+from mock_pipeline.domains.factory import materialize_table
+from mock_pipeline.engine.pools import pools
+from mock_pipeline.engine.table import PART_FILE
+from mock_pipeline.scenarios.model import ScenarioError, build_scenario
+from mock_pipeline.validation import Rule, connect, run_rules
+from mock_pipeline_tests.helpers import check_outcomes, materialize_domain, tree_digest
+
+SMALL = {"profile": "normal-ops", "size": "small", "seed": 42, "as_of": "2024-12-31"}
+PROFILES = ("normal-ops", "peak-season", "anomaly-heavy", "warehouse-outage", "growth-phase", "payment-crisis")
+RULES = {(r.table, r.name): r for r in ERP.rules}
+
+
+def generate(root: Path, **config: Any) -> tuple[Path, ErpModel]:
+    """Every ERP table of a scenario through the engine (no Dagster), into root."""
+    scenario = build_scenario(**{**SMALL, **config})
+    model = ErpModel(scenario)
+    for spec in ERP.tables:
+        materialize_table(ERP, spec, scenario, root)
+    return root, model
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dg.ExecuteInProcessResult, Path, float]:
+    """The default run of the domain through Dagster: tables, checks and files export."""
+    data_dir = tmp_path_factory.mktemp("erp_run")
+    started = time.perf_counter()
+    result = materialize_domain(ERP, data_dir, SMALL)
+    return result, data_dir, time.perf_counter() - started
+
+
+@pytest.fixture(scope="module")
+def datasets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], tuple[Path, ErpModel]]]:
+    """Each profile's dataset on the same seed, generated once per module on first use."""
+    cache: dict[str, tuple[Path, ErpModel]] = {}
+
+    def get(profile: str) -> tuple[Path, ErpModel]:
+        if profile not in cache:
+            cache[profile] = generate(tmp_path_factory.mktemp(profile), profile=profile)
+        return cache[profile]
+
+    yield get
+
+
+def query(dataset: Path, sql: str) -> tuple:
+    con = connect(dataset)
+    try:
+        return con.execute(sql).fetchone()
+    finally:
+        con.close()
+
+
+def outcome(dataset: Path, rule: Rule, model: ErpModel) -> dict[str, Any]:
+    result = next(run_rules(dataset, [rule], ERP.rule_params(model)))
+    return {"passed": result.passed, **result.metadata}
+
+
+# --- the default run ------------------------------------------------------------------------------
+def test_default_run_materialises_checks_and_exports(run: tuple) -> None:
+    result, data_dir, seconds = run
+    assert result.success
+    materialized = {m.asset_key.path[-1] for m in result.get_asset_materialization_events()}
+    assert materialized == {t.name for t in ERP.tables} | {"exported_files"}
+    outcomes = check_outcomes(result)
+    assert len(outcomes) == len(ERP.rules)
+    assert all(outcomes.values()), [k for k, ok in outcomes.items() if not ok]
+    manifest = next(data_dir.glob("exports/*/erp/manifest.json"))
+    assert manifest.is_file()
+    assert seconds < 60, f"the default ERP run took {seconds:.0f} s"
+
+
+def test_all_thirteen_entity_types_are_tables() -> None:
+    names = {t.name for t in ERP.tables}
+    seed_entities = {"users", "companies", "branches", "products", "orders", "order_items", "inventory_movements",
+                     "shipments", "payments", "discounts", "refunds", "maintenance_visits", "audit_logs"}  # fmt: skip
+    assert seed_entities <= names
+    for spec in ERP.tables:
+        singular = {"companies": "company", "branches": "branch", "order_status_history": "order_status_history"}
+        assert spec.key == f"{singular.get(spec.name, spec.name.removesuffix('s'))}_id"
+        assert set(spec.parents) >= {parent for _, parent in spec.foreign_keys if parent != spec.name}
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_rule_holds_on_every_profile(datasets, profile: str) -> None:
+    dataset, model = datasets(profile)
+    failed = {
+        (o.rule.table, o.rule.name): o.metadata
+        for o in run_rules(dataset, list(ERP.rules), ERP.rule_params(model))
+        if not o.passed
+    }
+    assert not failed
+
+
+# --- seed 001's volumes and distributions ---------------------------------------------------------
+def test_volumes_at_multiplier_one(datasets) -> None:
+    dataset, _ = datasets("normal-ops")
+    users, companies, products, with_branches = query(
+        dataset,
+        "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM companies), (SELECT count(*) FROM products),"
+        " (SELECT count(DISTINCT company_id) FROM branches)",
+    )
+    assert (users, companies, products, with_branches) == (20, 100, 200, 30)
+    orders = query(dataset, "SELECT count(*) FROM orders")[0]
+    assert 45 <= orders / 366 <= 55  # 50 a day on average over the 2024 window (weekday, season, bursts)
+    first_visits = query(dataset, "SELECT count(*) FROM maintenance_visits WHERE follow_up_of_visit_id IS NULL")[0]
+    all_visits = query(dataset, "SELECT count(*) FROM maintenance_visits")[0]
+    assert 9.0 <= all_visits / (366 / 7) <= 11.0  # 10 visits a week, follow-ups included
+    assert first_visits < all_visits
+
+
+def test_role_mix_exact_for_few_users_and_within_3pp_for_many() -> None:
+    model = ErpModel(build_scenario(**SMALL))
+    assert dict(zip(("admin", "manager", "sales", "support"), model.role_counts.tolist(), strict=True)) == {
+        "admin": 1, "manager": 3, "sales": 10, "support": 6,
+    }  # fmt: skip
+    many = ErpModel(build_scenario(**SMALL, overrides={"erp.volume": 61}))
+    table = erp_tables.users(many, 0, many.users)
+    roles = np.array(table["role"].to_pylist())
+    assert len(roles) == 1220
+    for role, share in (("admin", 0.05), ("manager", 0.15), ("sales", 0.5), ("support", 0.3)):
+        assert abs((roles == role).mean() - share) <= 0.03
+    tiny = ErpModel(build_scenario(**SMALL, volume_multiplier=0.1))
+    assert tiny.users == 4 and set(tiny.user_role.tolist()) == {0, 1, 2, 3}  # everyone needed is there
+
+
+def test_zipf_popularity_top_20_percent_take_about_80_percent(datasets) -> None:
+    dataset, _ = datasets("normal-ops")
+    share = query(
+        dataset,
+        "WITH u AS (SELECT p.product_id, coalesce(sum(quantity), 0) AS units FROM products p LEFT JOIN order_items"
+        " USING (product_id) GROUP BY 1) SELECT sum(units) FILTER (WHERE r <= 40) / sum(units) FROM"
+        " (SELECT units, row_number() OVER (ORDER BY units DESC) AS r FROM u)",
+    )[0]
+    assert 0.75 <= share <= 0.85
+    for n in (50, 200, 4000):  # the exponent adapts to the catalogue size
+        weights = 1 / np.arange(1, n + 1) ** zipf_exponent_for(n)
+        assert abs(weights[: int(np.ceil(0.2 * n))].sum() / weights.sum() - 0.8) < 1e-6
+
+
+def test_delivery_dates_follow_region_schedules(datasets) -> None:
+    dataset, _ = datasets("normal-ops")
+    rows = query(
+        dataset,
+        "SELECT list(DISTINCT isodow(s.delivered_at)) FILTER (WHERE o.delivery_region = 'A'),"
+        " list(DISTINCT isodow(s.delivered_at)) FILTER (WHERE o.delivery_region = 'B')"
+        " FROM shipments s JOIN orders o USING (order_id) WHERE s.delivered_at IS NOT NULL",
+    )
+    assert sorted(rows[0]) == [2, 4, 7] and sorted(rows[1]) == [1, 3, 6]  # Sun/Tue/Thu and Mon/Wed/Sat
+    # The k-th delivery day on or after a day: 2024-01-05 is a Friday.
+    friday = 19727
+    assert region_day(np.array([friday]), np.array([0]), 0)[0] == friday + 2  # region A: Sunday
+    assert region_day(np.array([friday]), np.array([1]), 0)[0] == friday + 1  # region B: Saturday
+    assert region_day(np.array([friday]), np.array([1]), 3)[0] == friday + 8  # then Mon, Wed, Sat
+
+
+def test_bulk_payments_settle_several_invoices_in_one_transfer(datasets) -> None:
+    dataset, _ = datasets("normal-ops")
+    transfers, biggest = query(
+        dataset,
+        "SELECT count(*) FILTER (WHERE n > 1), max(n) FROM (SELECT transfer_reference, count(*) AS n FROM payments"
+        " WHERE settlement = 'bulk' GROUP BY 1)",
+    )
+    assert transfers > 50 and biggest >= 5
+
+
+def test_refund_workflow_and_follow_up_visits_present(datasets) -> None:
+    dataset, _ = datasets("normal-ops")
+    statuses = dict(connect(dataset).execute("SELECT status, count(*) FROM refunds GROUP BY 1").fetchall())
+    assert set(statuses) == {"requested", "approved", "rejected"}
+    follow_ups, with_parts = query(
+        dataset,
+        "SELECT count(*) FILTER (WHERE follow_up_of_visit_id IS NOT NULL),"
+        " count(*) FILTER (WHERE json_array_length(spare_parts) > 0) FROM maintenance_visits",
+    )
+    assert follow_ups > 50 and with_parts > 200
+    movement_types = {
+        r[0] for r in connect(dataset).execute("SELECT DISTINCT movement_type FROM inventory_movements").fetchall()
+    }
+    assert movement_types == {"restock", "adjustment", "fulfillment", "return"}
+
+
+# --- Egyptian data by default, other locales on request -------------------------------------------
+def test_egyptian_data_by_default(datasets) -> None:
+    dataset, _ = datasets("normal-ops")
+    con = connect(dataset)
+    users = con.execute("SELECT first_name, last_name, phone, email FROM users").fetchall()
+    companies = con.execute(
+        "SELECT governorate, district, tax_number, phone, contact_name, email FROM companies"
+    ).fetchall()
+    product_names = [r[0] for r in con.execute("SELECT name FROM products").fetchall()]
+    con.close()
+    assert all(f in data.FIRST_NAMES and last in data.LAST_NAMES for f, last, _, _ in users)
+    assert all(re.fullmatch(r"\+201[0125]\d{8}", phone) for _, _, phone, _ in users)
+    districts = {g[0]: set(g[3]) for g in data.GOVERNORATES}
+    assert all(d in districts[g] for g, d, *_ in companies)
+    assert len({g for g, *_ in companies}) >= 10
+    assert all(re.fullmatch(r"\d{3}-\d{3}-\d{3}", tax) for _, _, tax, *_ in companies)
+    assert all(phone.startswith("+20") for *_, phone, _, _ in companies)
+    reserved = re.compile(r".+@([a-z0-9-]+\.)*(example\.(com|org|net)|[a-z0-9-]+\.(example|test))")
+    assert all(reserved.fullmatch(e) for *_, e in users) and all(reserved.fullmatch(e) for *_, e in companies)
+    catalogue = {f"{grade} {name}" for grade in data.PRODUCT_GRADES for c in data.PRODUCT_CATEGORIES for name in c[4]}
+    assert set(product_names) <= catalogue  # coffee and beverage names only
+    assert any("Turkish Coffee" in n for n in product_names) and any("Karkade" in n for n in product_names)
+
+
+def test_locale_switches_person_and_company_names(tmp_path: Path) -> None:
+    model = ErpModel(build_scenario(**SMALL, locale="de_DE"))
+    table = erp_tables.users(model, 0, model.users)
+    german = pools("de_DE", 42)
+    assert set(table["first_name"].to_pylist()) <= set(german.first_names.to_pylist())
+    assert not set(table["first_name"].to_pylist()) <= set(data.FIRST_NAMES)
+    names = erp_tables.companies(model, 0, model.companies)["name"].to_pylist()
+    assert set(names) <= set(german.companies.to_pylist())
+
+
+# --- each profile visibly changes the data as seed 001 says ---------------------------------------
+def _facts(dataset: Path) -> dict[str, float]:
+    row = query(
+        dataset,
+        "SELECT (SELECT count(*) FROM companies),"
+        " (SELECT count(*) FROM orders),"
+        " (SELECT avg((status = 'cancelled')::INT) FROM orders),"
+        " (SELECT avg((status = 'delivered')::INT) FROM orders),"
+        " (SELECT avg(coalesce(anomaly = 'payment_delay', false)::INT) FROM orders),"
+        " (SELECT avg(coalesce(anomaly = 'delivery_failure', false)::INT) FROM orders),"
+        " (SELECT count(*) FROM delivery_attempts WHERE outcome = 'failed') / (SELECT count(*) FROM orders),"
+        " (SELECT avg(date_diff('second', invoice_date, coalesce(paid_at, {end})) / 86400.0) FROM payments),"
+        " (SELECT avg(coalesce(anomaly = 'payment_delay', false)::INT) FROM payments),"
+        " (SELECT avg((status = 'overdue')::INT) FROM payments"
+        "   WHERE invoice_date + to_days(CAST(payment_terms_days AS INTEGER)) < {end}),"
+        " (SELECT count(*) FILTER (WHERE order_date >= TIMESTAMP '2024-09-01')"
+        "   / count(*) FILTER (WHERE order_date < TIMESTAMP '2024-05-01') FROM orders)".format(
+            end="TIMESTAMP '2025-01-01'"
+        ),
+    )
+    keys = ("companies", "orders", "cancelled", "delivered", "payment_delay", "delivery_failure",
+            "failed_attempts_per_order", "days_to_pay", "late_payments", "overdue", "late_over_early")  # fmt: skip
+    return dict(zip(keys, row, strict=True))
+
+
+PROMISES: dict[str, Callable[[dict[str, float], dict[str, float]], None]] = {}
+
+
+def promise(profile: str):
+    def register(check: Callable[[dict[str, float], dict[str, float]], None]):
+        PROMISES[profile] = check
+        return check
+
+    return register
+
+
+@promise("peak-season")
+def _peak(p: dict[str, float], n: dict[str, float]) -> None:
+    assert 2.7 <= p["orders"] / n["orders"] <= 3.3  # 3x order volume
+    assert p["days_to_pay"] >= 1.3 * n["days_to_pay"]  # higher payment delays
+    assert p["late_payments"] >= 1.5 * n["late_payments"]
+
+
+@promise("anomaly-heavy")
+def _heavy(p: dict[str, float], n: dict[str, float]) -> None:
+    assert p["payment_delay"] >= 5 * n["payment_delay"] and p["payment_delay"] >= 0.10
+    assert p["delivery_failure"] >= 10 * n["delivery_failure"] and p["delivery_failure"] >= 0.10
+    assert p["failed_attempts_per_order"] >= 10 * n["failed_attempts_per_order"]
+    assert p["late_payments"] >= 2 * n["late_payments"]
+
+
+@promise("warehouse-outage")
+def _outage(p: dict[str, float], n: dict[str, float]) -> None:
+    assert p["cancelled"] >= 0.25 and p["cancelled"] >= 5 * n["cancelled"]  # many cancellations
+    assert p["delivered"] <= 0.8 * n["delivered"]  # few deliveries
+
+
+@promise("growth-phase")
+def _growth(p: dict[str, float], n: dict[str, float]) -> None:
+    assert p["companies"] == 2 * n["companies"]  # 2x companies
+    assert p["late_over_early"] >= 1.6 and p["late_over_early"] >= 1.4 * n["late_over_early"]  # rising orders
+
+
+@promise("payment-crisis")
+def _crisis(p: dict[str, float], n: dict[str, float]) -> None:
+    assert 0.27 <= p["overdue"] <= 0.33  # 30% overdue, ±3 pp
+    assert n["overdue"] <= 0.08
+
+
+@pytest.mark.parametrize("profile", sorted(PROMISES))
+def test_profile_changes_the_data_as_seed_001_promises(datasets, profile: str) -> None:
+    normal = _facts(datasets("normal-ops")[0])
+    PROMISES[profile](_facts(datasets(profile)[0]), normal)
+
+
+def test_every_anomaly_is_labelled_with_a_known_label(datasets) -> None:
+    dataset, _ = datasets("anomaly-heavy")
+    labels = {r[0] for r in connect(dataset).execute("SELECT DISTINCT anomaly FROM orders").fetchall()}
+    assert labels == {None, "payment_delay", "delivery_failure", "delivery_delay", "cancellation", "stockout"}
+    unlabelled_failures = query(
+        dataset,
+        "SELECT count(*) FROM delivery_attempts a JOIN shipments s USING (shipment_id) JOIN orders o USING (order_id)"
+        " WHERE a.outcome = 'failed' AND o.anomaly IS DISTINCT FROM 'delivery_failure'",
+    )[0]
+    assert unlabelled_failures == 0
+
+
+# --- bad input ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"overrides": {"erp.volume": 0}}, "scenario.overrides.erp.volume: must be a positive integer"),
+        ({"locale": "xx_XX"}, "scenario.locale: unknown locale 'xx_XX'"),
+        ({"volume_multiplier": -1}, "scenario.volume_multiplier: must be positive"),
+        ({"profile": "crisis"}, "scenario.profile: unknown profile 'crisis'; allowed:"),
+        ({"profile": "wide", "custom_profiles": {"wide": {"extends": "normal-ops", "entity_rates": {"branch_ratio": 1.5}}}},
+         "scenario.profile.wide.entity_rates.branch_ratio: must be a share between 0 and 1, got 1.5"),
+        ({"volume_multiplier": 20000}, "scenario.volume_multiplier: ERP orders would be about"),
+    ],
+)  # fmt: skip
+def test_bad_input_is_refused_before_anything_is_written(tmp_path: Path, config: dict, message: str) -> None:
+    with pytest.raises(ScenarioError) as error:
+        ErpModel(build_scenario(**{**SMALL, **config}))
+    assert str(error.value).startswith(message)
+    data_dir = tmp_path / "data"
+    result = materialize_domain(ERP, data_dir, {**SMALL, **config}, selection=[ERP.key("users")], raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert message.split(":")[0] in str(failure.event_specific_data.error)
+    assert not any(p.suffix == ".parquet" for p in data_dir.rglob("*"))
+
+
+# --- determinism ----------------------------------------------------------------------------------
+def test_same_config_same_bytes_other_seed_other_data(run: tuple, tmp_path: Path) -> None:
+    _, data_dir, _ = run
+    first = tree_digest(next(data_dir.glob("exports/*/erp")))
+    again = tmp_path / "again"
+    materialize_domain(ERP, again, {**SMALL, "chunk_size": 7_777})
+    assert tree_digest(next(again.glob("exports/*/erp"))) == first
+    other, _ = generate(tmp_path / "other", seed=7)
+    for table in ("companies", "orders", "payments"):
+        assert pq.read_table(other / table / PART_FILE) != pq.read_table(
+            next(data_dir.glob("datasets/*/erp")) / table / PART_FILE
+        )
+
+
+def test_chunks_are_independent(tmp_path: Path) -> None:
+    """Any slot range can be built alone and equals the same rows of a whole-table build."""
+    model = ErpModel(build_scenario(**SMALL))
+    for spec in ERP.tables:
+        total = spec.slots(model)
+        whole = spec.build(model, 0, total)
+        cut = total // 3 + 1
+        parts = [spec.build(model, 0, cut), spec.build(model, cut, total)]
+        assert sum(p.num_rows for p in parts) == whole.num_rows, spec.name
+        assert pa.concat_tables(parts).equals(whole), spec.name
+
+
+# --- the rules bite -------------------------------------------------------------------------------
+def _corrupt(dataset: Path, tmp_path: Path, table: str, select: str) -> Path:
+    copy = tmp_path / "broken"
+    shutil.copytree(dataset, copy)
+    fresh = tmp_path / "fresh.parquet"
+    con = connect(copy)
+    try:
+        con.execute(f"COPY ({select}) TO '{fresh}' (FORMAT parquet)")
+    finally:
+        con.close()
+    fresh.replace(copy / table / PART_FILE)
+    return copy
+
+
+CORRUPTIONS = [
+    ("users", "SELECT * REPLACE ('sales' AS role) FROM users", "role_mix"),
+    ("users", "SELECT * REPLACE (CASE WHEN user_id = 3 THEN 'ahmed@gmail.com' ELSE email END AS email) FROM users",
+     "email_on_reserved_domain"),
+    ("companies", "SELECT * REPLACE (replace(tax_number, '-', '') AS tax_number) FROM companies", "tax_number_format"),
+    ("companies", "SELECT * REPLACE (CASE WHEN governorate = 'Alexandria' THEN 'A' ELSE delivery_region END"
+     " AS delivery_region) FROM companies", "region_follows_governorate"),
+    ("branches", "SELECT * FROM branches WHERE company_id % 2 = 0", "branch_ratio"),
+    ("orders", "SELECT * REPLACE ((SELECT min(user_id) FROM users WHERE role = 'support') AS sales_rep_id) FROM orders",
+     "sales_rep_is_sales_user"),
+    ("orders", "SELECT * REPLACE (CASE WHEN branch_id IS NOT NULL THEN (SELECT max(branch_id) FROM branches)"
+     " ELSE NULL END AS branch_id) FROM orders", "branch_of_order_company"),
+    ("orders", "SELECT * REPLACE (scheduled_delivery_date + 1 AS scheduled_delivery_date) FROM orders",
+     "scheduled_on_region_day"),
+    ("orders", "SELECT * FROM orders WHERE order_id % 3 <> 0", "daily_volume_follows_engine"),
+    ("orders", "SELECT * REPLACE (CASE WHEN order_id % 5 = 0 THEN 'cancellation' ELSE anomaly END AS anomaly)"
+     " FROM orders", "anomaly_rate_matches_profile"),
+    ("order_items", "SELECT * REPLACE (order_item_id % 200 + 1 AS product_id) FROM order_items", "zipf_top_20_percent"),
+    ("order_items", "SELECT * REPLACE (unit_price + 1 AS unit_price, line_total + quantity AS line_total)"
+     " FROM order_items", "price_and_product_existed"),
+    ("discounts", "SELECT * FROM discounts UNION ALL SELECT 10000000 + discount_id, order_id, NULL, 'order', percent,"
+     " amount, reason, created_at FROM discounts WHERE discount_level = 'item'", "never_order_and_item_level"),
+    ("order_status_history", "SELECT * REPLACE (CASE WHEN status = 'shipped' THEN changed_at - INTERVAL 3 DAY"
+     " ELSE changed_at END AS changed_at) FROM order_status_history", "chronological_and_consistent"),
+    ("shipments", "SELECT * REPLACE (NULL AS anomaly) FROM shipments", "late_deliveries_labelled"),
+    ("delivery_attempts", "SELECT * REPLACE (NULL AS failure_reason) FROM delivery_attempts",
+     "failures_have_reasons_and_labels"),
+    ("payments", "SELECT * REPLACE (CASE WHEN status = 'paid' AND payment_id % 3 = 0 THEN 'overdue' ELSE status END"
+     " AS status, CASE WHEN status = 'paid' AND payment_id % 3 = 0 THEN NULL ELSE paid_at END AS paid_at)"
+     " FROM payments", "overdue_share_matches_profile"),
+    ("payments", "SELECT * REPLACE (due_date + 5 AS due_date) FROM payments", "due_date_from_terms"),
+    ("payments", "SELECT * REPLACE (CASE WHEN settlement = 'bulk' THEN paid_at + to_seconds(payment_id % 7)"
+     " ELSE paid_at END AS paid_at) FROM payments", "bulk_transfers_consistent"),
+    ("refunds", "SELECT * REPLACE (amount * 200 AS amount) FROM refunds", "amount_within_paid"),
+    ("refunds", "SELECT * REPLACE (NULL AS rejection_reason) FROM refunds", "approval_workflow"),
+    ("inventory_movements", "SELECT * REPLACE (CASE WHEN movement_type = 'fulfillment' THEN quantity_change * 30"
+     " ELSE quantity_change END AS quantity_change) FROM inventory_movements", "stock_never_negative"),
+    ("inventory_movements", "SELECT * FROM inventory_movements WHERE NOT (movement_type = 'fulfillment'"
+     " AND inventory_movement_id % 11 = 0)", "fulfilments_match_order_items"),
+    ("maintenance_visits", "SELECT * REPLACE (CASE WHEN follow_up_of_visit_id IS NOT NULL THEN company_id % 100 + 1"
+     " ELSE company_id END AS company_id) FROM maintenance_visits", "follow_ups_reference_earlier_visit"),
+    ("maintenance_visits", "SELECT * REPLACE (parts_cost + 1 AS parts_cost) FROM maintenance_visits",
+     "services_parts_and_costs"),
+    ("audit_logs", "SELECT * REPLACE (occurred_at - INTERVAL 2 HOUR AS occurred_at) FROM audit_logs",
+     "entity_exists_and_precedes"),
+    ("audit_logs", "SELECT * REPLACE (entity_id + 1000000 AS entity_id) FROM audit_logs", "entity_exists_and_precedes"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("table", "select", "rule"), CORRUPTIONS, ids=[f"{t}.{r}" for t, _, r in CORRUPTIONS])
+def test_rules_fail_on_corrupted_data(datasets, tmp_path: Path, table: str, select: str, rule: str) -> None:
+    dataset, model = datasets("normal-ops")
+    assert outcome(dataset, RULES[(table, rule)], model)["passed"]
+    broken = _corrupt(dataset, tmp_path, table, select)
+    result = outcome(broken, RULES[(table, rule)], model)
+    assert not result["passed"] and result["violations"] > 0, result
+
+
+def test_overdue_share_rule_bites_on_payment_crisis_too(datasets, tmp_path: Path) -> None:
+    """The 30% of payment-crisis is checked against the profile: normal-ops' 5% would fail it."""
+    crisis, crisis_model = datasets("payment-crisis")
+    normal, _ = datasets("normal-ops")
+    rule = RULES[("payments", "overdue_share_matches_profile")]
+    assert outcome(crisis, rule, crisis_model)["passed"]
+    assert not outcome(normal, rule, crisis_model)["passed"]
