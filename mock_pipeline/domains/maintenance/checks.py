@@ -141,7 +141,7 @@ RULES: tuple[Rule, ...] = (
           "(assigned_at IS NULL) <> (status = 'new') OR (assigned_to_id IS NULL) <> (status = 'new')"
           " OR (started_at IS NULL) <> (status IN ('new', 'assigned'))"
           " OR (submitted_for_qc_at IS NULL) <> (status NOT IN ('waiting_qc', 'done'))"
-          " OR (qc_inspector_id IS NULL) <> (status NOT IN ('waiting_qc', 'done'))"
+          " OR (qc_inspector_id IS NULL) <> (status NOT IN ('waiting_qc', 'done') AND qc_fail_count = 0)"
           " OR (done_at IS NULL) <> (status <> 'done')"
           " OR assigned_at < created_at OR started_at < assigned_at OR submitted_for_qc_at < started_at"
           " OR done_at < submitted_for_qc_at"
@@ -193,7 +193,7 @@ RULES: tuple[Rule, ...] = (
     Rule("ticket_transitions", "made_by_the_right_people",
          "Opened and assigned by the ticket's creator, worked by its technician, decided by its inspector.",
          "SELECT count(*) AS violations FROM ticket_transitions x JOIN tickets t USING (ticket_id)"
-         " WHERE x.actor_id <> CASE WHEN x.transition IN ('created', 'assigned') THEN t.created_by_id"
+         " WHERE x.actor_id IS DISTINCT FROM CASE WHEN x.transition IN ('created', 'assigned') THEN t.created_by_id"
          " WHEN x.transition IN ('started', 'to_waiting_qc') THEN t.assigned_to_id ELSE t.qc_inspector_id END"),
     _in_window("ticket_transitions", "created_at"),
     # XP

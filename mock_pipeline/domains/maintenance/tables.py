@@ -12,6 +12,7 @@ from mock_pipeline.domains.maintenance.model import (
     DOMAIN,
     DONE,
     FIRST_PASS_BONUS_XP,
+    NEW,
     PRIORITIES,
     QC_EVENT_XP,
     QC_PASS,
@@ -34,7 +35,6 @@ from mock_pipeline.engine.table import TableSpec
 
 STRING = pa.string()
 INT = pa.int64()
-NULL_STRING = pa.scalar(None, STRING)
 
 # Equipment categories: label, the kinds of items in it and the spare parts they take.
 CATEGORY_BANK: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
@@ -272,8 +272,9 @@ def tickets(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
             "sampled_status": _pick(STATUSES, sampled),
             "fell_back_to_done": sampled != status,
             "created_by_id": m.ticket_creator(t) + 1,
-            "assigned_to_id": col.ints(m.ticket_assignee(t) + 1, nulls=status < 1),
-            "qc_inspector_id": col.ints(m.ticket_inspector(t) + 1, nulls=status < WAITING_QC),
+            "assigned_to_id": col.ints(m.ticket_assignee(t) + 1, nulls=status == NEW),
+            # The inspector is set from the first QC submission on (also when sent back to work).
+            "qc_inspector_id": col.ints(m.ticket_inspector(t) + 1, nulls=(status < WAITING_QC) & (life.qc_fails == 0)),
             "qc_fail_count": life.qc_fails,
             "created_at": col.timestamps(m.ticket_created(t)),
             "assigned_at": _stamp(life.first(ASSIGNED_T)),

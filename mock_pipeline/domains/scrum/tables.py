@@ -49,7 +49,6 @@ from mock_pipeline.engine.timeline import DAY
 STRING = pa.string()
 INT = pa.int64()
 DATE = pa.date32()
-NULL_STRING = pa.scalar(None, STRING)
 EMAIL_DOMAIN = "ficct-scrum.example"  # RFC 2606 reserved: never a real mailbox
 MEMBERS = 5
 
