@@ -378,9 +378,16 @@ def test_pgvector_sync_upserts_indexes_and_answers_distance_queries(
         cur.execute(f"SELECT metadata->>'text', metadata->>'table' FROM {table} WHERE id = %s", (record_id,))
         assert cur.fetchone() == (text, "reviews")
 
-    # Re-running upserts: no duplicates, every record updated.
+    # Re-running upserts: no duplicates, unchanged records untouched, a changed record rewritten.
     again = _metadata(_sync(commerce_root, pg_store, instance=instance))
-    assert (again["inserted"], again["updated"], again["collection_total"]) == (0, total, total)
+    assert (again["inserted"], again["updated"], again["collection_total"]) == (0, 0, total)
+    with psycopg2.connect(pgvector_url) as conn, conn.cursor() as cur:
+        cur.execute(f"UPDATE {table} SET text = 'edited by hand' WHERE id = %s", (record_id,))
+    healed = _metadata(_sync(commerce_root, pg_store, instance=instance))
+    assert (healed["inserted"], healed["updated"], healed["collection_total"]) == (0, 1, total)
+    with psycopg2.connect(pgvector_url) as conn, conn.cursor() as cur:
+        cur.execute(f"SELECT text FROM {table} WHERE id = %s", (record_id,))
+        assert cur.fetchone() == (text,)
 
     # The password never reaches logs, events, metadata or the stored run.
     stored = _stored_run_text(instance, result)

@@ -410,7 +410,7 @@ def table_records(
 class SyncResult:
     written: int = 0  # records sent
     inserted: int | None = None  # None where the store does not tell inserts from updates
-    updated: int | None = None
+    updated: int | None = None  # pgvector: changed records only; LanceDB: every matched record
     deleted: int = 0  # stale records removed (pruning)
     total: int | None = None  # records in the collection afterwards, where the store knows it
 
@@ -629,7 +629,6 @@ class PgVectorStore(VectorStore):
                     f"text text NOT NULL, metadata jsonb NOT NULL, embedding vector({dimension}) NOT NULL, "
                     "synced_at timestamptz NOT NULL DEFAULT now())"
                 )
-                cur.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {table} USING hnsw (embedding vector_cosine_ops)")
                 cur.execute(f"CREATE TEMP TABLE staging ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA")
                 written = 0
                 for batch in batches:
@@ -643,10 +642,20 @@ class PgVectorStore(VectorStore):
                         _BytesReader(buffer.getvalue().to_pybytes()),
                     )
                     written += batch.num_rows
+                cur.execute(f"SELECT count(*) FROM {table}")
+                # Inserting into an HNSW index row by row is far slower than building it once: for a bulk
+                # load drop it and rebuild it after (same transaction, so readers never see it missing).
+                if written > cur.fetchone()[0]:
+                    cur.execute(f'DROP INDEX IF EXISTS "{self.schema}".{index}')
+                cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
                 updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in _PG_COLUMNS[1:])
+                current = ", ".join(f'{table}."{c}"' for c in _PG_COLUMNS[1:])
+                incoming = ", ".join(f'EXCLUDED."{c}"' for c in _PG_COLUMNS[1:])
+                # Unchanged records are not rewritten (no dead tuples, no index churn on a re-run).
                 cur.execute(
                     f"WITH upserted AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM staging "
-                    f"ON CONFLICT (id) DO UPDATE SET {updates}, synced_at = now() RETURNING (xmax = 0) AS inserted) "
+                    f"ON CONFLICT (id) DO UPDATE SET {updates}, synced_at = now() "
+                    f"WHERE ({current}) IS DISTINCT FROM ({incoming}) RETURNING (xmax = 0) AS inserted) "
                     "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted"
                 )
                 inserted, updated = cur.fetchone()
@@ -654,6 +663,7 @@ class PgVectorStore(VectorStore):
                 if prune:
                     cur.execute(f"DELETE FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM staging s WHERE s.id = t.id)")
                     deleted = cur.rowcount
+                cur.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {table} USING hnsw (embedding vector_cosine_ops)")
                 cur.execute(f"SELECT count(*) FROM {table}")
                 total = cur.fetchone()[0]
         finally:
