@@ -45,6 +45,8 @@ VAT_PERCENT = 14  # Egyptian VAT
 BRANCH_SLOTS = 3
 BRANCH_COUNT_WEIGHTS = (60, 30, 10)
 
+PACK_SIZES = (1, 6, 12)
+GRADE_PRICE_FACTORS = (1.0, 1.25, 1.45, 1.6, 1.8)  # Classic .. Professional  # single unit, case of 6, case of 12
 ITEM_SLOTS = 5
 ITEM_COUNT_WEIGHTS = (30, 28, 20, 13, 9)
 QUANTITY_WEIGHTS = (20, 18, 14, 10, 8, 8, 5, 5, 4, 3, 2, 3)  # 1..12 cases
@@ -291,28 +293,38 @@ class ErpModel:
         return Cohort(self.products, self.start + STAFF_READY, self.start + LAUNCH_END, self.end, old_share=0.85)
 
     @cached_property
-    def catalogue(self) -> list[tuple[int, str, str]]:
-        """Every (category, name, unit) combination of the coffee and beverage catalogue."""
-        rows = []
-        for pack in ("", " x6", " x12"):
-            for grade in data.PRODUCT_GRADES:
-                for cat, (_, _, _, unit, names) in enumerate(data.PRODUCT_CATEGORIES):
-                    rows.extend((cat, f"{grade} {name}", f"{unit}{pack}") for name in names)
-        return rows
+    def catalogue(self) -> dict[str, np.ndarray | pa.Array]:
+        """Every (pack size, grade, category, name) combination of the coffee and beverage catalogue."""
+        rows = [
+            (pack, grade, cat, f"{grade_name} {name}", f"{unit}{'' if pack == 1 else f' x{pack}'}")
+            for pack in PACK_SIZES
+            for grade, grade_name in enumerate(data.PRODUCT_GRADES)
+            for cat, (_, _, _, unit, names) in enumerate(data.PRODUCT_CATEGORIES)
+            for name in names
+        ]
+        pack, grade, category, name, unit = zip(*rows, strict=True)
+        return {
+            "pack": np.array(pack),
+            "grade": np.array(grade),
+            "category": np.array(category),
+            "name": pa.array(name, pa.string()),
+            "unit": pa.array(unit, pa.string()),
+        }
+
+    @property
+    def catalogue_size(self) -> int:
+        return len(self.catalogue["pack"])
 
     @cached_property
     def product(self) -> dict[str, np.ndarray]:
         p = np.arange(self.products, dtype=np.int64)
-        combos = len(self.catalogue)
+        combos = self.catalogue_size
         combo = unique_codes(self.stream("products", "combo"), p % combos, combos)
-        category = np.array([r[0] for r in self.catalogue])[combo]
+        category = self.catalogue["category"][combo]
         typical = np.array([c[2] for c in data.PRODUCT_CATEGORIES])[category]
-        grade = np.array([data.PRODUCT_GRADES.index(r[1].split(" ")[0]) if r[1].split(" ")[0] in data.PRODUCT_GRADES
-                          else 0 for r in self.catalogue])[combo]  # fmt: skip
-        pack = np.array([6 if r[2].endswith("x6") else 12 if r[2].endswith("x12") else 1 for r in self.catalogue])[
-            combo
-        ]
-        grade_factor = np.array([1.0, 1.25, 1.45, 1.6, 1.8])[grade]
+        grade = self.catalogue["grade"][combo]
+        pack = self.catalogue["pack"][combo]
+        grade_factor = np.array(GRADE_PRICE_FACTORS)[grade]
         pounds = typical * grade_factor * pack * lognormal(self.stream("products", "price"), p, 0.0, 0.15)
         price = np.maximum(5, np.round(pounds)).astype(np.int64) * 100
         margin = 0.55 + 0.2 * self.stream("products", "cost").uniform(p)

@@ -274,12 +274,11 @@ def products(m: ErpModel, lo: int, hi: int) -> pa.Table:
     p = _ids(lo, hi)
     info = m.product
     combo = info["combo"][p]
-    names = pa.array([r[1] for r in m.catalogue], STRING)
-    units = pa.array([r[2] for r in m.catalogue], STRING)
+    names, units = m.catalogue["name"], m.catalogue["unit"]
     category = info["category"][p]
     prefixes = tuple(c[1] for c in data.PRODUCT_CATEGORIES)
     # Beyond the catalogue's combinations a lot number keeps names apart.
-    lot = p // len(m.catalogue)
+    lot = p // m.catalogue_size
     name = col.take(names, combo)
     name = pc.if_else(pa.array(lot > 0), col.join(name, " Lot ", col.text(lot + 1)), name)
     return col.table(
