@@ -299,6 +299,28 @@ def test_lancedb_refuses_another_dimension_before_writing(commerce_root: Path, t
     assert not result.success and store.count(COLLECTION) == 0
 
 
+def test_vector_index_waits_for_every_blocking_check_of_the_domain(commerce_root: Path, tmp_path: Path) -> None:
+    """Every blocking check of the domain guards an upstream of vector_index; a failing one stops the sync."""
+    upstream = set(VECTOR_INDEX.asset_deps[VECTOR_INDEX.key])
+    blocking = [spec for c in TABLE_CHECKS for spec in c.check_specs if spec.blocking]
+    assert blocking and all(spec.asset_key in upstream for spec in blocking)
+
+    @dg.asset_check(asset=COMMERCE.key("products"), blocking=True)
+    def products_fail() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=False, description="a rule the products break")
+
+    products = next(a for a in TABLE_ASSETS if a.key == COMMERCE.key("products"))
+    store = LanceDBVectorStoreResource(path=str(tmp_path / "lance"))
+    result = dg.materialize(
+        [*TABLE_ASSETS, products_fail, VECTOR_INDEX],
+        selection=[products.key, VECTOR_INDEX.key],
+        resources={**_base_resources(commerce_root), "vector_store": store},
+        raise_on_error=False,
+    )
+    assert not result.asset_materializations_for_node(VECTOR_INDEX.node_def.name)
+    assert LanceDBStore(tmp_path / "lance").count(COLLECTION) == 0
+
+
 def test_store_is_chosen_from_the_environment() -> None:
     assert isinstance(vector_store_from_env({}), LanceDBVectorStoreResource)
     assert isinstance(vector_store_from_env({"MOCK_PIPELINE_VECTOR_STORE": "pgvector"}), PgVectorStoreResource)
