@@ -13,7 +13,6 @@ import numpy as np
 
 from mock_pipeline.domains.erp import data
 from mock_pipeline.domains.erp.model import (
-    FOLLOW_UP_SHARE,
     PAYMENT_TERMS,
     ROLE_SHARES,
     ROLES,
@@ -49,16 +48,8 @@ def params(model: ErpModel) -> dict[str, Any]:
         "expected_trend": _trend_ratio(model.order_rate * model.order_weights),
         "third_start": f"to_timestamp({model.start + third * 86_400})",
         "third_end": f"to_timestamp({model.start + (days - third) * 86_400})",
-        "expected_visits": float(model.visit_rate / (1 + FOLLOW_UP_SHARE) * _visit_weight_sum(model)),
+        "expected_visits": model.expected_first_visits,
     }
-
-
-def _visit_weight_sum(model: ErpModel) -> float:
-    from mock_pipeline.domains.erp.model import ERP_WEEKDAYS
-    from mock_pipeline.engine.timeline import Rhythm, daily_weights
-
-    rhythm = Rhythm(weekday=ERP_WEEKDAYS, seasonal_amplitude=0.1, bursts_per_year=0.0)
-    return float(daily_weights(model.stream("maintenance_visits", "rhythm"), model.window, rhythm).sum())
 
 
 def _rule(table: str, name: str, description: str, where: str) -> Rule:
@@ -104,24 +95,29 @@ _HISTORY_PATHS = ", ".join(
         "pending>confirmed>shipped>delivery_failed", "pending>cancelled", "pending>confirmed>cancelled",
     )
 )  # fmt: skip
-_AUDITED = {
-    "company": ("companies", "company_id"),
-    "product": ("products", "product_id"),
-    "order": ("orders", "order_id"),
-    "shipment": ("shipments", "shipment_id"),
-    "payment": ("payments", "payment_id"),
-    "refund": ("refunds", "refund_id"),
-    "maintenance_visit": ("maintenance_visits", "maintenance_visit_id"),
+_AUDITED = {  # entity type: (table, key, creation time)
+    "company": ("companies", "company_id", "created_at"),
+    "branch": ("branches", "branch_id", "created_at"),
+    "product": ("products", "product_id", "created_at"),
+    "order": ("orders", "order_id", "created_at"),
+    "discount": ("discounts", "discount_id", "created_at"),
+    "shipment": ("shipments", "shipment_id", "created_at"),
+    "payment": ("payments", "payment_id", "created_at"),
+    "refund": ("refunds", "refund_id", "created_at"),
+    "inventory_movement": ("inventory_movements", "inventory_movement_id", "moved_at"),
+    "maintenance_visit": ("maintenance_visits", "maintenance_visit_id", "created_at"),
 }
 assert set(_AUDITED) == set(ENTITY_TYPES)
 _ENTITIES = " UNION ALL ".join(
-    f"SELECT '{kind}' AS entity_type, {key} AS entity_id, created_at FROM {table}"
-    for kind, (table, key) in _AUDITED.items()
+    f"SELECT '{kind}' AS entity_type, {key} AS entity_id, {created} AS created_at FROM {table}"
+    for kind, (table, key, created) in _AUDITED.items()
 )
 _ACTIONS_BY_ENTITY = _values(
     [("company", "create"), ("product", "create"), ("order", "create"), ("order", "confirm"), ("order", "cancel"),
      ("shipment", "dispatch"), ("payment", "record_payment"), ("refund", "request_refund"),
-     ("refund", "approve_refund"), ("refund", "reject_refund"), ("maintenance_visit", "complete_visit")]
+     ("refund", "approve_refund"), ("refund", "reject_refund"), ("maintenance_visit", "complete_visit"),
+     ("branch", "open_branch"), ("discount", "grant_discount"), ("inventory_movement", "receive_stock"),
+     ("inventory_movement", "adjust_stock")]
 )  # fmt: skip
 _CENTS = "CAST(round({0} * 100) AS BIGINT)"
 

@@ -10,8 +10,8 @@ a fixed number of slots per order use id = g * SLOTS + slot + 1 and drop empty s
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, replace
+from functools import cached_property, partial
 
 import numpy as np
 import pyarrow as pa
@@ -394,7 +394,7 @@ class ErpModel:
         region = self.company["region"][company]
         planned = self.order_anomaly(g)
         is_ = {name: planned == i for name, i in LABEL.items()}
-        s = lambda col: self.stream("orders", col)  # noqa: E731
+        s = partial(self.stream, "orders")
 
         confirm_at = (
             date + 300 + np.minimum(np.floor(exponential(s("confirm"), g, 1.5 * HOUR)), 9 * HOUR).astype(np.int64)
@@ -442,12 +442,12 @@ class ErpModel:
             | (is_["delivery_failure"] & (attempts > 0))
             | (is_["payment_delay"] & life.delivered & np.isin(pay.status, (PAY_LATE, PAY_OVERDUE)))
         )
-        return Lifecycle(**{**life.__dict__, "anomaly": np.where(visible, planned, NO_ANOMALY)})
+        return replace(life, anomaly=np.where(visible, planned, NO_ANOMALY))
 
     def billing(self, life: Lifecycle) -> Billing:
         """Invoice at delivery, due after the company's terms; paid on time, late, or not at all."""
         g, end = life.g, self.end
-        s = lambda col: self.stream("payments", col)  # noqa: E731
+        s = partial(self.stream, "payments")
         invoice_at = life.final_at
         terms = self.company["terms"][life.company]
         due_at = invoice_at + terms * DAY
@@ -534,7 +534,7 @@ class ErpModel:
     # -- refunds ---------------------------------------------------------------------------------
     def refunds(self, life: Lifecycle, pay: Billing) -> dict[str, np.ndarray]:
         g, end = life.g, self.end
-        s = lambda col: self.stream("refunds", col)  # noqa: E731
+        s = partial(self.stream, "refunds")
         paid = life.delivered & np.isin(pay.status, (PAY_PAID, PAY_LATE))
         troubled = np.isin(life.anomaly, [LABEL[x] for x in ("delivery_delay", "delivery_failure", "stockout")])
         requested_at = pay.paid_at + DAY + np.floor(s("after").uniform(g) * 20 * DAY).astype(np.int64)
@@ -615,11 +615,23 @@ class ErpModel:
 
     # -- maintenance visits ----------------------------------------------------------------------
     @cached_property
-    def visit_schedule(self) -> Schedule:
+    def visit_weights(self) -> np.ndarray:
         rhythm = Rhythm(weekday=ERP_WEEKDAYS, seasonal_amplitude=0.1, bursts_per_year=0.0)
-        weights = daily_weights(self.stream("maintenance_visits", "rhythm"), self.window, rhythm)
-        base_rate = self.visit_rate / (1.0 + FOLLOW_UP_SHARE)
-        return Schedule(self.window, poisson_counts(self.stream("maintenance_visits", "count"), base_rate * weights))
+        return daily_weights(self.stream("maintenance_visits", "rhythm"), self.window, rhythm)
+
+    @property
+    def first_visit_rate(self) -> float:
+        """First visits a day; follow-ups come on top, so all visits average the profile's weekly rate."""
+        return self.visit_rate / (1.0 + FOLLOW_UP_SHARE)
+
+    @property
+    def expected_first_visits(self) -> float:
+        return float(self.first_visit_rate * self.visit_weights.sum())
+
+    @cached_property
+    def visit_schedule(self) -> Schedule:
+        counts = poisson_counts(self.stream("maintenance_visits", "count"), self.first_visit_rate * self.visit_weights)
+        return Schedule(self.window, counts)
 
     @property
     def base_visits(self) -> int:
@@ -627,7 +639,7 @@ class ErpModel:
 
     def visits(self, b: np.ndarray) -> dict[str, np.ndarray]:
         """Base visits b and their follow-ups: company, technician, time, presence."""
-        s = lambda col: self.stream("maintenance_visits", col)  # noqa: E731
+        s = partial(self.stream, "maintenance_visits")
         at = self.visit_schedule.timestamps(s("time"), b, VISIT_HOURS)
         existing = self.company_cohort.existing(at)
         company = np.minimum(np.floor(existing * s("company").uniform(b)).astype(np.int64), existing - 1)

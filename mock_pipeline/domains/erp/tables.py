@@ -52,6 +52,7 @@ from mock_pipeline.engine import columns as col
 from mock_pipeline.engine.columns import JSON, MONEY, TIMESTAMP
 from mock_pipeline.engine.distributions import categorical, unique_codes
 from mock_pipeline.engine.pools import slug
+from mock_pipeline.engine.random import Stream
 from mock_pipeline.engine.table import TableSpec
 from mock_pipeline.scenarios.model import ANOMALY_LABELS
 
@@ -87,13 +88,13 @@ def _dates(days: np.ndarray, nulls: np.ndarray | None = None) -> pa.Array:
     return pa.array(np.asarray(days, dtype=np.int32), DATE, mask=col.mask(nulls))
 
 
-def mobile(stream, key: np.ndarray) -> pa.Array:
+def mobile(stream: Stream, key: np.ndarray) -> pa.Array:
     """Egyptian mobile numbers in E.164: +20 1[0125] and 8 digits (Vodafone, Etisalat, Orange, WE)."""
     operator = _pick(("0", "1", "2", "5"), stream.sub("operator").integers(key, 0, 4))
     return col.join("+201", operator, col.digits(stream.sub("number").integers(key, 0, 10**8), 8))
 
 
-def landline(stream, key: np.ndarray, governorate: np.ndarray) -> pa.Array:
+def landline(stream: Stream, key: np.ndarray, governorate: np.ndarray) -> pa.Array:
     """+20, the governorate's area code, then 8 digits in Cairo and Giza and 7 elsewhere."""
     codes = pa.array([g[1] for g in data.GOVERNORATES], STRING)
     code = col.take(codes, governorate)
@@ -825,9 +826,10 @@ AUDIT_LOGS = col.schema(
     ("occurred_at", TIMESTAMP), ("ip_address", STRING),
 )  # fmt: skip
 ACTIONS = ("create", "confirm", "cancel", "dispatch", "record_payment", "request_refund", "approve_refund",
-           "reject_refund", "complete_visit")  # fmt: skip
+           "reject_refund", "complete_visit", "open_branch", "grant_discount", "receive_stock", "adjust_stock")  # fmt: skip
 ACTION = {a: i for i, a in enumerate(ACTIONS)}
-ENTITY_TYPES = ("company", "product", "order", "shipment", "payment", "refund", "maintenance_visit")
+ENTITY_TYPES = ("company", "branch", "product", "order", "discount", "shipment", "payment", "refund",
+                "inventory_movement", "maintenance_visit")  # fmt: skip
 ENTITY = {e: i for i, e in enumerate(ENTITY_TYPES)}
 Rows = dict[str, np.ndarray]
 
@@ -841,6 +843,35 @@ def _audit_products(m: ErpModel, p: np.ndarray) -> Rows:
     user = m.pick_user((ROLE_ADMIN, ROLE_MANAGER), m.stream("audit_logs", "product_user"), p)
     return {"keep": np.ones(len(p), dtype=bool), "user": user, "entity": p,
             "action": np.full(len(p), ACTION["create"]), "at": m.product["created"][p]}  # fmt: skip
+
+
+def _audit_branches(m: ErpModel, s: np.ndarray) -> Rows:
+    company, k = s // BRANCH_SLOTS, s % BRANCH_SLOTS
+    return {"keep": k < m.company["branches"][company], "user": m.company["account_manager"][company], "entity": s,
+            "action": np.full(len(s), ACTION["open_branch"]), "at": m.branch_created[company, k]}  # fmt: skip
+
+
+def _audit_discounts(m: ErpModel, s: np.ndarray) -> Rows:
+    """Discounts are granted by the account's sales rep when the order is taken."""
+    g, k = s // DISCOUNT_SLOTS, s % DISCOUNT_SLOTS
+    date = m.order_date(g)
+    mode = m.discount_mode(g)
+    slot = np.minimum(k - 1, ITEM_SLOTS - 1)
+    item_percent = m.items(g, date)["discount_percent"][np.arange(len(g)), slot]
+    keep = np.where(k == 0, mode == DISCOUNT_ORDER, (k > 0) & (item_percent > 0))
+    rep = m.company["account_manager"][m.order_company(g, date)]
+    return {"keep": keep, "user": rep, "entity": s, "action": np.full(len(s), ACTION["grant_discount"]), "at": date}
+
+
+def _audit_stock(m: ErpModel, s: np.ndarray) -> Rows:
+    """Restocks and count corrections are booked by the warehouse team (support) or an admin."""
+    moves = _product_movements(m, int(s[0]), int(s[-1]) + 1)  # s is a non-empty contiguous range
+    keep = np.isin(s, moves["id"])  # present movements, in the same (ascending) order as moves
+    user = m.pick_user((ROLE_SUPPORT, ROLE_ADMIN), m.stream("audit_logs", "storekeeper"), s)
+    at = np.zeros(len(s), dtype=np.int64)
+    at[keep] = moves["at"]
+    action = np.where(s % 2 == 0, ACTION["receive_stock"], ACTION["adjust_stock"])
+    return {"keep": keep, "user": user, "entity": s, "action": action, "at": at}
 
 
 def _audit_orders(m: ErpModel, s: np.ndarray) -> Rows:
@@ -900,8 +931,11 @@ def audit_segments(m: ErpModel) -> list[tuple[int, int, Callable[[ErpModel, np.n
     """(entity type, slots, builder) in slot order: the audit log's slot space is their concatenation."""
     return [
         (ENTITY["company"], m.companies, _audit_companies),
+        (ENTITY["branch"], BRANCH_SLOTS * m.companies, _audit_branches),
         (ENTITY["product"], m.products, _audit_products),
         (ENTITY["order"], 3 * m.orders, _audit_orders),
+        (ENTITY["discount"], DISCOUNT_SLOTS * m.orders, _audit_discounts),
+        (ENTITY["inventory_movement"], product_slots(m), _audit_stock),
         (ENTITY["shipment"], m.orders, _audit_shipments),
         (ENTITY["payment"], m.orders, _audit_payments),
         (ENTITY["refund"], 2 * m.orders, _audit_refunds),
@@ -960,7 +994,8 @@ FOREIGN_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
     "audit_logs": (("user_id", "users"),),
 }  # fmt: skip
 # audit_logs.entity_id points at the table named by entity_type; its check covers every kind.
-AUDITED_TABLES = ("companies", "products", "orders", "shipments", "payments", "refunds", "maintenance_visits")
+AUDITED_TABLES = ("companies", "branches", "products", "orders", "discounts", "shipments", "payments", "refunds",
+                  "inventory_movements", "maintenance_visits")  # fmt: skip
 
 
 def _spec(
