@@ -630,3 +630,6 @@ def test_asset_refuses_a_second_load_of_the_same_maintenance_run_tag(
     assert not again.success
     description = again.get_step_failure_events()[0].step_failure_data.user_failure_data.description
     assert "maintenance: namespace 'alpha:' already exists" in description
+    # Replacing it is an explicit choice.
+    config = {"ops": {"maintenance__database_tables": {"config": {"replace_existing_namespace": True}}}}
+    assert dg.materialize([asset], resources=resources, run_config=config).success

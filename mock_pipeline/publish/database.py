@@ -715,6 +715,10 @@ class DatabaseLoadConfig(dg.Config):
     target_schema: str = Field(default=MOCK_SCHEMA, description="Schema receiving <domain>_<table> tables.")
     allow_non_mock_schema: bool = Field(default=False, description="Explicitly allow a schema other than mock_data.")
     max_rows_per_table: int = Field(default=DEFAULT_MAX_ROWS_PER_TABLE, description="Refuse a table with more rows.")
+    replace_existing_namespace: bool = Field(
+        default=False,
+        description="Replace a run tag's namespace already in the target instead of refusing (seed 000 refuses).",
+    )
 
 
 def _table_markdown(tables: Mapping[str, int]) -> str:
@@ -753,7 +757,7 @@ def database_tables_asset(domain: Domain, namespace: NamespaceHook | None = None
         options = LoadOptions(config.target_schema, config.allow_non_mock_schema, config.max_rows_per_table)
         try:
             target = database.target(data_dir)
-            probes = hook(resolved) if hook is not None else ()
+            probes = hook(resolved) if hook is not None and not config.replace_existing_namespace else ()
             result = load_domain(
                 target,
                 domain.name,
