@@ -8,6 +8,7 @@ with pyarrow, never from the loader.
 from __future__ import annotations
 
 import decimal
+import functools
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -600,6 +601,36 @@ def test_cleanup_job_needs_the_token(tmp_path: Path, commerce: Dataset) -> None:
 
     assert run(db.CONFIRM_TOKEN).success
     assert not backend.schema_exists()
+
+
+@pytest.fixture(scope="module")
+def every_domain(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """A domain of the definitions at its small preset, generated on first use."""
+    root = tmp_path_factory.mktemp("every_domain")
+
+    @functools.cache
+    def dataset(name: str) -> Path:
+        from mock_pipeline.definitions import DOMAINS
+
+        return materialize_domain(next(d for d in DOMAINS if d.name == name), root)
+
+    return dataset
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["erp", "maintenance", "scrum"])
+def test_every_domain_loads_with_its_keys(backend: Backend, every_domain: Callable[[str], Path], name: str) -> None:
+    from mock_pipeline.definitions import DOMAINS
+
+    domain = next(d for d in DOMAINS if d.name == name)
+    dataset = every_domain(name)
+    load(backend, dataset, domain)
+    assert backend.tables() == {f"{name}_{t.name}": parquet_rows(dataset, t.name) for t in domain.tables}
+    foreign_keys = backend.query(
+        "SELECT count(*) FROM information_schema.table_constraints "
+        "WHERE table_schema = 'mock_data' AND constraint_type = 'FOREIGN KEY'"
+    )[0][0]
+    assert foreign_keys == sum(len(t.foreign_keys) for t in domain.tables)
 
 
 def test_definitions_have_a_database_load_per_domain() -> None:
