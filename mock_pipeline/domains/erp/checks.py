@@ -381,11 +381,11 @@ RULES: tuple[Rule, ...] = (
     _rule("refunds", "approval_workflow", "status is requested, approved or rejected; a rejection has a reason (and"
           " nothing else does); a decision has a decider and a time after the request.",
           "status NOT IN ('requested', 'approved', 'rejected') OR (status = 'rejected') <> (rejection_reason IS NOT NULL)"
-          " OR (status = 'requested') <> (decided_at IS NULL) OR (decided_at IS NULL) <> (decided_by IS NULL)"
+          " OR (status = 'requested') <> (decided_at IS NULL) OR (decided_at IS NULL) <> (decided_by_user_id IS NULL)"
           " OR decided_at <= requested_at"),
     Rule("refunds", "people_have_roles", "Requests are raised by support; decisions are taken by a manager or admin.",
-         "SELECT count(*) AS violations FROM refunds r JOIN users q ON q.user_id = r.requested_by"
-         " LEFT JOIN users d ON d.user_id = r.decided_by WHERE q.role <> 'support' OR d.role NOT IN ('manager', 'admin')"),
+         "SELECT count(*) AS violations FROM refunds r JOIN users q ON q.user_id = r.requested_by_user_id"
+         " LEFT JOIN users d ON d.user_id = r.decided_by_user_id WHERE q.role <> 'support' OR d.role NOT IN ('manager', 'admin')"),
     _in_window("refunds", "requested_at", "decided_at"),
     # inventory -------------------------------------------------------------------------------------
     _rule("inventory_movements", "type_and_sign",

@@ -587,7 +587,7 @@ def payments(m: ErpModel, lo: int, hi: int) -> pa.Table:
 
 REFUNDS = col.schema(
     ("refund_id", INT), ("payment_id", INT), ("order_id", INT), ("amount", MONEY), ("reason", STRING),
-    ("status", STRING), ("rejection_reason", STRING), ("requested_by", INT), ("decided_by", INT),
+    ("status", STRING), ("rejection_reason", STRING), ("requested_by_user_id", INT), ("decided_by_user_id", INT),
     ("requested_at", TIMESTAMP), ("decided_at", TIMESTAMP), ("created_at", TIMESTAMP),
 )  # fmt: skip
 
@@ -620,8 +620,8 @@ def refunds(m: ErpModel, lo: int, hi: int) -> pa.Table:
             "reason": _pick(data.REFUND_REASONS, r["reason"][keep]),
             "status": _pick(REFUND_STATUSES, status),
             "rejection_reason": _null_if(status != 2, _pick(data.REJECTION_REASONS, rejection)),
-            "requested_by": requester + 1,
-            "decided_by": col.ints(decider + 1, nulls=open_),
+            "requested_by_user_id": requester + 1,
+            "decided_by_user_id": col.ints(decider + 1, nulls=open_),
             "requested_at": col.timestamps(r["requested_at"][keep]),
             "decided_at": col.timestamps(r["decided_at"][keep], nulls=open_),
             "created_at": col.timestamps(r["requested_at"][keep]),
@@ -986,7 +986,7 @@ FOREIGN_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
     "shipments": (("order_id", "orders"),),
     "delivery_attempts": (("shipment_id", "shipments"),),
     "payments": (("order_id", "orders"), ("company_id", "companies")),
-    "refunds": (("payment_id", "payments"), ("order_id", "orders"), ("requested_by", "users"), ("decided_by", "users")),
+    "refunds": (("payment_id", "payments"), ("order_id", "orders"), ("requested_by_user_id", "users"), ("decided_by_user_id", "users")),
     "inventory_movements": (("product_id", "products"), ("order_item_id", "order_items")),
     "maintenance_visits": (
         ("company_id", "companies"), ("technician_id", "users"), ("follow_up_of_visit_id", "maintenance_visits"),
