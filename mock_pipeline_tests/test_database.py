@@ -143,6 +143,8 @@ def pg_database(postgres_url: str) -> Iterator[str]:
     admin = psycopg2.connect(postgres_url)
     admin.autocommit = True
     admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    # Not UTC, so a load that relied on the server's time zone would shift every timestamp.
+    admin.cursor().execute(f"ALTER DATABASE \"{name}\" SET TimeZone TO 'America/New_York'")
     try:
         yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
     finally:
@@ -199,6 +201,8 @@ def test_load_puts_every_row_of_every_table_in_mock_data(backend: Backend, comme
         got = backend.query(f"SELECT sum({column}), count(*) - count({column}) FROM mock_data.commerce_orders")[0]
         assert decimal.Decimal(str(got[0])) == pc.sum(orders[column]).as_py()
         assert got[1] == orders[column].null_count
+    first, last = backend.query("SELECT min(created_at), max(created_at) FROM mock_data.commerce_orders")[0]
+    assert (first, last) == (pc.min(orders["created_at"]).as_py(), pc.max(orders["created_at"]).as_py())
 
 
 def test_database_declares_and_enforces_keys(backend: Backend, commerce: Dataset) -> None:

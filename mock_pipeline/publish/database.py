@@ -376,6 +376,15 @@ class DuckDBTarget(Target):
             con.close()
 
 
+def _naive_utc(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Zoned timestamps as their UTC wall time: Arrow formats those about 25x faster, and the
+    session's TimeZone is UTC while loading, so the server reads the same instants."""
+    columns = [
+        c.cast(pa.timestamp(c.type.unit)) if pa.types.is_timestamp(c.type) and c.type.tz else c for c in batch.columns
+    ]
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+
+
 class _CsvStream(io.RawIOBase):
     """Parquet batches as one CSV byte stream, rendered a batch at a time by pyarrow.
 
@@ -385,7 +394,7 @@ class _CsvStream(io.RawIOBase):
     """
 
     def __init__(self, batches: Iterator[pa.RecordBatch]) -> None:
-        self._batches = batches
+        self._batches = (_naive_utc(b) for b in batches)
         self._buffer = memoryview(b"")
         self.rows = 0
 
@@ -516,6 +525,7 @@ class PostgresTarget(Target):
             session = PostgresSession(con)
             # Index builds for the keys are the slow part of a big load: give them room.
             session.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            session.execute("SET LOCAL TimeZone = 'UTC'")  # timestamps stream as UTC wall time
             try:
                 yield session
             except BaseException:
