@@ -404,14 +404,14 @@ def discounts(m: ErpModel, lo: int, hi: int) -> pa.Table:
     item_id = np.concatenate([np.full((len(g), 1), -1), items["slot"]], axis=1)
     flat = slot.ravel()
     keep = present.ravel() & (flat >= lo) & (flat < hi)
-    is_order = (np.arange(DISCOUNT_SLOTS)[None, :] == 0) & np.ones_like(present)
+    is_order = np.tile(np.arange(DISCOUNT_SLOTS) == 0, len(g))  # slot 0 of each order
     reason = m.stream("discounts", "reason").integers(flat[keep], 0, len(data.DISCOUNT_REASONS))
     return col.table(
         {
             "discount_id": flat[keep] + 1,
             "order_id": np.repeat(g, DISCOUNT_SLOTS)[keep] + 1,
-            "order_item_id": col.ints(item_id.ravel()[keep] + 1, nulls=is_order.ravel()[keep]),
-            "discount_level": pc.if_else(pa.array(is_order.ravel()[keep]), "order", "item"),
+            "order_item_id": col.ints(item_id.ravel()[keep] + 1, nulls=is_order[keep]),
+            "discount_level": pc.if_else(pa.array(is_order[keep]), "order", "item"),
             "percent": percent.ravel()[keep],
             "amount": col.money(amount.ravel()[keep]),
             "reason": _pick(data.DISCOUNT_REASONS, reason),
