@@ -17,7 +17,7 @@ import pyarrow as pa
 from mock_pipeline.engine.table import PART_FILE, Progress, TableSpec, generate, write_parquet
 from mock_pipeline.metadata import column_schema, preview_markdown
 from mock_pipeline.resources import DataDirResource, ScenarioResource
-from mock_pipeline.scenarios.model import Scenario
+from mock_pipeline.scenarios.model import Scenario, ScenarioError
 from mock_pipeline.validation import Rule, run_rules
 
 OWNERS = ["team:data-platform"]
@@ -46,10 +46,17 @@ _models: dict[tuple[str, str], Any] = {}
 
 
 def model_for(domain: Domain, scenario: Scenario) -> Any:
-    """One model per (domain, dataset) per process: pools and schedules are built once."""
+    """One model per (domain, dataset) per process: pools and schedules are built once.
+
+    A domain may reject a scenario it cannot honour (ScenarioError); that becomes the step's one
+    clear line, raised before anything is written.
+    """
     key = (domain.name, scenario.dataset_id)
     if key not in _models:
-        _models[key] = domain.model(scenario)
+        try:
+            _models[key] = domain.model(scenario)
+        except ScenarioError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
     return _models[key]
 
 
