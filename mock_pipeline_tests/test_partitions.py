@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from mock_pipeline.definitions_partitioned import PARTITIONED_TABLES, build_partitioned_definitions
+from mock_pipeline.definitions_partitioned import PARTITIONED_TABLES, build_partitioned_definitions, executor_from_env
 from mock_pipeline.domains.commerce import COMMERCE
 from mock_pipeline.domains.factory import domain_definitions
 from mock_pipeline.engine.shards import (
@@ -34,6 +34,7 @@ from mock_pipeline.partitions import parts_key, shards_from_env
 from mock_pipeline.publish.assets import exported_files_asset
 from mock_pipeline.resources import DataDirResource, ScenarioResource
 from mock_pipeline.scenarios.model import build_scenario
+from mock_pipeline_tests.servers import unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 # Small, but every table has rows, and chunks (700 slots) cut shards in odd places.
@@ -252,3 +253,32 @@ def test_cli_partition_range_on_the_multiprocess_executor(unpartitioned: Path, t
     assert "Asset check 'order_id_unique' on 'commerce/orders' passed" in log
     assert table_digests(dataset_of(tmp_path / "data")) == table_digests(dataset_of(unpartitioned))
     assert file_digests(export_of(tmp_path / "data")) == file_digests(export_of(unpartitioned))
+
+
+# --- cluster executors: the documented configs are valid for these definitions -----------------
+@pytest.mark.parametrize("name", ["k8s", "celery"])
+def test_cluster_executor_and_its_documented_run_config(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = f"dagster_{name}"
+    try:
+        __import__(module)
+    except ImportError:
+        unavailable(f"{module} not installed (pip install -e '.[cluster]')")
+    executor = executor_from_env(name)
+    defs = build_partitioned_definitions(commerce_definitions(tmp_path, None), [COMMERCE], 16, executor)
+    job = defs.resolve_implicit_global_asset_job_def()
+    assert job.executor_def is executor
+    config = yaml.safe_load((ROOT / "deploy" / name / "partitioned-run.yaml").read_text())
+    monkeypatch.setenv("MOCK_PIPELINE_CELERY_BROKER", "redis://localhost:6379/0")
+    monkeypatch.setenv("MOCK_PIPELINE_CELERY_BACKEND", "redis://localhost:6379/1")
+    dg.validate_run_config(job, config)
+    with pytest.raises(dg.DagsterInvalidConfigError, match="max_concurrent"):
+        dg.validate_run_config(job, {**config, "execution": {"config": {"max_concurrent": "many"}}})
+
+
+def test_unknown_executor_names_the_allowed_ones() -> None:
+    with pytest.raises(
+        ValueError, match=r"MOCK_PIPELINE_EXECUTOR: unknown executor 'ray'; allowed: multiprocess, k8s, celery"
+    ):
+        executor_from_env("ray")
