@@ -135,3 +135,12 @@ def test_bad_config_fails_the_run_before_anything_is_written(data_dir: Path) -> 
     description = failure.step_failure_data.error.message
     assert "scenario.size: unknown size preset 'huge'; allowed: small, medium, large" in description
     assert not data_dir.exists() or not any(data_dir.rglob("*.parquet"))
+
+
+def test_commerce_limits_are_scenario_errors() -> None:
+    from mock_pipeline.domains.commerce.model import CommerceModel
+
+    with pytest.raises(ScenarioError, match=r"scenario\.overrides\.commerce\.products_per_tenant: 1,000,000; allowed"):
+        CommerceModel(build_scenario(overrides={"commerce.products_per_tenant": 1_000_000}))
+    with pytest.raises(ScenarioError, match="allowed: at most 99,999,999"):
+        CommerceModel(build_scenario(overrides={"commerce.orders_per_tenant": 60_000_000}))

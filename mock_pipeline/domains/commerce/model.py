@@ -23,7 +23,7 @@ from mock_pipeline.engine.distributions import categorical, exponential, lognorm
 from mock_pipeline.engine.pools import Pools, pools, slug
 from mock_pipeline.engine.random import Stream
 from mock_pipeline.engine.timeline import DAY, Rhythm, Schedule, allocate, daily_weights
-from mock_pipeline.scenarios.model import ANOMALY_LABELS, Scenario
+from mock_pipeline.scenarios.model import ANOMALY_LABELS, Scenario, ScenarioError
 
 # Top-level categories with their SKU prefix and typical price (USD); two sub-categories each.
 CATEGORY_TREE: tuple[tuple[str, str, float, tuple[str, str]], ...] = (
@@ -96,9 +96,15 @@ class CommerceModel:
         volume = scenario.volume_multiplier * scenario.profile.order_volume
         self.orders = max(1, round(int(knobs["orders_per_tenant"]) * volume))
         if self.tenants * self.orders >= 10**8:
-            raise ValueError("commerce: at most 99,999,999 orders in all (EXT + 8 digits must stay unique)")
+            raise ScenarioError(
+                "overrides.commerce.orders_per_tenant",
+                f"{self.tenants * self.orders:,} orders in all; allowed: at most 99,999,999 (EXT + 8 digits stay unique)",
+            )
         if self.products >= 10**6:
-            raise ValueError("commerce.products_per_tenant: at most 999,999 (SKUs carry 6 digits)")
+            raise ScenarioError(
+                "overrides.commerce.products_per_tenant",
+                f"{self.products:,}; allowed: at most 999,999 (SKUs carry 6 digits)",
+            )
         self.window = scenario.window
         self.start = self.window.start_epoch
         self.end = self.window.end_epoch  # first second after the window
