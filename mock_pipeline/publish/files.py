@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from mock_pipeline.engine.columns import digits
 from mock_pipeline.engine.table import TableSpec, read_batches, replace_dir
 
 FORMATS = ("csv", "ndjson", "json", "xml", "parquet")
@@ -98,10 +99,19 @@ def _is_json(f: pa.Field) -> bool:
 
 @cache
 def _iso_parts() -> tuple[pa.Array, pa.Array]:
-    """Every date 1970-2199 as YYYY-MM-DD and every second of a day as THH:MM:SSZ."""
+    """Every date 1970-2199 as YYYY-MM-DD and every second of a day as THH:MM:SSZ (built columnar)."""
     days = np.arange(np.datetime64("1970-01-01"), np.datetime64("2200-01-01"))
-    clock = [f"T{h:02d}:{m:02d}:{s:02d}Z" for h in range(24) for m in range(60) for s in range(60)]
-    return pa.array(np.datetime_as_string(days, unit="D")), pa.array(clock)
+    years = days.astype("datetime64[Y]")
+    months = days.astype("datetime64[M]")
+    year = years.astype(np.int64) + 1970
+    month = (months - years.astype("datetime64[M]")).astype(np.int64) + 1
+    day = (days - months.astype("datetime64[D]")).astype(np.int64) + 1
+    dates = pc.binary_join_element_wise(digits(year, 4), digits(month, 2), digits(day, 2), "-")
+    second = np.arange(86_400, dtype=np.int64)
+    clock = pc.binary_join_element_wise(
+        digits(second // 3600, 2), digits(second // 60 % 60, 2), digits(second % 60, 2), ":"
+    )
+    return dates, pc.binary_join_element_wise("T", clock, "Z", "")
 
 
 def iso_timestamps(values: pa.Array) -> pa.Array:
@@ -116,9 +126,7 @@ def iso_timestamps(values: pa.Array) -> pa.Array:
     if day.size and (day.min() < 0 or day.max() >= len(days)):
         return pc.strftime(values.cast(pa.timestamp("s", tz="UTC")), ISO)
     mask = nulls if nulls.any() else None
-    return pc.binary_join_element_wise(
-        days.take(pa.array(day, mask=mask)), clocks.take(pa.array(clock, mask=mask)), ""
-    )
+    return pc.binary_join_element_wise(days.take(pa.array(day, mask=mask)), clocks.take(pa.array(clock, mask=mask)), "")
 
 
 def _text(values: pa.Array) -> pa.Array:
