@@ -61,7 +61,12 @@ def nightly_staging_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequ
         return dg.SkipReason(f"staging scenario is misconfigured: {exc}")
     return dg.RunRequest(
         run_key=f"staging-{night.isoformat()}",
-        run_config={"resources": {"scenario": {"config": scenario}}},
+        run_config={
+            "resources": {"scenario": {"config": scenario}},
+            # Staging is refreshed in place: last night's maintenance run tag is replaced on purpose
+            # (seed 000's collision guard would refuse the same tag from the second night on).
+            "ops": {"maintenance__database_tables": {"config": {"replace_existing_namespace": True}}},
+        },
         tags={TAG_TRIGGER: "nightly_staging_refresh", "mock_pipeline/profile": str(scenario["profile"])},
     )
 

@@ -62,6 +62,8 @@ def test_nightly_refresh_builds_yesterdays_staging_dataset(monkeypatch: pytest.M
     scenario = request.run_config["resources"]["scenario"]["config"]
     assert scenario == {"profile": "payment-crisis", "size": "medium", "seed": 7, "as_of": "2025-03-09"}
     assert request.run_key == "staging-2025-03-10"
+    # Staging is replaced every night, the maintenance run tag included (seed 000's guard would refuse it).
+    assert request.run_config["ops"]["maintenance__database_tables"]["config"] == {"replace_existing_namespace": True}
     dg.validate_run_config(defs.resolve_job_def(ALL_ASSETS_JOB), request.run_config)
 
 
