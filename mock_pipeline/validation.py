@@ -73,6 +73,24 @@ def foreign_key(table: str, column: str, parent: str, parent_key: str, same: str
     )
 
 
+def row_rule(table: str, name: str, description: str, where: str) -> Rule:
+    """A row-level rule: the rows matching `where` are violations."""
+    return Rule(
+        table, name, description, f"SELECT count(*) FILTER (WHERE {where}) AS violations, count(*) AS rows FROM {table}"
+    )
+
+
+def in_window(table: str, *columns: str, window: str = "the scenario's date window") -> Rule:
+    """Non-null `columns` lie in [{start}, {end}) (parameters the domain supplies)."""
+    cond = " OR ".join(f"({c} IS NOT NULL AND ({c} < {{start}} OR {c} >= {{end}}))" for c in columns)
+    return Rule(
+        table,
+        "timestamps_in_window",
+        f"{', '.join(columns)} lie inside {window}.",
+        f"SELECT count(*) FILTER (WHERE {cond}) AS violations FROM {table}",
+    )
+
+
 def key_rules(tables: Sequence[TableSpec], scope: str | None = None) -> list[Rule]:
     """Primary keys unique and non-null; every foreign key (and `scope`, e.g. tenant_id, when both
     tables carry it) pointing at an existing parent row of the same scope."""

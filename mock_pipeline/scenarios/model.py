@@ -93,7 +93,9 @@ def resolve_profile(name: str, custom: Mapping[str, Mapping[str, Any]] | None = 
     builtins = builtin_profiles()
     clash = sorted(set(custom or {}) & set(builtins))
     if clash:
-        raise ScenarioError(f"custom_profiles.{clash[0]}", "reuses a built-in profile's name; extend it under a new name")
+        raise ScenarioError(
+            f"custom_profiles.{clash[0]}", "reuses a built-in profile's name; extend it under a new name"
+        )
     definitions = {**builtins, **(custom or {})}
     if name not in definitions:
         raise ScenarioError("profile", f"unknown profile {name!r}; allowed: {', '.join(sorted(definitions))}")

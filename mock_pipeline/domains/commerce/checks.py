@@ -6,7 +6,7 @@ from typing import Any
 
 from mock_pipeline.domains.commerce.model import CommerceModel
 from mock_pipeline.domains.commerce.tables import TABLES
-from mock_pipeline.validation import Rule, key_rules, unique_key
+from mock_pipeline.validation import Rule, in_window, key_rules, row_rule, unique_key
 
 TENANT = "tenant_id"
 # Shares are checked within this many percentage points once a table has 1,000 rows.
@@ -23,27 +23,10 @@ def params(model: CommerceModel) -> dict[str, Any]:
     }
 
 
-def _in_window(table: str, *columns: str) -> Rule:
-    cond = " OR ".join(f"({c} IS NOT NULL AND ({c} < {{start}} OR {c} >= {{end}}))" for c in columns)
-    return Rule(
-        table,
-        "timestamps_in_window",
-        f"{', '.join(columns)} lie inside the scenario's date window.",
-        f"SELECT count(*) FILTER (WHERE {cond}) AS violations FROM {table}",
-    )
-
-
-def _rule(table: str, name: str, description: str, where: str) -> Rule:
-    """A row-level rule: the rows matching `where` are violations."""
-    return Rule(
-        table, name, description, f"SELECT count(*) FILTER (WHERE {where}) AS violations, count(*) AS rows FROM {table}"
-    )
-
-
 RULES: tuple[Rule, ...] = (
     *key_rules(TABLES, scope=TENANT),
     # tenants
-    _rule("tenants", "api_key_hash_is_sha256", "api_key_hash is 64 lower-case hex digits.",
+    row_rule("tenants", "api_key_hash_is_sha256", "api_key_hash is 64 lower-case hex digits.",
           "NOT regexp_full_match(api_key_hash, '[0-9a-f]{{64}}')"),
     # products and prices
     unique_key("products", "sku", scope=TENANT),
@@ -51,8 +34,8 @@ RULES: tuple[Rule, ...] = (
          "sku is the 3-letter prefix of the product's top category followed by 6 digits.",
          "SELECT count(*) FILTER (WHERE NOT regexp_full_match(p.sku, '[A-Z]{{3}}[0-9]{{6}}')"
          " OR left(p.sku, 3) <> c.sku_prefix) AS violations FROM products p JOIN categories c USING (category_id)"),
-    _rule("products", "price_positive", "price > 0.", "price IS NULL OR price <= 0"),
-    _in_window("products", "created_at"),
+    row_rule("products", "price_positive", "price > 0.", "price IS NULL OR price <= 0"),
+    in_window("products", "created_at"),
     Rule("price_history", "intervals_contiguous",
          "Per product the intervals start at creation, follow each other without gap or overlap, and only the"
          " last is open.",
@@ -67,21 +50,21 @@ RULES: tuple[Rule, ...] = (
          " ON h.product_id = p.product_id AND h.effective_to IS NULL WHERE h.price IS DISTINCT FROM p.price"),
     # customers
     unique_key("customers", "email", scope=TENANT),
-    _rule("customers", "email_on_reserved_domain", "E-mail addresses use RFC 2606 reserved domains only.",
+    row_rule("customers", "email_on_reserved_domain", "E-mail addresses use RFC 2606 reserved domains only.",
           f"NOT regexp_full_match(email, {RESERVED_EMAIL})"),
-    _rule("customers", "created_before_updated", "created_at <= updated_at.", "NOT (created_at <= updated_at)"),
-    _rule("customers", "metadata_fields", "metadata is JSON with phone, address, loyalty_tier and signup_source.",
+    row_rule("customers", "created_before_updated", "created_at <= updated_at.", "NOT (created_at <= updated_at)"),
+    row_rule("customers", "metadata_fields", "metadata is JSON with phone, address, loyalty_tier and signup_source.",
           "json_extract_string(metadata, '$.phone') IS NULL OR json_extract_string(metadata, '$.address') IS NULL"
           " OR json_extract_string(metadata, '$.loyalty_tier') NOT IN ('bronze', 'silver', 'gold', 'platinum')"
           " OR json_extract_string(metadata, '$.signup_source') IS NULL"),
-    _in_window("customers", "created_at", "updated_at"),
+    in_window("customers", "created_at", "updated_at"),
     # promotions
     unique_key("promotions", "code", scope=TENANT),
-    _rule("promotions", "starts_before_ends", "starts_at < ends_at.", "NOT (starts_at < ends_at)"),
-    _in_window("promotions", "created_at", "starts_at"),
+    row_rule("promotions", "starts_before_ends", "starts_at < ends_at.", "NOT (starts_at < ends_at)"),
+    in_window("promotions", "created_at", "starts_at"),
     # orders
     unique_key("orders", "external_order_id", scope=TENANT),
-    _rule("orders", "external_order_id_format", "external_order_id is EXT followed by 8 digits.",
+    row_rule("orders", "external_order_id_format", "external_order_id is EXT followed by 8 digits.",
           "NOT regexp_full_match(external_order_id, 'EXT[0-9]{{8}}')"),
     Rule("orders", "customer_snapshot_matches", "customer_name_snapshot and customer_email_snapshot equal the customer's.",
          "SELECT count(*) AS violations FROM orders o JOIN customers c USING (customer_id)"
@@ -90,7 +73,7 @@ RULES: tuple[Rule, ...] = (
          "SELECT count(*) AS violations FROM orders o LEFT JOIN (SELECT order_id, sum(line_total) AS s, count(*) AS n"
          " FROM order_items GROUP BY order_id) i USING (order_id)"
          " WHERE o.subtotal IS DISTINCT FROM i.s OR o.item_count IS DISTINCT FROM i.n"),
-    _rule("orders", "total_is_subtotal_less_discount_plus_tax", "total_amount = subtotal - discount_amount + tax.",
+    row_rule("orders", "total_is_subtotal_less_discount_plus_tax", "total_amount = subtotal - discount_amount + tax.",
           "total_amount <> subtotal - discount_amount + tax OR discount_amount < 0 OR tax < 0"),
     Rule("orders", "ordered_after_signup", "An order is never older than its customer.",
          "SELECT count(*) AS violations FROM orders o JOIN customers c USING (customer_id) WHERE o.order_date < c.created_at"),
@@ -98,9 +81,9 @@ RULES: tuple[Rule, ...] = (
          "SELECT count(*) AS violations FROM orders o LEFT JOIN promotions p"
          " ON p.tenant_id = o.tenant_id AND p.code = json_extract_string(o.raw_payload, '$.discount_code')"
          " WHERE json_extract_string(o.raw_payload, '$.discount_code') IS NOT NULL AND p.code IS NULL"),
-    _rule("orders", "status_known", "order_status is one of the lifecycle states.",
+    row_rule("orders", "status_known", "order_status is one of the lifecycle states.",
           "order_status NOT IN ('cancelled', 'pending', 'processing', 'shipped', 'delivered', 'delivery_failed')"),
-    _rule("orders", "anomaly_labels_known", "Every anomaly label is one the profiles inject.",
+    row_rule("orders", "anomaly_labels_known", "Every anomaly label is one the profiles inject.",
           "anomaly IS NOT NULL AND anomaly NOT IN ('payment_delay', 'delivery_delay', 'delivery_failure',"
           " 'cancellation', 'stockout')"),
     Rule("orders", "anomaly_rate_matches_profile",
@@ -108,11 +91,11 @@ RULES: tuple[Rule, ...] = (
          "SELECT CASE WHEN count(*) < 1000 THEN 0 WHEN avg((anomaly IS NOT NULL)::INT) > {anomaly_rate} + {tolerance}"
          " OR avg((anomaly IS NOT NULL)::INT) < 0.5 * {anomaly_rate} - {tolerance} THEN 1 ELSE 0 END AS violations,"
          " avg((anomaly IS NOT NULL)::INT) AS observed_rate, {anomaly_rate} AS profile_rate FROM orders"),
-    _in_window("orders", "order_date", "updated_at"),
-    _rule("orders", "created_before_updated", "created_at <= updated_at.", "NOT (created_at <= updated_at)"),
+    in_window("orders", "order_date", "updated_at"),
+    row_rule("orders", "created_before_updated", "created_at <= updated_at.", "NOT (created_at <= updated_at)"),
     # order items
-    _rule("order_items", "quantity_positive", "quantity >= 1.", "quantity < 1"),
-    _rule("order_items", "line_total_is_quantity_times_price", "line_total = quantity x unit_price.",
+    row_rule("order_items", "quantity_positive", "quantity >= 1.", "quantity < 1"),
+    row_rule("order_items", "line_total_is_quantity_times_price", "line_total = quantity x unit_price.",
           "line_total <> quantity * unit_price"),
     Rule("order_items", "unit_price_in_effect_at_order_date",
          "unit_price is the product's price in effect at the order date, and the product existed then.",
@@ -128,11 +111,11 @@ RULES: tuple[Rule, ...] = (
          "SELECT count(*) FILTER (WHERE resulting_level <> running OR resulting_level < 0) AS violations FROM"
          " (SELECT resulting_level, sum(delta) OVER (PARTITION BY product_id ORDER BY event_time, stock_event_id"
          " ROWS UNBOUNDED PRECEDING) AS running FROM stock_events)"),
-    _rule("stock_events", "source_known", "source is receipt, sale, return or adjustment.",
+    row_rule("stock_events", "source_known", "source is receipt, sale, return or adjustment.",
           "source NOT IN ('receipt', 'sale', 'return', 'adjustment')"),
-    _rule("stock_events", "meta_fields", "meta is JSON with reason and operator.",
+    row_rule("stock_events", "meta_fields", "meta is JSON with reason and operator.",
           "json_extract_string(meta, '$.reason') IS NULL OR json_extract_string(meta, '$.operator') IS NULL"),
-    _in_window("stock_events", "event_time"),
+    in_window("stock_events", "event_time"),
     Rule("inventory", "matches_last_stock_level", "quantity_on_hand equals the product's last resulting_level.",
          "SELECT count(*) AS violations FROM inventory v LEFT JOIN (SELECT product_id,"
          " arg_max(resulting_level, (event_time, stock_event_id)) AS level FROM stock_events GROUP BY product_id) s"
@@ -145,38 +128,38 @@ RULES: tuple[Rule, ...] = (
     Rule("payments", "amount_and_time_match_order", "amount equals the order total; paid no earlier than ordered.",
          "SELECT count(*) AS violations FROM payments p JOIN orders o USING (order_id)"
          " WHERE p.amount <> o.total_amount OR p.paid_at < o.order_date OR p.currency <> o.currency"),
-    _in_window("payments", "paid_at"),
+    in_window("payments", "paid_at"),
     Rule("shipments", "shipped_after_ordered_delivered_after_shipped",
          "Shipped after the order was paid; delivered after shipped; only shipped orders have shipments.",
          "SELECT count(*) AS violations FROM shipments s JOIN orders o USING (order_id) LEFT JOIN payments p USING (order_id)"
          " WHERE s.shipped_at < o.order_date OR p.paid_at IS NULL OR s.shipped_at < p.paid_at"
          " OR s.delivered_at < s.shipped_at OR (s.status = 'delivered') <> (s.delivered_at IS NOT NULL)"
          " OR o.order_status NOT IN ('shipped', 'delivered', 'delivery_failed')"),
-    _in_window("shipments", "shipped_at", "delivered_at"),
+    in_window("shipments", "shipped_at", "delivered_at"),
     Rule("returns", "follows_delivery_and_names_order_item",
          "A return follows the order's delivery and names an item of that order, for at most its quantity.",
          "SELECT count(*) AS violations FROM returns r JOIN shipments s USING (order_id)"
          " LEFT JOIN order_items i ON i.order_item_id = r.order_item_id AND i.order_id = r.order_id"
          " WHERE s.delivered_at IS NULL OR r.requested_at < s.delivered_at OR i.order_item_id IS NULL"
          " OR r.product_id <> i.product_id OR r.quantity > i.quantity OR r.refund_amount <> r.quantity * i.unit_price"),
-    _in_window("returns", "requested_at"),
-    _rule("reviews", "rating_between_1_and_5", "rating is 1..5.", "rating NOT BETWEEN 1 AND 5"),
+    in_window("returns", "requested_at"),
+    row_rule("reviews", "rating_between_1_and_5", "rating is 1..5.", "rating NOT BETWEEN 1 AND 5"),
     Rule("reviews", "by_buyer_after_delivery", "A review is written by a customer who bought the product, after delivery.",
          "SELECT count(*) AS violations FROM reviews r JOIN orders o USING (order_id) JOIN shipments s USING (order_id)"
          " WHERE o.customer_id <> r.customer_id OR s.delivered_at IS NULL OR r.created_at < s.delivered_at"
          " OR NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = r.order_id AND i.product_id = r.product_id)"),
-    _in_window("reviews", "created_at"),
+    in_window("reviews", "created_at"),
     Rule("support_tickets", "after_order_by_its_customer", "A ticket is raised by the order's customer after the order.",
          "SELECT count(*) AS violations FROM support_tickets t JOIN orders o USING (order_id)"
          " WHERE t.customer_id <> o.customer_id OR t.created_at < o.order_date OR t.resolved_at < t.created_at"),
-    _in_window("support_tickets", "created_at", "resolved_at"),
+    in_window("support_tickets", "created_at", "resolved_at"),
     Rule("wishlists", "added_after_signup_and_launch", "Saved after the customer signed up and the product launched.",
          "SELECT count(*) AS violations FROM wishlists w JOIN customers c USING (customer_id) JOIN products p USING (product_id)"
          " WHERE w.added_at < c.created_at OR w.added_at < p.created_at"),
     Rule("notifications", "sent_after_signup_read_after_sent", "Sent after signup; read after sent.",
          "SELECT count(*) AS violations FROM notifications n JOIN customers c USING (customer_id)"
          " WHERE n.sent_at < c.created_at OR n.read_at < n.sent_at"),
-    _in_window("notifications", "sent_at", "read_at"),
+    in_window("notifications", "sent_at", "read_at"),
     # analytics equal what the facts imply, recomputed here in SQL
     Rule("customer_analytics", "equals_orders",
          "order_count, total_spent, first and last order equal the customer's paid orders.",

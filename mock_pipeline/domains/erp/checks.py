@@ -19,7 +19,7 @@ from mock_pipeline.domains.erp.model import (
     ErpModel,
 )
 from mock_pipeline.domains.erp.tables import ENTITY_TYPES, MOVEMENT_TYPES, TABLES
-from mock_pipeline.validation import Rule, key_rules, unique_key
+from mock_pipeline.validation import Rule, in_window, key_rules, row_rule, unique_key
 
 TOLERANCE_PP = 3.0
 RESERVED_EMAIL = r"'^[a-z0-9._+-]+@([a-z0-9-]+\.)*(example\.(com|org|net)|[a-z0-9-]+\.(example|test))$'"
@@ -50,23 +50,6 @@ def params(model: ErpModel) -> dict[str, Any]:
         "third_end": f"to_timestamp({model.start + (days - third) * 86_400})",
         "expected_visits": model.expected_first_visits,
     }
-
-
-def _rule(table: str, name: str, description: str, where: str) -> Rule:
-    """A row-level rule: the rows matching `where` are violations."""
-    return Rule(
-        table, name, description, f"SELECT count(*) FILTER (WHERE {where}) AS violations, count(*) AS rows FROM {table}"
-    )
-
-
-def _in_window(table: str, *columns: str) -> Rule:
-    cond = " OR ".join(f"({c} IS NOT NULL AND ({c} < {{start}} OR {c} >= {{end}}))" for c in columns)
-    return Rule(
-        table,
-        "timestamps_in_window",
-        f"{', '.join(columns)} lie inside the scenario's date window.",
-        f"SELECT count(*) FILTER (WHERE {cond}) AS violations FROM {table}",
-    )
 
 
 def _values(rows: list[tuple[Any, ...]]) -> str:
@@ -129,7 +112,7 @@ def cents(column: str) -> str:
 RULES: tuple[Rule, ...] = (
     *key_rules(TABLES),
     # users -----------------------------------------------------------------------------------------
-    _rule("users", "role_known", "role is admin, manager, sales or support.",
+    row_rule("users", "role_known", "role is admin, manager, sales or support.",
           f"role NOT IN ({', '.join(repr(r) for r in ROLES)})"),
     Rule("users", "role_mix", "Roles are admin 5%, manager 15%, sales 50%, support 30% within ±3 pp (with few users:"
          " within rounding of the exact shares), and every role is present.",
@@ -139,18 +122,18 @@ RULES: tuple[Rule, ...] = (
          " AND abs(r.n - e.share * t.total) >= 2)) AS violations,"
          " string_agg(e.role || '=' || coalesce(r.n, 0), ', ' ORDER BY e.role) AS counts"
          " FROM e LEFT JOIN r USING (role), t"),
-    _rule("users", "email_on_reserved_domain", "Staff e-mails use RFC 2606 reserved domains only.",
+    row_rule("users", "email_on_reserved_domain", "Staff e-mails use RFC 2606 reserved domains only.",
           f"NOT regexp_full_match(email, {RESERVED_EMAIL})"),
     unique_key("users", "email"),
-    _rule("users", "phone_egyptian_mobile", "Phones are Egyptian mobiles: +20 1[0125] and 8 digits.",
+    row_rule("users", "phone_egyptian_mobile", "Phones are Egyptian mobiles: +20 1[0125] and 8 digits.",
           f"NOT regexp_full_match(phone, {MOBILE})"),
-    _rule("users", "created_before_last_login", "created_at <= last_login_at.", "NOT (created_at <= last_login_at)"),
-    _in_window("users", "created_at", "last_login_at"),
+    row_rule("users", "created_before_last_login", "created_at <= last_login_at.", "NOT (created_at <= last_login_at)"),
+    in_window("users", "created_at", "last_login_at"),
     # companies -------------------------------------------------------------------------------------
-    _rule("companies", "tax_number_format", "tax_number is 9 digits formatted ###-###-###.",
+    row_rule("companies", "tax_number_format", "tax_number is 9 digits formatted ###-###-###.",
           "NOT regexp_full_match(tax_number, '[1-9][0-9]{{2}}-[0-9]{{3}}-[0-9]{{3}}')"),
     unique_key("companies", "tax_number"),
-    _rule("companies", "payment_terms_and_credit", f"payment_terms_days is one of {_TERMS}; credit_limit > 0;"
+    row_rule("companies", "payment_terms_and_credit", f"payment_terms_days is one of {_TERMS}; credit_limit > 0;"
           " bulk payers have terms of at least 30 days.",
           f"payment_terms_days NOT IN ({_TERMS}) OR credit_limit <= 0 OR (bulk_payer AND payment_terms_days < 30)"),
     Rule("companies", "region_follows_governorate",
@@ -164,11 +147,11 @@ RULES: tuple[Rule, ...] = (
     Rule("companies", "account_manager_is_sales", "account_manager_id is a user with role sales, created earlier.",
          "SELECT count(*) AS violations FROM companies c JOIN users u ON u.user_id = c.account_manager_id"
          " WHERE u.role <> 'sales' OR u.created_at > c.created_at"),
-    _rule("companies", "contact_formats", "Landline +20 area code and number, contact mobile +20 1x, e-mail on a"
+    row_rule("companies", "contact_formats", "Landline +20 area code and number, contact mobile +20 1x, e-mail on a"
           " reserved domain.",
           f"NOT regexp_full_match(phone, {LANDLINE}) OR NOT regexp_full_match(contact_mobile, {MOBILE})"
           f" OR NOT regexp_full_match(email, {RESERVED_EMAIL})"),
-    _in_window("companies", "created_at"),
+    in_window("companies", "created_at"),
     # branches --------------------------------------------------------------------------------------
     Rule("branches", "branch_ratio", "The share of companies with branches is the profile's branch_ratio (exactly,"
          " up to rounding to whole companies).",
@@ -177,22 +160,22 @@ RULES: tuple[Rule, ...] = (
          " (SELECT count(DISTINCT company_id) FROM branches) AS companies_with_branches"),
     Rule("branches", "opened_after_company", "A branch opens after its company was created.",
          "SELECT count(*) AS violations FROM branches b JOIN companies c USING (company_id) WHERE b.created_at < c.created_at"),
-    _rule("branches", "phone_format", "Landline numbers with an Egyptian area code.",
+    row_rule("branches", "phone_format", "Landline numbers with an Egyptian area code.",
           f"NOT regexp_full_match(phone, {LANDLINE})"),
-    _in_window("branches", "created_at"),
+    in_window("branches", "created_at"),
     # products --------------------------------------------------------------------------------------
-    _rule("products", "price_and_cost", "unit_price > 0, 0 < unit_cost < unit_price, prices in EGP.",
+    row_rule("products", "price_and_cost", "unit_price > 0, 0 < unit_cost < unit_price, prices in EGP.",
           "unit_price <= 0 OR unit_cost <= 0 OR unit_cost >= unit_price OR currency <> 'EGP'"),
-    _rule("products", "sku_format", "sku is SF-, a 3-letter category code and 5 digits.",
+    row_rule("products", "sku_format", "sku is SF-, a 3-letter category code and 5 digits.",
           "NOT regexp_full_match(sku, 'SF-[A-Z]{{3}}-[0-9]{{5}}')"),
     unique_key("products", "sku"),
-    _rule("products", "category_known", "category is one of the coffee and beverage categories.",
+    row_rule("products", "category_known", "category is one of the coffee and beverage categories.",
           f"category NOT IN ({', '.join(repr(c[0]) for c in data.PRODUCT_CATEGORIES)})"),
-    _in_window("products", "created_at"),
+    in_window("products", "created_at"),
     # orders ----------------------------------------------------------------------------------------
-    _rule("orders", "status_known", "status is one of the order lifecycle states.",
+    row_rule("orders", "status_known", "status is one of the order lifecycle states.",
           "status NOT IN ('pending', 'confirmed', 'shipped', 'delivered', 'delivery_failed', 'cancelled')"),
-    _rule("orders", "anomaly_labels_known", "Every anomaly label is one the profiles inject.",
+    row_rule("orders", "anomaly_labels_known", "Every anomaly label is one the profiles inject.",
           f"anomaly IS NOT NULL AND anomaly NOT IN {LABELS}"),
     Rule("orders", "anomaly_rate_matches_profile",
          "The share of labelled orders is at most the profile's anomaly rate (+3 pp) and not far below it.",
@@ -217,20 +200,20 @@ RULES: tuple[Rule, ...] = (
          " is delivered in the company's region.",
          "SELECT count(*) AS violations FROM orders o JOIN companies c USING (company_id)"
          " WHERE o.order_date < c.created_at OR o.delivery_region <> c.delivery_region"),
-    _rule("orders", "scheduled_on_region_day",
+    row_rule("orders", "scheduled_on_region_day",
           "scheduled_delivery_date is the first delivery day of the company's region at least two days after ordering.",
           f"NOT {_region_day('delivery_region', 'scheduled_delivery_date')}"
           " OR scheduled_delivery_date < order_date::DATE + 2 OR scheduled_delivery_date > order_date::DATE + 4"),
-    _rule("orders", "totals", "total = subtotal - discount + tax; tax is 14% VAT on the discounted subtotal.",
+    row_rule("orders", "totals", "total = subtotal - discount + tax; tax is 14% VAT on the discounted subtotal.",
           f"total_amount <> subtotal - discount_amount + tax OR discount_amount < 0 OR discount_amount > subtotal"
           f" OR {cents('tax')} <> ({cents('subtotal')} - {cents('discount_amount')}) * 14 // 100 OR currency <> 'EGP'"),
-    _rule("orders", "event_times_match_status", "delivered_at is set only on delivered orders, cancelled_at only on"
+    row_rule("orders", "event_times_match_status", "delivered_at is set only on delivered orders, cancelled_at only on"
           " cancelled ones; created_at <= updated_at.",
           "(status = 'delivered') <> (delivered_at IS NOT NULL) OR (status = 'cancelled') <> (cancelled_at IS NOT NULL)"
           " OR NOT (created_at <= updated_at) OR delivered_at < order_date OR cancelled_at < order_date"),
-    _in_window("orders", "order_date", "delivered_at", "cancelled_at", "updated_at"),
+    in_window("orders", "order_date", "delivered_at", "cancelled_at", "updated_at"),
     # order items -----------------------------------------------------------------------------------
-    _rule("order_items", "quantity_and_line_total",
+    row_rule("order_items", "quantity_and_line_total",
           "quantity >= 1; line_total = quantity x unit_price - discount_amount; 0 <= discount < gross.",
           "quantity < 1 OR line_total <> quantity * unit_price - discount_amount OR discount_amount < 0"
           " OR discount_amount >= quantity * unit_price"),
@@ -251,7 +234,7 @@ RULES: tuple[Rule, ...] = (
          " share AS top_20_share FROM (SELECT sum(units) FILTER (WHERE rank <= ceil(0.2 * (SELECT count(*) FROM u)))"
          " / nullif(sum(units), 0) AS share, sum(units) AS units FROM r) GROUP BY share"),
     # discounts -------------------------------------------------------------------------------------
-    _rule("discounts", "level_shape", "discount_level is order (no order_item_id) or item (with one); 1-50 percent.",
+    row_rule("discounts", "level_shape", "discount_level is order (no order_item_id) or item (with one); 1-50 percent.",
           "discount_level NOT IN ('order', 'item') OR (discount_level = 'order') <> (order_item_id IS NULL)"
           " OR percent NOT BETWEEN 1 AND 50 OR amount < 0"),
     Rule("discounts", "never_order_and_item_level", "No item carries an item-level discount while its order has an"
@@ -272,7 +255,7 @@ RULES: tuple[Rule, ...] = (
          " WHERE d.order_id = o.order_id AND d.discount_level = 'order'))"
          " + (SELECT count(*) FROM order_items i WHERE i.discount_amount > 0 AND NOT EXISTS (SELECT 1 FROM discounts d"
          " WHERE d.order_item_id = i.order_item_id)) AS violations"),
-    _in_window("discounts", "created_at"),
+    in_window("discounts", "created_at"),
     # order status history --------------------------------------------------------------------------
     Rule("order_status_history", "chronological_and_consistent",
          "Each order's history starts pending at the order date, follows the lifecycle in strictly increasing time"
@@ -283,7 +266,7 @@ RULES: tuple[Rule, ...] = (
          " SELECT count(*) AS violations FROM orders o LEFT JOIN h USING (order_id)"
          f" WHERE h.path IS NULL OR h.path NOT IN ({_HISTORY_PATHS}) OR h.first_at <> o.order_date"
          " OR h.last_status <> o.status OR h.ties > 0"),
-    _in_window("order_status_history", "changed_at"),
+    in_window("order_status_history", "changed_at"),
     # shipments and attempts ------------------------------------------------------------------------
     Rule("shipments", "one_per_shipped_order", "Exactly the shipped, delivered and failed orders have a shipment.",
          "SELECT count(*) AS violations FROM orders o FULL JOIN shipments s USING (order_id)"
@@ -296,12 +279,12 @@ RULES: tuple[Rule, ...] = (
          f" OR (s.delivered_at IS NOT NULL AND NOT {_region_day('o.delivery_region', 's.delivered_at')})"
          " OR s.status <> CASE o.status WHEN 'delivered' THEN 'delivered' WHEN 'delivery_failed' THEN 'failed'"
          " ELSE 'in_transit' END"),
-    _rule("shipments", "late_deliveries_labelled", "A delivery after the scheduled date is labelled (delivery_delay,"
+    row_rule("shipments", "late_deliveries_labelled", "A delivery after the scheduled date is labelled (delivery_delay,"
           " stockout or delivery_failure); an unlabelled one arrives on the scheduled date.",
           "(delivered_at::DATE > scheduled_delivery_date AND anomaly IS NULL)"
           " OR (delivered_at::DATE < scheduled_delivery_date)"
           " OR (anomaly IS NOT NULL AND anomaly NOT IN ('delivery_delay', 'delivery_failure', 'stockout'))"),
-    _in_window("shipments", "shipped_at", "delivered_at"),
+    in_window("shipments", "shipped_at", "delivered_at"),
     Rule("delivery_attempts", "attempts_ordered_and_counted",
          "Attempts are numbered 1..n in time order after shipping, n = attempt_count; only the last can succeed and"
          " it does exactly when the shipment is delivered, at delivered_at.",
@@ -327,7 +310,7 @@ RULES: tuple[Rule, ...] = (
          f" OR NOT {_region_day('o.delivery_region', 'a.attempted_at')}"
          " OR (a.outcome = 'failed' AND a.attempt_number = (SELECT max(x.attempt_number) FROM delivery_attempts x"
          " WHERE x.shipment_id = a.shipment_id AND x.outcome = 'failed') AND a.failure_reason <> s.last_failure_reason)"),
-    _in_window("delivery_attempts", "attempted_at"),
+    in_window("delivery_attempts", "attempted_at"),
     # payments --------------------------------------------------------------------------------------
     Rule("payments", "one_per_delivered_order", "Every delivered order is invoiced once, at delivery, for its total.",
          "SELECT count(*) AS violations FROM orders o FULL JOIN payments p USING (order_id)"
@@ -337,7 +320,7 @@ RULES: tuple[Rule, ...] = (
          "SELECT count(*) AS violations FROM payments p JOIN companies c USING (company_id)"
          " WHERE p.payment_terms_days <> c.payment_terms_days"
          " OR p.due_date <> (p.invoice_date + to_days(CAST(p.payment_terms_days AS INTEGER)))::DATE"),
-    _rule("payments", "status_follows_times",
+    row_rule("payments", "status_follows_times",
           "paid: paid by the due time; paid_late: after it; overdue: unpaid and past due at the end of the window;"
           " pending: unpaid and not yet due. Late and overdue payments carry payment_delay and days_late.",
           "paid_at < invoice_date"
@@ -372,13 +355,13 @@ RULES: tuple[Rule, ...] = (
          " + (SELECT count(*) FROM payments p JOIN companies c USING (company_id) WHERE p.settlement = 'bulk'"
          " AND (NOT c.bulk_payer OR p.status <> 'paid' OR p.method <> 'bank_transfer')) AS violations,"
          " (SELECT count(*) FROM t WHERE lo = 'bulk' AND n > 1) AS multi_invoice_transfers"),
-    _in_window("payments", "invoice_date", "paid_at"),
+    in_window("payments", "invoice_date", "paid_at"),
     # refunds ---------------------------------------------------------------------------------------
     Rule("refunds", "amount_within_paid", "0 < amount <= the amount paid; requested after the payment.",
          "SELECT count(*) AS violations FROM refunds r JOIN payments p USING (payment_id)"
          " WHERE r.amount <= 0 OR r.amount > p.amount OR p.paid_at IS NULL OR r.requested_at <= p.paid_at"
          " OR r.order_id <> p.order_id"),
-    _rule("refunds", "approval_workflow", "status is requested, approved or rejected; a rejection has a reason (and"
+    row_rule("refunds", "approval_workflow", "status is requested, approved or rejected; a rejection has a reason (and"
           " nothing else does); a decision has a decider and a time after the request.",
           "status NOT IN ('requested', 'approved', 'rejected') OR (status = 'rejected') <> (rejection_reason IS NOT NULL)"
           " OR (status = 'requested') <> (decided_at IS NULL) OR (decided_at IS NULL) <> (decided_by_user_id IS NULL)"
@@ -386,9 +369,9 @@ RULES: tuple[Rule, ...] = (
     Rule("refunds", "people_have_roles", "Requests are raised by support; decisions are taken by a manager or admin.",
          "SELECT count(*) AS violations FROM refunds r JOIN users q ON q.user_id = r.requested_by_user_id"
          " LEFT JOIN users d ON d.user_id = r.decided_by_user_id WHERE q.role <> 'support' OR d.role NOT IN ('manager', 'admin')"),
-    _in_window("refunds", "requested_at", "decided_at"),
+    in_window("refunds", "requested_at", "decided_at"),
     # inventory -------------------------------------------------------------------------------------
-    _rule("inventory_movements", "type_and_sign",
+    row_rule("inventory_movements", "type_and_sign",
           f"movement_type is one of {', '.join(MOVEMENT_TYPES)}; restocks and returns add stock, fulfilments remove it;"
           " fulfilments and returns reference an order item, the others do not.",
           f"movement_type NOT IN ({', '.join(repr(t) for t in MOVEMENT_TYPES)})"
@@ -415,7 +398,7 @@ RULES: tuple[Rule, ...] = (
          " min(level) AS lowest_level FROM (SELECT m.moved_at, p.created_at, sum(m.quantity_change) OVER"
          " (PARTITION BY m.product_id ORDER BY m.moved_at, m.inventory_movement_id ROWS UNBOUNDED PRECEDING) AS level"
          " FROM inventory_movements m JOIN products p USING (product_id))"),
-    _in_window("inventory_movements", "moved_at"),
+    in_window("inventory_movements", "moved_at"),
     # maintenance visits ----------------------------------------------------------------------------
     Rule("maintenance_visits", "follow_ups_reference_earlier_visit",
          "A follow-up references an earlier visit of the same company.",
@@ -427,7 +410,7 @@ RULES: tuple[Rule, ...] = (
          "SELECT count(*) AS violations FROM maintenance_visits v JOIN users u ON u.user_id = v.technician_id"
          " JOIN companies c USING (company_id) WHERE u.role <> 'support' OR v.visited_at < c.created_at"
          " OR v.created_at > v.visited_at OR v.created_at < c.created_at"),
-    _rule("maintenance_visits", "services_parts_and_costs",
+    row_rule("maintenance_visits", "services_parts_and_costs",
           "services is a non-empty JSON array; spare_parts a JSON array of {part, quantity, unit_cost} whose sum is"
           " parts_cost; total_cost = parts_cost + labor_cost.",
           "json_array_length(services) < 1 OR total_cost <> parts_cost + labor_cost OR labor_cost <= 0"
@@ -440,7 +423,7 @@ RULES: tuple[Rule, ...] = (
          "SELECT (abs(count(*) - {expected_visits}) > 4 * sqrt({expected_visits}) + 1)::INT AS violations,"
          " count(*) AS first_visits, {expected_visits} AS expected FROM maintenance_visits"
          " WHERE follow_up_of_visit_id IS NULL"),
-    _in_window("maintenance_visits", "visited_at", "created_at"),
+    in_window("maintenance_visits", "visited_at", "created_at"),
     # audit logs ------------------------------------------------------------------------------------
     Rule("audit_logs", "entity_exists_and_precedes",
          "user_id, entity type and entity id exist; the action fits the entity type; it happened after the entity"
@@ -449,5 +432,5 @@ RULES: tuple[Rule, ...] = (
          " SELECT count(*) AS violations FROM audit_logs a LEFT JOIN e USING (entity_type, entity_id)"
          " LEFT JOIN k USING (entity_type, action) JOIN users u USING (user_id)"
          " WHERE e.entity_id IS NULL OR k.action IS NULL OR a.occurred_at < e.created_at OR a.occurred_at < u.created_at"),
-    _in_window("audit_logs", "occurred_at"),
+    in_window("audit_logs", "occurred_at"),
 )  # fmt: skip

@@ -13,9 +13,10 @@ from mock_pipeline.domains.maintenance.model import (
     MaintenanceModel,
 )
 from mock_pipeline.domains.maintenance.tables import TABLES, XP_SOURCES
-from mock_pipeline.validation import Rule, key_rules, unique_key
+from mock_pipeline.validation import Rule, in_window, key_rules, row_rule, unique_key
 
 # Shares are checked within this many percentage points once a table has 1,000 rows.
+WINDOW = "the lookback window ending with the scenario's as_of"
 TOLERANCE_PP = 3.0
 RESERVED_EMAIL = r"'^[a-z0-9._+-]+@([a-z0-9-]+\.)*(example\.(com|org|net)|[a-z0-9-]+\.(example|test))$'"
 UNIFORM_BINS = 10
@@ -41,23 +42,6 @@ def params(model: MaintenanceModel) -> dict[str, Any]:
     }
 
 
-def _in_window(table: str, *columns: str) -> Rule:
-    cond = " OR ".join(f"({c} IS NOT NULL AND ({c} < {{start}} OR {c} >= {{end}}))" for c in columns)
-    return Rule(
-        table,
-        "timestamps_in_window",
-        f"{', '.join(columns)} lie inside the lookback window ending with the scenario's as_of.",
-        f"SELECT count(*) FILTER (WHERE {cond}) AS violations FROM {table}",
-    )
-
-
-def _rule(table: str, name: str, description: str, where: str) -> Rule:
-    """A row-level rule: the rows matching `where` are violations."""
-    return Rule(
-        table, name, description, f"SELECT count(*) FILTER (WHERE {where}) AS violations, count(*) AS rows FROM {table}"
-    )
-
-
 ACTIVE = "status <> 'done'"
 EXPECTED_PATH = (
     "'created' || CASE WHEN t.status = 'new' THEN '' ELSE ',assigned' END"
@@ -76,22 +60,22 @@ RULES: tuple[Rule, ...] = (
     Rule("users", "every_role_present", f"Roles {', '.join(ROLES)} are all present.",
          f"SELECT {len(ROLES)} - count(DISTINCT role) FILTER (WHERE role IN ({_sql_list(ROLES)})) AS violations"
          " FROM users"),
-    _rule("users", "role_known", "role is one of the five roles.", f"role NOT IN ({_sql_list(ROLES)})"),
+    row_rule("users", "role_known", "role is one of the five roles.", f"role NOT IN ({_sql_list(ROLES)})"),
     unique_key("users", "username"),
-    _rule("users", "email_on_reserved_domain", "E-mail addresses use RFC 2606 reserved domains only.",
+    row_rule("users", "email_on_reserved_domain", "E-mail addresses use RFC 2606 reserved domains only.",
           f"NOT regexp_full_match(email, {RESERVED_EMAIL})"),
-    _in_window("users", "created_at"),
+    in_window("users", "created_at", window=WINDOW),
     # the run-scoped inventory and its catalogue
     Rule("inventories", "exactly_one_for_the_run", "One inventory, tagged with the normalised run tag.",
          "SELECT abs(count(*) - 1) + count(*) FILTER (WHERE run_tag <> {run_tag}) AS violations FROM inventories"),
-    _in_window("inventories", "created_at"),
-    _rule("categories", "name_in_run_namespace", "Category names start with the run tag's namespace.",
+    in_window("inventories", "created_at", window=WINDOW),
+    row_rule("categories", "name_in_run_namespace", "Category names start with the run tag's namespace.",
           "NOT starts_with(name, {category_prefix})"),
     unique_key("categories", "name"),
     Rule("categories", "created_after_inventory", "Created inside the window, after the inventory.",
          "SELECT count(*) AS violations FROM categories c JOIN inventories i USING (inventory_id)"
          " WHERE c.created_at < i.created_at OR c.created_at >= {end}"),
-    _rule("items", "serial_in_run_namespace", "Serial numbers are the run tag's serial prefix and 8 digits.",
+    row_rule("items", "serial_in_run_namespace", "Serial numbers are the run tag's serial prefix and 8 digits.",
           "NOT starts_with(serial_number, {serial_prefix})"
           " OR NOT regexp_full_match(serial_number, '[a-z0-9-]+:SN-[0-9]{{8}}')"),
     unique_key("items", "serial_number"),
@@ -104,10 +88,10 @@ RULES: tuple[Rule, ...] = (
     Rule("parts", "created_after_item", "A part is created with or after its item, inside the window.",
          "SELECT count(*) AS violations FROM parts p JOIN items i USING (item_id)"
          " WHERE p.created_at < i.created_at OR p.created_at >= {end}"),
-    _rule("parts", "cost_and_stock_valid", "unit_cost > 0 and quantity_in_stock >= 0.",
+    row_rule("parts", "cost_and_stock_valid", "unit_cost > 0 and quantity_in_stock >= 0.",
           "unit_cost <= 0 OR quantity_in_stock < 0"),
     # tickets
-    _rule("tickets", "status_known", "status and sampled_status are ticket statuses.",
+    row_rule("tickets", "status_known", "status and sampled_status are ticket statuses.",
           f"status NOT IN ({_sql_list(STATUSES)}) OR sampled_status NOT IN ({_sql_list(STATUSES)})"),
     Rule("tickets", "sampled_status_uniform",
          f"Statuses are sampled about uniformly: each of the {len(STATUSES)} within ±3 pp of its share.",
@@ -116,7 +100,7 @@ RULES: tuple[Rule, ...] = (
          " c AS (SELECT s.status, (SELECT count(*) FROM tickets t WHERE t.sampled_status = s.status) AS k FROM s)"
          f" SELECT count(*) FILTER (WHERE abs(k - total / {len(STATUSES)}) > greatest(1, {{tolerance}} * total))"
          f" AS violations, max(abs(k / total - 1 / {len(STATUSES)})) AS max_deviation FROM c, n"),
-    _rule("tickets", "only_fallback_to_done",
+    row_rule("tickets", "only_fallback_to_done",
           "status is the sampled status, except active ones that fell back to done.",
           "fell_back_to_done <> (status <> sampled_status)"
           " OR (fell_back_to_done AND (status <> 'done' OR sampled_status = 'done'))"),
@@ -135,7 +119,7 @@ RULES: tuple[Rule, ...] = (
          f" SELECT CASE WHEN (SELECT count(*) FROM b) < 1000 THEN 0 ELSE {UNIFORM_BINS} - count(*) FILTER"
          f" (WHERE bin BETWEEN 0 AND {UNIFORM_BINS - 1} AND abs(share - 1 / {UNIFORM_BINS}) <= {{tolerance}}) END"
          f" AS violations, max(abs(share - 1 / {UNIFORM_BINS})) AS max_deviation FROM c"),
-    _rule("tickets", "lifecycle_timestamps_in_order",
+    row_rule("tickets", "lifecycle_timestamps_in_order",
           "created <= assigned <= started <= submitted for QC <= done <= updated, each set exactly when the"
           " status has passed that step.",
           "(assigned_at IS NULL) <> (status = 'new') OR (assigned_to_id IS NULL) <> (status = 'new')"
@@ -147,7 +131,7 @@ RULES: tuple[Rule, ...] = (
           " OR done_at < submitted_for_qc_at"
           " OR updated_at < greatest(created_at, assigned_at, started_at, submitted_for_qc_at, done_at)"
           " OR qc_fail_count NOT BETWEEN 0 AND 2 OR (qc_fail_count > 0 AND status IN ('new', 'assigned'))"),
-    _in_window("tickets", "created_at", "assigned_at", "started_at", "submitted_for_qc_at", "done_at", "updated_at"),
+    in_window("tickets", "created_at", "assigned_at", "started_at", "submitted_for_qc_at", "done_at", "updated_at", window=WINDOW),
     Rule("tickets", "opened_after_item_created", "A ticket is never older than its item.",
          "SELECT count(*) AS violations FROM tickets t JOIN items i USING (item_id) WHERE t.created_at < i.created_at"),
     Rule("tickets", "people_have_the_right_roles",
@@ -156,7 +140,7 @@ RULES: tuple[Rule, ...] = (
          " LEFT JOIN users a ON a.user_id = t.assigned_to_id LEFT JOIN users q ON q.user_id = t.qc_inspector_id"
          f" WHERE c.role NOT IN ({_sql_list(DISPATCHER_ROLES)}) OR a.role <> 'technician' OR q.role <> 'qc_inspector'"),
     # ticket transitions
-    _rule("ticket_transitions", "transition_known", "transition is one of seed 000's six.",
+    row_rule("ticket_transitions", "transition_known", "transition is one of seed 000's six.",
           f"transition NOT IN ({_sql_list(TRANSITIONS)})"),
     Rule("ticket_transitions", "consistent_with_final_status",
          "Per ticket: created, assigned, started, (to_waiting_qc, qc_fail) per failed round, to_waiting_qc,"
@@ -195,9 +179,9 @@ RULES: tuple[Rule, ...] = (
          "SELECT count(*) AS violations FROM ticket_transitions x JOIN tickets t USING (ticket_id)"
          " WHERE x.actor_id IS DISTINCT FROM CASE WHEN x.transition IN ('created', 'assigned') THEN t.created_by_id"
          " WHEN x.transition IN ('started', 'to_waiting_qc') THEN t.assigned_to_id ELSE t.qc_inspector_id END"),
-    _in_window("ticket_transitions", "created_at"),
+    in_window("ticket_transitions", "created_at", window=WINDOW),
     # XP
-    _rule("xp_transactions", "source_and_amount_valid", "source is known and amount positive.",
+    row_rule("xp_transactions", "source_and_amount_valid", "source is known and amount positive.",
           f"source NOT IN ({_sql_list(XP_SOURCES)}) OR amount <= 0"),
     Rule("xp_transactions", "base_xp_once_per_done_ticket",
          "Each done ticket gives its technician base XP once, at QC pass, by priority (10/20/35/50); other"
@@ -231,7 +215,7 @@ RULES: tuple[Rule, ...] = (
          "SELECT count(*) AS violations FROM xp_transactions x JOIN ticket_transitions q USING (ticket_transition_id)"
          " WHERE x.ticket_id <> q.ticket_id OR x.created_at <> q.created_at"
          " OR (x.source <> 'qc_status_update' AND q.transition <> 'qc_pass')"),
-    _in_window("xp_transactions", "created_at"),
+    in_window("xp_transactions", "created_at", window=WINDOW),
     # part specs
     Rule("ticket_part_specs", "part_of_ticket_item", "Every specified part belongs to the ticket's own item.",
          "SELECT count(*) AS violations FROM ticket_part_specs s JOIN tickets t USING (ticket_id)"

@@ -21,7 +21,7 @@ from mock_pipeline.domains.scrum.model import (
     ScrumModel,
 )
 from mock_pipeline.domains.scrum.tables import COMPONENTS, FEATURES, MEMBERS, TABLES
-from mock_pipeline.validation import Rule, key_rules, unique_key
+from mock_pipeline.validation import Rule, in_window, key_rules, row_rule, unique_key
 
 TOLERANCE_PP = 3.0  # seed 002's mixes, checked once a table has MIN_ROWS rows
 ABOUT_PP = 5.0  # "about 60%" of issues commented
@@ -45,23 +45,6 @@ def params(model: ScrumModel) -> dict[str, Any]:
         "tolerance": TOLERANCE_PP / 100.0,
         "about": ABOUT_PP / 100.0,
     }
-
-
-def _in_window(table: str, *columns: str) -> Rule:
-    cond = " OR ".join(f"({c} IS NOT NULL AND ({c} < {{start}} OR {c} >= {{end}}))" for c in columns)
-    return Rule(
-        table,
-        "timestamps_in_window",
-        f"{', '.join(columns)} lie inside the scenario's date window.",
-        f"SELECT count(*) FILTER (WHERE {cond}) AS violations FROM {table}",
-    )
-
-
-def _rule(table: str, name: str, description: str, where: str) -> Rule:
-    """A row-level rule: the rows matching `where` are violations."""
-    return Rule(
-        table, name, description, f"SELECT count(*) FILTER (WHERE {where}) AS violations, count(*) AS rows FROM {table}"
-    )
 
 
 def _one_row(table: str, description: str) -> Rule:
@@ -90,7 +73,7 @@ def _per_project(table: str, count: int, what: str) -> Rule:
     )
 
 
-def _share_rule(table: str, name: str, description: str, shares: dict[str, float], expr: str, source: str) -> Rule:
+def _sharerow_rule(table: str, name: str, description: str, shares: dict[str, float], expr: str, source: str) -> Rule:
     """Observed shares of `expr` over the rows of `source` (a FROM clause) within tolerance once
     there are MIN_ROWS of them."""
     values = ", ".join(f"('{k}', {v})" for k, v in shares.items())
@@ -127,7 +110,7 @@ RULES: tuple[Rule, ...] = (
          f"SELECT abs(count(*) FILTER (WHERE role = 'owner') - 1) + abs(count(*) FILTER (WHERE role = 'member')"
          f" - {MEMBERS}) + count(*) FILTER (WHERE role NOT IN ('owner', 'member')) AS violations FROM users"),
     unique_key("users", "email"),
-    _rule("users", "email_on_reserved_domain", "E-mail addresses use RFC 2606 reserved domains only.",
+    row_rule("users", "email_on_reserved_domain", "E-mail addresses use RFC 2606 reserved domains only.",
           f"NOT regexp_full_match(email, {RESERVED_EMAIL})"),
     Rule("users", "password_hash_only",
          "Every user has a PBKDF2 hash with its own salt; no column holds a password.",
@@ -135,14 +118,14 @@ RULES: tuple[Rule, ...] = (
          " + count(*) - count(DISTINCT split_part(password_hash, '$', 3))"
          " + (SELECT count(*) FROM information_schema.columns WHERE table_name = 'users'"
          " AND column_name ILIKE '%pass%' AND column_name <> 'password_hash') AS violations FROM users"),
-    _rule("users", "joined_before_last_login", "date_joined <= last_login.", "NOT (date_joined <= last_login)"),
-    _in_window("users", "date_joined", "last_login"),
+    row_rule("users", "joined_before_last_login", "date_joined <= last_login.", "NOT (date_joined <= last_login)"),
+    in_window("users", "date_joined", "last_login"),
     # organization and workspace
     _one_row("organizations", "One organization."),
     Rule("organizations", "owned_by_the_owner", "The organization's owner is the owner account.",
          "SELECT count(*) AS violations FROM organizations o JOIN users u ON u.user_id = o.owner_id"
          " WHERE u.role <> 'owner'"),
-    _in_window("organizations", "created_at"),
+    in_window("organizations", "created_at"),
     _every_user_once("organization_members", "organization_id", "organizations"),
     _one_row("workspaces", "One workspace."),
     Rule("workspaces", "created_after_organization", "The workspace is created after its organization.",
@@ -153,12 +136,12 @@ RULES: tuple[Rule, ...] = (
     Rule("projects", "count_as_configured", "As many projects as configured (seed 002: 10-20 by default).",
          "SELECT abs(count(*) - {projects}) AS violations, count(*) AS rows FROM projects"),
     unique_key("projects", "key"),
-    _rule("projects", "attributes_known",
+    row_rule("projects", "attributes_known",
           "key is 2-6 capital letters; methodology, status, priority and business domain are known values.",
           "NOT regexp_full_match(key, '[A-Z]{{2,6}}')"
           f" OR methodology NOT IN ({_sql_list(METHODOLOGIES)}) OR status NOT IN ({_sql_list(PROJECT_STATUSES)})"
           f" OR priority NOT IN ({_sql_list(PRIORITIES)}) OR business_domain NOT IN ({_sql_list(BUSINESS_DOMAINS)})"),
-    _rule("projects", "dates_follow_status",
+    row_rule("projects", "dates_follow_status",
           "Completed projects ended before as_of; others have no end; history at most 6 months back.",
           "(end_date IS NOT NULL) <> (status = 'completed') OR end_date >= {as_of} OR end_date < start_date"
           f" OR start_date < {{as_of}} - INTERVAL {HISTORY_DAYS} DAY OR created_at < start_date"
@@ -206,7 +189,7 @@ RULES: tuple[Rule, ...] = (
          " OR s.status <> CASE WHEN s.end_date <= {as_of} THEN 'completed' WHEN s.start_date <= {as_of}"
          " THEN 'active' ELSE 'planned' END OR (s.completed_at IS NULL) <> (s.status <> 'completed')"
          " OR s.created_at < p.created_at OR (p.status = 'completed' AND s.status <> 'completed')"),
-    _in_window("sprints", "created_at", "completed_at"),
+    in_window("sprints", "created_at", "completed_at"),
     # issues
     Rule("issues", "count_as_configured", "As many issues as configured (seed 002: 500-1000).",
          "SELECT abs(count(*) - {issues}) AS violations, count(*) AS rows FROM issues"),
@@ -218,10 +201,10 @@ RULES: tuple[Rule, ...] = (
          "SELECT count(*) AS violations FROM issues i JOIN issue_types t USING (issue_type_id)"
          " JOIN workflow_statuses s USING (workflow_status_id)"
          " WHERE t.project_id <> i.project_id OR s.project_id <> i.project_id"),
-    _share_rule("issues", "type_mix", "Types: story 50%, task 25%, bug 15%, other 10% (±3 pp).", TYPE_SHARES,
+    _sharerow_rule("issues", "type_mix", "Types: story 50%, task 25%, bug 15%, other 10% (±3 pp).", TYPE_SHARES,
                 "CASE WHEN t.category IN ('story', 'task', 'bug') THEN t.category ELSE 'other' END",
                 "issues i JOIN issue_types t USING (issue_type_id)"),
-    _share_rule("issues", "active_project_status_mix",
+    _sharerow_rule("issues", "active_project_status_mix",
                 "Issues of active projects: about 20/40/30/10 to do/in progress/in review/done (±3 pp).",
                 ACTIVE_SHARES, "s.category",
                 "issues i JOIN workflow_statuses s USING (workflow_status_id)"
@@ -242,7 +225,7 @@ RULES: tuple[Rule, ...] = (
          "SELECT count(*) AS violations FROM issues i JOIN projects p USING (project_id)"
          " WHERE NOT (i.created_at <= i.updated_at) OR i.resolved_at < i.created_at OR i.resolved_at > i.updated_at"
          " OR i.created_at < p.created_at OR i.updated_at >= coalesce(p.end_date + INTERVAL 1 DAY, {end})"),
-    _in_window("issues", "created_at", "updated_at", "resolved_at"),
+    in_window("issues", "created_at", "updated_at", "resolved_at"),
     Rule("issues", "history_3_to_6_months_denser_recently",
          f"The oldest issue is 3-6 months old, and the last {RECENT_DAYS} days see more issues per day than the"
          " history's average.",
@@ -283,5 +266,5 @@ RULES: tuple[Rule, ...] = (
          f" source_issue_id) FROM issue_links) / (SELECT count(*) FROM issues) - {LINKED_SHARE}) > {{tolerance}}"
          " THEN 1 ELSE 0 END AS violations,"
          " (SELECT count(DISTINCT source_issue_id) FROM issue_links) / (SELECT count(*) FROM issues) AS linked_share"),
-    _in_window("issue_links", "created_at"),
+    in_window("issue_links", "created_at"),
 )  # fmt: skip
