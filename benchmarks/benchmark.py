@@ -35,7 +35,7 @@ from mock_pipeline.domains.commerce.model import CommerceModel
 from mock_pipeline.domains.commerce.tables import orders
 from mock_pipeline.domains.factory import GENERATION_THREADS
 from mock_pipeline.engine.table import generate
-from mock_pipeline.publish.files import _csv_ready
+from mock_pipeline.publish.files import csv_ready
 from mock_pipeline.scenarios.model import build_scenario
 
 CHUNK = 100_000
@@ -59,12 +59,12 @@ def ours(n: int, out: Path) -> tuple[float, int]:
     model = CommerceModel(scenario)
     spec = COMMERCE.table("orders")
     # Set-up outside the timing, as for the naive loop: Faker pools and Arrow's first kernel calls.
-    _csv_ready(orders(model, 0, 1000).combine_chunks().to_batches()[0])
+    csv_ready(orders(model, 0, 1000).combine_chunks().to_batches()[0])
     start = time.perf_counter()
     writer = None
     with out.open("wb") as sink:
         for table in generate(spec, model, CHUNK, workers=GENERATION_THREADS):
-            ready = _csv_ready(table.combine_chunks().to_batches()[0])
+            ready = csv_ready(table.combine_chunks().to_batches()[0])
             if writer is None:
                 writer = pa_csv.CSVWriter(sink, ready.schema)
             writer.write_batch(ready)
@@ -118,7 +118,7 @@ def floor(n: int, out: Path) -> tuple[float, int]:
     scenario = build_scenario(overrides={"commerce.tenants": 1, "commerce.orders_per_tenant": n})
     model = CommerceModel(scenario)
     batches = [
-        _csv_ready(orders(model, lo, min(lo + CHUNK, n)).combine_chunks().to_batches()[0]) for lo in range(0, n, CHUNK)
+        csv_ready(orders(model, lo, min(lo + CHUNK, n)).combine_chunks().to_batches()[0]) for lo in range(0, n, CHUNK)
     ]
     table = pa.Table.from_batches(batches)
     start = time.perf_counter()

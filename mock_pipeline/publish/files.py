@@ -194,7 +194,8 @@ def _buffer_slice(lines: pa.Array, start: int, stop: int) -> memoryview:
     return memoryview(data)[int(offsets[start]) : int(offsets[stop])]
 
 
-def _csv_ready(batch: pa.RecordBatch) -> pa.RecordBatch:
+def csv_ready(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """The batch with timestamps as ISO 8601 text (pyarrow's own CSV rendering has a space, no T)."""
     columns = [_text(c) if pa.types.is_timestamp(c.type) else c for c in batch.columns]
     return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
@@ -226,11 +227,11 @@ class _Sink:
         fmt = self.options.format
         if fmt == "csv":
             if self._writer is None:
-                ready = _csv_ready(batch)
+                ready = csv_ready(batch)
                 self._writer = pa_csv.CSVWriter(self._stream, ready.schema)
                 self._writer.write_batch(ready)
             else:
-                self._writer.write_batch(_csv_ready(batch))
+                self._writer.write_batch(csv_ready(batch))
         elif fmt == "parquet":
             self._writer.write_batch(batch, row_group_size=BATCH_ROWS)
         elif fmt == "json":
