@@ -327,7 +327,7 @@ REFUSALS = {
     "pipeline_env_production": ({"MOCK_PIPELINE_ENV": "Production"}, {}, "MOCK_PIPELINE_ENV=production"),
     "disabled_false": ({"MOCK_DATA_ENABLED": "false"}, {}, "MOCK_DATA_ENABLED=false: mock data is disabled"),
     "disabled_zero": ({"MOCK_DATA_ENABLED": "0"}, {}, "MOCK_DATA_ENABLED=0"),
-    "enabled_unreadable": ({"MOCK_DATA_ENABLED": "maybe"}, {}, "'maybe' is not a boolean; allowed: 1, true"),
+    "enabled_unreadable": ({"MOCK_DATA_ENABLED": "maybe"}, {}, "'maybe' is not a boolean; allowed: true, false"),
     "other_schema": ({}, {"schema": "public"}, "'public' refused; mock data goes to 'mock_data'"),
     "system_schema": ({}, {"schema": "pg_catalog", "allow_other_schema": True}, "system schema"),
     "bad_identifier": ({}, {"schema": "x; DROP TABLE y", "allow_other_schema": True}, "not a plain identifier"),

@@ -44,11 +44,12 @@ from mock_pipeline.domains.factory import OWNERS, Domain
 from mock_pipeline.engine.table import TableSpec, read_batches
 from mock_pipeline.resources import DataDirResource, ScenarioResource
 from mock_pipeline.scenarios.model import Scenario
+from mock_pipeline.toggle import MOCK_DATA_ENABLED_ENV, disabled_reason
 
 MOCK_SCHEMA = "mock_data"
 DATABASE_URL_ENV = "MOCK_PIPELINE_DATABASE_URL"
 PRODUCTION_ENV_VARS = ("NODE_ENV", "MOCK_PIPELINE_ENV")
-ENABLED_ENV = "MOCK_DATA_ENABLED"
+ENABLED_ENV = MOCK_DATA_ENABLED_ENV
 CONFIRM_TOKEN = "DELETE_ALL_MOCK_DATA"
 # High enough for every built-in size preset, low enough to stop a runaway volume_multiplier.
 DEFAULT_MAX_ROWS_PER_TABLE = 100_000_000
@@ -56,9 +57,6 @@ EMBEDDED_FILE = Path("database") / "mock_data.duckdb"
 DUCKDB_CATALOG = "mock_pipeline_db"
 COPY_BATCH_ROWS = 65_536
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-# The same reading of MOCK_DATA_ENABLED as the schedules' toggle (mock_pipeline/toggle.py).
-_ENABLED = ("1", "true", "yes", "on")
-_DISABLED = ("0", "false", "no", "off")
 _SYSTEM_SCHEMAS = ("information_schema", "pg_catalog", "pg_toast", "main", "temp")
 
 
@@ -131,15 +129,9 @@ def check_environment(env: Mapping[str, str]) -> None:
                 f"{var}=production: mock data is never written in production; "
                 f"unset {var} or set it to development, test or staging"
             )
-    raw = env.get(ENABLED_ENV, "").strip()
-    if raw.lower() in _DISABLED:
-        raise LoadRefused(
-            f"{ENABLED_ENV}={raw}: mock data is disabled in this environment; "
-            f"set {ENABLED_ENV}=true (or unset it) to write mock data"
-        )
-    if raw and raw.lower() not in _ENABLED:
-        # An unreadable switch is not read as "on".
-        raise LoadRefused(f"{ENABLED_ENV}={raw!r} is not a boolean; allowed: {', '.join(_ENABLED + _DISABLED)}")
+    reason = disabled_reason(env)  # the same reading as the schedules' and sensors' toggle
+    if reason is not None:
+        raise LoadRefused(f"{reason}; set {ENABLED_ENV}=true (or unset it) to write mock data")
 
 
 def check_schema(schema: str, allow_other_schema: bool) -> None:
