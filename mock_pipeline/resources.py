@@ -8,6 +8,7 @@ import dagster as dg
 from pydantic import Field
 
 from mock_pipeline.scenarios.model import DEFAULT_AS_OF, Scenario, ScenarioError, build_scenario
+from mock_pipeline.toggle import disabled_reason
 
 DATA_DIR_ENV = "MOCK_PIPELINE_DATA_DIR"
 
@@ -49,7 +50,13 @@ class ScenarioResource(dg.ConfigurableResource):
     )
 
     def resolve(self) -> Scenario:
-        """The validated scenario, or a `dg.Failure` with one line naming the field and what is allowed."""
+        """The validated scenario, or a `dg.Failure` with one line naming the field and what is allowed.
+
+        Seed 001's toggle: with MOCK_DATA_ENABLED switched off nothing is generated at all.
+        """
+        reason = disabled_reason()
+        if reason is not None:
+            raise dg.Failure(description=reason, allow_retries=False)
         try:
             return build_scenario(**self.scenario_kwargs())
         except ScenarioError as exc:

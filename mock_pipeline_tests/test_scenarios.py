@@ -144,3 +144,20 @@ def test_commerce_limits_are_scenario_errors() -> None:
         CommerceModel(build_scenario(overrides={"commerce.products_per_tenant": 1_000_000}))
     with pytest.raises(ScenarioError, match="allowed: at most 99,999,999"):
         CommerceModel(build_scenario(overrides={"commerce.orders_per_tenant": 60_000_000}))
+
+
+def test_toggle_off_stops_generation_before_anything_is_written(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MOCK_DATA_ENABLED", "false")
+    assets, _ = domain_definitions(COMMERCE)
+    result = dg.materialize(
+        assets,
+        resources={"scenario": ScenarioResource(), "data_dir": DataDirResource()},
+        selection=[COMMERCE.key("tenants")],
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "MOCK_DATA_ENABLED=false: mock data is disabled" in failure.step_failure_data.error.message
+    assert not data_dir.exists()
