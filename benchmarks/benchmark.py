@@ -128,14 +128,15 @@ def floor(n: int, out: Path) -> tuple[float, int]:
 
 
 def end_to_end(preset: str, workdir: Path) -> dict[str, float]:
-    """Materialise and export the whole commerce domain at a preset through the Dagster CLI."""
+    """Generate, check and export every commerce table at a preset through the Dagster CLI (the
+    publishing assets after the export are not part of this figure)."""
     data = workdir / "data"
     config = Path(__file__).resolve().parents[1] / "mock_pipeline" / "scenarios" / "run_configs" / f"{preset}.yaml"
     env = {**os.environ, "MOCK_PIPELINE_DATA_DIR": str(data)}
     dagster = Path(sys.executable).with_name("dagster")
     start = time.perf_counter()
     subprocess.run(
-        [str(dagster), "asset", "materialize", "-m", "mock_pipeline.definitions", "--select", "group:commerce",
+        [str(dagster), "asset", "materialize", "-m", "mock_pipeline.definitions", "--select", "*commerce/exported_files",
          "-c", str(config)],
         cwd=workdir, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
