@@ -97,7 +97,10 @@ def domain_parts_asset(domain: Domain, tables: Sequence[str], shards: int) -> dg
         out={t: dg.Out(dg.Nothing, is_required=False) for t in names},
     )
     def record_shards(context: dg.OpExecutionContext, results: list[dict[str, Any]]) -> Iterator[dg.Output]:
-        """Mark the parts materialised, with each shard's row count (run metadata covers its partitions)."""
+        """Mark the parts materialised, with each shard's row count (run metadata covers its partitions).
+
+        Optional outputs emitted explicitly: this is an op, and only the selected subset may be emitted.
+        """
         results = sorted(results, key=lambda r: r["shard"])
         for table in names:
             if table not in context.selected_output_names:
@@ -117,11 +120,11 @@ def domain_parts_asset(domain: Domain, tables: Sequence[str], shards: int) -> dg
 
     @dg.graph_multi_asset(
         name=f"{domain.name}_parts",
+        group_name=domain.name,  # graph assets take the group here, not from AssetOut
         outs={
             t: dg.AssetOut(
                 key=parts_key(domain, t),
                 dagster_type=dg.Nothing,
-                group_name=domain.name,
                 kinds={"python", "parquet"},
                 owners=OWNERS,
                 description=f"Row-range shards of {domain.name}.{t}, one Parquet part per partition.",

@@ -167,6 +167,7 @@ def test_partitioned_definitions_keep_keys_checks_and_share_one_partitions_defin
     graph = sharded.resolve_asset_graph()
     assert {graph.get(k).partitions_def for k in parts} == {dg.StaticPartitionsDefinition(["00", "01", "02", "03"])}
     assert all(graph.get(k).partitions_def is None for k in plain_keys)
+    assert {graph.get(k).group_name for k in parts} == {"commerce"}  # `--select group:commerce` takes them
     # Whole-table checks target the assembled (unpartitioned) tables, exactly as before.
     checks = set(graph.asset_check_keys)
     assert checks == set(plain.resolve_asset_graph().asset_check_keys)
@@ -282,3 +283,16 @@ def test_unknown_executor_names_the_allowed_ones() -> None:
         ValueError, match=r"MOCK_PIPELINE_EXECUTOR: unknown executor 'ray'; allowed: multiprocess, k8s, celery"
     ):
         executor_from_env("ray")
+
+
+def test_the_partitioned_code_location_keeps_every_asset_check_and_resource_of_the_default_one() -> None:
+    """Publishing (files, S3, database, vectors, HTTP) and checks carry over unchanged."""
+    from mock_pipeline import definitions, definitions_partitioned
+
+    default, sharded = definitions.defs, definitions_partitioned.defs
+    default_keys = {k for a in default.assets for k in a.keys}
+    sharded_keys = {k for a in sharded.assets for k in a.keys}
+    parts = {k for k in sharded_keys if k.path[1:2] == ["parts"]}
+    assert parts and sharded_keys == default_keys | parts
+    assert set(sharded.resolve_asset_graph().asset_check_keys) == set(default.resolve_asset_graph().asset_check_keys)
+    assert set(sharded.resources) == set(default.resources)

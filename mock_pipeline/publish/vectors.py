@@ -42,7 +42,7 @@ from pydantic import Field
 from mock_pipeline.domains.factory import OWNERS, Domain
 from mock_pipeline.engine.columns import json_escape
 from mock_pipeline.engine.random import mix64
-from mock_pipeline.engine.table import PART_FILE, TableSpec, read_batches
+from mock_pipeline.engine.table import TableSpec, read_batches
 from mock_pipeline.resources import DataDirResource, ScenarioResource
 
 VECTOR_STORE_ENV = "MOCK_PIPELINE_VECTOR_STORE"
@@ -359,7 +359,7 @@ def table_records(
     has_tenant = "tenant_id" in spec.schema.names
     columns = list(dict.fromkeys([spec.key, *(["tenant_id"] if has_tenant else []), *spec.text_columns, *meta_cols]))
     schema = record_schema(embedder.dimension)
-    for batch in read_batches(dataset / spec.name / PART_FILE, columns, batch_rows):
+    for batch in read_batches(dataset / spec.name, columns, batch_rows):  # one part, or shards in order
         tally.rows += batch.num_rows
         text = join_texts([batch.column(c) for c in spec.text_columns])
         keep = pc.greater(pc.utf8_length(text), 0)
@@ -912,7 +912,7 @@ def sync_domain(
     if batch_rows <= 0:
         raise VectorSyncError(f"batch_rows {batch_rows} is not allowed: a positive number of rows")
     specs = text_tables(domain.tables)
-    missing = [s.name for s in specs if not (dataset / s.name / PART_FILE).exists()]
+    missing = [s.name for s in specs if not any((dataset / s.name).glob("*.parquet"))]
     if missing:
         raise VectorSyncError(
             f"tables {', '.join(missing)} of {domain.name} are not materialised in {dataset}: "
