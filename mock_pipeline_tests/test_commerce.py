@@ -15,6 +15,7 @@ import pytest
 
 from mock_pipeline.domains.commerce import COMMERCE
 from mock_pipeline.domains.commerce.model import CommerceModel
+from mock_pipeline.engine import columns as col
 from mock_pipeline.engine.table import PART_FILE
 from mock_pipeline.scenarios.model import build_scenario
 from mock_pipeline.validation import run_rules
@@ -213,3 +214,17 @@ def test_customer_metadata_and_payload_are_json(commerce: tuple) -> None:
     used = {p["discount_code"] for p in payloads if p["discount_code"]}
     assert used and used <= codes
     assert pc.all(pc.match_substring_regex(read(dataset, "products")["sku"], "^[A-Z]{3}[0-9]{6}$")).as_py()
+
+
+def test_order_times_stay_inside_the_window_at_scale() -> None:
+    """Dense orders (a one-day window) put cancelled ones in the window's last minutes."""
+    scenario = build_scenario(
+        start_date="2024-12-31",
+        as_of="2024-12-31",
+        overrides={"commerce.tenants": 1, "commerce.orders_per_tenant": 200_000},
+    )
+    model = CommerceModel(scenario)
+    orders = COMMERCE.table("orders").build(model, 0, model.orders)
+    for column in ("order_date", "created_at", "updated_at"):
+        seconds = col.epoch_seconds(orders[column].combine_chunks())
+        assert seconds.min() >= model.start and seconds.max() < model.end, column

@@ -430,7 +430,7 @@ def orders(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     local_customer = customer - tenant * m.customers
     updated = np.select(
         [life.status == STATUS_CANCELLED, life.delivered | (life.status == STATUS_FAILED), life.shipped, life.paid],
-        [date + 600, life.delivered_at, life.shipped_at, life.paid_at],
+        [np.minimum(date + 600, m.end - 1), life.delivered_at, life.shipped_at, life.paid_at],
         date,
     )
     return col.table(
