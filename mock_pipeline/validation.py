@@ -7,6 +7,7 @@ so whole-table rules (uniqueness, foreign keys, window functions) run in bounded
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,9 +39,22 @@ class Outcome:
     metadata: dict[str, Any]
 
 
-def connect(dataset: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with one view per table folder under `dataset`."""
-    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": 2, "preserve_insertion_order": False})
+def connect(dataset: Path, spill: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with one view per table folder under `dataset`.
+
+    Joins and aggregations over large tables spill to `spill` (default: a temporary folder)
+    instead of failing when they outgrow the memory limit.
+    """
+    spill = spill or Path(tempfile.gettempdir()) / "mock_pipeline_duckdb_spill"
+    spill.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(
+        config={
+            "memory_limit": MEMORY_LIMIT,
+            "threads": 2,
+            "preserve_insertion_order": False,
+            "temp_directory": str(spill),
+        }
+    )
     for folder in sorted(p for p in dataset.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if not any(folder.glob("*.parquet")):
             continue  # being written by a parallel step (multiprocess executor): no table yet
