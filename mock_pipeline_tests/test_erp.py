@@ -77,7 +77,7 @@ def outcome(dataset: Path, rule: Rule, model: ErpModel) -> dict[str, Any]:
 
 # --- the default run ------------------------------------------------------------------------------
 def test_default_run_materialises_checks_and_exports(run: tuple) -> None:
-    result, data_dir, seconds = run
+    result, data_dir, _ = run
     assert result.success
     materialized = {m.asset_key.path[-1] for m in result.get_asset_materialization_events()}
     assert materialized == {t.name for t in ERP.tables} | {"exported_files"}
@@ -86,7 +86,6 @@ def test_default_run_materialises_checks_and_exports(run: tuple) -> None:
     assert all(outcomes.values()), [k for k, ok in outcomes.items() if not ok]
     manifest = next(data_dir.glob("exports/*/erp/manifest.json"))
     assert manifest.is_file()
-    assert seconds < 60, f"the default ERP run took {seconds:.0f} s"
 
 
 def test_all_thirteen_entity_types_are_tables() -> None:

@@ -56,15 +56,14 @@ def outcome(dataset: Path, rule: Rule, model: MaintenanceModel) -> dict[str, Any
 
 
 # --- the default run ---------------------------------------------------------------------------
-def test_default_run_materialises_checks_and_exports_in_well_under_a_minute(run: tuple) -> None:
-    result, data, seconds = run
+def test_default_run_materialises_checks_and_exports(run: tuple) -> None:
+    result, data, _ = run
     assert result.success
     materialized = {m.asset_key.path[-1] for m in result.get_asset_materialization_events()}
     assert materialized == {t.name for t in MAINTENANCE.tables} | {"exported_files"}
     outcomes = check_outcomes(result)
     assert len(outcomes) == len(MAINTENANCE.rules)
     assert [k for k, passed in outcomes.items() if not passed] == []
-    assert seconds < 45, f"the default maintenance run took {seconds:.1f} s"
     export = next(data.glob("exports/*/maintenance"))
     names = {p.name for p in export.iterdir()}
     assert {"users.csv", "tickets.csv", "parts.csv", "metadata.csv", "manifest.json"} <= names

@@ -75,15 +75,14 @@ def outcome(dataset: Path, rule: Rule, model: ScrumModel) -> dict[str, Any]:
 
 
 # --- the default run ---------------------------------------------------------------------------
-def test_default_run_materialises_checks_and_exports_in_well_under_a_minute(run: tuple) -> None:
-    result, _, seconds = run
+def test_default_run_materialises_checks_and_exports(run: tuple) -> None:
+    result, _, _ = run
     assert result.success
     materialized = {m.asset_key.path[-1] for m in result.get_asset_materialization_events()}
     assert materialized == {t.name for t in SCRUM.tables} | {"exported_files"}
     outcomes = check_outcomes(result)
     assert len(outcomes) == len(SCRUM.rules)
     assert [k for k, passed in outcomes.items() if not passed] == []
-    assert seconds < 45, f"the default scrum run took {seconds:.1f} s"
 
 
 @pytest.mark.parametrize("key", sorted(RULES), ids=lambda k: f"{k[0]}.{k[1]}")
