@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from mock_pipeline.domains.factory import Domain, domain_definitions
+from mock_pipeline.engine.table import PART_FILE
 from mock_pipeline.publish.assets import exported_files_asset
 from mock_pipeline.resources import DataDirResource, ScenarioResource
+from mock_pipeline.validation import Rule, connect, run_rules
 
 
 def materialize_domain(
@@ -52,3 +57,33 @@ def check_outcomes(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], b
             evaluation = event.event_specific_data
             outcomes[(evaluation.asset_key.to_user_string(), evaluation.check_name)] = evaluation.passed
     return outcomes
+
+
+def read_table(dataset: Path, table: str) -> pa.Table:
+    return pq.read_table(dataset / table / PART_FILE)
+
+
+def rule_outcome(dataset: Path, rule: Rule, params: Mapping[str, Any]) -> dict[str, Any]:
+    """One rule's verdict and metadata on a dataset."""
+    (result,) = run_rules(dataset, [rule], params)
+    return {"passed": result.passed, **result.metadata}
+
+
+def corrupt_with_sql(dataset: Path, tmp_path: Path, table: str, select: str) -> Path:
+    """A copy of the dataset whose `table` is replaced by `select` (SQL over the original views)."""
+    copy = tmp_path / "broken"
+    shutil.copytree(dataset, copy)
+    fresh = tmp_path / "fresh.parquet"
+    con = connect(copy)
+    try:
+        con.execute(f"COPY ({select}) TO '{fresh}' (FORMAT parquet)")
+    finally:
+        con.close()
+    fresh.replace(copy / table / PART_FILE)
+    return copy
+
+
+def materialization_metadata(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
+    """The metadata values of a run's one materialisation."""
+    [event] = result.get_asset_materialization_events()
+    return {k: v.value for k, v in event.materialization.metadata.items()}

@@ -4,7 +4,6 @@ Egyptian data by default, bad input refused, same config same bytes."""
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +23,7 @@ from mock_pipeline.engine.pools import pools
 from mock_pipeline.engine.table import PART_FILE
 from mock_pipeline.scenarios.model import ScenarioError, build_scenario
 from mock_pipeline.validation import Rule, connect, run_rules
-from mock_pipeline_tests.helpers import check_outcomes, materialize_domain, tree_digest
+from mock_pipeline_tests.helpers import check_outcomes, corrupt_with_sql, materialize_domain, rule_outcome, tree_digest
 
 SMALL = {"profile": "normal-ops", "size": "small", "seed": 42, "as_of": "2024-12-31"}
 PROFILES = ("normal-ops", "peak-season", "anomaly-heavy", "warehouse-outage", "growth-phase", "payment-crisis")
@@ -71,8 +70,7 @@ def query(dataset: Path, sql: str) -> tuple:
 
 
 def outcome(dataset: Path, rule: Rule, model: ErpModel) -> dict[str, Any]:
-    result = next(run_rules(dataset, [rule], ERP.rule_params(model)))
-    return {"passed": result.passed, **result.metadata}
+    return rule_outcome(dataset, rule, ERP.rule_params(model))
 
 
 # --- the default run ------------------------------------------------------------------------------
@@ -371,17 +369,6 @@ def test_chunks_are_independent(tmp_path: Path) -> None:
 
 
 # --- the rules bite -------------------------------------------------------------------------------
-def _corrupt(dataset: Path, tmp_path: Path, table: str, select: str) -> Path:
-    copy = tmp_path / "broken"
-    shutil.copytree(dataset, copy)
-    fresh = tmp_path / "fresh.parquet"
-    con = connect(copy)
-    try:
-        con.execute(f"COPY ({select}) TO '{fresh}' (FORMAT parquet)")
-    finally:
-        con.close()
-    fresh.replace(copy / table / PART_FILE)
-    return copy
 
 
 CORRUPTIONS = [
@@ -437,7 +424,7 @@ CORRUPTIONS = [
 def test_rules_fail_on_corrupted_data(datasets, tmp_path: Path, table: str, select: str, rule: str) -> None:
     dataset, model = datasets("normal-ops")
     assert outcome(dataset, RULES[(table, rule)], model)["passed"]
-    broken = _corrupt(dataset, tmp_path, table, select)
+    broken = corrupt_with_sql(dataset, tmp_path, table, select)
     result = outcome(broken, RULES[(table, rule)], model)
     assert not result["passed"] and result["violations"] > 0, result
 

@@ -37,6 +37,7 @@ from mock_pipeline.publish.http import (
     upload_records,
 )
 from mock_pipeline.resources import DataDirResource, ScenarioResource
+from mock_pipeline_tests.helpers import materialization_metadata
 from mock_pipeline_tests.servers import free_port
 
 API_KEY = "mock-api-key-5b1e0c9a77"
@@ -77,11 +78,6 @@ def upload(
         instance=instance,
         raise_on_error=False,
     )
-
-
-def metadata(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
-    [event] = result.get_asset_materialization_events()
-    return {k: v.value for k, v in event.materialization.metadata.items()}
 
 
 def failure_message(result: dg.ExecuteInProcessResult) -> str:
@@ -184,7 +180,7 @@ def test_outbox_default_holds_exactly_what_would_be_posted(exported: Path, scena
     result = upload(exported, scenario, OutboxHttpUploadResource(batch_size=BATCH))
     assert result.success
     outbox = exported / "http_outbox" / scenario.resolve().dataset_id / "commerce"
-    meta = metadata(result)
+    meta = materialization_metadata(result)
     assert meta["destination"] == "outbox" and meta["dagster/uri"] == outbox.as_uri()
     assert meta["manifest"] == (outbox / "manifest.json").as_uri()
 
@@ -265,7 +261,7 @@ def test_api_upload_with_transient_failures(
     assert first_seen == [t.name for t in COMMERCE.tables if server.records[t.name]] + ["manifest"]
     assert server.manifest is not None
 
-    meta = metadata(result)
+    meta = materialization_metadata(result)
     price = parquet(exported, scenario, "price_history")
     assert meta["accepted_per_table"]["price_history"] == {
         "sent": price.num_rows,
@@ -344,8 +340,8 @@ def test_configured_from_environment(
     # A rerun sends the same Idempotency-Keys, so a server that honours them keeps every record once.
     orders = parquet(exported, scenario, "orders")
     assert sorted(r["order_id"] for r in server.records["orders"]) == sorted(orders["order_id"].to_pylist())
-    assert metadata(rerun)["records_accepted"] == metadata(result)["records_accepted"]
-    assert API_KEY not in json.dumps(metadata(result), default=str)
+    assert materialization_metadata(rerun)["records_accepted"] == materialization_metadata(result)["records_accepted"]
+    assert API_KEY not in json.dumps(materialization_metadata(result), default=str)
 
 
 def test_one_upload_per_domain_after_its_export() -> None:

@@ -3,7 +3,6 @@ checked, rules that bite on corrupted data, bad input refused before anything is
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -12,16 +11,22 @@ import dagster as dg
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import pytest
 
 from mock_pipeline.domains.factory import model_for
 from mock_pipeline.domains.maintenance import MAINTENANCE, run_tag_namespace
 from mock_pipeline.domains.maintenance.model import MAX_USERS, ROLES, STATUSES, MaintenanceModel
-from mock_pipeline.engine.table import PART_FILE, generate
+from mock_pipeline.engine.table import generate
 from mock_pipeline.scenarios.model import ScenarioError, build_scenario
-from mock_pipeline.validation import Rule, connect, run_rules
-from mock_pipeline_tests.helpers import check_outcomes, materialize_domain, tree_digest
+from mock_pipeline.validation import Rule
+from mock_pipeline_tests.helpers import (
+    check_outcomes,
+    corrupt_with_sql,
+    materialize_domain,
+    read_table,
+    rule_outcome,
+    tree_digest,
+)
 
 SMALL: dict[str, Any] = {"profile": "normal-ops", "size": "small", "seed": 42, "as_of": "2024-12-31"}
 RULES = {(r.table, r.name): r for r in MAINTENANCE.rules}
@@ -46,13 +51,8 @@ def model() -> MaintenanceModel:
     return MaintenanceModel(build_scenario(**SMALL))
 
 
-def read(dataset: Path, table: str) -> pa.Table:
-    return pq.read_table(dataset / table / PART_FILE)
-
-
 def outcome(dataset: Path, rule: Rule, model: MaintenanceModel) -> dict[str, Any]:
-    (result,) = run_rules(dataset, [rule], MAINTENANCE.rule_params(model))
-    return {"passed": result.passed, **result.metadata}
+    return rule_outcome(dataset, rule, MAINTENANCE.rule_params(model))
 
 
 # --- the default run ---------------------------------------------------------------------------
@@ -91,18 +91,18 @@ def test_users_are_capped_at_ten_with_every_role() -> None:
 
 
 def test_catalogue_sizes_follow_the_knobs(dataset: Path, model: MaintenanceModel) -> None:
-    assert read(dataset, "inventories").num_rows == 1
-    assert read(dataset, "categories").num_rows == model.categories == 8
-    assert read(dataset, "items").num_rows == model.items == 200
-    parts = read(dataset, "parts")
+    assert read_table(dataset, "inventories").num_rows == 1
+    assert read_table(dataset, "categories").num_rows == model.categories == 8
+    assert read_table(dataset, "items").num_rows == model.items == 200
+    parts = read_table(dataset, "parts")
     assert parts.num_rows == 200 * model.parts_per_item
     counts = np.bincount(parts["item_id"].to_numpy())[1:]
     assert (counts == model.parts_per_item).all()
-    assert read(dataset, "tickets").num_rows == model.tickets == 2000
+    assert read_table(dataset, "tickets").num_rows == model.tickets == 2000
 
 
 def test_status_sampled_uniformly_and_one_active_ticket_per_item(dataset: Path, model: MaintenanceModel) -> None:
-    tickets = read(dataset, "tickets")
+    tickets = read_table(dataset, "tickets")
     sampled = tickets["sampled_status"].to_numpy(zero_copy_only=False)
     status = tickets["status"].to_numpy(zero_copy_only=False)
     for s in STATUSES:
@@ -118,7 +118,7 @@ def test_status_sampled_uniformly_and_one_active_ticket_per_item(dataset: Path, 
 
 
 def test_created_at_uniform_over_the_lookback_window(dataset: Path, model: MaintenanceModel) -> None:
-    created = pc.cast(read(dataset, "tickets")["created_at"], pa.int64()).to_numpy() / 1000
+    created = pc.cast(read_table(dataset, "tickets")["created_at"], pa.int64()).to_numpy() / 1000
     position = np.sort((created - model.start) / (model.end - model.start))
     assert position[0] >= 0 and position[-1] < 1
     # Kolmogorov-Smirnov distance to the uniform law; 1.63/sqrt(n) is the 1% critical value.
@@ -128,8 +128,8 @@ def test_created_at_uniform_over_the_lookback_window(dataset: Path, model: Maint
 
 
 def test_first_pass_bonus_exactly_for_clean_passes(dataset: Path) -> None:
-    transitions = read(dataset, "ticket_transitions").to_pandas()
-    xp = read(dataset, "xp_transactions").to_pandas()
+    transitions = read_table(dataset, "ticket_transitions").to_pandas()
+    xp = read_table(dataset, "xp_transactions").to_pandas()
     passed = set(transitions.loc[transitions.transition == "qc_pass", "ticket_id"])
     failed = set(transitions.loc[transitions.transition == "qc_fail", "ticket_id"])
     bonus = xp.loc[xp.source == "first_pass_bonus", "ticket_id"]
@@ -209,18 +209,6 @@ def test_same_config_same_bytes_other_seed_other_data(run: tuple, tmp_path: Path
 
 
 # --- the rules bite: corrupted Parquet makes them fail ------------------------------------------
-def _corrupt(dataset: Path, tmp_path: Path, table: str, select: str) -> Path:
-    """A copy of the dataset whose `table` is replaced by `select` (SQL over the original views)."""
-    copy = tmp_path / "broken"
-    shutil.copytree(dataset, copy)
-    fresh = tmp_path / "fresh.parquet"
-    con = connect(copy)
-    try:
-        con.execute(f"COPY ({select}) TO '{fresh}' (FORMAT parquet)")
-    finally:
-        con.close()
-    fresh.replace(copy / table / PART_FILE)
-    return copy
 
 
 CORRUPTIONS = [
@@ -261,7 +249,7 @@ CORRUPTIONS = [
 def test_rules_fail_on_corrupted_data(
     dataset: Path, model: MaintenanceModel, tmp_path: Path, table: str, select: str, rule: str
 ) -> None:
-    broken = _corrupt(dataset, tmp_path, table, select.format(start=model.start))
+    broken = corrupt_with_sql(dataset, tmp_path, table, select.format(start=model.start))
     result = outcome(broken, RULES[(table, rule)], model)
     assert not result["passed"] and result["violations"] > 0
 

@@ -38,6 +38,7 @@ from mock_pipeline.publish.s3 import (
     upload_prefix,
 )
 from mock_pipeline.resources import DataDirResource, ScenarioResource
+from mock_pipeline_tests.helpers import materialization_metadata
 
 ACCESS_KEY = "AKIAMOCKPIPELINETEST"
 SECRET_KEY = "mock-pipeline-secret-7f3a91c2d4"
@@ -89,11 +90,6 @@ def upload(
         instance=instance,
         raise_on_error=False,
     )
-
-
-def upload_metadata(result: dg.ExecuteInProcessResult) -> dict[str, object]:
-    [event] = result.get_asset_materialization_events()
-    return {k: v.value for k, v in event.materialization.metadata.items()}
 
 
 # --- a recording, refusing proxy in front of moto --------------------------------------------------
@@ -221,7 +217,7 @@ def test_local_default_is_laid_out_as_the_bucket(exported: Path, scenario: Scena
     assert written == {prefix + p.name for p in export.iterdir()}
     for p in export.iterdir():
         assert sha256((bucket_root / prefix / p.name).read_bytes()) == sha256(p.read_bytes())
-    meta = upload_metadata(result)
+    meta = materialization_metadata(result)
     assert meta["destination"] == "local"
     assert meta["dagster/uri"] == (bucket_root / prefix).as_uri() + "/"
     assert meta["uploaded"] == len(written) and meta["skipped_unchanged"] == 0
@@ -230,7 +226,7 @@ def test_local_default_is_laid_out_as_the_bucket(exported: Path, scenario: Scena
 
     again = upload(exported, scenario, LocalS3UploadResource())
     assert again.success
-    meta = upload_metadata(again)
+    meta = materialization_metadata(again)
     assert (meta["uploaded"], meta["skipped_unchanged"], meta["bytes_uploaded"]) == (0, len(written), 0)
 
 
@@ -352,7 +348,7 @@ def test_upload_to_s3_lists_matches_and_puts_manifest_last(
     assert [g["Permission"] for g in grants] == ["FULL_CONTROL"]  # private: the owner only
     assert all("URI" not in g["Grantee"] for g in grants)
 
-    meta = upload_metadata(result)
+    meta = materialization_metadata(result)
     assert meta["dagster/uri"] == f"s3://{bucket}/{prefix}"
     assert meta["manifest"] == f"s3://{bucket}/{prefix}manifest.json"
     assert meta["uploaded"] == len(objects)
@@ -380,7 +376,7 @@ def test_rerun_is_idempotent_and_sends_no_data(
     assert proxy.puts() == []  # no object written, none deleted
     assert not [m for m, _, _ in proxy.seen if m == "DELETE"]
     assert {k: sha256(v) for k, v in remote_objects(s3_endpoint, bucket).items()} == before
-    meta = upload_metadata(again)
+    meta = materialization_metadata(again)
     assert (meta["uploaded"], meta["skipped_unchanged"]) == (0, len(before))
 
 
@@ -464,7 +460,7 @@ def test_configured_from_environment(
     assert set(remote_objects(s3_endpoint, bucket)) == {
         prefix + p.name for p in export_folder(exported, scenario).iterdir()
     }
-    meta = upload_metadata(result)
+    meta = materialization_metadata(result)
     assert meta["endpoint"] == s3_endpoint and SECRET_KEY not in json.dumps(meta, default=str)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,16 +15,21 @@ import dagster as dg
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from mock_pipeline.domains.scrum import SCRUM
 from mock_pipeline.domains.scrum.model import MAX_SPRINTS, MIN_SPRINTS, ScrumModel
 from mock_pipeline.domains.scrum.tables import COMMENTS, COMPONENTS, FEATURES
-from mock_pipeline.engine.table import PART_FILE, generate
+from mock_pipeline.engine.table import generate
 from mock_pipeline.scenarios.model import ScenarioError, build_scenario
-from mock_pipeline.validation import Rule, connect, run_rules
-from mock_pipeline_tests.helpers import check_outcomes, materialize_domain, tree_digest
+from mock_pipeline.validation import Rule, connect
+from mock_pipeline_tests.helpers import (
+    check_outcomes,
+    corrupt_with_sql,
+    materialize_domain,
+    rule_outcome,
+    tree_digest,
+)
 
 SMALL: dict[str, Any] = {"profile": "normal-ops", "size": "small", "seed": 42, "as_of": "2024-12-31"}
 RULES = {(r.table, r.name): r for r in SCRUM.rules}
@@ -65,13 +69,8 @@ def db(dataset: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con.close()
 
 
-def read(dataset: Path, table: str) -> pa.Table:
-    return pq.read_table(dataset / table / PART_FILE)
-
-
 def outcome(dataset: Path, rule: Rule, model: ScrumModel) -> dict[str, Any]:
-    (result,) = run_rules(dataset, [rule], SCRUM.rule_params(model))
-    return {"passed": result.passed, **result.metadata}
+    return rule_outcome(dataset, rule, SCRUM.rule_params(model))
 
 
 # --- the default run ---------------------------------------------------------------------------
@@ -253,17 +252,6 @@ def test_same_config_same_bytes_other_seed_other_data(export: Path, tmp_path: Pa
 
 
 # --- the rules bite -----------------------------------------------------------------------------
-def _corrupt(dataset: Path, tmp_path: Path, table: str, select: str) -> Path:
-    copy = tmp_path / "broken"
-    shutil.copytree(dataset, copy)
-    fresh = tmp_path / "fresh.parquet"
-    con = connect(copy)
-    try:
-        con.execute(f"COPY ({select}) TO '{fresh}' (FORMAT parquet)")
-    finally:
-        con.close()
-    fresh.replace(copy / table / PART_FILE)
-    return copy
 
 
 FIRST_ISSUE_OF = "(SELECT min(issue_id) FROM issues i JOIN projects p USING (project_id) WHERE {where})"
@@ -306,6 +294,6 @@ CORRUPTIONS = [
 def test_rules_fail_on_corrupted_data(
     dataset: Path, model: ScrumModel, tmp_path: Path, table: str, select: str, rule: str
 ) -> None:
-    broken = _corrupt(dataset, tmp_path, table, select)
+    broken = corrupt_with_sql(dataset, tmp_path, table, select)
     result = outcome(broken, RULES[(table, rule)], model)
     assert not result["passed"] and result["violations"] > 0
