@@ -22,7 +22,7 @@ from mock_pipeline.validation import Rule, connect, run_rules
 def materialize_domain(
     domain: Domain,
     data: Path,
-    scenario: dict[str, Any] | None = None,
+    scenario: dict[str, Any] | ScenarioResource | None = None,
     selection: Sequence[dg.AssetKey] | dg.AssetSelection | None = None,
     export: dict[str, Any] | None = None,
     raise_on_error: bool = True,
@@ -33,7 +33,10 @@ def materialize_domain(
     run_config = {"ops": {f"{domain.name}__exported_files": {"config": export}}} if export else None
     return dg.materialize(
         [*assets, export_asset, *checks],
-        resources={"scenario": ScenarioResource(**(scenario or {})), "data_dir": DataDirResource(root=str(data))},
+        resources={
+            "scenario": scenario if isinstance(scenario, ScenarioResource) else ScenarioResource(**(scenario or {})),
+            "data_dir": DataDirResource(root=str(data)),
+        },
         selection=selection,
         run_config=run_config,
         raise_on_error=raise_on_error,

@@ -24,9 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mock_pipeline.domains.commerce import COMMERCE
-from mock_pipeline.domains.factory import domain_definitions
 from mock_pipeline.engine.table import TableSpec
-from mock_pipeline.publish.assets import exported_files_asset
 from mock_pipeline.publish.http import (
     ApiHttpUploadResource,
     HttpUploadResource,
@@ -37,7 +35,7 @@ from mock_pipeline.publish.http import (
     upload_records,
 )
 from mock_pipeline.resources import DataDirResource, ScenarioResource
-from mock_pipeline_tests.helpers import materialization_metadata
+from mock_pipeline_tests.helpers import materialization_metadata, materialize_domain
 from mock_pipeline_tests.servers import free_port
 
 API_KEY = "mock-api-key-5b1e0c9a77"
@@ -56,12 +54,7 @@ def scenario() -> ScenarioResource:
 def exported(tmp_path_factory: pytest.TempPathFactory, scenario: ScenarioResource) -> Path:
     """A data folder holding commerce's tables, checked and exported; returns the data root."""
     root = tmp_path_factory.mktemp("http") / "data"
-    assets, checks = domain_definitions(COMMERCE)
-    result = dg.materialize(
-        [*assets, *checks, exported_files_asset(COMMERCE)],
-        resources={"scenario": scenario, "data_dir": DataDirResource(root=str(root))},
-    )
-    assert result.success
+    assert materialize_domain(COMMERCE, root, scenario).success
     return root
 
 

@@ -23,8 +23,6 @@ import pytest
 from dagster_aws.s3 import S3Resource
 
 from mock_pipeline.domains.commerce import COMMERCE
-from mock_pipeline.domains.factory import domain_definitions
-from mock_pipeline.publish.assets import exported_files_asset
 from mock_pipeline.publish.s3 import (
     BucketS3UploadResource,
     LocalObjectStore,
@@ -38,7 +36,7 @@ from mock_pipeline.publish.s3 import (
     upload_prefix,
 )
 from mock_pipeline.resources import DataDirResource, ScenarioResource
-from mock_pipeline_tests.helpers import materialization_metadata
+from mock_pipeline_tests.helpers import materialization_metadata, materialize_domain
 
 ACCESS_KEY = "AKIAMOCKPIPELINETEST"
 SECRET_KEY = "mock-pipeline-secret-7f3a91c2d4"
@@ -59,12 +57,7 @@ def scenario() -> ScenarioResource:
 def exported(tmp_path_factory: pytest.TempPathFactory, scenario: ScenarioResource) -> Path:
     """A data folder holding commerce's tables, checked, and its CSV export; returns the data root."""
     root = tmp_path_factory.mktemp("s3") / "data"
-    assets, checks = domain_definitions(COMMERCE)
-    result = dg.materialize(
-        [*assets, *checks, exported_files_asset(COMMERCE)],
-        resources={"scenario": scenario, "data_dir": DataDirResource(root=str(root))},
-    )
-    assert result.success
+    assert materialize_domain(COMMERCE, root, scenario).success
     return root
 
 
