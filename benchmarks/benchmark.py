@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -46,8 +47,8 @@ def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
 
 
 def ours(n: int, out: Path) -> tuple[float, int]:
-    """Engine: orders chunk by chunk (built on the factory's generation threads), each written to
-    CSV as it is made, exactly as the assets generate."""
+    """Engine: orders chunk by chunk, each generated and rendered for CSV on the factory's
+    generation threads and written in order by this thread, the streaming export's pipeline."""
     scenario = build_scenario(
         overrides={
             "commerce.tenants": 1,
@@ -58,35 +59,51 @@ def ours(n: int, out: Path) -> tuple[float, int]:
     )
     model = CommerceModel(scenario)
     spec = COMMERCE.table("orders")
+
+    def rendered(m: CommerceModel, lo: int, hi: int) -> pa.Table:
+        return pa.Table.from_batches([csv_ready(orders(m, lo, hi).combine_chunks().to_batches()[0])])
+
     # Set-up outside the timing, as for the naive loop: Faker pools and Arrow's first kernel calls.
-    csv_ready(orders(model, 0, 1000).combine_chunks().to_batches()[0])
+    rendered(model, 0, 1000)
     start = time.perf_counter()
     writer = None
     with out.open("wb") as sink:
-        for table in generate(spec, model, CHUNK, workers=GENERATION_THREADS):
-            ready = csv_ready(table.combine_chunks().to_batches()[0])
+        for table in generate(replace(spec, build=rendered), model, CHUNK, workers=GENERATION_THREADS):
             if writer is None:
-                writer = pa_csv.CSVWriter(sink, ready.schema)
-            writer.write_batch(ready)
+                writer = pa_csv.CSVWriter(sink, table.schema)
+            writer.write_table(table)
         writer.close()
     return time.perf_counter() - start, out.stat().st_size
 
 
 def naive(n: int, out: Path) -> tuple[float, int]:
     """A per-row Faker loop, the way seed 003's gen_dataset.py generates orders: every field of every
-    row from a Faker call, rows as dicts, written with csv.DictWriter."""
+    row from a Faker call, each order's items drawn first (its total is the sum of their line
+    totals, as in seed 003's example), rows as dicts written with csv.DictWriter. Like `ours`, it
+    writes the orders file only."""
     fake = Faker("en_US")
     Faker.seed(42)
     customers = [(fake.uuid4(), fake.name(), fake.email()) for _ in range(1000)]
+    products = [(fake.uuid4(), fake.pyfloat(min_value=5, max_value=500, right_digits=2)) for _ in range(1000)]
     start = time.perf_counter()
     with out.open("w", newline="") as f:
         writer = None
         for _ in range(n):
+            order_id = fake.uuid4()
+            items = []
+            for _ in range(fake.random_int(1, 5)):
+                product_id, price = fake.random_element(products)
+                quantity = fake.random_int(1, 3)
+                items.append(
+                    {"order_item_id": fake.uuid4(), "order_id": order_id, "product_id": product_id,
+                     "quantity": quantity, "unit_price": price, "line_total": round(price * quantity, 2)}
+                )  # fmt: skip
             customer_id, name, email = fake.random_element(customers)
-            subtotal = fake.pyfloat(min_value=5, max_value=500, right_digits=2)
+            subtotal = round(sum(item["line_total"] for item in items), 2)
             tax = round(subtotal * 0.08, 2)
+            order_date = fake.date_time_between(start_date="-1y", end_date="now").isoformat()
             row = {
-                "order_id": fake.uuid4(),
+                "order_id": order_id,
                 "tenant_id": "t1",
                 "external_order_id": fake.bothify("EXT########"),
                 "customer_id": customer_id,
@@ -97,7 +114,7 @@ def naive(n: int, out: Path) -> tuple[float, int]:
                 "total_amount": round(subtotal + tax, 2),
                 "currency": "USD",
                 "order_status": fake.random_element(["pending", "processing", "shipped", "delivered", "cancelled"]),
-                "order_date": fake.date_time_between(start_date="-1y", end_date="now").isoformat(),
+                "order_date": order_date,
                 "raw_payload": json.dumps(
                     {
                         "source": fake.random_element(["web", "mobile_app", "api"]),
@@ -105,6 +122,7 @@ def naive(n: int, out: Path) -> tuple[float, int]:
                         "discount_code": fake.random_element([None, "SAVE10", "SAVE20"]),
                     }
                 ),
+                "created_at": order_date,
             }
             if writer is None:
                 writer = csv.DictWriter(f, fieldnames=list(row))

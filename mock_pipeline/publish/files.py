@@ -14,7 +14,9 @@ import hashlib
 import io
 import itertools
 import json
+import os
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -35,6 +37,7 @@ JSON_COLUMN = b"json"  # field metadata {"format": "json"}: the string is a JSON
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 BATCH_ROWS = 65_536
 MANIFEST = "manifest.json"
+EXPORT_THREADS = min(4, os.cpu_count() or 1)
 _JSON_SEPARATOR = ",\n"
 
 
@@ -97,9 +100,13 @@ def _is_json(f: pa.Field) -> bool:
     return bool(f.metadata) and f.metadata.get(b"format") == JSON_COLUMN
 
 
+ISO_WIDTH = 20  # 2024-01-02T12:34:27Z
+
+
 @cache
-def _iso_parts() -> tuple[pa.Array, pa.Array]:
-    """Every date 1970-2199 as YYYY-MM-DD and every second of a day as THH:MM:SSZ (built columnar)."""
+def _iso_parts() -> tuple[np.ndarray, np.ndarray]:
+    """Every date 1970-2199 as the 11 bytes YYYY-MM-DDT and every second of a day as the 9 bytes
+    HH:MM:SSZ, each as one fixed-size numpy item (V11, V9) so a gather copies a whole field."""
     days = np.arange(np.datetime64("1970-01-01"), np.datetime64("2200-01-01"))
     years = days.astype("datetime64[Y]")
     months = days.astype("datetime64[M]")
@@ -107,17 +114,26 @@ def _iso_parts() -> tuple[pa.Array, pa.Array]:
     month = (months - years.astype("datetime64[M]")).astype(np.int64) + 1
     day = (days - months.astype("datetime64[D]")).astype(np.int64) + 1
     dates = pc.binary_join_element_wise(digits(year, 4), digits(month, 2), digits(day, 2), "-")
+    dates = pc.binary_join_element_wise(dates, "T", "")
     second = np.arange(86_400, dtype=np.int64)
-    clock = pc.binary_join_element_wise(
+    clocks = pc.binary_join_element_wise(
         digits(second // 3600, 2), digits(second // 60 % 60, 2), digits(second % 60, 2), ":"
     )
-    return dates, pc.binary_join_element_wise("T", clock, "Z", "")
+    clocks = pc.binary_join_element_wise(clocks, "Z", "")
+    return _fixed_width(dates, 11).view("V11").ravel(), _fixed_width(clocks, 9).view("V9").ravel()
+
+
+def _fixed_width(values: pa.Array, width: int) -> np.ndarray:
+    """The characters of strings that all have `width` bytes, as a (rows, width) byte matrix."""
+    return np.frombuffer(values.buffers()[2], dtype=np.uint8)[: len(values) * width].reshape(-1, width)
 
 
 def iso_timestamps(values: pa.Array) -> pa.Array:
     """ISO 8601 UTC strings (2024-01-02T12:34:27Z) for whole-second timestamps.
 
-    Gathering from a date pool and a time-of-day pool is about 20x faster than strftime.
+    Every string has 20 bytes, so the Arrow buffers are built directly: the offsets are an
+    arithmetic progression and the characters two gathers from a date and a time-of-day table
+    (about 30x faster than strftime).
     """
     seconds = values.cast(pa.timestamp("s", tz="UTC")).cast(pa.int64())
     nulls = seconds.is_null().to_numpy(zero_copy_only=False)
@@ -125,8 +141,14 @@ def iso_timestamps(values: pa.Array) -> pa.Array:
     days, clocks = _iso_parts()
     if day.size and (day.min() < 0 or day.max() >= len(days)):
         return pc.strftime(values.cast(pa.timestamp("s", tz="UTC")), ISO)
-    mask = nulls if nulls.any() else None
-    return pc.binary_join_element_wise(days.take(pa.array(day, mask=mask)), clocks.take(pa.array(clock, mask=mask)), "")
+    chars = np.empty(len(day), dtype=[("date", "V11"), ("clock", "V9")])
+    chars["date"] = days[day]
+    chars["clock"] = clocks[clock]
+    offsets = np.arange(0, (len(day) + 1) * ISO_WIDTH, ISO_WIDTH, dtype=np.int32)
+    validity = pa.array(~nulls).buffers()[1] if nulls.any() else None
+    return pa.StringArray.from_buffers(
+        len(day), pa.py_buffer(offsets), pa.py_buffer(chars.view(np.uint8)), validity, int(nulls.sum())
+    )
 
 
 def _text(values: pa.Array) -> pa.Array:
@@ -201,13 +223,27 @@ def csv_ready(batch: pa.RecordBatch) -> pa.RecordBatch:
 
 
 # --- files of at most N records ----------------------------------------------------------------
+class _HashedFile(io.FileIO):
+    """A file that hashes its bytes as they are written, so a finished file is never read back."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, "wb")
+        self.digest = hashlib.sha256()
+
+    def write(self, data: Any) -> int:
+        written = super().write(data)
+        self.digest.update(memoryview(data)[:written])
+        return written
+
+
 class _Sink:
     """One output file: counts rows, hashes and sizes what is written."""
 
     def __init__(self, path: Path, options: ExportOptions, table: str, item: str, schema: pa.Schema) -> None:
         self.path, self.options, self.table, self.item, self.schema = path, options, table, item, schema
         self.rows = 0
-        self._raw: IO[bytes] = path.open("wb")
+        self._file = _HashedFile(path)
+        self._raw: IO[bytes] = io.BufferedWriter(self._file, buffer_size=1 << 20)
         self._stream: IO[bytes] = (
             gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0, compresslevel=6)
             if options.compress and options.format != "parquet"
@@ -258,6 +294,10 @@ class _Sink:
         if self._stream is not self._raw:
             self._stream.close()
         self._raw.close()
+
+    @property
+    def sha256(self) -> str:
+        return self._file.digest.hexdigest()
 
 
 def _render(options: ExportOptions, batch: pa.RecordBatch, item: str) -> pa.Array | None:
@@ -349,17 +389,13 @@ def export_table(
 
 
 def _describe(sink: _Sink, root: Path, tenant: int | None) -> ExportedFile:
-    digest = hashlib.sha256()
-    with sink.path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
     return ExportedFile(
         path=sink.path.name,
         table=sink.table,
         tenant_id=tenant,
         rows=sink.rows,
         bytes=sink.path.stat().st_size,
-        sha256=digest.hexdigest(),
+        sha256=sink.sha256,
         format=sink.options.format,
         compression="gzip" if sink.options.compress else None,
     )
@@ -393,9 +429,15 @@ def export_domain(
 
     def build(staging: Path) -> ExportResult:
         result = ExportResult(root=target)
-        for t in tables:
-            exported = export_table(dataset / t.name, t.name, t.key, t.per_tenant, options, staging, t.export_exclude)
-            result.files.extend(exported)
+
+        def export(t: TableSpec) -> list[ExportedFile]:
+            return export_table(dataset / t.name, t.name, t.key, t.per_tenant, options, staging, t.export_exclude)
+
+        # Tables are independent files, so they are written side by side (Arrow's readers and
+        # writers release the GIL); the manifest lists them in table order all the same.
+        with ThreadPoolExecutor(max_workers=EXPORT_THREADS, thread_name_prefix="export") as pool:
+            for exported in pool.map(export, tables):
+                result.files.extend(exported)
         rows = {t.name: sum(f.rows for f in result.files if f.table == t.name) for t in tables}
         write_metadata_csv(staging / "metadata.csv", [*statistics, *((f"rows.{t}", n) for t, n in rows.items())])
         manifest = {
