@@ -1,4 +1,4 @@
-"""Real servers on loopback for integration tests: PostgreSQL and moto's S3 API.
+"""Real servers on loopback for integration tests: PostgreSQL, moto's S3 API and Redis.
 
 Each is started by the tests themselves (as .ci/run would on a fresh machine) and stopped at the
 end of the session. A missing binary fails the test in CI and skips it, with the reason, elsewhere.
@@ -62,6 +62,38 @@ def postgres_server(bin_dir: Path = PG_BIN) -> Iterator[str]:
         subprocess.run(
             _as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"), capture_output=True
         )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A throwaway Redis (no persistence) on a free loopback port; yields `redis://127.0.0.1:PORT`."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        unavailable("redis-server not installed (apt-get install redis-server)")
+    root = Path(tempfile.mkdtemp(prefix="mock_pipeline_redis_"))
+    port = free_port()
+    command = [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    proc = subprocess.Popen([*command, "--dir", str(root), "--logfile", str(root / "log")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # ready when it answers PING (RESP inline command)
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(64).startswith(b"+PONG"):
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                log = root / "log"
+                raise RuntimeError(f"redis-server did not start: {log.read_text()[-2000:] if log.exists() else ''}")
+            time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
         shutil.rmtree(root, ignore_errors=True)
 
 
