@@ -8,12 +8,22 @@ import numpy as np
 
 from mock_pipeline.engine.random import Stream
 
+SMALL_CATEGORIES = 16
+
 
 def categorical(stream: Stream, idx: np.ndarray, weights: Sequence[float]) -> np.ndarray:
     """Index into `weights` for each row, with probability proportional to the weight."""
     cdf = np.cumsum(np.asarray(weights, dtype=np.float64))
     cdf /= cdf[-1]
-    return np.minimum(np.searchsorted(cdf, stream.uniform(idx), side="right"), len(cdf) - 1)
+    u = stream.uniform(idx)
+    if len(cdf) > SMALL_CATEGORIES:
+        return np.minimum(np.searchsorted(cdf, u, side="right"), len(cdf) - 1)
+    # The same count of cdf values <= u as searchsorted(side="right"), in a few vector passes:
+    # several times faster for the handful of categories most columns have.
+    count = np.zeros(len(u), dtype=np.int64)
+    for edge in cdf[:-1]:
+        count += u >= edge
+    return count
 
 
 def zipf_weights(n: int, exponent: float) -> np.ndarray:

@@ -83,6 +83,9 @@ class Lifecycle:
         return self.status == STATUS_DELIVERED
 
 
+PRICE_FIELDS = ("versions", "first", "second", *(f"slot{k}" for k in range(PRICE_SLOTS)))
+
+
 class CommerceModel:
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
@@ -194,34 +197,26 @@ class CommerceModel:
     def product_prices(self, g: np.ndarray) -> dict[str, np.ndarray]:
         """Price-history attributes of products g, gathered from a per-tenant table.
 
-        Orders look prices up several times per row; computing a tenant's products once (a few
-        arrays of products_per_tenant values) and gathering is far cheaper than re-hashing.
+        Orders look prices up several times per row; computing a tenant's products once (one row
+        of PRICE_FIELDS per product) and gathering whole rows is far cheaper than re-hashing.
         """
         tenant = g // self.products
         first_tenant = int(tenant[0]) if len(g) else 0
         if len(g) and (tenant == first_tenant).all():
-            block = self._price_block(first_tenant)
-            local = g - first_tenant * self.products
-            return {k: v[local] for k, v in block.items()}
-        out = {k: np.empty(len(g), dtype=np.int64) for k in ("versions", "first", "second", "slot0", "slot1", "slot2")}
-        for t in np.unique(tenant):
-            mask = tenant == t
-            block = self._price_block(int(t))
-            local = g[mask] - int(t) * self.products
-            for k in out:
-                out[k][mask] = block[k][local]
-        return out
+            rows = np.take(self._price_block(first_tenant), g - first_tenant * self.products, axis=0)
+        else:
+            rows = np.empty((len(g), len(PRICE_FIELDS)), dtype=np.int64)
+            for t in np.unique(tenant):
+                mask = tenant == t
+                rows[mask] = np.take(self._price_block(int(t)), g[mask] - int(t) * self.products, axis=0)
+        return {name: rows[:, i] for i, name in enumerate(PRICE_FIELDS)}
 
-    def _price_block(self, tenant: int) -> dict[str, np.ndarray]:
-        def build() -> dict[str, np.ndarray]:
+    def _price_block(self, tenant: int) -> np.ndarray:
+        def build() -> np.ndarray:
             g = tenant * self.products + np.arange(self.products, dtype=np.int64)
             first, second = self.price_changes(g)
-            return {
-                "versions": self.price_versions(g),
-                "first": first,
-                "second": second,
-                **{f"slot{k}": self.price_slot_cents(g, np.full(len(g), k)) for k in range(PRICE_SLOTS)},
-            }
+            slots = [self.price_slot_cents(g, np.full(len(g), k)) for k in range(PRICE_SLOTS)]
+            return np.stack([self.price_versions(g), first, second, *slots], axis=1)
 
         return self.tenant_block("prices", tenant, build)
 
