@@ -388,6 +388,9 @@ def _per_tenant_pool(
 ) -> pa.Array:
     """pool_of_tenant[local] for each row, where each tenant's pool of `size` strings is built once
     per process (parents' attributes, e.g. customers' names for order snapshots)."""
+    if len(tenant) and tenant.min() == tenant.max():  # the usual chunk: one tenant
+        t = int(tenant[0])
+        return m.tenant_block(kind, t, lambda: build(t)).take(pa.array(local))
     tenants = np.unique(tenant)
     blocks = [m.tenant_block(kind, int(t), lambda t=t: build(int(t))) for t in tenants]
     pool = blocks[0] if len(blocks) == 1 else pa.concat_arrays(blocks)
