@@ -14,9 +14,10 @@ from mock_pipeline.publish.database import database_resource, database_tables_as
 from mock_pipeline.publish.http import http_upload_asset, http_upload_from_env
 from mock_pipeline.publish.s3 import s3_upload_asset, s3_upload_from_env
 from mock_pipeline.publish.vectors import embedder_from_env, vector_index_asset, vector_store_from_env
-from mock_pipeline.resources import DataDirResource, ScenarioResource
+from mock_pipeline.resources import ScenarioResource
 from mock_pipeline.schedules import SCHEDULES
 from mock_pipeline.sensors import build_sensors
+from mock_pipeline.storage import data_dir_from_env
 
 DOMAINS: tuple[Domain, ...] = (COMMERCE, ERP, MAINTENANCE, SCRUM)
 
@@ -40,7 +41,7 @@ def build_definitions() -> dg.Definitions:
         asset_checks=checks,
         resources={
             "scenario": ScenarioResource(),
-            "data_dir": DataDirResource(),
+            "data_dir": data_dir_from_env(),  # + the object store from MOCK_PIPELINE_STORE_URI, if set
             "database": database_resource(),
             "s3_upload": s3_upload_from_env(),
             "http_upload": http_upload_from_env(),

@@ -1,6 +1,8 @@
 """Resources: the run's scenario and where local data lives."""
 
+import contextlib
 import os
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,9 +92,23 @@ class DataDirResource(dg.ConfigurableResource):
     def path(self) -> Path:
         return Path(self.root or os.environ.get(DATA_DIR_ENV) or "data").absolute()
 
-    def dataset(self, scenario: Scenario, domain: str) -> Path:
-        """Where a scenario's tables of one domain live as Parquet."""
+    def dataset(self, scenario: Scenario, domain: str, tables: Iterable[str] | None = None) -> Path:
+        """Where a scenario's tables of one domain live as Parquet.
+
+        `tables`: those the step reads (None: all, (): none). With an object store
+        (mock_pipeline.storage) they are first brought up to date from it; here there is none.
+        """
         return self.path / "datasets" / scenario.dataset_id / domain
+
+    def publish(
+        self, folder: Path, files: Iterable[str], replace_others: bool = False, log: Callable[[str], None] | None = None
+    ) -> None:
+        """After `folder/<files>` were written: hand them to the object store (none here)."""
+
+    @contextlib.contextmanager
+    def writing(self, folder: Path, files: Iterable[str]) -> Iterator[None]:
+        """Around writing `folder/<files>` locally (the object store locks them; none here)."""
+        yield
 
     def export(self, scenario: Scenario, domain: str) -> Path:
         return self.path / "exports" / scenario.dataset_id / domain

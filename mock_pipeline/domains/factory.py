@@ -41,6 +41,16 @@ class Domain:
     def key(self, table: str) -> dg.AssetKey:
         return dg.AssetKey([self.name, table])
 
+    def lineage(self, table: str) -> list[str]:
+        """The table and all its ancestors: what its rules and its derivation may read."""
+        found: list[str] = []
+        pending = [table]
+        while pending:
+            if (name := pending.pop()) not in found:
+                found.append(name)
+                pending.extend(self.table(name).parents)
+        return found
+
 
 _models: dict[tuple[str, str], Any] = {}
 
@@ -107,8 +117,11 @@ def table_asset(domain: Domain, spec: TableSpec) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, scenario: ScenarioResource, data_dir: DataDirResource
     ) -> dg.MaterializeResult:
         resolved = scenario.resolve()
-        dataset = data_dir.dataset(resolved, domain.name)
-        rows, head, progress = materialize_table(domain, spec, resolved, dataset, context.log.info)
+        # Only a derived table reads others (its ancestors): those come from the object store first, if any.
+        dataset = data_dir.dataset(resolved, domain.name, tables=domain.lineage(spec.name)[1:] if spec.derive else ())
+        with data_dir.writing(dataset / spec.name, [PART_FILE]):
+            rows, head, progress = materialize_table(domain, spec, resolved, dataset, context.log.info)
+            data_dir.publish(dataset / spec.name, [PART_FILE], replace_others=True, log=context.log.info)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": rows,
@@ -147,7 +160,8 @@ def table_checks(domain: Domain, spec: TableSpec) -> dg.AssetChecksDefinition | 
     def _checks(scenario: ScenarioResource, data_dir: DataDirResource) -> Iterator[dg.AssetCheckResult]:
         resolved = scenario.resolve()
         params = domain.rule_params(model_for(domain, resolved))
-        for outcome in run_rules(data_dir.dataset(resolved, domain.name), rules, params):
+        dataset = data_dir.dataset(resolved, domain.name, tables=domain.lineage(spec.name))
+        for outcome in run_rules(dataset, rules, params):
             yield dg.AssetCheckResult(
                 check_name=outcome.rule.name,
                 asset_key=key,
