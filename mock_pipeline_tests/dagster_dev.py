@@ -72,7 +72,10 @@ class DagsterDev:
 
 @contextmanager
 def dagster_dev(
-    root: Path, extra_env: dict[str, str] | None = None, startup_timeout: float = 180
+    root: Path,
+    extra_env: dict[str, str] | None = None,
+    startup_timeout: float = 180,
+    module: str = "mock_pipeline.definitions",
 ) -> Iterator[DagsterDev]:
     home = root / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
@@ -82,7 +85,7 @@ def dagster_dev(
     env = {**os.environ, "DAGSTER_HOME": str(home), "MOCK_PIPELINE_DATA_DIR": str(data_dir), **(extra_env or {})}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [DAGSTER, "dev", "-m", "mock_pipeline.definitions", "-h", "127.0.0.1", "-p", str(port)],
+            [DAGSTER, "dev", "-m", module, "-h", "127.0.0.1", "-p", str(port)],
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     server = DagsterDev("127.0.0.1", port, data_dir, log)
