@@ -21,11 +21,13 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from boto3.s3.transfer import TransferConfig
 
 from mock_pipeline.domains.commerce import COMMERCE
 from mock_pipeline.engine.shards import part_name, shard_keys
 from mock_pipeline.engine.table import PART_FILE
 from mock_pipeline.partitions import parts_key
+from mock_pipeline.publish.s3 import MIB, S3ObjectStore
 from mock_pipeline.resources import DataDirResource
 from mock_pipeline.storage import STORE_URI_ENV, DatasetStore, S3DatasetStore, StoredDataDirResource, data_dir_from_env
 from mock_pipeline_tests.test_partitions import (
@@ -317,3 +319,78 @@ def test_store_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv(STORE_URI_ENV, "s3://bucket-from-env/prefix")
     resource = data_dir_from_env()
     assert isinstance(resource.store_uri, dg.EnvVar) and resource.store_uri.env_var_name == STORE_URI_ENV
+
+
+def test_a_pull_leaves_alone_the_files_a_local_step_is_writing(
+    cluster: ClusterRun, s3_endpoint: str, bucket: str, tmp_path: Path, credentials: None
+) -> None:
+    """Steps sharing one data folder (multiprocess executor): a read never removes a file not yet uploaded."""
+    data_dir = StoredDataDirResource(
+        root=str(tmp_path), store_uri=f"s3://{bucket}/{PREFIX}", store_endpoint_url=s3_endpoint
+    )
+    store = data_dir.store()
+    dataset = tmp_path / dataset_of(cluster.rest_root).relative_to(cluster.rest_root)
+    store.pull(dataset, ["orders"])
+    fresh = dataset / "orders" / PART_FILE  # another layout, just written by a step, not uploaded yet
+    with store.writing(dataset / "orders", [PART_FILE]):
+        fresh.write_bytes(b"being written")
+        report = store.pull(dataset, ["orders"])
+        assert fresh.exists() and report.busy == 1 and report.deleted == []
+    assert store.pull(dataset, ["orders"]).deleted == [f"orders/{PART_FILE}"]  # no writer now: the store wins
+    assert not fresh.exists()
+
+
+def test_large_files_move_in_parts(s3_endpoint: str, bucket: str, tmp_path: Path) -> None:
+    """Above the threshold, uploads are multipart and downloads ranged GETs streamed to disk."""
+    c = s3(s3_endpoint)
+    transfer = TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB, max_concurrency=2)
+    big = os.urandom(12 * MIB)
+    (tmp_path / "a" / "ds" / "t").mkdir(parents=True)
+    (tmp_path / "a" / "ds" / "t" / "big.parquet").write_bytes(big)
+    S3DatasetStore(tmp_path / "a", S3ObjectStore(c, bucket, transfer, acl=None), "large/").push(
+        tmp_path / "a" / "ds" / "t", ["big.parquet"]
+    )
+    head = c.head_object(Bucket=bucket, Key="large/ds/t/big.parquet")
+    assert head["ETag"].strip('"').endswith("-3") and head["Metadata"]["sha256"] == sha256(big)
+    with Proxy(s3_endpoint) as proxy:
+        client = s3(proxy.url)
+        store = S3DatasetStore(tmp_path / "b", S3ObjectStore(client, bucket, transfer, acl=None), "large/")
+        report = store.pull(tmp_path / "b" / "ds")
+    assert report.downloaded == ["t/big.parquet"]
+    assert [m for m, k, _ in proxy.seen if k == "large/ds/t/big.parquet" and m == "GET"] == ["GET"] * 3
+    assert sha256((tmp_path / "b" / "ds" / "t" / "big.parquet").read_bytes()) == sha256(big)
+
+
+def test_a_failed_upload_leaves_no_object_and_assembly_names_the_missing_shard(
+    s3_endpoint: str, bucket: str, tmp_path: Path, credentials: None
+) -> None:
+    uri = f"s3://{bucket}/halfway"
+    orders = [parts_key(COMMERCE, "orders")]
+
+    def defs(root: Path, endpoint: str) -> dg.Definitions:
+        store = StoredDataDirResource(root=str(root), store_uri=uri, store_endpoint_url=endpoint)
+        return with_data_dir(commerce_definitions(root, SHARDS), store)
+
+    range_tags = {"dagster/asset_partition_range_start": "00", "dagster/asset_partition_range_end": "01"}
+    run(defs(tmp_path / "first", s3_endpoint), run_config(), tags=range_tags, asset_selection=orders)
+    victim = f"orders/{part_name(2, SHARDS)}"
+    with Proxy(s3_endpoint, lambda method, key: method == "PUT" and key.endswith(victim)) as proxy:
+        job = defs(tmp_path / "second", proxy.url).resolve_implicit_global_asset_job_def()
+        failed = job.execute_in_process(
+            run_config=run_config(), partition_key="02", asset_selection=orders, raise_on_error=False
+        )
+    assert not failed.success and {s for k, s in proxy.puts() if k.endswith(victim)} == {503}
+    [failure] = [e for e in failed.all_events if e.is_step_failure]
+    assert failure.step_failure_data.error.message.count("uploading to s3://") == 1
+    keys = {k for k in objects(s3_endpoint, bucket) if k.startswith("halfway/")}
+    assert not any(k.endswith(victim) for k in keys)  # nothing that could read as the whole shard
+    assert len(keys) == 2  # the other two shards are there
+    # Elsewhere, assembly finds two shards in the store and names the missing one.
+    job = defs(tmp_path / "third", s3_endpoint).resolve_implicit_global_asset_job_def()
+    assembly = job.execute_in_process(
+        run_config=run_config(), asset_selection=[COMMERCE.key("orders")], raise_on_error=False
+    )
+    [failure] = [e for e in assembly.all_events if e.is_step_failure]
+    assert failure.step_failure_data.user_failure_data.description.startswith(
+        f"orders: 1 of {SHARDS} shards not generated yet (shards 2)"
+    )
