@@ -49,14 +49,15 @@ from mock_pipeline.publish.s3 import (
     ENDPOINT_ENV,
     MIB,
     REGION_ENV,
+    SHA256_METADATA,  # x-amz-meta-sha256, as the export upload writes it
     S3ObjectStore,
     file_sha256,
     redact_url,
 )
 from mock_pipeline.resources import DataDirResource, env_var_if_set
+from mock_pipeline.scenarios.model import Scenario
 
 STORE_URI_ENV = "MOCK_PIPELINE_STORE_URI"
-SHA256_METADATA = "sha256"  # x-amz-meta-sha256, as the export upload writes it
 STORE_FOLDER = ".store"  # <dataset>/.store/<table>/<file>.lock|.json; hidden from table globs
 PARQUET = ".parquet"
 DOWNLOAD_ATTEMPTS = 3
@@ -76,6 +77,7 @@ class StoreError(ValueError):
 class SyncReport:
     """What one push or pull did, for the step's log line."""
 
+    direction: str = "uploaded"  # or "downloaded" (a pull)
     uploaded: list[str] = field(default_factory=list)
     downloaded: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)  # objects (push) or local files (pull)
@@ -84,8 +86,12 @@ class SyncReport:
     bytes: int = 0
 
     def line(self, where: str) -> str:
-        moved = f"{len(self.uploaded)} uploaded" if not self.downloaded else f"{len(self.downloaded)} downloaded"
-        parts = [f"{moved} ({self.bytes:,} bytes)", f"{self.unchanged} unchanged", f"{len(self.deleted)} removed"]
+        moved = len(self.downloaded if self.direction == "downloaded" else self.uploaded)
+        parts = [
+            f"{moved} {self.direction} ({self.bytes:,} bytes)",
+            f"{self.unchanged} unchanged",
+            f"{len(self.deleted)} removed",
+        ]
         if self.busy:
             parts.append(f"{self.busy} left to the local step writing them")
         return f"store {where}: " + ", ".join(parts)
@@ -234,7 +240,7 @@ class S3DatasetStore(DatasetStore):
     # --- pull ---------------------------------------------------------------------------------
     def pull(self, dataset: Path, tables: Iterable[str] | None = None) -> SyncReport:
         """Make the local folders of `tables` (default: every table the store holds) match the store."""
-        report = SyncReport()
+        report = SyncReport(direction="downloaded")
         prefix = self.key(dataset) + "/"
         remote: dict[str, dict[str, tuple[int, str]]] = {}
         for key, meta in self._list(prefix).items():
@@ -367,7 +373,7 @@ class StoredDataDirResource(DataDirResource):
         with store_failures(f"{STORE_URI_ENV} {self.store_uri}"):
             return open_store(self.path, self.store_uri or None, self.store_endpoint_url or None, self.store_region)
 
-    def dataset(self, scenario: Any, domain: str, tables: Iterable[str] | None = None) -> Path:
+    def dataset(self, scenario: Scenario, domain: str, tables: Iterable[str] | None = None) -> Path:
         """The domain's dataset folder, first brought up to date from the store for `tables` (None: all)."""
         path = super().dataset(scenario, domain)
         store = self.store()  # a bad URI or bucket fails here, before the step writes anything
