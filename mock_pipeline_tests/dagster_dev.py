@@ -6,6 +6,7 @@ SIGTERM; SIGINT shuts the webserver, daemon and code server down in a few second
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -19,9 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mock_pipeline_tests.servers import free_port
+from mock_pipeline_tests.servers import free_port, unavailable
 
 REPO = Path(__file__).parents[1]
+CHROMIUM = Path(os.environ.get("MOCK_PIPELINE_CHROMIUM", "/usr/bin/chromium"))
+# Headless as root on a closed network: no sandbox, no GPU, no background calls home.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]  # fmt: skip
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
 TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
 
@@ -111,3 +116,29 @@ def dagster_dev(
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
+
+
+@contextmanager
+def chromium_page() -> Iterator[Any]:
+    """A Playwright page in Debian's headless chromium (a missing browser: servers.unavailable)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("playwright not installed (pip install -e '.[dev]')")
+    if not CHROMIUM.exists():
+        unavailable(f"{CHROMIUM} not found (apt-get install chromium)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page.set_default_timeout(60_000)
+        yield page
+        browser.close()
+
+
+def dismiss_community_dialog(page: Any) -> None:
+    """A fresh browser profile gets a "Join the Dagster community" dialog that swallows clicks."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    skip = page.get_by_role("dialog").get_by_role("button", name="Skip")
+    with contextlib.suppress(PlaywrightTimeout):  # not every profile is shown it: nothing to dismiss
+        skip.click(timeout=15_000)

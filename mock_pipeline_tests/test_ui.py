@@ -6,26 +6,19 @@ Screenshots land in artifacts/ui/ (gitignored). With MOCK_PIPELINE_UPDATE_DOCS=1
 and chart screenshots also replace docs/asset-graph.png and docs/daily-activity-chart.png (README's).
 """
 
-import contextlib
 import os
 import re
 import shutil
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from mock_pipeline.jobs import profile_job_name
-from mock_pipeline_tests.dagster_dev import REPO, DagsterDev, dagster_dev
-from mock_pipeline_tests.servers import unavailable
+from mock_pipeline_tests.dagster_dev import REPO, DagsterDev, chromium_page, dagster_dev, dismiss_community_dialog
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-CHROMIUM = Path(os.environ.get("MOCK_PIPELINE_CHROMIUM", "/usr/bin/chromium"))
-# Headless as root on a closed network: no sandbox, no GPU, no background calls home.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]  # fmt: skip
 ARTIFACTS = REPO / "artifacts" / "ui"
 DOCS = REPO / "docs"
 LOCATION = "mock_pipeline.definitions"
@@ -44,28 +37,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterDev]:
 
 @pytest.fixture(scope="module")
 def page(server: DagsterDev) -> Iterator[object]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("playwright not installed (pip install -e '.[dev]')")
-    if not CHROMIUM.exists():
-        unavailable(f"{CHROMIUM} not found (apt-get install chromium)")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1600, "height": 1000})
-        page.set_default_timeout(60_000)
+    with chromium_page() as page:
         yield page
-        browser.close()
-
-
-def dismiss_community_dialog(page) -> None:
-    """A fresh browser profile gets a "Join the Dagster community" dialog that swallows clicks."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    skip = page.get_by_role("dialog").get_by_role("button", name="Skip")
-    with contextlib.suppress(PlaywrightTimeout):  # not every profile is shown it: nothing to dismiss
-        skip.click(timeout=15_000)
 
 
 def wait_for_launched_run(server: DagsterDev, job: str, timeout: float) -> str:

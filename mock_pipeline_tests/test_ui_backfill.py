@@ -29,8 +29,7 @@ from mock_pipeline.definitions_partitioned import defs as partitioned_defs
 from mock_pipeline.domains.commerce import COMMERCE
 from mock_pipeline.engine.shards import part_name, shard_keys
 from mock_pipeline.partitions import parts_key
-from mock_pipeline_tests.dagster_dev import REPO, DagsterDev, dagster_dev
-from mock_pipeline_tests.servers import unavailable
+from mock_pipeline_tests.dagster_dev import REPO, DagsterDev, chromium_page, dagster_dev, dismiss_community_dialog
 from mock_pipeline_tests.test_partitions import (
     commerce_definitions,
     dataset_of,
@@ -40,7 +39,6 @@ from mock_pipeline_tests.test_partitions import (
     run_config,
     table_digests,
 )
-from mock_pipeline_tests.test_ui import CHROMIUM, CHROMIUM_ARGS, dismiss_community_dialog
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -76,18 +74,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterDev]:
 
 @pytest.fixture(scope="module")
 def page(server: DagsterDev) -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("playwright not installed (pip install -e '.[dev]')")
-    if not CHROMIUM.exists():
-        unavailable(f"{CHROMIUM} not found (apt-get install chromium)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1600, "height": 1000})
-        page.set_default_timeout(60_000)
+    with chromium_page() as page:
         yield page
-        browser.close()
 
 
 def wait_for_backfill(server: DagsterDev, backfill_id: str, timeout: float) -> dict[str, Any]:
