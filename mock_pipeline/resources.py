@@ -110,8 +110,13 @@ class DataDirResource(dg.ConfigurableResource):
         """Around writing `folder/<files>` locally (the object store locks them; none here)."""
         yield
 
-    def export(self, scenario: Scenario, domain: str) -> Path:
+    def export(self, scenario: Scenario, domain: str, pull: bool = True) -> Path:
+        """Where a domain's files export lives. `pull`: for a reader, with an object store it is first
+        brought up to date from it (the writer, exported_files, passes False); here there is none."""
         return self.path / "exports" / scenario.dataset_id / domain
+
+    def publish_export(self, folder: Path, log: Callable[[str], None] | None = None) -> None:
+        """After exported_files wrote `folder`: hand it to the object store, manifest last (none here)."""
 
 
 def env_var_if_set(name: str) -> dg.EnvVar | None:

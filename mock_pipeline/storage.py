@@ -15,6 +15,12 @@ the folders in step through two calls (see docs/scaling.md, "Storage"):
   locally or with another sha256 are downloaded (ranged, streamed to a temporary file, checked
   against their sha256, then renamed), and local Parquet files the store no longer lists are
   removed, for the tables the step reads.
+- the files export (`<data>/exports/<dataset_id>/<domain>/`) goes the same way as a whole folder:
+  `exported_files` pushes it to `<prefix>/exports/<dataset_id>/<domain>/` through
+  `publish.s3.upload_export` (unchanged objects skipped, manifest.json last), and its readers
+  (`DataDirResource.export()`) pull it: if the bucket's manifest differs from the local one, the
+  listed files are downloaded (checked against the manifest's sha256) into a staging folder,
+  the manifest last, and the folder is swapped in whole, as the export writer does it.
 
 On one machine several steps may share the data folder (multiprocess executor). A writer holds
 an exclusive lock on each file it writes until the upload is done, and a pull skips files that
@@ -27,9 +33,11 @@ AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, a profile or a pod/instance role).
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import re
+import shutil
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -45,14 +53,18 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from pydantic import Field
 
+from mock_pipeline.engine.table import replace_dir
+from mock_pipeline.publish.files import MANIFEST
 from mock_pipeline.publish.s3 import (
     ENDPOINT_ENV,
     MIB,
     REGION_ENV,
     SHA256_METADATA,  # x-amz-meta-sha256, as the export upload writes it
+    PublishError,
     S3ObjectStore,
     file_sha256,
     redact_url,
+    upload_export,
 )
 from mock_pipeline.resources import DataDirResource, env_var_if_set
 from mock_pipeline.scenarios.model import Scenario
@@ -84,6 +96,7 @@ class SyncReport:
     unchanged: int = 0
     busy: int = 0  # files another local step is writing: left to it
     bytes: int = 0
+    absent: bool = False  # a pulled export the store does not hold: the local folder is used as it is
 
     def line(self, where: str) -> str:
         moved = len(self.downloaded if self.direction == "downloaded" else self.uploaded)
@@ -94,6 +107,8 @@ class SyncReport:
         ]
         if self.busy:
             parts.append(f"{self.busy} left to the local step writing them")
+        if self.absent:
+            parts.append("no manifest.json in the store, the local folder is used as it is")
         return f"store {where}: " + ", ".join(parts)
 
 
@@ -115,6 +130,12 @@ class DatasetStore:
     @contextlib.contextmanager
     def writing(self, folder: Path, files: Iterable[str]) -> Iterator[None]:
         yield
+
+    def push_export(self, folder: Path, log: Callable[[str], None] = lambda _: None) -> SyncReport:
+        return SyncReport()
+
+    def pull_export(self, folder: Path) -> SyncReport:
+        return SyncReport(direction="downloaded")
 
 
 # --- S3 -----------------------------------------------------------------------------------------
@@ -258,7 +279,7 @@ class S3DatasetStore(DatasetStore):
                     elif self._current(folder / name, prefix + f"{table}/{name}", size, etag):
                         report.unchanged += 1
                     else:
-                        self._download(prefix + f"{table}/{name}", folder / name)
+                        self._remember(folder / name, *self._download(prefix + f"{table}/{name}", folder / name))
                         report.downloaded.append(f"{table}/{name}")
                         report.bytes += size
             for local in sorted(folder.glob(f"*{PARQUET}")):
@@ -285,26 +306,125 @@ class S3DatasetStore(DatasetStore):
         self._remember(path, sha, remote_etag)
         return True
 
-    def _download(self, key: str, target: Path) -> None:
-        """Ranged download streamed to a temporary file, checked against the object's sha256, then renamed."""
+    def _download(self, key: str, target: Path, sha256: str | None = None) -> tuple[str, str]:
+        """Ranged download streamed to a temporary file, checked against `sha256` (default: the
+        object's sha256 metadata), then renamed. Returns the file's sha256 and the object's ETag."""
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.download")
         try:
             for _ in range(DOWNLOAD_ATTEMPTS):
-                expected, etag = self._head(key)
+                recorded, etag = self._head(key)
+                expected = sha256 or recorded
                 self.client.download_file(self.objects.bucket, key, str(tmp), Config=self.objects.transfer)
                 got = file_sha256(tmp)
                 if expected is None or got == expected:
                     os.replace(tmp, target)
-                    self._remember(target, got, etag)
-                    return
+                    return got, etag
             # Replaced while being read every time, or not written by this pipeline: never use it half-checked.
             raise StoreError(
-                f"{self.objects.uri(key)}: downloaded bytes have sha256 {got}, its metadata says {expected}; "
-                "allowed: objects written whole by this pipeline (rerun the step that writes this table)"
+                f"{self.objects.uri(key)}: downloaded bytes have sha256 {got}, expected {expected}; "
+                "allowed: objects written whole by this pipeline (rerun the step that writes them)"
             )
         finally:
             tmp.unlink(missing_ok=True)
+
+    # --- the files export: one folder, its manifest.json last -------------------------------------
+    def push_export(self, folder: Path, log: Callable[[str], None] = lambda _: None) -> SyncReport:
+        """Make `<prefix>/<export folder>/` hold exactly the local export: the S3 upload's own routine
+        (old manifest removed first, changed files, stale objects deleted, new manifest last)."""
+        try:
+            result = upload_export(folder, self.objects, self.key(folder) + "/", log)
+        except PublishError as exc:  # the local export does not match its manifest
+            raise StoreError(str(exc)) from None
+        return SyncReport(
+            uploaded=result.uploaded,
+            deleted=result.deleted,
+            unchanged=len(result.skipped),
+            bytes=result.bytes_uploaded,
+        )
+
+    def pull_export(self, folder: Path) -> SyncReport:
+        """Bring the local export folder to the bucket's manifest; left as it is if the bucket has none."""
+        report = SyncReport(direction="downloaded")
+        prefix = self.key(folder) + "/"
+        # Waits for a local exported_files writing this folder (it holds the lock until pushed).
+        with self._lock(folder, MANIFEST, blocking=True):
+            try:
+                got = self.client.get_object(Bucket=self.objects.bucket, Key=prefix + MANIFEST)
+            except ClientError as exc:
+                if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
+                    report.absent = True  # not in the store (yet, or a push failed half-way)
+                    return report
+                raise
+            raw = got["Body"].read()
+            recorded = got.get("Metadata", {}).get(SHA256_METADATA)
+            if recorded is not None and hashlib.sha256(raw).hexdigest() != recorded:
+                raise StoreError(
+                    f"{self.objects.uri(prefix + MANIFEST)}: bytes do not match its sha256 metadata; "
+                    "allowed: a manifest written whole by exported_files (rerun it)"
+                )
+            local_manifest = folder / MANIFEST
+            listed = _export_entries(raw, self.objects.uri(prefix + MANIFEST))
+            # Same manifest and every listed file there at its size: up to date (the S3 upload still
+            # checks each file's sha256 before sending it).
+            if (
+                local_manifest.is_file()
+                and local_manifest.read_bytes() == raw
+                and all(
+                    (folder / path).is_file() and (folder / path).stat().st_size == size for path, size, _ in listed
+                )
+            ):
+                report.unchanged = len(listed) + 1
+                return report
+
+            def build(staging: Path) -> None:
+                for path, size, sha in listed:
+                    local, target = folder / path, staging / path
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    if local.is_file() and local.stat().st_size == size and file_sha256(local) == sha:
+                        _link_or_copy(local, target)
+                        report.unchanged += 1
+                    else:
+                        self._download(prefix + path, target, sha)
+                        report.downloaded.append(path)
+                        report.bytes += size
+                (staging / MANIFEST).write_bytes(raw)  # last, as export_domain writes it
+                report.downloaded.append(MANIFEST)
+                report.bytes += len(raw)
+
+            wanted = {path for path, _, _ in listed} | {MANIFEST}
+            if folder.is_dir():
+                report.deleted = sorted(
+                    p.relative_to(folder).as_posix()
+                    for p in folder.rglob("*")
+                    if p.is_file() and p.relative_to(folder).as_posix() not in wanted
+                )
+            # The whole folder is swapped in one rename: a reader sees the old export or the new one.
+            replace_dir(folder, build)
+        return report
+
+
+def _export_entries(raw: bytes, where: str) -> list[tuple[str, int, str]]:
+    """(path, bytes, sha256) of every file a manifest lists; paths must stay inside the export folder."""
+    try:
+        entries = [(str(f["path"]), int(f["bytes"]), str(f["sha256"])) for f in json.loads(raw)["files"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StoreError(
+            f"{where}: not an export manifest ({exc}); allowed: manifest.json written by exported_files"
+        ) from None
+    for path, _, _ in entries:
+        parts = path.split("/")
+        if path.startswith("/") or any(p in ("", ".", "..") for p in parts) or path == MANIFEST:
+            raise StoreError(f"{where}: file path {path!r}; allowed: relative paths inside the export folder")
+    return entries
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """An unchanged file into the staging folder: a hard link where the filesystem allows it."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 # --- opening a store from configuration -----------------------------------------------------------
@@ -400,6 +520,26 @@ class StoredDataDirResource(DataDirResource):
         """Around a local write: keeps parallel local pulls off the files until they are published."""
         with self.store().writing(folder, list(files)):
             yield
+
+    def export(self, scenario: Scenario, domain: str, pull: bool = True) -> Path:
+        """The domain's files export folder, first brought up to the store's manifest (unless `pull=False`)."""
+        path = super().export(scenario, domain)
+        store = self.store()
+        if pull and store.kind != "none":
+            with store_failures(f"pulling {store.uri(path)}"):
+                report = store.pull_export(path)
+            dg.get_dagster_logger().info(report.line(str(store.uri(path))))
+        return path
+
+    def publish_export(self, folder: Path, log: Callable[[str], None] | None = None) -> None:
+        """After exported_files swapped in `folder`: the files to the store, manifest.json last."""
+        store = self.store()
+        if store.kind == "none":
+            return
+        log = log or dg.get_dagster_logger().info
+        with store_failures(f"uploading to {store.uri(folder)}"):
+            report = store.push_export(folder, log)
+        log(report.line(str(store.uri(folder))))
 
 
 def data_dir_from_env() -> StoredDataDirResource:

@@ -8,7 +8,9 @@ to the default definitions' without any store.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -27,8 +29,9 @@ from mock_pipeline.domains.commerce import COMMERCE
 from mock_pipeline.engine.shards import part_name, shard_keys
 from mock_pipeline.engine.table import PART_FILE
 from mock_pipeline.partitions import parts_key
-from mock_pipeline.publish.s3 import MIB, S3ObjectStore
-from mock_pipeline.resources import DataDirResource
+from mock_pipeline.publish.assets import exported_files_asset
+from mock_pipeline.publish.s3 import MIB, S3ObjectStore, s3_upload_asset
+from mock_pipeline.resources import DataDirResource, ScenarioResource
 from mock_pipeline.storage import STORE_URI_ENV, DatasetStore, S3DatasetStore, StoredDataDirResource, data_dir_from_env
 from mock_pipeline_tests.test_partitions import (
     PARTITIONED_TABLES,
@@ -41,7 +44,7 @@ from mock_pipeline_tests.test_partitions import (
     run_config,
     table_digests,
 )
-from mock_pipeline_tests.test_s3 import Proxy
+from mock_pipeline_tests.test_s3 import Proxy, bucket_resource
 
 pytestmark = pytest.mark.integration
 
@@ -195,7 +198,7 @@ def test_steps_without_a_shared_volume_give_the_same_export(cluster: ClusterRun,
 
     # The store holds exactly one layout per table (the stale part-00000 of orders is gone), each
     # object with its sha256, equal to the bytes the steps wrote.
-    store = objects(s3_endpoint, bucket)
+    store = {k: v for k, v in objects(s3_endpoint, bucket).items() if k.startswith(cluster.dataset_prefix)}
     local = dataset_of(cluster.rest_root)
     expected = {}
     for spec in COMMERCE.tables:
@@ -394,3 +397,162 @@ def test_a_failed_upload_leaves_no_object_and_assembly_names_the_missing_shard(
     assert failure.step_failure_data.user_failure_data.description.startswith(
         f"orders: 1 of {SHARDS} shards not generated yet (shards 2)"
     )
+
+
+# --- the files export through the store -----------------------------------------------------------
+def manifest_files(export: Path) -> dict[str, str]:
+    """path -> sha256 of every file the export's manifest lists."""
+    return {f["path"]: f["sha256"] for f in json.loads((export / "manifest.json").read_bytes())["files"]}
+
+
+@pytest.mark.slow
+def test_s3_upload_on_another_machine_gets_the_export_from_the_store(
+    cluster: ClusterRun, s3_endpoint: str, bucket: str, tmp_path: Path, credentials: None
+) -> None:
+    """exported_files ran in the cluster's "rest" folder; s3_upload runs in another, empty one."""
+    written = export_of(cluster.rest_root)
+    listed = manifest_files(written)
+    dataset_id = written.parent.name
+    export_prefix = f"{PREFIX}/exports/{dataset_id}/commerce/"
+    # The store holds the export as exported_files pushed it: each listed file with its sha256, and the manifest.
+    in_store = {
+        k[len(export_prefix) :]: v for k, v in objects(s3_endpoint, bucket).items() if k.startswith(export_prefix)
+    }
+    assert {k: v["meta"]["sha256"] for k, v in in_store.items() if k != "manifest.json"} == listed
+    assert in_store["manifest.json"]["meta"]["sha256"] == sha256((written / "manifest.json").read_bytes())
+    # ...and the manifest landed after every file it lists.
+    assert all(v["modified"] <= in_store["manifest.json"]["modified"] for v in in_store.values())
+
+    destination = f"published-{uuid.uuid4().hex[:8]}"
+    s3(s3_endpoint).create_bucket(Bucket=destination)
+    elsewhere = tmp_path / "elsewhere"  # empty: no dataset, no export
+    data_dir = StoredDataDirResource(
+        root=str(elsewhere), store_uri=f"s3://{bucket}/{PREFIX}", store_endpoint_url=s3_endpoint
+    )
+    result = dg.materialize(
+        [s3_upload_asset(COMMERCE)],
+        resources={
+            "scenario": ScenarioResource(**SCENARIO),
+            "data_dir": data_dir,
+            "s3_upload": bucket_resource(s3_endpoint, destination, prefix="out/{dataset_id}"),
+        },
+        raise_on_error=False,
+    )
+    assert result.success, [e.step_failure_data.error for e in result.all_events if e.is_step_failure]
+    # The destination holds the export byte for byte: every listed file with the manifest's sha256.
+    c = s3(s3_endpoint)
+    out_prefix = f"out/{dataset_id}/commerce/"
+    keys = [o["Key"] for o in c.list_objects_v2(Bucket=destination).get("Contents", [])]
+    assert sorted(keys) == sorted(out_prefix + name for name in [*listed, "manifest.json"])
+    for name, digest in listed.items():
+        assert sha256(c.get_object(Bucket=destination, Key=out_prefix + name)["Body"].read()) == digest
+    manifest = c.get_object(Bucket=destination, Key=out_prefix + "manifest.json")["Body"].read()
+    assert manifest == (written / "manifest.json").read_bytes()
+    # The pulled local folder is the export exactly, with no leftovers of the staging swap.
+    assert file_digests(export_of(elsewhere)) == file_digests(written)
+    assert [p.name for p in export_of(elsewhere).parent.iterdir() if p.name.startswith(".commerce")] == []
+
+
+def export_only(root: Path, endpoint: str, bucket: str, prefix: str) -> tuple[dg.Definitions, dict[str, Any]]:
+    """The commerce files export alone, over a copied dataset, pushing to `s3://bucket/prefix`."""
+    data_dir = StoredDataDirResource(root=str(root), store_uri=f"s3://{bucket}/{prefix}", store_endpoint_url=endpoint)
+    defs = dg.Definitions(
+        assets=[exported_files_asset(COMMERCE)], resources={"scenario": ScenarioResource(), "data_dir": data_dir}
+    )
+    return defs, run_config()
+
+
+def run_export(root: Path, endpoint: str, bucket: str, prefix: str) -> None:
+    defs, config = export_only(root, endpoint, bucket, prefix)
+    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(run_config=config)
+    assert result.success
+
+
+def test_export_push_sends_files_then_manifest_and_only_what_changed(
+    cluster: ClusterRun, s3_endpoint: str, bucket: str, tmp_path: Path, credentials: None
+) -> None:
+    prefix = f"exports-{uuid.uuid4().hex[:8]}"
+    root = tmp_path / "data"
+    # The dataset copied locally; this prefix's store holds no tables, so the local ones are used as they are.
+    shutil.copytree(cluster.rest_root / "datasets", root / "datasets")
+    with Proxy(s3_endpoint) as proxy:
+        run_export(root, proxy.url, bucket, prefix)
+    export = export_of(root)
+    listed = manifest_files(export)
+    export_prefix = f"{prefix}/exports/{export.parent.name}/commerce/"
+    puts = [k for k, status in proxy.puts() if status == 200]
+    # Every listed file once, then the manifest: never a manifest before its files.
+    assert sorted(puts[:-1]) == sorted(export_prefix + name for name in listed)
+    assert puts[-1] == export_prefix + "manifest.json" and len(listed) > 10
+
+    # Unchanged data: exported_files rewrites its folder, but nothing is sent again.
+    with Proxy(s3_endpoint) as proxy:
+        run_export(root, proxy.url, bucket, prefix)
+    assert proxy.puts() == [] and not [m for m, _, _ in proxy.seen if m in ("DELETE", "POST")]
+
+    # An object the new manifest does not list (an earlier export's file) is deleted, and only the
+    # manifest goes up again; the data files are not re-sent.
+    stale = export_prefix + "orders_999_chunk_9999.csv"
+    s3(s3_endpoint).put_object(Bucket=bucket, Key=stale, Body=b"old", Metadata={"sha256": sha256(b"old")})
+    with Proxy(s3_endpoint) as proxy:
+        run_export(root, proxy.url, bucket, prefix)
+    assert [k for k, _ in proxy.puts()] == [export_prefix + "manifest.json"]
+    remote = {
+        k[len(export_prefix) :]: v for k, v in objects(s3_endpoint, bucket).items() if k.startswith(export_prefix)
+    }
+    assert {k: v["meta"]["sha256"] for k, v in remote.items()} == {
+        **listed,
+        "manifest.json": sha256((export / "manifest.json").read_bytes()),
+    }
+
+    # The reader's side: a repaired, trimmed local copy; an up-to-date one costs one GET (the manifest).
+    reader = StoredDataDirResource(
+        root=str(tmp_path / "reader"), store_uri=f"s3://{bucket}/{prefix}", store_endpoint_url=s3_endpoint
+    )
+    store = reader.store()
+    assert isinstance(store, S3DatasetStore)
+    local = tmp_path / "reader" / export.relative_to(root)
+    assert sorted(store.pull_export(local).downloaded) == sorted([*listed, "manifest.json"])
+    changed, removed = sorted(listed)[0], sorted(listed)[1]
+    (local / changed).write_bytes(b"tampered")
+    (local / removed).unlink()
+    (local / "leftover.csv").write_bytes(b"not listed")
+    (local / "manifest.json").write_bytes(b"{}")
+    report = store.pull_export(local)
+    assert sorted(report.downloaded) == sorted([changed, removed, "manifest.json"])
+    assert report.deleted == ["leftover.csv"] and report.unchanged == len(listed) - 2
+    assert file_digests(local) == file_digests(export)
+    with Proxy(s3_endpoint) as proxy:
+        watched = S3DatasetStore(store.root, S3ObjectStore(s3(proxy.url), bucket, TransferConfig(), None), store.prefix)
+        assert watched.pull_export(local).downloaded == []
+    assert [(m, k) for m, k, _ in proxy.seen] == [("GET", export_prefix + "manifest.json")]
+    (local / changed).unlink()  # same manifest, a listed file gone: fetched again
+    assert store.pull_export(local).downloaded == [changed, "manifest.json"]
+    assert file_digests(local) == file_digests(export)
+
+
+def test_an_export_push_failing_half_way_leaves_no_manifest(
+    cluster: ClusterRun, s3_endpoint: str, bucket: str, tmp_path: Path, credentials: None
+) -> None:
+    prefix = f"halfway-export-{uuid.uuid4().hex[:8]}"
+    root = tmp_path / "data"
+    shutil.copytree(cluster.rest_root / "datasets", root / "datasets")
+    victim = "orders_1_chunk_0000"  # one file of the export: its PUT is refused
+    with Proxy(s3_endpoint, lambda method, key: method == "PUT" and victim in key) as proxy:
+        defs, config = export_only(root, proxy.url, bucket, prefix)
+        failed = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            run_config=config, raise_on_error=False
+        )
+    assert not failed.success and any(status == 503 for _, status in proxy.puts())
+    [failure] = [e for e in failed.all_events if e.is_step_failure]
+    assert failure.step_failure_data.error.message.count("uploading to s3://") == 1
+    keys = [k for k in objects(s3_endpoint, bucket) if k.startswith(f"{prefix}/")]
+    assert keys and not any(k.endswith("manifest.json") for k in keys)  # some files, but nothing reads as complete
+    # A reader elsewhere finds no export in the store and says so, instead of a half one.
+    reader = StoredDataDirResource(
+        root=str(tmp_path / "reader"), store_uri=f"s3://{bucket}/{prefix}", store_endpoint_url=s3_endpoint
+    )
+    local = tmp_path / "reader" / export_of(root).relative_to(root)
+    report = reader.store().pull_export(local)
+    assert report.absent and report.downloaded == [] and not local.exists()
+    assert "no manifest.json in the store" in report.line("x")

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from mock_pipeline.domains.factory import OWNERS, Domain
-from mock_pipeline.publish.files import ExportError, ExportOptions, export_domain
+from mock_pipeline.publish.files import MANIFEST, ExportError, ExportOptions, export_domain
 from mock_pipeline.resources import DataDirResource, ScenarioResource
 
 
@@ -38,17 +38,16 @@ def exported_files_asset(domain: Domain) -> dg.AssetsDefinition:
             ("domain", domain.name),
             *((k, v) for k, v in resolved.significant_config.items() if k not in ("custom_profiles", "overrides")),
         ]
-        try:
-            result = export_domain(
-                data_dir.dataset(resolved, domain.name),
-                data_dir.export(resolved, domain.name),
-                domain.tables,
-                options,
-                resolved.significant_config,
-                statistics,
-            )
-        except ExportError as exc:
-            raise dg.Failure(description=str(exc), allow_retries=False) from None
+        dataset = data_dir.dataset(resolved, domain.name)
+        target = data_dir.export(resolved, domain.name, pull=False)  # rewritten whole: nothing to fetch
+        # The lock keeps a local reader's pull off the folder until the store has the new export too.
+        with data_dir.writing(target, [MANIFEST]):
+            try:
+                result = export_domain(dataset, target, domain.tables, options, resolved.significant_config, statistics)
+            except ExportError as exc:
+                raise dg.Failure(description=str(exc), allow_retries=False) from None
+            # With an object store: files first (unchanged ones skipped), manifest.json last.
+            data_dir.publish_export(target, context.log.info)
         context.log.info(f"exported {result.rows:,} rows in {len(result.files)} files to {result.root}")
         return dg.MaterializeResult(
             metadata={
