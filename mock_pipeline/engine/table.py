@@ -190,8 +190,6 @@ def read_batches(
         return
     # Parts of a partitioned table: re-slice across part boundaries so that readers get the very
     # batches one file would give (exports stay byte-identical however many parts there are).
-    pieces = (
-        pa.Table.from_batches([b]) for f in files for b in _open(f).iter_batches(batch_rows, columns=columns)
-    )
+    pieces = (pa.Table.from_batches([b]) for f in files for b in _open(f).iter_batches(batch_rows, columns=columns))
     for t in rebatch(pieces, batch_rows):
         yield from t.to_batches()
