@@ -109,15 +109,23 @@ def generate(
         return
     # The first chunk is built here: it warms the model's lazily built pools and caches once.
     yield spec.build(model, *ranges[0])
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"gen-{spec.name}") as pool:
-        pending: deque[Future[pa.Table]] = deque()
-        queue = iter(ranges[1:])
-        for lo, hi in itertools.islice(queue, 2 * workers):
-            pending.append(pool.submit(spec.build, model, lo, hi))
+    yield from ordered_map(lambda r: spec.build(model, *r), ranges[1:], workers, f"gen-{spec.name}")
+
+
+def ordered_map(fn: Callable[[Any], Any], items: Iterable[Any], workers: int, name: str = "map") -> Iterator[Any]:
+    """fn(item) for each item, computed on `workers` threads ahead of the caller, yielded in order.
+
+    At most 2 x workers results are in flight, so memory stays bounded; items are drawn lazily.
+    """
+    if workers <= 1:
+        yield from map(fn, items)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name) as pool:
+        queue = iter(items)
+        pending: deque[Future[Any]] = deque(pool.submit(fn, item) for item in itertools.islice(queue, 2 * workers))
         while pending:
             done = pending.popleft().result()
-            for lo, hi in itertools.islice(queue, 1):
-                pending.append(pool.submit(spec.build, model, lo, hi))
+            pending.extend(pool.submit(fn, item) for item in itertools.islice(queue, 1))
             yield done
 
 

@@ -15,7 +15,7 @@ import io
 import itertools
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
@@ -29,7 +29,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from mock_pipeline.engine.columns import digits
-from mock_pipeline.engine.table import TableSpec, read_batches, replace_dir
+from mock_pipeline.engine.table import TableSpec, ordered_map, read_batches, replace_dir
 
 FORMATS = ("csv", "ndjson", "json", "xml", "parquet")
 EXTENSIONS = {"csv": "csv", "ndjson": "ndjson", "json": "json", "xml": "xml", "parquet": "parquet"}
@@ -37,7 +37,8 @@ JSON_COLUMN = b"json"  # field metadata {"format": "json"}: the string is a JSON
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 BATCH_ROWS = 65_536
 MANIFEST = "manifest.json"
-EXPORT_THREADS = min(4, os.cpu_count() or 1)
+EXPORT_THREADS = min(4, os.cpu_count() or 1)  # tables written at once
+RENDER_THREADS = 2  # a table's next pieces rendered while one is written
 _JSON_SEPARATOR = ",\n"
 
 
@@ -222,6 +223,13 @@ def csv_ready(batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
 
+def csv_rows(batch: pa.RecordBatch, header: bool = False) -> bytes:
+    """The batch as CSV lines, exactly as pyarrow's CSV writer writes them (rows carry no state)."""
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(csv_ready(batch), sink, pa_csv.WriteOptions(include_header=header))
+    return sink.getvalue().to_pybytes()
+
+
 # --- files of at most N records ----------------------------------------------------------------
 class _HashedFile(io.FileIO):
     """A file that hashes its bytes as they are written, so a finished file is never read back."""
@@ -239,8 +247,11 @@ class _HashedFile(io.FileIO):
 class _Sink:
     """One output file: counts rows, hashes and sizes what is written."""
 
-    def __init__(self, path: Path, options: ExportOptions, table: str, item: str, schema: pa.Schema) -> None:
+    def __init__(
+        self, path: Path, options: ExportOptions, table: str, item: str, schema: pa.Schema, tenant: int | None = None
+    ) -> None:
         self.path, self.options, self.table, self.item, self.schema = path, options, table, item, schema
+        self.tenant = tenant
         self.rows = 0
         self._file = _HashedFile(path)
         self._raw: IO[bytes] = io.BufferedWriter(self._file, buffer_size=1 << 20)
@@ -259,15 +270,12 @@ class _Sink:
         elif fmt == "parquet":
             self._writer = pq.ParquetWriter(self._stream, schema, compression="gzip" if options.compress else "zstd")
 
-    def write(self, batch: pa.RecordBatch, rendered: pa.Array | None) -> None:
+    def write(self, batch: pa.RecordBatch, rendered: Any) -> None:
         fmt = self.options.format
         if fmt == "csv":
-            if self._writer is None:
-                ready = csv_ready(batch)
-                self._writer = pa_csv.CSVWriter(self._stream, ready.schema)
-                self._writer.write_batch(ready)
-            else:
-                self._writer.write_batch(csv_ready(batch))
+            if self._first:
+                self._stream.write(csv_rows(batch.slice(0, 0), header=True))
+            self._stream.write(rendered)
         elif fmt == "parquet":
             self._writer.write_batch(batch, row_group_size=BATCH_ROWS)
         elif fmt == "json":
@@ -281,7 +289,7 @@ class _Sink:
 
     def close(self) -> None:
         fmt = self.options.format
-        if fmt == "csv" and self._writer is None:
+        if fmt == "csv" and self._first:
             header = io.StringIO()
             csv.writer(header, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(self.schema.names)
             self._stream.write(header.getvalue().encode())
@@ -300,7 +308,10 @@ class _Sink:
         return self._file.digest.hexdigest()
 
 
-def _render(options: ExportOptions, batch: pa.RecordBatch, item: str) -> pa.Array | None:
+def _render(options: ExportOptions, batch: pa.RecordBatch, item: str) -> pa.Array | bytes | None:
+    """A piece's text, ready to write: CSV rows (no header) or one JSON/XML line per row."""
+    if options.format == "csv":
+        return csv_rows(batch)
     if options.format == "ndjson":
         return ndjson_lines(batch)
     if options.format == "json":
@@ -332,52 +343,45 @@ def export_table(
     out: Path,
     exclude: Sequence[str] = (),
 ) -> list[ExportedFile]:
-    """Write one table's Parquet as files of at most `max_records_per_file` records."""
-    limit = options.max_records_per_file
+    """Write one table's Parquet as files of at most `max_records_per_file` records.
+
+    Pieces are rendered (CSV encoded, JSON or XML lines built) on RENDER_THREADS threads ahead of
+    the writer, and written in order, so the bytes are those of a one-thread export.
+    """
     item = _item_name(key)
     full = pq.read_schema(next(iter(sorted(source.glob("*.parquet")))))
     columns = [n for n in full.names if n not in exclude]
     schema = pa.schema([full.field(n) for n in columns])
     files: list[ExportedFile] = []
     sink: _Sink | None = None
-    state = {"tenant": None, "chunk": 0}
-
-    def name(tenant: int | None, chunk: int) -> str:
-        if per_tenant:
-            return f"{table}_{tenant}_chunk_{chunk:04d}{options.suffix}"
-        return f"{table}_chunk_{chunk:04d}{options.suffix}"
+    chunks: dict[int | None, int] = {}
 
     def close() -> None:
         nonlocal sink
         if sink is not None:
             sink.close()
-            files.append(_describe(sink, out, state["tenant"] if per_tenant else None))
+            files.append(_describe(sink, sink.tenant if per_tenant else None))
             sink = None
 
-    def open_next(tenant: int | None) -> _Sink:
-        if tenant != state["tenant"]:
-            state["tenant"], state["chunk"] = tenant, 0
-        path = out / name(tenant, state["chunk"])
-        state["chunk"] += 1
-        return _Sink(path, options, table, item, schema)
+    def open_file(tenant: int | None) -> _Sink:
+        chunk = chunks[tenant] = chunks.get(tenant, -1) + 1
+        name = f"{table}_{tenant}_chunk_{chunk:04d}" if per_tenant else f"{table}_chunk_{chunk:04d}"
+        return _Sink(out / f"{name}{options.suffix}", options, table, item, schema, tenant)
 
-    for batch in read_batches(source, columns=columns, batch_rows=BATCH_ROWS):
-        runs = _tenant_runs(batch) if per_tenant else [(None, 0, batch.num_rows)]
-        for tenant, a, b in runs:
-            if sink is not None and tenant != state["tenant"]:
-                close()
-            pos = a
-            while pos < b:
-                if sink is None:
-                    sink = open_next(tenant)
-                take = min(b - pos, limit - sink.rows)
-                piece = batch.slice(pos, take)
-                sink.write(piece, _render(options, piece, item))
-                pos += take
-                if sink.rows >= limit:
-                    close()
+    def render(piece: tuple[int | None, bool, pa.RecordBatch]) -> tuple[int | None, bool, pa.RecordBatch, Any]:
+        tenant, first, batch = piece
+        return tenant, first, batch, _render(options, batch, item)
+
+    pieces = _pieces(
+        read_batches(source, columns=columns, batch_rows=BATCH_ROWS), per_tenant, options.max_records_per_file
+    )
+    for tenant, first, batch, rendered in ordered_map(render, pieces, RENDER_THREADS, f"render-{table}"):
+        if first:
+            close()
+            sink = open_file(tenant)
+        sink.write(batch, rendered)
     if sink is None and not files:
-        sink = open_next(None if not per_tenant else 0)
+        sink = open_file(None if not per_tenant else 0)
     close()
     if not per_tenant and len(files) == 1:
         # A table that fits in one file keeps its plain name (seed 002's organizations.csv).
@@ -388,7 +392,32 @@ def export_table(
     return files
 
 
-def _describe(sink: _Sink, root: Path, tenant: int | None) -> ExportedFile:
+def _pieces(
+    batches: Iterable[pa.RecordBatch], per_tenant: bool, limit: int
+) -> Iterator[tuple[int | None, bool, pa.RecordBatch]]:
+    """(tenant, starts a new file, rows) in write order: a file holds at most `limit` rows of one
+    tenant (per-tenant tables) or of the table."""
+    tenant_of_file: int | None = None
+    in_file: int | None = None  # rows in the open file; None: no file open
+    for batch in batches:
+        runs = _tenant_runs(batch) if per_tenant else [(None, 0, batch.num_rows)]
+        for tenant, a, b in runs:
+            if in_file is not None and tenant != tenant_of_file:
+                in_file = None
+            pos = a
+            while pos < b:
+                first = in_file is None
+                if first:
+                    tenant_of_file, in_file = tenant, 0
+                take = min(b - pos, limit - in_file)
+                yield tenant, first, batch.slice(pos, take)
+                pos += take
+                in_file += take
+                if in_file >= limit:
+                    in_file = None
+
+
+def _describe(sink: _Sink, tenant: int | None) -> ExportedFile:
     return ExportedFile(
         path=sink.path.name,
         table=sink.table,
