@@ -35,7 +35,7 @@ from mock_pipeline.domains.commerce.model import CommerceModel
 from mock_pipeline.domains.commerce.tables import orders
 from mock_pipeline.domains.factory import GENERATION_THREADS
 from mock_pipeline.engine.table import ordered_map
-from mock_pipeline.publish.files import csv_ready, csv_rows
+from mock_pipeline.publish.files import csv_ready
 from mock_pipeline.scenarios.model import build_scenario
 
 CHUNK = 100_000
@@ -43,6 +43,11 @@ CHUNK = 100_000
 
 def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024.0  # Linux reports KiB
+
+
+def settle() -> None:
+    """Flush earlier writes (this run's or another's) so their writeback does not slow the next timing."""
+    os.sync()
 
 
 def orders_model(n: int) -> CommerceModel:
@@ -57,20 +62,20 @@ def orders_model(n: int) -> CommerceModel:
 
 
 def ours(n: int, out: Path) -> tuple[float, int]:
-    """Engine: orders chunk by chunk, each generated and CSV-encoded on the factory's generation
-    threads and written in order by this thread, as the files export renders and writes."""
+    """Engine: orders chunk by chunk, each generated and made CSV-ready (the export's rendering) on
+    the factory's generation threads, then CSV-encoded and written in order by this thread."""
     model = orders_model(n)
 
-    def encoded(bounds: tuple[int, int]) -> bytes:
-        return csv_rows(orders(model, *bounds).combine_chunks().to_batches()[0])
+    def rendered(bounds: tuple[int, int]) -> pa.RecordBatch:
+        return csv_ready(orders(model, *bounds).combine_chunks().to_batches()[0])
 
     # Set-up outside the timing, as for the naive loop: Faker pools and Arrow's first kernel calls.
-    header = csv_rows(orders(model, 0, 1000).combine_chunks().to_batches()[0].slice(0, 0), header=True)
+    schema = rendered((0, 1000)).schema
+    settle()
     start = time.perf_counter()
-    with out.open("wb") as sink:
-        sink.write(header)
-        for data in ordered_map(encoded, [(lo, min(lo + CHUNK, n)) for lo in range(0, n, CHUNK)], GENERATION_THREADS):
-            sink.write(data)
+    with out.open("wb") as sink, pa_csv.CSVWriter(sink, schema) as writer:
+        for batch in ordered_map(rendered, [(lo, min(lo + CHUNK, n)) for lo in range(0, n, CHUNK)], GENERATION_THREADS):
+            writer.write_batch(batch)
     return time.perf_counter() - start, out.stat().st_size
 
 
@@ -83,6 +88,7 @@ def naive(n: int, out: Path) -> tuple[float, int]:
     Faker.seed(42)
     customers = [(fake.uuid4(), fake.name(), fake.email()) for _ in range(1000)]
     products = [(fake.uuid4(), fake.pyfloat(min_value=5, max_value=500, right_digits=2)) for _ in range(1000)]
+    settle()
     start = time.perf_counter()
     with out.open("w", newline="") as f:
         writer = None
@@ -136,6 +142,7 @@ def floor(n: int, out: Path) -> tuple[float, int]:
         csv_ready(orders(model, lo, min(lo + CHUNK, n)).combine_chunks().to_batches()[0]) for lo in range(0, n, CHUNK)
     ]
     table = pa.Table.from_batches(batches)
+    settle()
     start = time.perf_counter()
     with out.open("wb") as sink:
         pa_csv.write_csv(table, sink)
@@ -149,6 +156,7 @@ def end_to_end(preset: str, workdir: Path) -> dict[str, float]:
     config = Path(__file__).resolve().parents[1] / "mock_pipeline" / "scenarios" / "run_configs" / f"{preset}.yaml"
     env = {**os.environ, "MOCK_PIPELINE_DATA_DIR": str(data)}
     dagster = Path(sys.executable).with_name("dagster")
+    settle()
     start = time.perf_counter()
     subprocess.run(
         [str(dagster), "asset", "materialize", "-m", "mock_pipeline.definitions", "--select", "*commerce/exported_files",

@@ -223,11 +223,11 @@ def csv_ready(batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
 
-def csv_rows(batch: pa.RecordBatch, header: bool = False) -> bytes:
+def csv_rows(batch: pa.RecordBatch, header: bool = False) -> pa.Buffer:
     """The batch as CSV lines, exactly as pyarrow's CSV writer writes them (rows carry no state)."""
     sink = pa.BufferOutputStream()
     pa_csv.write_csv(csv_ready(batch), sink, pa_csv.WriteOptions(include_header=header))
-    return sink.getvalue().to_pybytes()
+    return sink.getvalue()  # written as it is: files take any buffer, no copy
 
 
 # --- files of at most N records ----------------------------------------------------------------
@@ -308,7 +308,7 @@ class _Sink:
         return self._file.digest.hexdigest()
 
 
-def _render(options: ExportOptions, batch: pa.RecordBatch, item: str) -> pa.Array | bytes | None:
+def _render(options: ExportOptions, batch: pa.RecordBatch, item: str) -> pa.Array | pa.Buffer | None:
     """A piece's text, ready to write: CSV rows (no header) or one JSON/XML line per row."""
     if options.format == "csv":
         return csv_rows(batch)
