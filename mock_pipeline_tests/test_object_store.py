@@ -57,6 +57,11 @@ REGION = "us-east-1"
 PARTS = [parts_key(COMMERCE, t) for t in PARTITIONED_TABLES["commerce"]]
 
 
+def stored_dir(root: Path, bucket: str, endpoint: str) -> StoredDataDirResource:
+    """A data folder at `root` backed by the test bucket's store prefix."""
+    return StoredDataDirResource(root=str(root), store_uri=f"s3://{bucket}/{PREFIX}", store_endpoint_url=endpoint)
+
+
 def s3(endpoint: str) -> Any:
     return boto3.client(
         "s3", endpoint_url=endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY
@@ -238,9 +243,7 @@ def test_rerunning_a_shard_uploads_nothing(
 ) -> None:
     before = objects(s3_endpoint, bucket)
     with Proxy(s3_endpoint) as proxy:  # sees every request of the rerun on the wire
-        data_dir = StoredDataDirResource(
-            root=str(tmp_path / "again"), store_uri=f"s3://{bucket}/{PREFIX}", store_endpoint_url=proxy.url
-        )
+        data_dir = stored_dir(tmp_path / "again", bucket, proxy.url)
         defs = with_data_dir(commerce_definitions(tmp_path, SHARDS), data_dir)
         instance = dg.DagsterInstance.ephemeral()
         result = run(defs, run_config(), partition_key="01", asset_selection=PARTS, instance=instance)
@@ -254,9 +257,7 @@ def test_pull_repairs_a_local_folder(
     cluster: ClusterRun, s3_endpoint: str, bucket: str, tmp_path: Path, credentials: None
 ) -> None:
     """Missing, changed and stale local files: the store's version wins, the stale file goes."""
-    data_dir = StoredDataDirResource(
-        root=str(tmp_path), store_uri=f"s3://{bucket}/{PREFIX}", store_endpoint_url=s3_endpoint
-    )
+    data_dir = stored_dir(tmp_path, bucket, s3_endpoint)
     store = data_dir.store()
     assert isinstance(store, S3DatasetStore)
     dataset = tmp_path / dataset_of(cluster.rest_root).relative_to(cluster.rest_root)
@@ -328,9 +329,7 @@ def test_a_pull_leaves_alone_the_files_a_local_step_is_writing(
     cluster: ClusterRun, s3_endpoint: str, bucket: str, tmp_path: Path, credentials: None
 ) -> None:
     """Steps sharing one data folder (multiprocess executor): a read never removes a file not yet uploaded."""
-    data_dir = StoredDataDirResource(
-        root=str(tmp_path), store_uri=f"s3://{bucket}/{PREFIX}", store_endpoint_url=s3_endpoint
-    )
+    data_dir = stored_dir(tmp_path, bucket, s3_endpoint)
     store = data_dir.store()
     dataset = tmp_path / dataset_of(cluster.rest_root).relative_to(cluster.rest_root)
     store.pull(dataset, ["orders"])
@@ -426,9 +425,7 @@ def test_s3_upload_on_another_machine_gets_the_export_from_the_store(
     destination = f"published-{uuid.uuid4().hex[:8]}"
     s3(s3_endpoint).create_bucket(Bucket=destination)
     elsewhere = tmp_path / "elsewhere"  # empty: no dataset, no export
-    data_dir = StoredDataDirResource(
-        root=str(elsewhere), store_uri=f"s3://{bucket}/{PREFIX}", store_endpoint_url=s3_endpoint
-    )
+    data_dir = stored_dir(elsewhere, bucket, s3_endpoint)
     result = dg.materialize(
         [s3_upload_asset(COMMERCE)],
         resources={
