@@ -3,8 +3,9 @@
     python benchmarks/benchmark.py                      # 1,000,000 orders, 20,000 naive rows
     python benchmarks/benchmark.py --orders 2000000 --naive-rows 50000
     python benchmarks/benchmark.py --preset large       # also the whole commerce domain, end to end
+    python benchmarks/benchmark.py --repeat 5           # five rounds, then the medians
 
-In one run it times
+In one round it times
   ours   the engine generating seed 003's orders schema and writing it as CSV (the export's path),
   naive  a per-row Faker loop producing the same schema with csv.DictWriter, as seed 003 does,
   floor  pyarrow writing an already-built orders table of the same size as CSV (the I/O floor),
@@ -21,6 +22,7 @@ import filecmp
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -177,32 +179,50 @@ def main() -> None:
     parser.add_argument(
         "--preset", choices=["small", "medium", "large"], help="also run the commerce domain end to end"
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds of the three timings (this machine's speed drifts: compare per round)",
+    )
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, got {args.repeat}")
 
     with tempfile.TemporaryDirectory(prefix="mock_pipeline_bench_") as tmp:
         work = Path(tmp)
-        t_ours, b_ours = ours(args.orders, work / "ours.csv")
-        peak = peak_rss_mb()
-        t_naive, b_naive = naive(args.naive_rows, work / "naive.csv")
-        t_floor, b_floor = floor(args.orders, work / "floor.csv")
-        r_ours, r_naive, r_floor = args.orders / t_ours, args.naive_rows / t_naive, args.orders / t_floor
         print(f"cores: {os.cpu_count()}  python: {sys.version.split()[0]}  pyarrow: {pa.__version__}")
-        print(f"{'':28s}{'rows':>12s}{'seconds':>10s}{'rows/s':>14s}{'MB/s':>9s}")
-        for label, n, t, b in (
-            ("ours (generate + CSV)", args.orders, t_ours, b_ours),
-            ("naive (Faker loop + csv)", args.naive_rows, t_naive, b_naive),
-            ("floor (pyarrow CSV write)", args.orders, t_floor, b_floor),
-        ):
-            print(f"{label:28s}{n:>12,d}{t:>10.2f}{n / t:>14,.0f}{b / t / 1e6:>9.1f}")
-        print(f"peak memory of this process while generating: {peak:,.0f} MB")
-        same = filecmp.cmp(work / "ours.csv", work / "floor.csv", shallow=False)
-        print(f"ours wrote the very file the floor wrote: {same}")
-        print(f"ratio ours / naive: {r_ours / r_naive:,.0f}x   ratio floor / ours: {r_floor / r_ours:.2f}x")
-        # What a ratio target over the naive loop asks for, against what writing the CSV alone allows.
-        print(
-            f"300x the naive loop would be {300 * r_naive:,.0f} rows/s; the I/O floor alone is {r_floor:,.0f} rows/s "
-            f"({r_floor / r_naive:,.0f}x the naive loop)"
-        )
+        ratios: list[tuple[float, float, float]] = []
+        for round_ in range(1, args.repeat + 1):
+            t_ours, b_ours = ours(args.orders, work / "ours.csv")
+            peak = peak_rss_mb()  # before the floor holds a whole table
+            t_naive, b_naive = naive(args.naive_rows, work / "naive.csv")
+            t_floor, b_floor = floor(args.orders, work / "floor.csv")
+            r_ours, r_naive, r_floor = args.orders / t_ours, args.naive_rows / t_naive, args.orders / t_floor
+            ratios.append((r_ours, r_ours / r_naive, r_floor / r_ours))
+            print(f"\nround {round_} of {args.repeat}")
+            print(f"{'':28s}{'rows':>12s}{'seconds':>10s}{'rows/s':>14s}{'MB/s':>9s}")
+            for label, n, t, b in (
+                ("ours (generate + CSV)", args.orders, t_ours, b_ours),
+                ("naive (Faker loop + csv)", args.naive_rows, t_naive, b_naive),
+                ("floor (pyarrow CSV write)", args.orders, t_floor, b_floor),
+            ):
+                print(f"{label:28s}{n:>12,d}{t:>10.2f}{n / t:>14,.0f}{b / t / 1e6:>9.1f}")
+            print(f"peak memory of this process while generating: {peak:,.0f} MB")
+            same = filecmp.cmp(work / "ours.csv", work / "floor.csv", shallow=False)
+            print(f"ours wrote the very file the floor wrote: {same}")
+            print(f"ratio ours / naive: {r_ours / r_naive:,.0f}x   ratio floor / ours: {r_floor / r_ours:.2f}x")
+            # What a ratio target over the naive loop asks for, against what writing the CSV alone allows.
+            print(
+                f"300x the naive loop would be {300 * r_naive:,.0f} rows/s; the I/O floor alone is "
+                f"{r_floor:,.0f} rows/s ({r_floor / r_naive:,.0f}x the naive loop)"
+            )
+        if args.repeat > 1:
+            rates, over_naive, floor_over = zip(*ratios, strict=True)
+            print(
+                f"\nmedians of {args.repeat} rounds: ours {statistics.median(rates):,.0f} rows/s, "
+                f"ours / naive {statistics.median(over_naive):,.0f}x, floor / ours {statistics.median(floor_over):.2f}x"
+            )
         if args.preset:
             result = end_to_end(args.preset, work)
             print(
