@@ -13,6 +13,7 @@ from mock_pipeline.publish.assets import exported_files_asset
 from mock_pipeline.publish.database import database_resource, database_tables_asset, mock_data_cleanup_job
 from mock_pipeline.publish.http import http_upload_asset, http_upload_from_env
 from mock_pipeline.publish.s3 import s3_upload_asset, s3_upload_from_env
+from mock_pipeline.report import scenario_report_asset
 from mock_pipeline.publish.vectors import embedder_from_env, vector_index_asset, vector_store_from_env
 from mock_pipeline.resources import ScenarioResource
 from mock_pipeline.schedules import SCHEDULES
@@ -31,6 +32,7 @@ def build_definitions() -> dg.Definitions:
         assets += [*domain_assets, exported_files_asset(domain)]
         if (chart := daily_activity_asset(domain)) is not None:
             assets.append(chart)
+        assets.append(scenario_report_asset(domain))
         assets.append(database_tables_asset(domain))
         assets += [s3_upload_asset(domain), http_upload_asset(domain)]
         if (vector_index := vector_index_asset(domain, vector_store.kind)) is not None:

@@ -193,7 +193,7 @@ def domain_assembled_asset(domain: Domain, tables: Sequence[str], shards: int) -
                 asset_key=domain.key(spec.name),
                 metadata={
                     "dagster/row_count": table.rows,
-                    "dagster/column_schema": column_schema(spec.schema),
+                    "dagster/column_schema": column_schema(spec.schema, spec.column_descriptions),
                     "dagster/uri": str(dataset / spec.name),
                     "preview": dg.MetadataValue.md(preview_markdown(table.head, spec.schema)),
                     "parts": table.parts,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow.types as pa_types
 
 from mock_pipeline.engine.table import TableSpec
 
@@ -143,3 +144,103 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (int, float, str, bool)) or value is None:
         return value if not isinstance(value, float) else round(value, 6)
     return str(value)
+
+
+# --- Coherence rules derived from the table declarations: no table can escape them -----------
+DAY_SECONDS = 86_400
+# A time of day may repeat by chance; one that holds most rows of a column is a generator's tell.
+MAX_TIME_OF_DAY_SHARE = 0.5
+MIN_ROWS_FOR_SHARES = 20
+# Whole-day copies of another timestamp happen by chance about once in 86,400 rows.
+MAX_DAY_COPY_SHARE = 0.01
+MIN_ROWS_FOR_DAY_COPIES = 100
+
+
+def _timestamp_columns(spec: TableSpec) -> list[str]:
+    return [f.name for f in spec.schema if pa_types.is_timestamp(f.type)]
+
+
+def _seconds(column: str) -> str:
+    return f"CAST(epoch({column}) AS BIGINT)"
+
+
+def dense_key(spec: TableSpec) -> Rule:
+    """Integer keys are 1..n without gaps, as a database sequence gives them."""
+    key = spec.key
+    return Rule(
+        spec.name,
+        "keys_dense",
+        f"{key} runs 1..n without gaps, as a database sequence numbers rows.",
+        f"SELECT CASE WHEN count(*) = 0 THEN 0 ELSE (CASE WHEN min({key}) = 1 AND max({key}) = count(*)"
+        f" AND count(DISTINCT {key}) = count(*) THEN 0 ELSE 1 END) END AS violations,"
+        f" count(*) AS rows, min({key}) AS min_key, max({key}) AS max_key FROM {spec.name}",
+    )
+
+
+def created_after_parents(spec: TableSpec, tables: Mapping[str, TableSpec]) -> Rule | None:
+    """No row is created before a row it references, and none is a parent's time of day shifted by whole days."""
+    parts: list[str] = []
+    for column, parent in spec.foreign_keys:
+        p = tables[parent]
+        if spec.created is None or p.created is None:
+            continue
+        c_t, p_t = f"c.{spec.created}", f"p.{p.created}"
+        diff = f"({_seconds(c_t)} - {_seconds(p_t)})"
+        parts.append(
+            f"(SELECT count(*) FILTER (WHERE {c_t} < {p_t}) AS late,"
+            f" count(*) FILTER (WHERE {diff} <> 0 AND {diff} % {DAY_SECONDS} = 0) AS day_copies, count(*) AS n,"
+            f" '{column}' AS fk FROM {spec.name} c JOIN {parent} p ON c.{column} = p.{p.key})"
+        )
+    if not parts:
+        return None
+    return Rule(
+        spec.name,
+        "created_after_parents",
+        f"{spec.name}.{spec.created} is never before the creation of any row it references, and is not a"
+        " referenced row's time of day shifted by whole days.",
+        "WITH f AS (" + " UNION ALL ".join(parts) + ")"
+        f" SELECT sum(late) + sum(CASE WHEN n >= {MIN_ROWS_FOR_DAY_COPIES} AND day_copies > {MAX_DAY_COPY_SHARE} * n"
+        " THEN day_copies ELSE 0 END) AS violations, sum(late) AS created_before_parent,"
+        " sum(day_copies) AS whole_day_copies FROM f",
+    )
+
+
+def timestamps_natural(spec: TableSpec) -> Rule | None:
+    """No timestamp column sits at one time of day; no column is another shifted by whole days."""
+    cols = _timestamp_columns(spec)
+    if not cols:
+        return None
+    tod = " UNION ALL ".join(
+        f"(SELECT '{c}' AS col, max(k) AS top, sum(k) AS n FROM"
+        f" (SELECT count(*) AS k FROM {spec.name} WHERE {c} IS NOT NULL GROUP BY {_seconds(c)} % {DAY_SECONDS}))"
+        for c in cols
+    )
+    pairs = [(a, b) for i, a in enumerate(cols) for b in cols[i + 1 :]]
+    copies = " + ".join(
+        f"(CASE WHEN count(*) FILTER (WHERE {a} IS NOT NULL AND {b} IS NOT NULL) >= {MIN_ROWS_FOR_DAY_COPIES}"
+        f" AND count(*) FILTER (WHERE {a} <> {b} AND ({_seconds(b)} - {_seconds(a)}) % {DAY_SECONDS} = 0)"
+        f" > {MAX_DAY_COPY_SHARE} * count(*) FILTER (WHERE {a} IS NOT NULL AND {b} IS NOT NULL) THEN 1 ELSE 0 END)"
+        for a, b in pairs
+    )
+    copies_sql = f"(SELECT {copies} FROM {spec.name})" if pairs else "0"
+    return Rule(
+        spec.name,
+        "timestamps_natural",
+        f"No timestamp column holds more than {MAX_TIME_OF_DAY_SHARE:.0%} of its values at one time of day, and no"
+        " two timestamp columns of a row are the same time of day whole days apart.",
+        f"WITH t AS ({tod}) SELECT count(*) FILTER (WHERE n >= {MIN_ROWS_FOR_SHARES}"
+        f" AND top > {MAX_TIME_OF_DAY_SHARE} * n) + {copies_sql} AS violations,"
+        f" string_agg(CASE WHEN n >= {MIN_ROWS_FOR_SHARES} AND top > {MAX_TIME_OF_DAY_SHARE} * n THEN col END, ', ')"
+        " AS one_time_of_day FROM t",
+    )
+
+
+def coherence_rules(tables: Sequence[TableSpec]) -> list[Rule]:
+    """The rules every table obeys by its declaration: dense keys, causal order, natural timestamps."""
+    by_name = {t.name: t for t in tables}
+    rules: list[Rule] = []
+    for spec in tables:
+        if pa_types.is_integer(spec.schema.field(spec.key).type):
+            rules.append(dense_key(spec))
+        rules += [r for r in (created_after_parents(spec, by_name), timestamps_natural(spec)) if r is not None]
+    return rules

@@ -6,7 +6,7 @@ domain's pure generator) and its rules. The wiring here is the same for all four
 
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from mock_pipeline.engine.table import PART_FILE, Progress, TableSpec, generate,
 from mock_pipeline.metadata import column_schema, preview_markdown
 from mock_pipeline.resources import DataDirResource, ScenarioResource
 from mock_pipeline.scenarios.model import Scenario, ScenarioError
-from mock_pipeline.validation import Rule, run_rules
+from mock_pipeline.validation import Rule, coherence_rules, run_rules
 
 OWNERS = ["team:data-platform"]
 LOG_EVERY_SECONDS = 2.0
@@ -27,13 +27,36 @@ GENERATION_THREADS = min(4, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
+class ReportLine:
+    """One line of a domain's scenario report: what the profile asked for against what came out.
+
+    `sql` selects one row with a numeric column `observed` (tables are views over the Parquet);
+    `asked` is the profile's target, or None where the profile states no number.
+    """
+
+    metric: str
+    asked: float | None
+    sql: str
+
+
+@dataclass(frozen=True)
 class Domain:
+    """A domain's tables, model and rules. The coherence rules every table obeys by its declaration
+    (dense keys, causal order, natural timestamps) are added to `rules` here, so none can be missed."""
+
     name: str
     tables: tuple[TableSpec, ...]
     model: Callable[[Scenario], Any]
     rules: tuple[Rule, ...] = ()
     # Values substituted into rule SQL ({start}, {end}, {anomaly_rate}, ...).
     rule_params: Callable[[Any], Mapping[str, Any]] = field(default=lambda model: {})
+    # The scenario report's lines for a model (mock_pipeline.report).
+    report: Callable[[Any], Sequence[ReportLine]] = field(default=lambda model: ())
+
+    def __post_init__(self) -> None:
+        declared = {(r.table, r.name) for r in self.rules}
+        derived = tuple(r for r in coherence_rules(self.tables) if (r.table, r.name) not in declared)
+        object.__setattr__(self, "rules", (*self.rules, *derived))
 
     def table(self, name: str) -> TableSpec:
         return next(t for t in self.tables if t.name == name)
@@ -112,6 +135,7 @@ def table_asset(domain: Domain, spec: TableSpec) -> dg.AssetsDefinition:
         owners=OWNERS,
         description=spec.description,
         tags={"domain": domain.name},
+        metadata={"dagster/column_schema": column_schema(spec.schema, spec.column_descriptions)},
     )
     def _table(
         context: dg.AssetExecutionContext, scenario: ScenarioResource, data_dir: DataDirResource
@@ -125,7 +149,7 @@ def table_asset(domain: Domain, spec: TableSpec) -> dg.AssetsDefinition:
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": rows,
-                "dagster/column_schema": column_schema(spec.schema),
+                "dagster/column_schema": column_schema(spec.schema, spec.column_descriptions),
                 "dagster/uri": str(dataset / spec.name),
                 "preview": dg.MetadataValue.md(preview_markdown(head, spec.schema)),
                 "seconds": round(progress.elapsed, 3),

@@ -7,7 +7,7 @@ import os
 import shutil
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +47,11 @@ class TableSpec:
     text_columns: tuple[str, ...] = ()  # long text worth embedding
     # Derived tables (analytics) are computed from parent tables already written to `dataset`.
     derive: Callable[[Any, Path, int], Iterable[pa.Table]] | None = None
+    # The column holding when the row came to be: no row is created before a row it references
+    # (the generic causal-order rules compare it with each parent's `created`).
+    created: str | None = None
+    # What each column means, shown in the Dagster UI (dagster/column_schema).
+    column_descriptions: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def columns(self) -> list[str]:
