@@ -13,8 +13,8 @@ from mock_pipeline.publish.assets import exported_files_asset
 from mock_pipeline.publish.database import database_resource, database_tables_asset, mock_data_cleanup_job
 from mock_pipeline.publish.http import http_upload_asset, http_upload_from_env
 from mock_pipeline.publish.s3 import s3_upload_asset, s3_upload_from_env
-from mock_pipeline.report import scenario_report_asset
 from mock_pipeline.publish.vectors import embedder_from_env, vector_index_asset, vector_store_from_env
+from mock_pipeline.report import scenario_report_asset
 from mock_pipeline.resources import ScenarioResource
 from mock_pipeline.schedules import SCHEDULES
 from mock_pipeline.sensors import build_sensors
