@@ -8,15 +8,21 @@ import gzip
 import hashlib
 import io
 import json
+import logging
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
 from mock_pipeline.domains.commerce import COMMERCE
+from mock_pipeline.domains.factory import domain_definitions
 from mock_pipeline.engine.table import PART_FILE
-from mock_pipeline.publish.files import ExportError, ExportOptions, export_domain, read_manifest
+from mock_pipeline.publish.assets import exported_files_asset
+from mock_pipeline.publish.files import MANIFEST, ExportError, ExportOptions, export_domain, read_manifest
+from mock_pipeline.resources import DataDirResource, ScenarioResource
 from mock_pipeline_tests.conftest import SMALL
 from mock_pipeline_tests.helpers import materialize_domain
 
@@ -144,3 +150,36 @@ def test_export_asset_rejects_a_bad_format_with_one_line(commerce_small: tuple, 
     assert "export.format: unknown format 'xlsx'; allowed: csv, ndjson, json, xml, parquet" in (
         failure.step_failure_data.error.message
     )
+
+
+def test_a_new_format_replaces_the_export_and_says_so(commerce_small: tuple, tmp_path: Path) -> None:
+    """One export per dataset and domain: an NDJSON export removes the CSV one, with a warning."""
+    _, source = commerce_small
+    data = tmp_path / "data"
+    shutil.copytree(source, data)
+    (target,) = data.glob("exports/*/commerce")
+    assert read_manifest(target)["export"]["format"] == "csv"
+    tables, _ = domain_definitions(COMMERCE)
+    instance = dg.DagsterInstance.ephemeral()
+
+    def export(**options: object) -> tuple[str, list[str]]:
+        result = dg.materialize(
+            [*tables, exported_files_asset(COMMERCE)],
+            resources={"scenario": ScenarioResource(**SMALL), "data_dir": DataDirResource(root=str(data))},
+            selection=[COMMERCE.key("exported_files")],
+            run_config={"ops": {"commerce__exported_files": {"config": options}}},
+            instance=instance,
+        )
+        warnings = [r.user_message for r in instance.all_logs(result.run_id) if r.level == logging.WARNING]
+        (materialization,) = result.asset_materializations_for_node("commerce__exported_files")
+        return materialization.metadata["replaced_export"].value, warnings
+
+    replaced, warnings = export(format="ndjson", compress=True)
+    assert replaced == "csv"
+    assert any(f"the ndjson.gz export replaced the csv export in {target}" in w for w in warnings), warnings
+    data_files = {p.name for p in target.iterdir()} - {"metadata.csv", MANIFEST}
+    assert data_files and all(name.endswith(".ndjson.gz") for name in data_files)
+    # The same kind again replaces nothing of another kind: no warning.
+    replaced, warnings = export(format="ndjson", compress=True)
+    assert replaced == "none"
+    assert not [w for w in warnings if "export replaced" in w]

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from mock_pipeline.domains.factory import OWNERS, Domain
-from mock_pipeline.publish.files import MANIFEST, ExportError, ExportOptions, export_domain
+from mock_pipeline.publish.files import MANIFEST, ExportError, ExportOptions, export_domain, export_kind, replaced_kind
 from mock_pipeline.resources import DataDirResource, ScenarioResource
 
 
@@ -40,6 +40,8 @@ def exported_files_asset(domain: Domain) -> dg.AssetsDefinition:
         ]
         dataset = data_dir.dataset(resolved, domain.name)
         target = data_dir.export(resolved, domain.name, pull=False)  # rewritten whole: nothing to fetch
+        kind = export_kind(options.format, "gzip" if options.compress else None)
+        replaced = replaced_kind(target, options)
         # The lock keeps a local reader's pull off the folder until the store has the new export too.
         with data_dir.writing(target, [MANIFEST]):
             try:
@@ -49,6 +51,12 @@ def exported_files_asset(domain: Domain) -> dg.AssetsDefinition:
             # With an object store: files first (unchanged ones skipped), manifest.json last.
             data_dir.publish_export(target, context.log.info)
         context.log.info(f"exported {result.rows:,} rows in {len(result.files)} files to {result.root}")
+        if replaced:
+            # One export per dataset and domain (what S3 and HTTP publish): say so where it is seen.
+            context.log.warning(
+                f"the {kind} export replaced the {replaced} export in {result.root}: one export per dataset and "
+                f"domain; copy it elsewhere first to keep both"
+            )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": result.rows,
@@ -58,6 +66,7 @@ def exported_files_asset(domain: Domain) -> dg.AssetsDefinition:
                 "bytes": result.bytes,
                 "format": options.format,
                 "compression": "gzip" if options.compress else "none",
+                "replaced_export": replaced or "none",
             }
         )
 

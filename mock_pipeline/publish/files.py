@@ -493,3 +493,23 @@ def _metadata_entry(path: Path) -> dict[str, Any]:
 
 def read_manifest(root: Path) -> dict[str, Any]:
     return json.loads((root / MANIFEST).read_text())
+
+
+def export_kind(format: str, compression: str | None) -> str:
+    """How a person names an export's kind: `csv`, `ndjson.gz`."""
+    return format + (".gz" if compression == "gzip" else "")
+
+
+def replaced_kind(target: Path, options: ExportOptions) -> str | None:
+    """The kind of the export already in `target` when the new one is another kind, else None.
+
+    One export per dataset and domain: S3, HTTP and the object store publish "the" export of a
+    dataset, so a new format replaces the old files instead of living beside them.
+    """
+    try:
+        previous = read_manifest(target)["export"]
+    except (OSError, ValueError, KeyError, TypeError):  # no export yet, or not one of ours
+        return None
+    old = export_kind(previous.get("format", "?"), previous.get("compression"))
+    new = export_kind(options.format, "gzip" if options.compress else None)
+    return old if old != new else None
