@@ -42,6 +42,7 @@ from pydantic import Field
 
 from mock_pipeline.domains.factory import OWNERS, Domain
 from mock_pipeline.engine.table import TableSpec, read_batches
+from mock_pipeline.publish.scrubbing import scrub
 from mock_pipeline.resources import DataDirResource, ScenarioResource
 from mock_pipeline.scenarios.model import Scenario
 from mock_pipeline.toggle import MOCK_DATA_ENABLED_ENV, disabled_reason
@@ -501,9 +502,7 @@ class PostgresTarget(Target):
         return {password, urllib.parse.unquote(password)}
 
     def redact(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        return scrub(text, self._secrets)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -602,7 +601,7 @@ def load_domain(
     except (LoadRefused, LoadError):
         raise
     except Exception as exc:
-        message = target.redact(_first_lines(str(exc)))
+        message = _first_lines(target.redact(str(exc)))
         raise LoadError(
             f"{domain}: load into {target.description} failed while {step}: {message}; rolled back, nothing was written"
         ) from None
@@ -647,7 +646,7 @@ def cleanup(
         raise
     except Exception as exc:
         raise LoadError(
-            f"cleanup of {target.description} failed: {target.redact(_first_lines(str(exc)))}; "
+            f"cleanup of {target.description} failed: {_first_lines(target.redact(str(exc)))}; "
             "rolled back, nothing was deleted"
         ) from None
     return result

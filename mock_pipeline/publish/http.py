@@ -41,6 +41,7 @@ from urllib3.util.retry import Retry
 from mock_pipeline.domains.factory import OWNERS, Domain
 from mock_pipeline.engine.table import TableSpec, read_batches, rebatch, replace_dir
 from mock_pipeline.publish.files import ndjson_lines
+from mock_pipeline.publish.scrubbing import excerpt, scrub
 from mock_pipeline.resources import DataDirResource, ScenarioResource, env_var_if_set
 
 API_URL_ENV = "MOCK_PIPELINE_UPLOAD_API_URL"
@@ -134,7 +135,7 @@ class ApiSink(BatchSink):
 
     def _scrub(self, text: str) -> str:
         """A server may echo request headers in an error body: never let the key into a message."""
-        return text.replace(self._secret, "***") if self._secret else text
+        return scrub(text, [self._secret])
 
     def where(self, path: str, file: str) -> str:
         return f"{self.base_url}/{path}"
@@ -146,20 +147,19 @@ class ApiSink(BatchSink):
             response = self.session.post(url, data=request.body, headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:
             # Raised once the bounded retries are spent; the message names the URL, never the headers.
-            reason = self._scrub(_reason(exc))
+            reason = _reason(self._scrub(str(exc)))  # scrubbed before it is cut
             raise UploadError(f"POST {url} failed after retries: {type(exc).__name__}: {reason}") from None
         history = getattr(getattr(response.raw, "retries", None), "history", None) or ()
         if not response.ok:
             hint = " (check the API key)" if response.status_code in (401, 403) else ""
             raise UploadError(
                 f"POST {url} answered {response.status_code} {response.reason}{hint} after "
-                f"{len(history) + 1} attempt(s): {self._scrub(response.text[:200])!r}"
+                f"{len(history) + 1} attempt(s): {excerpt(response.text, [self._secret])!r}"
             )
         return Posted(accepted=_accepted(response), retries=len(history))
 
 
-def _reason(exc: Exception) -> str:
-    text = str(exc)
+def _reason(text: str) -> str:
     return text if len(text) <= 300 else text[:300] + "…"
 
 

@@ -41,6 +41,7 @@ from pydantic import Field
 
 from mock_pipeline.domains.factory import OWNERS, Domain
 from mock_pipeline.publish.files import MANIFEST
+from mock_pipeline.publish.scrubbing import scrub
 from mock_pipeline.resources import DataDirResource, ScenarioResource, env_var_if_set
 from mock_pipeline.scenarios.model import Scenario
 
@@ -345,6 +346,10 @@ class S3UploadResource(dg.ConfigurableResource):
         """Non-secret facts about the destination, for metadata."""
         return {}
 
+    def secrets(self) -> tuple[str, ...]:
+        """Values scrubbed from every message (an S3 error may quote the access key id)."""
+        return ()
+
 
 class LocalS3UploadResource(S3UploadResource):
     """Embedded default: `<data>/s3/<bucket>/<key>`, laid out exactly as the bucket would be."""
@@ -384,6 +389,10 @@ class BucketS3UploadResource(S3UploadResource):
             max_concurrency=max(1, self.max_concurrency),
         )
         return S3ObjectStore(self.s3.get_client(), self.bucket, transfer, self.acl or None)
+
+    def secrets(self) -> tuple[str, ...]:
+        keys = (self.s3.aws_access_key_id, self.s3.aws_secret_access_key, self.s3.aws_session_token)
+        return tuple(k for k in keys if k)
 
     def describe(self) -> dict[str, Any]:
         facts = {"destination": "s3", "bucket": self.bucket, "retries_per_request": self.s3.max_attempts}
@@ -438,10 +447,11 @@ def s3_upload_asset(domain: Domain) -> dg.AssetsDefinition:
             store = s3_upload.open_store(data_dir.path)
             result = upload_export(data_dir.export(resolved, domain.name), store, prefix, context.log.info)
         except PublishError as exc:
-            raise dg.Failure(description=str(exc), allow_retries=False) from None
+            raise dg.Failure(description=scrub(str(exc), s3_upload.secrets()), allow_retries=False) from None
         except (ClientError, BotoCoreError, Boto3Error) as exc:  # Boto3Error: upload_file's S3UploadFailedError
             # After the client's own retries; the manifest was not (re)written, so nothing reads as complete.
-            raise dg.Failure(description=f"S3 upload of {domain.name} failed: {exc}") from None
+            message = scrub(f"S3 upload of {domain.name} failed: {exc}", s3_upload.secrets())
+            raise dg.Failure(description=message) from None
         context.log.info(
             f"{store.uri(prefix)}: {len(result.uploaded)} uploaded ({result.bytes_uploaded:,} bytes), "
             f"{len(result.skipped)} unchanged, {len(result.deleted)} deleted, in {result.seconds:.2f} s"
