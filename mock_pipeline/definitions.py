@@ -9,7 +9,7 @@ from mock_pipeline.domains.factory import Domain, domain_definitions
 from mock_pipeline.domains.maintenance import MAINTENANCE
 from mock_pipeline.domains.scrum import SCRUM
 from mock_pipeline.jobs import build_jobs
-from mock_pipeline.publish.assets import exported_files_asset
+from mock_pipeline.publish.assets import exported_files_asset, publish_summary_asset
 from mock_pipeline.publish.database import database_resource, database_tables_asset, mock_data_cleanup_job
 from mock_pipeline.publish.http import http_upload_asset, http_upload_from_env
 from mock_pipeline.publish.s3 import s3_upload_asset, s3_upload_from_env
@@ -29,14 +29,16 @@ def build_definitions() -> dg.Definitions:
     vector_store = vector_store_from_env()  # which store is not a secret; its credentials stay dg.EnvVar
     for domain in DOMAINS:
         domain_assets, domain_checks = domain_definitions(domain)
-        assets += [*domain_assets, exported_files_asset(domain)]
+        published = [exported_files_asset(domain)]
         if (chart := daily_activity_asset(domain)) is not None:
-            assets.append(chart)
-        assets.append(scenario_report_asset(domain))
-        assets.append(database_tables_asset(domain))
-        assets += [s3_upload_asset(domain), http_upload_asset(domain)]
+            published.append(chart)
+        published.append(scenario_report_asset(domain))
+        published.append(database_tables_asset(domain))
+        published += [s3_upload_asset(domain), http_upload_asset(domain)]
         if (vector_index := vector_index_asset(domain, vector_store.kind)) is not None:
-            assets.append(vector_index)
+            published.append(vector_index)
+        # Last in the domain: the run's closing lines say where each destination put the data.
+        assets += [*domain_assets, *published, publish_summary_asset(domain, published)]
         checks += domain_checks
     return dg.Definitions(
         assets=assets,

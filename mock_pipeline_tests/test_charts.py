@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from mock_pipeline.charts import daily_counts, render_png
+from mock_pipeline.charts import daily_counts, domain_totals, render_png
 from mock_pipeline.definitions import defs
 from mock_pipeline.domains.factory import Domain
 from mock_pipeline.engine.table import TableSpec
@@ -72,3 +72,25 @@ def test_asset_attaches_chart_counted_from_the_data(data_dir: Path) -> None:
         pc.greater_equal(day, pa.scalar(dt.date(2024, 1, 1))), pc.less_equal(day, pa.scalar(dt.date(2024, 12, 31)))
     )
     assert metadata["tables"].value["customers"] == pc.sum(in_window).as_py() > 0
+    # The numbers the Plots tab draws across runs: rows of the tables there, their generation rate.
+    tables = {e.asset_key: e.materialization.metadata for e in result.get_asset_materialization_events()}
+    generated = [tables[dg.AssetKey(["commerce", "tenants"])], tables[customers]]
+    rows = sum(pq.read_table(p).num_rows for p in (data_dir / "datasets").glob("*/commerce/*"))
+    assert metadata["rows"].value == rows == sum(m["dagster/row_count"].value for m in generated)
+    seconds = sum(m["seconds"].value for m in generated)
+    assert metadata["rows_per_second"].value == round(rows / seconds)
+    assert "anomaly_share" not in metadata  # neither table labels anomalies
+    assert Path(metadata["chart_png"].value).read_bytes() == png
+
+
+def test_domain_totals_count_rows_and_labelled_anomalies(tmp_path: Path) -> None:
+    labelled = pa.schema([("id", pa.int64()), ("anomaly", pa.string())])
+    plain = pa.schema([("id", pa.int64())])
+    domain = Domain("toy", (_spec("orders", labelled), _spec("lookup", plain)), model=lambda s: None)
+    (tmp_path / "orders").mkdir()
+    (tmp_path / "lookup").mkdir()
+    anomalies = pa.array([None, "payment_delay", None, None, "cancellation", None, None, None], pa.string())
+    pq.write_table(pa.table({"id": range(8), "anomaly": anomalies}, schema=labelled), tmp_path / "orders" / "a.parquet")
+    pq.write_table(pa.table({"id": range(3)}, schema=plain), tmp_path / "lookup" / "a.parquet")
+    totals = domain_totals(tmp_path, domain)
+    assert (totals.rows, totals.anomaly_share) == (11, 2 / 8)  # the lookup rows carry no label: not in the share

@@ -20,7 +20,7 @@ import pytest
 from mock_pipeline.domains.commerce import COMMERCE
 from mock_pipeline.domains.factory import Domain
 from mock_pipeline.engine.table import PART_FILE, TableSpec
-from mock_pipeline.publish.assets import exported_files_asset
+from mock_pipeline.publish.assets import exported_files_asset, publish_summary_asset
 from mock_pipeline.publish.files import MANIFEST, ExportError, ExportOptions, export_domain, read_manifest
 from mock_pipeline.resources import DataDirResource, ScenarioResource
 from mock_pipeline_tests.conftest import SMALL
@@ -152,15 +152,24 @@ def test_export_asset_rejects_a_bad_format_with_one_line(commerce_small: tuple, 
     )
 
 
-def test_a_new_format_replaces_the_export_and_says_so(tmp_path: Path) -> None:
-    """One export per dataset and domain: an NDJSON export removes the CSV one, with a warning."""
-    schema = pa.schema([("id", pa.int64()), ("name", pa.string())])
-    toy = Domain("toy", (TableSpec("toy", "things", "id", schema, "", lambda m: 0, None),), model=lambda s: None)
+TOY_SCHEMA = pa.schema([("id", pa.int64()), ("name", pa.string())])
+TOY = Domain("toy", (TableSpec("toy", "things", "id", TOY_SCHEMA, "", lambda m: 0, None),), model=lambda s: None)
+
+
+def _toy_dataset(root: Path) -> tuple[ScenarioResource, DataDirResource]:
+    """A one-table domain with three rows already generated: exports without the real generators."""
     scenario = ScenarioResource(**SMALL)
-    data = DataDirResource(root=str(tmp_path / "data"))
+    data = DataDirResource(root=str(root))
     things = data.dataset(scenario.resolve(), "toy") / "things"
     things.mkdir(parents=True)
-    pq.write_table(pa.table({"id": [1, 2, 3], "name": ["a", "b", "c"]}, schema=schema), things / PART_FILE)
+    pq.write_table(pa.table({"id": [1, 2, 3], "name": ["a", "b", "c"]}, schema=TOY_SCHEMA), things / PART_FILE)
+    return scenario, data
+
+
+def test_a_new_format_replaces_the_export_and_says_so(tmp_path: Path) -> None:
+    """One export per dataset and domain: an NDJSON export removes the CSV one, with a warning."""
+    toy = TOY
+    scenario, data = _toy_dataset(tmp_path / "data")
     target = data.export(scenario.resolve(), "toy")
     instance = dg.DagsterInstance.ephemeral()
 
@@ -183,3 +192,31 @@ def test_a_new_format_replaces_the_export_and_says_so(tmp_path: Path) -> None:
     assert {p.name for p in target.iterdir()} == {"things.ndjson.gz", "metadata.csv", MANIFEST}
     # The same kind again replaces nothing of another kind: no warning.
     assert export(format="ndjson", compress=True) == ("none", [])
+
+
+def test_the_runs_last_lines_say_where_the_data_went(tmp_path: Path) -> None:
+    scenario, data = _toy_dataset(tmp_path / "data")
+    export = exported_files_asset(TOY)
+
+    @dg.asset(key=["toy", "never_run"])
+    def unreported() -> None: ...
+
+    summary = publish_summary_asset(TOY, [export, unreported])
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [export, unreported, summary],
+        resources={"scenario": scenario, "data_dir": data},
+        selection=[export.key, summary.key],
+        instance=instance,
+    )
+    target = data.export(scenario.resolve(), "toy")
+    # What a console at INFO shows last (the run's own success event is DEBUG).
+    messages = [r.user_message for r in instance.all_logs(result.run_id) if r.level >= logging.INFO]
+    assert result.success
+    assert messages[-5:] == [
+        f"toy dataset {scenario.resolve().dataset_id} went to:",
+        f"export folder: {target}",
+        f"manifest: {target / MANIFEST}",
+        f"exported_files: {target} (3 rows)",
+        "never_run: not published yet",
+    ]
