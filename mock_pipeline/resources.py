@@ -1,18 +1,36 @@
-"""Resources: the run's scenario and where local data lives."""
+"""Resources: the run's scenario and where local data lives.
+
+The run's first step validates everything at once (`ScenarioResource.resolve`): the scenario, the
+export options in the run config, every environment variable and each domain's limits; all
+problems come back as one message, one line per problem, before the first table is written.
+"""
 
 import contextlib
+import errno
+import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
-from mock_pipeline.scenarios.model import DEFAULT_AS_OF, Scenario, ScenarioError, build_scenario
+from mock_pipeline.scenarios.model import (
+    DEFAULT_AS_OF,
+    DEFAULT_MAX_TOTAL_ROWS,
+    Problem,
+    Scenario,
+    ScenarioError,
+    build_scenario,
+)
 from mock_pipeline.toggle import disabled_reason
 
 DATA_DIR_ENV = "MOCK_PIPELINE_DATA_DIR"
+# Closed choices are Literal types: Dagster makes them Enum config types, so the launchpad underlines
+# `size: huge` as you type and the CLI refuses it before the run starts (values as in presets.yaml).
+SizePreset = Literal["small", "medium", "large"]
+EXPORT_OP_SUFFIX = "__exported_files"
 
 
 class CustomProfile(dg.Config):
@@ -34,7 +52,7 @@ class ScenarioResource(dg.ConfigurableResource):
     """The scenario of a run. Its config keys are a public contract: users' CI files rely on them."""
 
     profile: str = Field(default="normal-ops", description="Built-in or custom profile name.")
-    size: str = Field(default="small", description="Size preset: small, medium or large.")
+    size: SizePreset = Field(default="small", description="Size preset: small, medium or large.")
     seed: int = Field(default=42, description="Same seed and config, same bytes.")
     as_of: str = Field(default=DEFAULT_AS_OF, description="Last day of the date window (ISO date).")
     start_date: str | None = Field(default=None, description="First day of the window; default as_of - 364 days.")
@@ -50,19 +68,60 @@ class ScenarioResource(dg.ConfigurableResource):
     custom_profiles: dict[str, CustomProfile] = Field(
         default_factory=dict, description="Profiles that extend a built-in one."
     )
+    max_total_rows: int = Field(
+        default=DEFAULT_MAX_TOTAL_ROWS,
+        description="Size guard: refuse a scenario estimated above this many rows (all domains together).",
+    )
+    # The run's config as launched, for checking its export options with the scenario at the start.
+    _run_config: Mapping[str, Any] = PrivateAttr(default_factory=dict)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run = context.run
+        self._run_config = dict(run.run_config or {}) if run is not None else {}
 
     def resolve(self) -> Scenario:
-        """The validated scenario, or a `dg.Failure` with one line naming the field and what is allowed.
+        """The validated scenario, or a `dg.Failure` listing every problem, one line each, naming the
+        field as the user wrote it and what is allowed. Checked once per process and config.
 
         Seed 001's toggle: with MOCK_DATA_ENABLED switched off nothing is generated at all.
         """
         reason = disabled_reason()
         if reason is not None:
             raise dg.Failure(description=reason, allow_retries=False)
+        key = json.dumps([self.scenario_kwargs(), self._run_config.get("ops", {}), sorted(os.environ.items())],
+                         sort_keys=True, default=str)  # fmt: skip
+        if key not in _verdicts:
+            _verdicts[key] = self._validate()
+        verdict = _verdicts[key]
+        if isinstance(verdict, str):
+            raise dg.Failure(description=verdict, allow_retries=False)
+        return verdict
+
+    def _validate(self) -> Scenario | str:
+        scenario, problems = self.check(self._run_config)
+        if problems or scenario is None:
+            return run_config_message(problems)
+        return scenario
+
+    def check(self, run_config: Mapping[str, Any] | None = None) -> tuple[Scenario | None, list[Problem]]:
+        """Everything a run with this scenario and `run_config` would be refused for, all at once:
+        the scenario (size guard included), the files export options, the environment variables and
+        each wired domain's limits. What the run's first step and the scenario sensor both check."""
+        # Imported here: these modules import this one.
+        from mock_pipeline.domains.factory import domain_problems
+        from mock_pipeline.settings import environment_problems
+
+        problems: list[Problem] = []
+        scenario: Scenario | None = None
         try:
-            return build_scenario(**self.scenario_kwargs())
+            scenario = build_scenario(**self.scenario_kwargs(), max_total_rows=self.max_total_rows)
         except ScenarioError as exc:
-            raise dg.Failure(description=str(exc), allow_retries=False) from None
+            problems += exc.problems
+        problems += export_problems(run_config or {})
+        problems += environment_problems(scenario)
+        if scenario is not None and not problems:
+            problems += domain_problems(scenario)
+        return (None if problems else scenario), problems
 
     def scenario_kwargs(self) -> dict[str, Any]:
         return {
@@ -83,6 +142,36 @@ class ScenarioResource(dg.ConfigurableResource):
         }
 
 
+_verdicts: dict[str, Scenario | str] = {}
+
+
+def run_config_message(problems: list[Problem]) -> str:
+    """All problems in one message: one line each (a single problem is a single line)."""
+    lines = [str(p) for p in dict.fromkeys(problems)]
+    if len(lines) == 1:
+        return lines[0]
+    return f"{len(lines)} problems in the run config, nothing was written:\n" + "\n".join(lines)
+
+
+def export_problems(run_config: Mapping[str, Any]) -> list[Problem]:
+    """The files export options of every `<domain>__exported_files` op in a run config."""
+    from mock_pipeline.publish.files import ExportOptions
+
+    problems: list[Problem] = []
+    ops = run_config.get("ops") or {}
+    for op, body in ops.items() if isinstance(ops, Mapping) else ():
+        config = (body or {}).get("config") if isinstance(body, Mapping) else None
+        if not op.endswith(EXPORT_OP_SUFFIX) or not isinstance(config, Mapping):
+            continue
+        options = ExportOptions(
+            format=config.get("format", "csv"),
+            compress=config.get("compress", False),
+            max_records_per_file=config.get("max_records_per_file", 10_000),
+        )
+        problems += [Problem(f"ops.{op}.config.{field}", message) for field, message in options.problems()]
+    return problems
+
+
 class DataDirResource(dg.ConfigurableResource):
     """Root of all local output: $MOCK_PIPELINE_DATA_DIR, default ./data."""
 
@@ -92,12 +181,36 @@ class DataDirResource(dg.ConfigurableResource):
     def path(self) -> Path:
         return Path(self.root or os.environ.get(DATA_DIR_ENV) or "data").absolute()
 
+    @property
+    def setting(self) -> str:
+        """The data folder's setting as the user wrote it."""
+        if self.root:
+            return "data_dir.root"
+        return DATA_DIR_ENV if os.environ.get(DATA_DIR_ENV) else f"{DATA_DIR_ENV} (unset: ./data)"
+
+    def room_problem(self, scenario: Scenario) -> Problem | None:
+        """The data folder is a writable folder with room for what the scenario still needs: its
+        estimated bytes less what this dataset already holds (later steps and re-runs are not
+        refused for their own files). The problem's line says both figures."""
+        from mock_pipeline.scenarios.size import room_problem
+        from mock_pipeline.settings import folder_problem
+
+        written = [self.path / "datasets" / scenario.dataset_id, self.path / "exports" / scenario.dataset_id]
+        return folder_problem(self.setting, self.path) or room_problem(self.setting, self.path, scenario, written)
+
+    def check_room(self, scenario: Scenario) -> None:
+        """Before a dataset's tables are written: `room_problem` as a one-line `dg.Failure`."""
+        problem = self.room_problem(scenario)
+        if problem is not None:
+            raise dg.Failure(description=str(problem), allow_retries=False)
+
     def dataset(self, scenario: Scenario, domain: str, tables: Iterable[str] | None = None) -> Path:
         """Where a scenario's tables of one domain live as Parquet.
 
         `tables`: those the step reads (None: all, (): none). With an object store
         (mock_pipeline.storage) they are first brought up to date from it; here there is none.
         """
+        self.check_room(scenario)
         return self.path / "datasets" / scenario.dataset_id / domain
 
     def publish(
@@ -107,8 +220,20 @@ class DataDirResource(dg.ConfigurableResource):
 
     @contextlib.contextmanager
     def writing(self, folder: Path, files: Iterable[str]) -> Iterator[None]:
-        """Around writing `folder/<files>` locally (the object store locks them; none here)."""
-        yield
+        """Around writing `folder/<files>` locally (the object store locks them; none here).
+
+        A disk that fills up anyway (the size guard's estimate is approximate) is one line, not an OSError.
+        """
+        try:
+            yield
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            raise dg.Failure(
+                description=f"{self.setting}: {self.path} is full ({exc.strerror}) while writing {folder}; "
+                "allowed: a folder with room, or a smaller scenario",
+                allow_retries=False,
+            ) from None
 
     def export(self, scenario: Scenario, domain: str, pull: bool = True) -> Path:
         """Where a domain's files export lives. `pull`: for a reader, with an object store it is first

@@ -12,11 +12,11 @@ from typing import Any
 
 import dagster as dg
 import yaml
+from pydantic import ValidationError
 
 from mock_pipeline.domains.factory import Domain
 from mock_pipeline.jobs import ALL_ASSETS_JOB, TAG_DOMAIN, job_named, publish_job_name, table_keys
 from mock_pipeline.resources import DataDirResource, ScenarioResource
-from mock_pipeline.scenarios.model import ScenarioError, build_scenario
 from mock_pipeline.toggle import disabled_reason
 
 SCENARIO_DIR_ENV = "MOCK_PIPELINE_SCENARIO_DIR"
@@ -39,7 +39,8 @@ def check_scenario_file(text: str, job: dg.JobDefinition) -> tuple[dict[str, Any
     """(run config, None) for a good file, (None, reason) for a bad one. Nothing runs either way.
 
     A file passes when it is a YAML/JSON mapping that Dagster accepts as the job's run config and
-    whose scenario resolves (known profile and size, valid dates and knobs).
+    that a run would not refuse at its first step: the same `ScenarioResource.check` (scenario, size
+    guard, export options, environment, domain limits) and the data folder's room.
     """
     try:
         run_config = yaml.safe_load(text)
@@ -51,12 +52,39 @@ def check_scenario_file(text: str, job: dg.JobDefinition) -> tuple[dict[str, Any
         dg.validate_run_config(job, run_config)
     except dg.DagsterInvalidConfigError as exc:
         return None, f"invalid run config: {_config_errors(exc)}"
-    scenario_config = run_config.get("resources", {}).get("scenario", {}).get("config", {}) or {}
+    resources = run_config.get("resources") or {}
+    scenario_config = (resources.get("scenario") or {}).get("config") or {}
+    data_dir_config = (resources.get("data_dir") or {}).get("config") or {}
     try:
-        build_scenario(**ScenarioResource(**scenario_config).scenario_kwargs())
-    except ScenarioError as exc:
-        return None, str(exc)
+        scenario, problems = ScenarioResource(**scenario_config).check(run_config)
+        if scenario is not None:
+            room = DataDirResource(**data_dir_config).room_problem(scenario)
+            problems += [room] if room is not None else []
+    except ValidationError as exc:  # Dagster's types passed; a value pydantic still refuses
+        return None, "; ".join(f"scenario.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    if problems:
+        return None, "; ".join(str(p) for p in problems)
     return run_config, None
+
+
+def _judge(path: Path, job: dg.JobDefinition) -> tuple[str, dict[str, Any] | None, str | None]:
+    """(content digest, run config, problem) of one file, judged on its own: whatever goes wrong
+    with it (unreadable, undecodable, a check that fails unexpectedly) is its problem, not the tick's."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return "unreadable", None, f"cannot be read: {exc.strerror or exc}"
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return digest, None, f"is not UTF-8 text (byte {exc.start}); allowed: a UTF-8 YAML or JSON run config"
+    try:
+        run_config, problem = check_scenario_file(text, job)
+    except Exception as exc:  # one bad file must never stop the others
+        first_line = next(iter(str(exc).splitlines()), "")
+        return digest, None, f"could not be checked ({type(exc).__name__}: {first_line})"
+    return digest, run_config, problem
 
 
 @dg.sensor(
@@ -75,6 +103,8 @@ def scenario_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResul
     if reason is not None:
         return dg.SkipReason(reason)
     folder = scenario_dir()
+    if folder.exists() and not folder.is_dir():
+        return dg.SkipReason(f"{SCENARIO_DIR_ENV}: {folder} is a file; allowed: a folder of scenario files")
     if not folder.is_dir():
         return dg.SkipReason(f"watched folder {folder} does not exist yet; create it and drop scenario files there")
     job = context.repository_def.get_job(ALL_ASSETS_JOB)
@@ -86,12 +116,10 @@ def scenario_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResul
         # Editors and copies write hidden or temporary files first; only finished files count.
         if not path.is_file() or path.name.startswith(".") or path.suffix.lower() not in SCENARIO_SUFFIXES:
             continue
-        data = path.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()[:16]
         name = path.relative_to(folder).as_posix()
+        digest, run_config, problem = _judge(path, job)
         current[name] = digest
-        run_config, problem = check_scenario_file(data.decode("utf-8", errors="replace"), job)
-        if problem is not None:
+        if problem is not None or run_config is None:
             problems.append(f"{name}: {problem}")
             if seen.get(name) != digest:
                 context.log.error(f"scenario file {name} starts no run: {problem}")

@@ -88,17 +88,17 @@ def test_chunk_size_does_not_change_the_dataset_identity() -> None:
         ({"size": "huge"}, "scenario.size: unknown size preset 'huge'; allowed: small, medium, large"),
         (
             {"overrides": {"commerce.orders_per_tenant": 0}},
-            "scenario.overrides.commerce.orders_per_tenant: must be a positive integer, got 0",
+            "scenario.overrides.commerce.orders_per_tenant: got 0; allowed: an integer from 1 to",
         ),
-        ({"overrides": {"commerce.tenants": -3}}, "must be a positive integer, got -3"),
+        ({"overrides": {"commerce.tenants": -3}}, "scenario.overrides.commerce.tenants: got -3; allowed: an integer"),
         ({"overrides": {"commerce.orderz": 5}}, "scenario.overrides.commerce.orderz: unknown size knob; allowed: "),
         (
             {"start_date": "2025-01-01", "as_of": "2024-12-31"},
             "scenario.start_date: 2025-01-01 is after as_of 2024-12-31",
         ),
         ({"as_of": "yesterday"}, "scenario.as_of: 'yesterday' is not a date"),
-        ({"chunk_size": 0}, "scenario.chunk_size: must be a positive number of rows, got 0"),
-        ({"volume_multiplier": 0}, "scenario.volume_multiplier: must be positive"),
+        ({"chunk_size": 0}, "scenario.chunk_size: got 0; allowed: a number of rows from 1 to 10,000,000"),
+        ({"volume_multiplier": 0}, "scenario.volume_multiplier: got 0; allowed: a finite number above 0"),
         ({"locale": "xx_YY"}, "scenario.locale: unknown locale 'xx_YY'"),
         (
             {"profile": "a", "custom_profiles": {"a": {"extends": "b"}, "b": {"extends": "a"}}},
@@ -110,7 +110,7 @@ def test_chunk_size_does_not_change_the_dataset_identity() -> None:
         ),
         (
             {"profile": "a", "custom_profiles": {"a": {"anomaly_rate": 1.5}}},
-            "scenario.custom_profiles.a.anomaly_rate: must be between 0 and 1, got 1.5",
+            "scenario.custom_profiles.a.anomaly_rate: got 1.5; allowed: a number from 0 up to 1",
         ),
     ],
 )
@@ -122,19 +122,38 @@ def test_bad_config_gives_one_clear_line(kwargs: dict, message: str) -> None:
     assert "\n" not in text
 
 
-def test_bad_config_fails_the_run_before_anything_is_written(data_dir: Path) -> None:
+def test_closed_choices_are_refused_by_dagster_at_launch(data_dir: Path) -> None:
+    """size is a Dagster Enum: the launchpad underlines it, and no run starts."""
     assets, _ = domain_definitions(COMMERCE)
+    with pytest.raises(dg.DagsterInvalidConfigError) as raised:
+        dg.materialize(
+            assets,
+            resources={"scenario": ScenarioResource(), "data_dir": DataDirResource()},
+            run_config={"resources": {"scenario": {"config": {"size": "huge"}}}},
+            selection=[COMMERCE.key("tenants")],
+        )
+    assert "huge" in str(raised.value) and "size" in str(raised.value)
+    assert not data_dir.exists()
+
+
+def test_every_problem_is_reported_at_once_before_anything_is_written(data_dir: Path) -> None:
+    assets, _ = domain_definitions(COMMERCE)
+    bad = {"profile": "holiday", "seed": -1, "chunk_size": 0, "as_of": "2024-13-01"}
     result = dg.materialize(
         assets,
-        resources={"scenario": ScenarioResource(size="huge"), "data_dir": DataDirResource()},
+        resources={"scenario": ScenarioResource(), "data_dir": DataDirResource()},
+        run_config={"resources": {"scenario": {"config": bad}}},
         selection=[COMMERCE.key("tenants")],
         raise_on_error=False,
     )
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    description = failure.step_failure_data.error.message
-    assert "scenario.size: unknown size preset 'huge'; allowed: small, medium, large" in description
-    assert not data_dir.exists() or not any(data_dir.rglob("*.parquet"))
+    lines = failure.step_failure_data.user_failure_data.description.splitlines()
+    assert lines[0] == "4 problems in the run config, nothing was written:"
+    assert sorted(line.split(":")[0] for line in lines[1:]) == [
+        "scenario.as_of", "scenario.chunk_size", "scenario.profile", "scenario.seed",
+    ]  # fmt: skip
+    assert not data_dir.exists()
 
 
 def test_commerce_limits_are_scenario_errors() -> None:

@@ -17,7 +17,7 @@ import pyarrow as pa
 from mock_pipeline.engine.table import PART_FILE, Progress, TableSpec, generate, write_parquet
 from mock_pipeline.metadata import column_schema, preview_markdown
 from mock_pipeline.resources import DataDirResource, ScenarioResource
-from mock_pipeline.scenarios.model import Scenario, ScenarioError
+from mock_pipeline.scenarios.model import Problem, Scenario, ScenarioError
 from mock_pipeline.validation import Rule, coherence_rules, run_rules
 
 OWNERS = ["team:data-platform"]
@@ -91,6 +91,23 @@ def model_for(domain: Domain, scenario: Scenario) -> Any:
         except ScenarioError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
     return _models[key]
+
+
+# Every domain wired into this process's definitions: the run's first step builds each one's model,
+# so a limit of any domain is reported with the scenario's problems, before the first table is written.
+_wired: dict[str, Domain] = {}
+
+
+def domain_problems(scenario: Scenario) -> list[Problem]:
+    problems: list[Problem] = []
+    for domain in _wired.values():
+        key = (domain.name, scenario.dataset_id)
+        if key not in _models:
+            try:
+                _models[key] = domain.model(scenario)
+            except ScenarioError as exc:
+                problems += exc.problems
+    return problems
 
 
 def materialize_table(
@@ -198,6 +215,7 @@ def table_checks(domain: Domain, spec: TableSpec) -> dg.AssetChecksDefinition | 
 
 
 def domain_definitions(domain: Domain) -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
+    _wired[domain.name] = domain
     assets = [table_asset(domain, spec) for spec in domain.tables]
     checks = [c for spec in domain.tables if (c := table_checks(domain, spec)) is not None]
     return assets, checks

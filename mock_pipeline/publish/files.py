@@ -46,19 +46,33 @@ class ExportError(ValueError):
     pass
 
 
+MAX_RECORDS_PER_FILE = 100_000_000
+
+
 @dataclass(frozen=True)
 class ExportOptions:
     format: str = "csv"
     compress: bool = False
     max_records_per_file: int = 10_000
 
-    def validate(self) -> None:
+    def problems(self) -> list[tuple[str, str]]:
+        """(field, message) for every bad option; the run's first step reports them all at once."""
+        found: list[tuple[str, str]] = []
         if self.format not in FORMATS:
-            raise ExportError(f"export.format: unknown format {self.format!r}; allowed: {', '.join(FORMATS)}")
-        if self.max_records_per_file <= 0:
-            raise ExportError(
-                f"export.max_records_per_file: must be a positive integer, got {self.max_records_per_file}"
+            found.append(("format", f"unknown format {self.format!r}; allowed: {', '.join(FORMATS)}"))
+        if not isinstance(self.compress, bool):
+            found.append(("compress", f"got {self.compress!r}; allowed: true or false (gzip)"))
+        records = self.max_records_per_file
+        if isinstance(records, bool) or not isinstance(records, int) or not 1 <= records <= MAX_RECORDS_PER_FILE:
+            found.append(
+                ("max_records_per_file", f"got {records!r}; allowed: an integer from 1 to {MAX_RECORDS_PER_FILE:,}")
             )
+        return found
+
+    def validate(self) -> None:
+        found = self.problems()
+        if found:
+            raise ExportError("; ".join(f"export.{field}: {message}" for field, message in found))
 
     @property
     def suffix(self) -> str:

@@ -10,8 +10,10 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import math
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -25,20 +27,84 @@ from mock_pipeline.engine.timeline import Window
 ANOMALY_LABELS = ("payment_delay", "delivery_delay", "delivery_failure", "cancellation", "stockout")
 DEFAULT_AS_OF = "2024-12-31"
 RUN_TAG_MAX_LENGTH = 32  # the tag prefixes category names and serial numbers: keep it short
+# The window's ends: every generator turns days into epoch seconds and back, and some look back
+# before the window (maintenance.lookback_days, at most MAX_LOOKBACK_DAYS); these stay far inside
+# what Python's dates, int64 seconds and nanosecond timestamps (up to 2262) represent.
+DATE_MIN = dt.date(1990, 1, 1)
+DATE_MAX = dt.date(2199, 12, 31)
+SEED_MAX = 2**63 - 1
+CHUNK_SIZE_MAX = 10_000_000  # rows held in memory per chunk
+VOLUME_MULTIPLIER_MAX = 1_000_000.0
+KNOB_MAX = 10**12  # any larger knob is refused by the size guard anyway; keeps integer maths exact
+KNOB_LIMITS = {"maintenance.lookback_days": 3650, "maintenance.users": 10}
+PROFILE_VOLUME_MAX = 1000.0  # order_volume, company_volume and order_trend
+PAYMENT_DELAY_DAYS_MAX = 3650.0
+ENTITY_RATE_MAX = 1e9
+# The size guard's ceiling (scenario.max_total_rows): above the large preset with every built-in
+# profile (peak-season's 3x orders: about 320 million rows), below a run that cannot finish.
+DEFAULT_MAX_TOTAL_ROWS = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad value: the field as the user wrote it (scenario.seed, MOCK_PIPELINE_DATA_DIR) and why."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
 
 
 class ScenarioError(ValueError):
-    """Bad scenario config: one line naming the field and the allowed values."""
+    """Bad scenario config: one line per problem, each naming the field and what is allowed.
+
+    `ScenarioError("size", "...")` is one problem under `scenario.`; `ScenarioError.of(problems)`
+    carries every problem of a run config at once.
+    """
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
-        super().__init__(f"scenario.{field}: {message}")
+        self.problems: tuple[Problem, ...] = (Problem(f"scenario.{field}", message),)
+        super().__init__(str(self.problems[0]))
+
+    @classmethod
+    def of(cls, problems: Sequence[Problem]) -> ScenarioError:
+        error = cls(problems[0].field.removeprefix("scenario."), problems[0].message)
+        error.problems = tuple(problems)
+        error.args = (error.line("\n"),)
+        return error
+
+    def line(self, separator: str = "; ") -> str:
+        return separator.join(str(p) for p in self.problems)
+
+
+# Latin letters that Unicode does not decompose into a base letter and a mark.
+_LATIN_EXTRA = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "ł": "l",
+                              "ı": "i", "ħ": "h", "ŋ": "n"})  # fmt: skip
+
+
+def transliterate(text: str) -> str:
+    """Accented Latin letters as plain ASCII ("Über Tag ü" -> "Uber Tag u"); other characters kept."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_LATIN_EXTRA))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def normalize_run_tag(raw: str) -> str:
-    """Seed 000's run tag: lower-case, runs of characters outside [a-z0-9-] become one "-",
-    trimmed of "-". Raises ScenarioError when nothing (or too much) is left."""
-    tag = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]+", "-", str(raw).strip().lower())).strip("-")
+    """Seed 000's run tag: accented Latin letters transliterated, lower-case, runs of other
+    characters become one "-", trimmed of "-". Raises ScenarioError when a letter or digit has no
+    ASCII spelling (it is never dropped silently), or when nothing (or too much) is left."""
+    if not isinstance(raw, str):
+        raise ScenarioError("run_tag", f"{raw!r} is not text; allowed: letters, digits and '-'")
+    plain = transliterate(raw.strip())
+    foreign = sorted({c for c in plain if not c.isascii()})
+    if foreign:
+        raise ScenarioError(
+            "run_tag",
+            f"{raw!r} has characters with no ASCII spelling ({' '.join(foreign)}); "
+            "allowed: letters a-z (accents are dropped: Über -> uber), digits and '-'",
+        )
+    tag = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]+", "-", plain)).strip("-")
     if not tag:
         raise ScenarioError("run_tag", f"{raw!r} is empty after normalisation; allowed: letters, digits and '-'")
     if len(tag) > RUN_TAG_MAX_LENGTH:
@@ -91,6 +157,8 @@ def knob_names() -> list[str]:
 def resolve_profile(name: str, custom: Mapping[str, Mapping[str, Any]] | None = None) -> Profile:
     """Flatten a profile's `extends` chain (built-ins and custom profiles) into one Profile."""
     builtins = builtin_profiles()
+    if not isinstance(name, str):
+        raise ScenarioError("profile", f"{name!r} is not a profile name; allowed: {', '.join(sorted(builtins))}")
     clash = sorted(set(custom or {}) & set(builtins))
     if clash:
         raise ScenarioError(
@@ -126,30 +194,56 @@ def resolve_profile(name: str, custom: Mapping[str, Mapping[str, Any]] | None = 
                 value = {**merged.get(key, {}), **value}
             merged[key] = value
     profile = Profile(name=name, **merged)
-    _check_profile(profile)
+    problems = profile_problems(profile)
+    if problems:
+        raise ScenarioError.of(problems)
     return profile
 
 
-def _check_profile(p: Profile) -> None:
-    where = f"custom_profiles.{p.name}" if p.name not in builtin_profiles() else f"profile.{p.name}"
-    for share in ("anomaly_rate", "overdue_share"):
-        if not 0.0 <= getattr(p, share) <= 1.0:
-            raise ScenarioError(f"{where}.{share}", f"must be between 0 and 1, got {getattr(p, share)}")
-    for positive in ("order_volume", "company_volume", "payment_delay_days"):
-        if getattr(p, positive) <= 0:
-            raise ScenarioError(f"{where}.{positive}", f"must be positive, got {getattr(p, positive)}")
-    if p.order_trend <= -1.0:
-        raise ScenarioError(f"{where}.order_trend", f"must be greater than -1, got {p.order_trend}")
-    unknown = sorted(set(p.anomaly_mix) - set(ANOMALY_LABELS))
+def _number(value: Any) -> float | None:
+    """The value as a finite float, or None (NaN, infinity, text, a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def profile_problems(p: Profile) -> list[Problem]:
+    """Every out-of-range field of a resolved profile (finite numbers in their ranges, known labels)."""
+    where = f"scenario.custom_profiles.{p.name}" if p.name not in builtin_profiles() else f"scenario.profile.{p.name}"
+    problems: list[Problem] = []
+    ranges = {
+        "anomaly_rate": (0.0, 1.0, True),
+        "overdue_share": (0.0, 1.0, True),
+        "order_volume": (0.0, PROFILE_VOLUME_MAX, False),
+        "company_volume": (0.0, PROFILE_VOLUME_MAX, False),
+        "payment_delay_days": (0.0, PAYMENT_DELAY_DAYS_MAX, False),
+        "order_trend": (-1.0, PROFILE_VOLUME_MAX, False),
+    }
+    for name, (low, high, closed) in ranges.items():
+        raw = getattr(p, name)
+        value = _number(raw)
+        inside = value is not None and (low <= value if closed else low < value) and value <= high
+        if not inside:
+            bound = f"from {low:g}" if closed else f"above {low:g}"
+            problems.append(Problem(f"{where}.{name}", f"got {raw!r}; allowed: a number {bound} up to {high:g}"))
+    mix = p.anomaly_mix if isinstance(p.anomaly_mix, Mapping) else {}
+    unknown = sorted(set(mix) - set(ANOMALY_LABELS))
     if unknown:
-        raise ScenarioError(
-            f"{where}.anomaly_mix", f"unknown label {unknown[0]!r}; allowed: {', '.join(ANOMALY_LABELS)}"
+        problems.append(
+            Problem(f"{where}.anomaly_mix", f"unknown label {unknown[0]!r}; allowed: {', '.join(ANOMALY_LABELS)}")
         )
-    if any(w < 0 for w in p.anomaly_mix.values()) or sum(p.anomaly_mix.values()) <= 0:
-        raise ScenarioError(f"{where}.anomaly_mix", "weights must be non-negative with a positive sum")
-    for rate, value in p.entity_rates.items():
-        if value <= 0:
-            raise ScenarioError(f"{where}.entity_rates.{rate}", f"must be positive, got {value}")
+    weights = [_number(w) for w in mix.values()]
+    if any(w is None or w < 0 for w in weights) or sum(w or 0.0 for w in weights) <= 0:
+        problems.append(Problem(f"{where}.anomaly_mix", "weights must be finite, non-negative, with a positive sum"))
+    for rate, raw in (p.entity_rates if isinstance(p.entity_rates, Mapping) else {}).items():
+        value = _number(raw)
+        if value is None or not 0 < value <= ENTITY_RATE_MAX:
+            problems.append(
+                Problem(
+                    f"{where}.entity_rates.{rate}", f"got {raw!r}; allowed: a number above 0 up to {ENTITY_RATE_MAX:g}"
+                )
+            )
+    return problems
 
 
 @dataclass(frozen=True)
@@ -185,11 +279,17 @@ class Scenario:
         return f"{self.profile.name}_{self.size}_seed{self.seed}_{self.fingerprint}"
 
 
-def _date(field: str, value: str) -> dt.date:
+def _date(field: str, value: Any, problems: list[Problem]) -> dt.date | None:
+    allowed = f"allowed: an ISO date from {DATE_MIN} to {DATE_MAX}, such as {DEFAULT_AS_OF}"
     try:
-        return dt.date.fromisoformat(str(value))
+        day = value if type(value) is dt.date else dt.date.fromisoformat(str(value))
     except ValueError:
-        raise ScenarioError(field, f"{value!r} is not a date; allowed: an ISO date such as 2024-12-31") from None
+        problems.append(Problem(f"scenario.{field}", f"{value!r} is not a date; {allowed}"))
+        return None
+    if not DATE_MIN <= day <= DATE_MAX:
+        problems.append(Problem(f"scenario.{field}", f"{day} is out of range; {allowed}"))
+        return None
+    return day
 
 
 def _year_before(end: dt.date) -> dt.date:
@@ -199,6 +299,33 @@ def _year_before(end: dt.date) -> dt.date:
         return day_after.replace(year=day_after.year - 1)
     except ValueError:  # 29 February
         return day_after.replace(year=day_after.year - 1, day=28)
+
+
+def _integer(field: str, value: Any, low: int, high: int, what: str, problems: list[Problem]) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        problems.append(Problem(f"scenario.{field}", f"got {value!r}; allowed: {what} from {low:,} to {high:,}"))
+        return None
+    return value
+
+
+def _knobs(size: str, overrides: Any, problems: list[Problem]) -> dict[str, dict[str, int]]:
+    presets = size_presets()
+    knobs = {domain: dict(values) for domain, values in presets.get(size, presets["small"]).items()}
+    if not isinstance(overrides, Mapping):
+        problems.append(
+            Problem("scenario.overrides", f"got {overrides!r}; allowed: a mapping of size knobs to integers")
+        )
+        return knobs
+    allowed = knob_names()
+    for key, value in overrides.items():
+        if key not in allowed:
+            problems.append(Problem(f"scenario.overrides.{key}", f"unknown size knob; allowed: {', '.join(allowed)}"))
+            continue
+        high = KNOB_LIMITS.get(key, KNOB_MAX)
+        if _integer(f"overrides.{key}", value, 1, high, "an integer", problems) is not None:
+            domain, knob = key.split(".", 1)
+            knobs[domain][knob] = value
+    return knobs
 
 
 def build_scenario(
@@ -213,37 +340,58 @@ def build_scenario(
     overrides: Mapping[str, int] | None = None,
     custom_profiles: Mapping[str, Mapping[str, Any]] | None = None,
     run_tag: str = "mock",
+    max_total_rows: int = DEFAULT_MAX_TOTAL_ROWS,
 ) -> Scenario:
+    """The scenario, or one ScenarioError listing every bad field (not only the first).
+
+    The size guard runs last, on a scenario that is otherwise valid: it refuses one whose
+    estimated rows exceed `max_total_rows`, naming the field that made it large.
+    """
+    problems: list[Problem] = []
     presets = size_presets()
     if size not in presets:
-        raise ScenarioError("size", f"unknown size preset {size!r}; allowed: {', '.join(presets)}")
-    if seed < 0:
-        raise ScenarioError("seed", f"must be a non-negative integer, got {seed}")
-    if chunk_size <= 0:
-        raise ScenarioError("chunk_size", f"must be a positive number of rows, got {chunk_size}")
-    if volume_multiplier <= 0:
-        raise ScenarioError("volume_multiplier", f"must be positive, got {volume_multiplier}")
-    end = _date("as_of", as_of)
-    start = _date("start_date", start_date) if start_date else _year_before(end)
-    if start > end:
-        raise ScenarioError("start_date", f"{start} is after as_of {end}; allowed: a start on or before as_of")
+        problems.append(Problem("scenario.size", f"unknown size preset {size!r}; allowed: {', '.join(presets)}"))
+    _integer("seed", seed, 0, SEED_MAX, "an integer", problems)
+    _integer("chunk_size", chunk_size, 1, CHUNK_SIZE_MAX, "a number of rows", problems)
+    _integer("max_total_rows", max_total_rows, 1, KNOB_MAX * 1000, "a number of rows", problems)
+    multiplier = _number(volume_multiplier)
+    if multiplier is None or not 0 < multiplier <= VOLUME_MULTIPLIER_MAX:
+        problems.append(
+            Problem(
+                "scenario.volume_multiplier",
+                f"got {volume_multiplier!r}; allowed: a finite number above 0 up to {VOLUME_MULTIPLIER_MAX:,.0f}",
+            )
+        )
+    end = _date("as_of", as_of, problems)
+    start = None
+    if start_date is not None and start_date != "":
+        start = _date("start_date", start_date, problems)
+    elif end is not None:
+        start = max(_year_before(end), DATE_MIN)
+    if start is not None and end is not None and start > end:
+        problems.append(
+            Problem("scenario.start_date", f"{start} is after as_of {end}; allowed: a start on or before as_of")
+        )
     if locale is not None:
         try:
             check_locale(locale)
         except ValueError as exc:
-            raise ScenarioError("locale", str(exc)) from None
-    resolved = resolve_profile(profile, custom_profiles)
-    tag = normalize_run_tag(run_tag)
-
-    knobs = {domain: dict(values) for domain, values in presets[size].items()}
-    allowed = knob_names()
-    for key, value in (overrides or {}).items():
-        if key not in allowed:
-            raise ScenarioError(f"overrides.{key}", f"unknown size knob; allowed: {', '.join(allowed)}")
-        if int(value) <= 0:
-            raise ScenarioError(f"overrides.{key}", f"must be a positive integer, got {value}")
-        domain, knob = key.split(".", 1)
-        knobs[domain][knob] = int(value)
+            problems.append(Problem("scenario.locale", str(exc)))
+        except TypeError:
+            problems.append(Problem("scenario.locale", f"got {locale!r}; allowed: a Faker locale such as en_US"))
+    resolved: Profile | None = None
+    try:
+        resolved = resolve_profile(profile, custom_profiles)
+    except ScenarioError as exc:
+        problems.extend(exc.problems)
+    tag = None
+    try:
+        tag = normalize_run_tag(run_tag)
+    except ScenarioError as exc:
+        problems.extend(exc.problems)
+    knobs = _knobs(size, overrides or {}, problems)
+    if problems or resolved is None or tag is None or end is None or start is None:
+        raise ScenarioError.of(problems)
 
     config = {
         "profile": profile,
@@ -258,15 +406,19 @@ def build_scenario(
         "custom_profiles": {k: dict(v) for k, v in sorted((custom_profiles or {}).items())},
         "run_tag": tag,  # normalised: equivalent tags name the same dataset
     }
-    return Scenario(
+    scenario = Scenario(
         profile=resolved,
         size=size,
         seed=seed,
         window=Window(start, end),
-        volume_multiplier=volume_multiplier,
+        volume_multiplier=float(volume_multiplier),
         locale=locale,
         chunk_size=chunk_size,
         knobs=knobs,
         run_tag=tag,
         config=config,
     )
+    from mock_pipeline.scenarios.size import check_size  # the guard reads this module's model
+
+    check_size(scenario, max_total_rows)
+    return scenario
