@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,17 +81,30 @@ def dagster_dev(
     extra_env: dict[str, str] | None = None,
     startup_timeout: float = 180,
     module: str = "mock_pipeline.definitions",
+    command: Sequence[str] | None = None,
+    base_env: Mapping[str, str] | None = None,
 ) -> Iterator[DagsterDev]:
+    """`dagster dev` with DAGSTER_HOME `root/dagster_home` and data folder `root/data`.
+
+    By default this checkout's code (`-m module`, from the repository folder). With `command` (such
+    as README's `dagster dev`) it runs in `root` itself, as a user would in their project folder,
+    with `base_env` (their shell's environment) instead of this process's.
+    """
     home = root / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     data_dir = root / "data"
     port = free_port()
     log = root / "dagster_dev.log"
-    env = {**os.environ, "DAGSTER_HOME": str(home), "MOCK_PIPELINE_DATA_DIR": str(data_dir), **(extra_env or {})}
+    env = {**(base_env if base_env is not None else os.environ), "DAGSTER_HOME": str(home),
+           "MOCK_PIPELINE_DATA_DIR": str(data_dir), **(extra_env or {})}  # fmt: skip
+    argv = (
+        [*command, "-h", "127.0.0.1", "-p", str(port)]
+        if command
+        else [DAGSTER, "dev", "-m", module, "-h", "127.0.0.1", "-p", str(port)]
+    )
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [DAGSTER, "dev", "-m", module, "-h", "127.0.0.1", "-p", str(port)],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            argv, cwd=root if command else REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     server = DagsterDev("127.0.0.1", port, data_dir, log)
     try:
