@@ -1,10 +1,18 @@
 """The maintenance world of a scenario (seed 000): a run-scoped inventory of equipment, tickets
 with their lifecycle, QC transitions, XP and part specs. Pure functions of indices.
 
-Index conventions: row index r of a table has id r + 1. Children with a variable number of rows
-per parent use fixed slots per parent (ticket t has transition slots 9t..9t+8) and drop empty
-slots, so any chunk can be generated alone. The one whole-table computation is the ticket plan
-(which sampled-active tickets keep their status: at most one per item), an int array per ticket.
+Index conventions: row index r of users, items, parts and tickets has id r + 1. Children with a
+variable number of rows per parent use fixed slots per parent (ticket t has transition slots
+9t..9t+8) and drop empty slots; their keys are numbered densely (1..n) by `DenseKeys`, so any chunk
+can be generated alone. The whole-table computations are small int arrays per ticket: the plan
+(which sampled-active tickets keep their status: at most one per item) and the anomaly labels.
+
+Profiles apply where they mean something: `order_volume` scales the ticket count, `order_trend`
+makes ticket volume rise over the window, `anomaly_rate` is the share of worked tickets (started at
+least once) that carry an anomaly. The anomaly is decided once per ticket (`ticket_anomaly`):
+`qc_failure` (QC rejected the repair once), `rework` (rejected twice, reworked twice) or
+`parts_delay` (work held until a part arrived); the profile's supply labels (stockout,
+delivery_delay) set the parts_delay share of the mix, the rest are QC failures.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from functools import cached_property
 
 import numpy as np
 
+from mock_pipeline.engine.dense import DenseKeys
 from mock_pipeline.engine.distributions import categorical, exponential, unique_codes
 from mock_pipeline.engine.pools import Pools, pools
 from mock_pipeline.engine.random import Stream
@@ -52,7 +61,14 @@ FIRST_PASS_BONUS_XP = (5, 10, 15, 25)  # passed QC at the first attempt
 QC_EVENT_XP = 5  # the inspector's reward for each QC decision
 
 MAX_QC_FAILS = 2
-QC_FAIL_WEIGHTS = (0.70, 0.22, 0.08)  # 0, 1 or 2 failed QC rounds
+# The anomaly ground truth of a ticket (null when none) and the QC rounds each label fails.
+ANOMALIES = ("qc_failure", "rework", "parts_delay")
+QC_FAILURE, REWORK, PARTS_DELAY = range(len(ANOMALIES))
+NO_ANOMALY = -1
+QC_FAILS_OF_LABEL = (1, 2, 0)
+REWORK_SHARE_OF_QC = 1 / 3  # of QC-failed tickets, those failed twice
+SUPPLY_LABELS = ("stockout", "delivery_delay")  # profile labels that mean a part is short or late
+PARTS_DELAY_MEAN_WAIT = 4 * DAY  # assigned -> started when the part had to be ordered
 TRANSITION_SLOTS = 3 + 2 * MAX_QC_FAILS + 2  # created, assigned, started, fail rounds, waiting, pass
 XP_SLOTS = 2 + MAX_QC_FAILS + 1  # base, bonus, one per QC decision
 SPEC_SLOTS = 3
@@ -61,6 +77,28 @@ SPEC_COUNT_WEIGHTS = (0.2, 0.35, 0.3, 0.15)  # 0..3 parts specified per ticket
 # tickets are opened after that, so a ticket never predates its item.
 SETUP = 3600
 TAIL = 3600  # tickets are opened at least this long before the window ends
+HOUR = 3600
+# Tickets are opened on a work rhythm: Monday..Sunday, and by hour of day (UTC).
+WEEKDAY_WEIGHTS = (1.0, 1.0, 1.0, 1.0, 0.95, 0.4, 0.3)
+HOUR_WEIGHTS = (
+    0.15, 0.1, 0.1, 0.1, 0.15, 0.3, 0.8, 1.6, 2.4, 2.6, 2.5, 2.3,
+    1.8, 2.2, 2.4, 2.3, 2.0, 1.5, 0.9, 0.6, 0.45, 0.35, 0.25, 0.2,
+)  # fmt: skip
+
+
+def anomaly_shares(anomaly_rate: float, anomaly_mix: dict[str, float] | None) -> tuple[float, float, float]:
+    """Shares of worked tickets labelled qc_failure, rework and parts_delay under a profile."""
+    mix = dict(anomaly_mix or {})
+    total = sum(float(v) for v in mix.values())
+    supply = sum(float(mix.get(label, 0.0)) for label in SUPPLY_LABELS) / total if total > 0 else 0.0
+    qc = anomaly_rate * (1.0 - supply)
+    return qc * (1.0 - REWORK_SHARE_OF_QC), qc * REWORK_SHARE_OF_QC, anomaly_rate * supply
+
+
+def trend_share(lo: float, hi: float, trend: float) -> float:
+    """Expected share of tickets opened in [lo, hi) (fractions of the window) at a rate rising
+    linearly from 1 to 1 + trend over the window."""
+    return ((hi - lo) + trend * (hi * hi - lo * lo) / 2) / (1 + trend / 2)
 
 
 @dataclass(frozen=True)
@@ -118,6 +156,15 @@ class Lifecycle:
         return np.where(hit.any(axis=1), self.times[np.arange(len(slot)), slot], -1)
 
 
+def transition_count(status: np.ndarray, qc_fails: np.ndarray) -> np.ndarray:
+    """Transitions of a ticket: created, assigned, started, two per failed round, then submit and pass."""
+    return np.select(
+        [status == NEW, status == ASSIGNED, status == IN_PROGRESS, status == WAITING_QC],
+        [1, 2, 3 + 2 * qc_fails, 4 + 2 * qc_fails],
+        5 + 2 * qc_fails,
+    )
+
+
 def transition_kinds(status: np.ndarray, qc_fails: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Number of transitions and the kind in each slot, from the final status and QC rounds.
 
@@ -127,11 +174,7 @@ def transition_kinds(status: np.ndarray, qc_fails: np.ndarray) -> tuple[np.ndarr
     status = np.asarray(status)[:, None]
     fails = np.asarray(qc_fails)[:, None]
     slot = np.arange(TRANSITION_SLOTS)[None, :]
-    events = np.select(
-        [status == NEW, status == ASSIGNED, status == IN_PROGRESS, status == WAITING_QC],
-        [1, 2, 3 + 2 * fails, 4 + 2 * fails],
-        5 + 2 * fails,
-    )
+    events = transition_count(status, fails)
     rework = slot - 3
     after = rework - 2 * fails
     kinds = np.select(
@@ -156,7 +199,13 @@ class MaintenanceModel:
         # Hard cap of 10; at least 5 so that every role is present.
         self.users = max(len(ROLES), min(MAX_USERS, self.requested_users))
         self.items = int(knobs["items"])
-        self.tickets = int(knobs["tickets"])
+        profile = scenario.profile
+        # The profile's order volume scales the ticket count (peak-season: 3x the preset's tickets).
+        self.requested_tickets = int(knobs["tickets"])
+        self.tickets = max(1, round(self.requested_tickets * float(profile.order_volume)))
+        self.trend = float(profile.order_trend)
+        self.anomaly_rate = float(profile.anomaly_rate)
+        self.anomaly_shares = anomaly_shares(self.anomaly_rate, dict(profile.anomaly_mix))
         self.parts_per_item = int(knobs["parts_per_item"])
         self.categories = int(knobs["categories"])
         self.lookback_days = int(knobs["lookback_days"])
@@ -190,6 +239,9 @@ class MaintenanceModel:
     def item_created(self, i: np.ndarray) -> np.ndarray:
         return self.start + 600 + (np.asarray(i, dtype=np.int64) * (SETUP - 1200)) // self.items
 
+    def item_location(self, i: np.ndarray) -> np.ndarray:
+        return self.stream("items", "location").integers(i, 0, 8)
+
     # -- tickets -------------------------------------------------------------------------------
     @cached_property
     def plan(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -209,13 +261,91 @@ class MaintenanceModel:
         any_item = self.stream("tickets", "item").integers(t, 0, self.items)
         return sampled, status, np.where(keeps, own_item, any_item)
 
+    @cached_property
+    def labels(self) -> np.ndarray:
+        """The anomaly of every ticket (index into ANOMALIES, NO_ANOMALY when none), decided once.
+
+        Only worked tickets (started at least once) can carry one. A keyed permutation of the worked
+        tickets makes each label's share exactly the profile's (up to rounding).
+        """
+        worked = self.plan[1] >= IN_PROGRESS
+        n = int(worked.sum())
+        rank = np.cumsum(worked) - 1
+        order = permuted(self.stream("tickets", "anomaly"), np.maximum(rank, 0), max(n, 1))
+        cuts = np.floor(np.cumsum(self.anomaly_shares) * n).astype(np.int64)
+        label = np.searchsorted(cuts, order, side="right")
+        return np.where(worked & (label < len(ANOMALIES)), label, NO_ANOMALY)
+
+    @cached_property
+    def qc_fails_all(self) -> np.ndarray:
+        label = self.labels
+        return np.where(label >= 0, np.asarray(QC_FAILS_OF_LABEL)[np.maximum(label, 0)], 0)
+
+    @cached_property
+    def transition_keys(self) -> DenseKeys:
+        events = transition_count(self.plan[1], self.qc_fails_all)
+
+        def present(lo: int, hi: int) -> np.ndarray:
+            s = np.arange(lo, hi, dtype=np.int64)
+            return s % TRANSITION_SLOTS < events[s // TRANSITION_SLOTS]
+
+        return DenseKeys(present, self.tickets * TRANSITION_SLOTS)
+
+    def xp_present(self, t: np.ndarray, slot: np.ndarray) -> np.ndarray:
+        """Which XP slots hold a row: base XP and first-pass bonus (done, the bonus without a
+        qc_fail), then one per QC decision."""
+        done = self.plan[1][t] == DONE
+        fails = self.qc_fails_all[t]
+        return np.select([slot == 0, slot == 1], [done, done & (fails == 0)], slot - 2 < fails + done)
+
+    @cached_property
+    def xp_keys(self) -> DenseKeys:
+        def present(lo: int, hi: int) -> np.ndarray:
+            s = np.arange(lo, hi, dtype=np.int64)
+            return self.xp_present(s // XP_SLOTS, s % XP_SLOTS)
+
+        return DenseKeys(present, self.tickets * XP_SLOTS)
+
+    @cached_property
+    def spec_keys(self) -> DenseKeys:
+        def present(lo: int, hi: int) -> np.ndarray:
+            s = np.arange(lo, hi, dtype=np.int64)
+            return s % SPEC_SLOTS < self.spec_count(s // SPEC_SLOTS)
+
+        return DenseKeys(present, self.tickets * SPEC_SLOTS)
+
+    def ticket_anomaly(self, t: np.ndarray) -> np.ndarray:
+        return self.labels[np.asarray(t, dtype=np.int64)]
+
     def ticket_priority(self, t: np.ndarray) -> np.ndarray:
         return categorical(self.stream("tickets", "priority"), t, PRIORITY_WEIGHTS)
 
+    @cached_property
+    def opening_hours(self) -> tuple[np.ndarray, np.ndarray]:
+        """(start epoch, cumulative share) of each hour a ticket can be opened in: weekdays busier
+        than weekends, working hours busier than nights, and the profile's trend over the window."""
+        hours = (self.end - self.start) // HOUR
+        h = np.arange(hours, dtype=np.int64)
+        at = self.start + h * HOUR
+        weekday = ((at // DAY) + 3) % 7  # 1970-01-01 was a Thursday
+        position = (h + 0.5) / hours
+        weight = (
+            np.asarray(WEEKDAY_WEIGHTS)[weekday]
+            * np.asarray(HOUR_WEIGHTS)[(at % DAY) // HOUR]
+            * np.maximum(1.0 + self.trend * position, 0.0)
+        )
+        # No ticket before the catalogue is set up, none in the last hour (room for its history).
+        weight = np.where((at >= self.opened) & (at + HOUR <= self.end - TAIL), weight, 0.0)
+        if weight.sum() <= 0:  # a falling trend over a tiny window: fall back to flat
+            weight = np.where((at >= self.opened) & (at + HOUR <= self.end - TAIL), 1.0, 0.0)
+        return at, np.cumsum(weight) / weight.sum()
+
     def ticket_created(self, t: np.ndarray) -> np.ndarray:
-        """Uniform over the lookback window (after setup, leaving a short tail for transitions)."""
-        span = self.end - TAIL - self.opened
-        return self.opened + np.floor(self.stream("tickets", "created").uniform(t) * span).astype(np.int64)
+        """Monthly shares flat over the lookback window (rising with the profile's trend), with a
+        weekday and working-hours rhythm."""
+        at, cdf = self.opening_hours
+        hour = np.minimum(np.searchsorted(cdf, self.stream("tickets", "created").uniform(t), side="right"), len(at) - 1)
+        return at[hour] + self.stream("tickets", "created_second").integers(t, 0, HOUR)
 
     def ticket_creator(self, t: np.ndarray) -> np.ndarray:
         return self.dispatchers[self.stream("tickets", "creator").integers(t, 0, len(self.dispatchers))]
@@ -229,14 +359,17 @@ class MaintenanceModel:
     def lifecycle(self, t: np.ndarray) -> Lifecycle:
         t = np.asarray(t, dtype=np.int64)
         status = self.plan[1][t]
-        reached_qc = status >= IN_PROGRESS
-        fails = np.where(reached_qc, categorical(self.stream("tickets", "qc_fails"), t, QC_FAIL_WEIGHTS), 0)
+        fails = self.qc_fails_all[t]
         events, kinds = transition_kinds(status, fails)
-        slot_g = t[:, None] * TRANSITION_SLOTS + np.arange(TRANSITION_SLOTS)[None, :]
+        slot = np.arange(TRANSITION_SLOTS)[None, :]
+        slot_g = t[:, None] * TRANSITION_SLOTS + slot
         mean = np.asarray(TRANSITION_MEAN_WAIT)[np.maximum(kinds, 0)]
         # The to_waiting_qc after a failed round is rework, quicker than the first repair.
-        rework = (kinds == TO_WAITING_QC) & (np.arange(TRANSITION_SLOTS)[None, :] > 3)
+        rework = (kinds == TO_WAITING_QC) & (slot > 3)
         mean = np.where(rework, REWORK_MEAN_WAIT, mean)
+        # Waiting for a part: work starts days after assignment.
+        held = (kinds == STARTED) & (self.labels[t] == PARTS_DELAY)[:, None]
+        mean = np.where(held, PARTS_DELAY_MEAN_WAIT, mean)
         wait = np.where(kinds > CREATED, exponential(self.stream("ticket_transitions", "wait"), slot_g, mean), 0.0)
         created = self.ticket_created(t)
         # Squeeze a ticket's history into what is left of the window; every step takes >= 1 s.
@@ -260,5 +393,14 @@ class MaintenanceModel:
         )
 
     def spec_count(self, t: np.ndarray) -> np.ndarray:
+        """Parts specified per ticket; a ticket held for a part names at least that part."""
+        t = np.asarray(t, dtype=np.int64)
         n = categorical(self.stream("ticket_part_specs", "count"), t, SPEC_COUNT_WEIGHTS)
+        n = np.where(self.labels[t] == PARTS_DELAY, np.maximum(n, 1), n)
         return np.minimum(n, self.parts_per_item)
+
+    def ticket_part(self, t: np.ndarray) -> np.ndarray:
+        """Part slot of the ticket's first part (its suspected part; the first spec when it has any)."""
+        t = np.asarray(t, dtype=np.int64)
+        offset = self.stream("ticket_part_specs", "offset").integers(t, 0, self.parts_per_item)
+        return self.plan[2][t] * self.parts_per_item + offset

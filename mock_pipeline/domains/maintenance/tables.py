@@ -7,15 +7,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mock_pipeline.domains.maintenance.model import (
+    ANOMALIES,
     ASSIGNED_T,
     BASE_XP,
     DOMAIN,
     DONE,
     FIRST_PASS_BONUS_XP,
     NEW,
+    NO_ANOMALY,
+    PARTS_DELAY,
     PRIORITIES,
     QC_EVENT_XP,
+    QC_FAIL,
+    QC_FAILURE,
     QC_PASS,
+    REWORK,
     SPEC_SLOTS,
     STARTED,
     STATUSES,
@@ -27,6 +33,15 @@ from mock_pipeline.domains.maintenance.model import (
     XP_SLOTS,
     MaintenanceModel,
     permuted,
+)
+from mock_pipeline.domains.maintenance.vocabulary import (
+    LABEL_LINES,
+    QC_REASONS,
+    REPAIRS,
+    REPORTED_BY,
+    STATUS_LINES,
+    SYMPTOMS,
+    SYMPTOMS_PER_CATEGORY,
 )
 from mock_pipeline.engine import columns as col
 from mock_pipeline.engine.columns import MONEY, TIMESTAMP
@@ -67,11 +82,13 @@ ITEM_NOUNS = pa.array([noun for c in CATEGORY_BANK for noun in c[1]], STRING)
 PART_NOUNS = pa.array([part for c in CATEGORY_BANK for part in c[2]], STRING)
 NOUNS_PER_CATEGORY = len(CATEGORY_BANK[0][1])
 PARTS_PER_CATEGORY = len(CATEGORY_BANK[0][2])
-PROBLEMS = pa.array(
-    ["not starting", "making unusual noise", "overheating", "leaking", "showing error code", "vibrating heavily",
-     "tripping the breaker", "running below capacity", "failing its self-test", "due for preventive service",
-     "intermittently stopping", "reporting a sensor fault"]
-)  # fmt: skip
+SYMPTOM_WORDS = pa.array([symptom for c in SYMPTOMS for symptom in c], STRING)
+REPAIR_WORDS = pa.array(REPAIRS, STRING)
+QC_REASON_WORDS = pa.array(QC_REASONS, STRING)
+REPORTED_BY_WORDS = pa.array(REPORTED_BY, STRING)
+STATUS_LINE_WORDS = pa.array(STATUS_LINES, STRING)
+ANOMALY_LABELS = pa.array(ANOMALIES, STRING)
+assert len(SYMPTOMS) == len(CATEGORY_BANK), "one symptom list per equipment category"
 LOCATIONS = pa.array(["Building A", "Building B", "Warehouse", "Plant 1", "Plant 2", "Basement", "Roof", "Annex"])
 
 
@@ -174,12 +191,25 @@ ITEMS = col.schema(
 )  # fmt: skip
 
 
-def item_name(m: MaintenanceModel, i: np.ndarray, category: np.ndarray) -> pa.Array:
-    noun = category_bank_index(category) * NOUNS_PER_CATEGORY + m.stream("items", "noun").integers(
+def item_noun_index(m: MaintenanceModel, i: np.ndarray, category: np.ndarray) -> np.ndarray:
+    return category_bank_index(category) * NOUNS_PER_CATEGORY + m.stream("items", "noun").integers(
         i, 0, NOUNS_PER_CATEGORY
     )
+
+
+def item_name(m: MaintenanceModel, i: np.ndarray, category: np.ndarray) -> pa.Array:
     model = m.stream("items", "model").integers(i, 100, 1000)
-    return col.join(col.take(ITEM_NOUNS, noun), " M", col.text(model))
+    return col.join(col.take(ITEM_NOUNS, item_noun_index(m, i, category)), " M", col.text(model))
+
+
+def part_noun_index(m: MaintenanceModel, p: np.ndarray) -> np.ndarray:
+    """Part slot p is part kind (offset + p % parts_per_item) of its item's category: distinct kinds
+    per item while the category's list lasts."""
+    p = np.asarray(p, dtype=np.int64)
+    item, k = p // m.parts_per_item, p % m.parts_per_item
+    bank = category_bank_index(m.item_category(item))
+    offset = m.stream("parts", "kind").integers(item, 0, PARTS_PER_CATEGORY)
+    return bank * PARTS_PER_CATEGORY + (offset + k) % PARTS_PER_CATEGORY
 
 
 def items(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
@@ -194,7 +224,7 @@ def items(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
             "category_id": category + 1,
             "name": item_name(m, i, category),
             "serial_number": col.join(m.namespace.serial_prefix, col.digits(serial, 8)),
-            "location": col.take(LOCATIONS, m.stream("items", "location").integers(i, 0, len(LOCATIONS))),
+            "location": col.take(LOCATIONS, m.item_location(i)),
             "created_at": col.timestamps(m.item_created(i)),
         },
         ITEMS,
@@ -211,10 +241,7 @@ def parts(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
     """parts_per_item parts per item: slot p is part p % parts_per_item of item p // parts_per_item."""
     p = _ids(lo, hi)
     item, k = p // m.parts_per_item, p % m.parts_per_item
-    bank = category_bank_index(m.item_category(item))
-    # Distinct part kinds per item while the category's list lasts.
-    offset = m.stream("parts", "kind").integers(item, 0, PARTS_PER_CATEGORY)
-    noun = bank * PARTS_PER_CATEGORY + (offset + k) % PARTS_PER_CATEGORY
+    noun = part_noun_index(m, p)
     cents = np.maximum(100, np.round(4500 * lognormal(m.stream("parts", "cost"), p, 0.0, 0.8))).astype(np.int64)
     return col.table(
         {
@@ -234,7 +261,7 @@ def parts(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
 TICKETS = col.schema(
     ("ticket_id", INT), ("item_id", INT), ("title", STRING), ("description", STRING), ("priority", STRING),
     ("status", STRING), ("sampled_status", STRING), ("fell_back_to_done", pa.bool_()), ("created_by_id", INT),
-    ("assigned_to_id", INT), ("qc_inspector_id", INT), ("qc_fail_count", INT), ("created_at", TIMESTAMP),
+    ("assigned_to_id", INT), ("qc_inspector_id", INT), ("qc_fail_count", INT), ("anomaly", STRING), ("created_at", TIMESTAMP),
     ("assigned_at", TIMESTAMP), ("started_at", TIMESTAMP), ("submitted_for_qc_at", TIMESTAMP),
     ("done_at", TIMESTAMP), ("updated_at", TIMESTAMP),
 )  # fmt: skip
@@ -244,28 +271,68 @@ def _stamp(seconds: np.ndarray) -> pa.Array:
     return col.timestamps(np.maximum(seconds, 0), nulls=seconds < 0)
 
 
+def _label_of(idx: np.ndarray) -> pa.Array:
+    """The anomaly label (null where NO_ANOMALY)."""
+    return col.labels(ANOMALY_LABELS, idx)
+
+
+def _choose(which: np.ndarray, *options: pa.Array) -> pa.Array:
+    return pc.choose(pa.array(np.asarray(which, dtype=np.int8)), *options)
+
+
+def ticket_text(m: MaintenanceModel, t: np.ndarray) -> dict[str, pa.Array]:
+    """Per ticket: item name, symptom, part name, repair verb and QC reason, from the vocabulary of
+    the item's category (the strings every ticket text is composed of)."""
+    item = m.plan[2][t]
+    category = m.item_category(item)
+    bank = category_bank_index(category)
+    symptom = bank * SYMPTOMS_PER_CATEGORY + m.stream("tickets", "symptom").integers(t, 0, SYMPTOMS_PER_CATEGORY)
+    return {
+        "item": item_name(m, item, category),
+        "noun": col.take(ITEM_NOUNS, item_noun_index(m, item, category)),
+        "location": col.take(LOCATIONS, m.item_location(item)),
+        "symptom": col.take(SYMPTOM_WORDS, symptom),
+        "part": col.take(PART_NOUNS, part_noun_index(m, m.ticket_part(t))),
+        "repair": col.take(REPAIR_WORDS, m.stream("tickets", "repair").integers(t, 0, len(REPAIRS))),
+        "reason": col.take(QC_REASON_WORDS, m.stream("tickets", "qc_reason").integers(t, 0, len(QC_REASONS))),
+    }
+
+
 def tickets(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
     t = _ids(lo, hi)
     sampled, status, item = (a[t] for a in m.plan)
     life = m.lifecycle(t)
-    category = m.item_category(item)
-    name = item_name(m, item, category)
-    problem = col.take(PROBLEMS, m.stream("tickets", "problem").integers(t, 0, len(PROBLEMS)))
+    label = m.ticket_anomaly(t)
+    w = ticket_text(m, t)
     updated = life.times[np.arange(len(t)), life.events - 1]
+    qc_line = col.join(": the ", w["part"], " was ", w["reason"], ".")
+    label_line = _choose(
+        np.where(label >= 0, label, len(ANOMALIES)),
+        col.join(" ", LABEL_LINES[QC_FAILURE], qc_line),
+        col.join(" ", LABEL_LINES[REWORK], qc_line),
+        col.join(" ", LABEL_LINES[PARTS_DELAY], " (", w["part"], ")."),
+        pa.nulls(len(t), STRING).fill_null(""),
+    )
+    done_line = col.join(" The ", w["part"], " was ", w["repair"], ".")
     return col.table(
         {
             "ticket_id": t + 1,
             "item_id": item + 1,
-            "title": col.join(name, " ", problem),
+            "title": col.join(w["item"], ": ", w["symptom"]),
             "description": col.join(
-                "Reported: ",
-                name,
+                col.take(REPORTED_BY_WORDS, m.stream("tickets", "reporter").integers(t, 0, len(REPORTED_BY))),
+                ": ",
+                w["item"],
                 " (",
-                col.take(LOCATIONS, m.stream("items", "location").integers(item, 0, len(LOCATIONS))),
+                w["location"],
                 ") is ",
-                problem,
+                w["symptom"],
+                ". Suspected part: ",
+                w["part"],
                 ". ",
-                col.take(m.pools.sentences, m.stream("tickets", "note").integers(t, 0, len(m.pools.sentences))),
+                col.take(STATUS_LINE_WORDS, status),
+                pc.if_else(pa.array(status == DONE), done_line, ""),
+                label_line,
             ),
             "priority": _pick(PRIORITIES, m.ticket_priority(t)),
             "status": _pick(STATUSES, status),
@@ -276,6 +343,7 @@ def tickets(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
             # The inspector is set from the first QC submission on (also when sent back to work).
             "qc_inspector_id": col.ints(m.ticket_inspector(t) + 1, nulls=(status < WAITING_QC) & (life.qc_fails == 0)),
             "qc_fail_count": life.qc_fails,
+            "anomaly": _label_of(label),
             "created_at": col.timestamps(m.ticket_created(t)),
             "assigned_at": _stamp(life.first(ASSIGNED_T)),
             "started_at": _stamp(life.first(STARTED)),
@@ -289,31 +357,67 @@ def tickets(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
 
 TICKET_TRANSITIONS = col.schema(
     ("ticket_transition_id", INT), ("ticket_id", INT), ("sequence", INT), ("transition", STRING),
-    ("from_status", STRING), ("to_status", STRING), ("actor_id", INT), ("created_at", TIMESTAMP),
+    ("from_status", STRING), ("to_status", STRING), ("actor_id", INT), ("note", STRING), ("anomaly", STRING),
+    ("created_at", TIMESTAMP),
 )  # fmt: skip
 _FROM = pa.array([f for f, _ in TRANSITION_STATUSES], STRING)
 _TO = pa.array([to for _, to in TRANSITION_STATUSES], STRING)
+HELD_START, RESUBMIT = len(TRANSITIONS), len(TRANSITIONS) + 1  # note variants beyond the six kinds
+
+
+def transition_labels(kinds: np.ndarray, ticket_label: np.ndarray) -> np.ndarray:
+    """The anomaly each transition slot carries: a QC label on its qc_fail transitions and the
+    resubmissions after them, parts_delay on the held start; NO_ANOMALY elsewhere."""
+    label = np.asarray(ticket_label)[:, None]
+    slot = np.arange(kinds.shape[1])[None, :]
+    qc = (label == QC_FAILURE) | (label == REWORK)
+    touched = (qc & ((kinds == QC_FAIL) | ((kinds == TO_WAITING_QC) & (slot > 3)))) | (
+        (label == PARTS_DELAY) & (kinds == STARTED)
+    )
+    return np.where(touched, label, NO_ANOMALY)
 
 
 def ticket_transitions(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
     """Slot s of ticket t is its (s+1)-th transition; slots past the ticket's history are empty."""
+    keys = m.transition_keys
     first, last = lo // TRANSITION_SLOTS, -(-hi // TRANSITION_SLOTS)
     t = _ids(first, last)
     life = m.lifecycle(t)
     actor = m.transition_actor(t, life.kinds)
-    slot_g = t[:, None] * TRANSITION_SLOTS + np.arange(TRANSITION_SLOTS)[None, :]
+    slot = np.arange(TRANSITION_SLOTS)[None, :]
+    slot_g = t[:, None] * TRANSITION_SLOTS + slot
     keep = ((life.kinds >= 0) & (slot_g >= lo) & (slot_g < hi)).ravel()
     kinds = life.kinds.ravel()[keep]
-    ticket = np.repeat(t, TRANSITION_SLOTS)[keep]
+    row_ticket = np.repeat(np.arange(len(t)), TRANSITION_SLOTS)[keep]
+    labels = transition_labels(life.kinds, m.ticket_anomaly(t)).ravel()[keep]
+    w = {k: v.take(pa.array(row_ticket)) for k, v in ticket_text(m, t).items()}
+    reason = col.take(
+        QC_REASON_WORDS, m.stream("ticket_transitions", "qc_reason").integers(slot_g.ravel()[keep], 0, len(QC_REASONS))
+    )
+    variant = np.where((kinds == STARTED) & (labels == PARTS_DELAY), HELD_START, kinds)
+    variant = np.where((kinds == TO_WAITING_QC) & (slot_g.ravel()[keep] % TRANSITION_SLOTS > 3), RESUBMIT, variant)
+    note = _choose(
+        variant,
+        col.join("Opened: ", w["symptom"]),
+        col.join("Assigned for repair of the ", w["part"]),
+        col.join("Work started on the ", w["part"]),
+        col.join(pc.utf8_capitalize(w["repair"]), " the ", w["part"], "; submitted for QC"),
+        col.join("QC failed: the ", w["part"], " was ", reason),
+        col.join("QC passed: ", w["noun"], " back in service"),
+        col.join("Work started once the ", w["part"], " arrived from stores"),
+        col.join("Reworked the ", w["part"], "; resubmitted for QC"),
+    )
     return col.table(
         {
-            "ticket_transition_id": slot_g.ravel()[keep] + 1,
-            "ticket_id": ticket + 1,
+            "ticket_transition_id": keys.offset(lo) + 1 + np.arange(int(keep.sum()), dtype=np.int64),
+            "ticket_id": t[row_ticket] + 1,
             "sequence": (slot_g.ravel()[keep] % TRANSITION_SLOTS) + 1,
             "transition": col.take(pa.array(TRANSITIONS, STRING), kinds),
             "from_status": col.take(_FROM, kinds),
             "to_status": col.take(_TO, kinds),
             "actor_id": actor.ravel()[keep] + 1,
+            "note": note,
+            "anomaly": _label_of(labels),
             "created_at": col.timestamps(life.times.ravel()[keep]),
         },
         TICKET_TRANSITIONS,
@@ -322,7 +426,7 @@ def ticket_transitions(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
 
 XP_TRANSACTIONS = col.schema(
     ("xp_transaction_id", INT), ("user_id", INT), ("ticket_id", INT), ("ticket_transition_id", INT),
-    ("source", STRING), ("amount", INT), ("created_at", TIMESTAMP),
+    ("source", STRING), ("amount", INT), ("anomaly", STRING), ("created_at", TIMESTAMP),
 )  # fmt: skip
 XP_SOURCES = ("ticket_base", "first_pass_bonus", "qc_status_update")
 
@@ -333,15 +437,11 @@ def xp_transactions(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
     first, last = lo // XP_SLOTS, -(-hi // XP_SLOTS)
     t = _ids(first, last)
     life = m.lifecycle(t)
-    done = life.status == DONE
-    decisions = life.qc_fails + done  # every qc_fail (also of tickets back in progress) and the pass
     slot = np.arange(XP_SLOTS)[None, :]
+    present = m.xp_present(t[:, None], slot)
     # Transition slot of QC decision j is 4 + 2j; the pass is decision qc_fails.
     decision = np.where(slot >= 2, slot - 2, life.qc_fails[:, None])
-    transition_slot = 4 + 2 * decision
-    present = np.select(
-        [slot == 0, slot == 1], [done[:, None], (done & (life.qc_fails == 0))[:, None]], decision < decisions[:, None]
-    )
+    transition_slot = np.minimum(4 + 2 * decision, TRANSITION_SLOTS - 1)
     priority = m.ticket_priority(t)[:, None]
     amount = np.select(
         [slot == 0, slot == 1],
@@ -349,22 +449,26 @@ def xp_transactions(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
         QC_EVENT_XP,
     )
     user = np.where(slot < 2, m.ticket_assignee(t)[:, None], m.ticket_inspector(t)[:, None])
-    at = np.take_along_axis(life.times, np.minimum(transition_slot, TRANSITION_SLOTS - 1), axis=1)
+    at = np.take_along_axis(life.times, transition_slot, axis=1)
+    # A QC decision event carries the label its qc_fail transition carries.
+    labels = np.take_along_axis(transition_labels(life.kinds, m.ticket_anomaly(t)), transition_slot, axis=1)
+    labels = np.where(slot >= 2, labels, NO_ANOMALY)
     slot_g = t[:, None] * XP_SLOTS + slot
     keep = (present & (slot_g >= lo) & (slot_g < hi)).ravel()
-    transition_id = t[:, None] * TRANSITION_SLOTS + transition_slot + 1
+    transition_g = t[:, None] * TRANSITION_SLOTS + transition_slot
 
     def flat(a: np.ndarray) -> np.ndarray:
         return np.broadcast_to(a, slot_g.shape).ravel()[keep]
 
     return col.table(
         {
-            "xp_transaction_id": flat(slot_g) + 1,
+            "xp_transaction_id": m.xp_keys.offset(lo) + 1 + np.arange(int(keep.sum()), dtype=np.int64),
             "user_id": flat(user) + 1,
             "ticket_id": flat(t[:, None]) + 1,
-            "ticket_transition_id": flat(transition_id),
+            "ticket_transition_id": m.transition_keys.keys(flat(transition_g)),
             "source": _pick(XP_SOURCES, np.minimum(flat(slot), 2)),
             "amount": flat(amount),
+            "anomaly": _label_of(flat(labels)),
             "created_at": col.timestamps(flat(at)),
         },
         XP_TRANSACTIONS,
@@ -372,25 +476,29 @@ def xp_transactions(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
 
 
 TICKET_PART_SPECS = col.schema(
-    ("ticket_part_spec_id", INT), ("ticket_id", INT), ("part_id", INT), ("quantity", INT), ("created_at", TIMESTAMP),
+    ("ticket_part_spec_id", INT), ("ticket_id", INT), ("part_id", INT), ("quantity", INT), ("anomaly", STRING),
+    ("created_at", TIMESTAMP),
 )  # fmt: skip
 
 
 def ticket_part_specs(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
-    """Up to 3 distinct parts of the ticket's own item, specified when the ticket is opened."""
+    """Up to 3 distinct parts of the ticket's own item, specified when the ticket is opened; the
+    first is the ticket's suspected part (the one a parts_delay ticket waited for)."""
     s = _ids(lo, hi)
     t, j = s // SPEC_SLOTS, s % SPEC_SLOTS
     keep = j < m.spec_count(t)
     s, t, j = s[keep], t[keep], j[keep]
-    item = m.plan[2][t]
-    offset = m.stream("ticket_part_specs", "offset").integers(t, 0, m.parts_per_item)
-    part = item * m.parts_per_item + (offset + j) % m.parts_per_item
+    first = m.ticket_part(t)
+    item = first // m.parts_per_item
+    part = item * m.parts_per_item + (first % m.parts_per_item + j) % m.parts_per_item
+    label = m.ticket_anomaly(t)
     return col.table(
         {
-            "ticket_part_spec_id": s + 1,
+            "ticket_part_spec_id": m.spec_keys.offset(lo) + 1 + np.arange(len(s), dtype=np.int64),
             "ticket_id": t + 1,
             "part_id": part + 1,
             "quantity": 1 + m.stream("ticket_part_specs", "quantity").integers(s, 0, 4),
+            "anomaly": _label_of(np.where((label == PARTS_DELAY) & (j == 0), label, NO_ANOMALY)),
             "created_at": col.timestamps(m.ticket_created(t)),
         },
         TICKET_PART_SPECS,
@@ -412,10 +520,117 @@ FOREIGN_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
 }  # fmt: skip
 
 
+ANOMALY_DESCRIPTION = (
+    "The ticket's anomaly ground truth (null when none): qc_failure (QC rejected the repair once), rework"
+    " (rejected twice, reworked twice) or parts_delay (work held until a part arrived)"
+)
+COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
+    "users": {
+        "user_id": "Key of the mock user (1..n, at most 10)",
+        "username": "Login name: mock_, the role and a two-digit number",
+        "full_name": "The user's display name",
+        "email": "E-mail address on a reserved example domain",
+        "role": "super_admin, ops_manager, master, technician or qc_inspector",
+        "is_active": "Whether the account can log in",
+        "created_at": "When the account was created (UTC, at the start of the lookback window)",
+    },
+    "inventories": {
+        "inventory_id": "Key of the run-scoped inventory",
+        "name": "Inventory name, carrying the run tag",
+        "run_tag": "The normalised run tag this run's names are namespaced with",
+        "location": "Site of the inventory",
+        "created_by_id": "User (the super admin) who created the inventory",
+        "created_at": "When the inventory was set up (UTC)",
+    },
+    "categories": {
+        "category_id": "Key of the equipment category",
+        "inventory_id": "Inventory the category belongs to",
+        "name": "Category name, prefixed with the run tag's namespace",
+        "description": "What the category holds",
+        "created_at": "When the category was set up, after its inventory (UTC)",
+    },
+    "items": {
+        "item_id": "Key of the equipment item",
+        "inventory_id": "Inventory holding the item",
+        "category_id": "Equipment category of the item",
+        "name": "Equipment kind of the category and a model number",
+        "serial_number": "Serial number: the run tag's serial prefix and 8 digits, unique per run",
+        "location": "Where the item is installed",
+        "created_at": "When the item was registered, after its category (UTC)",
+    },
+    "parts": {
+        "part_id": "Key of the spare part",
+        "item_id": "Item the part belongs to",
+        "name": "Part kind, from the item's category",
+        "part_number": "Part number",
+        "quantity_in_stock": "Units of the part in stock",
+        "unit_cost": "Cost of one unit",
+        "created_at": "When the part was registered, after its item (UTC)",
+    },
+    "tickets": {
+        "ticket_id": "Key of the maintenance ticket",
+        "item_id": "Item the ticket is about",
+        "title": "The item and its symptom",
+        "description": "Who reported what on which item, the suspected part, the state of the work and, when the"
+        " ticket had an anomaly, what happened",
+        "priority": "low, medium, high or critical",
+        "status": "Current status: new, assigned, in_progress, waiting_qc or done",
+        "sampled_status": "Status drawn uniformly before the one-active-ticket-per-item rule",
+        "fell_back_to_done": "True when the sampled active status fell back to done (the item had an active ticket)",
+        "created_by_id": "Dispatcher (super_admin, ops_manager or master) who opened the ticket",
+        "assigned_to_id": "Technician working the ticket (null while new)",
+        "qc_inspector_id": "QC inspector deciding on the repair (null before the first QC submission)",
+        "qc_fail_count": "Failed QC rounds: 1 for qc_failure, 2 for rework, else 0",
+        "anomaly": ANOMALY_DESCRIPTION,
+        "created_at": "When the ticket was opened (UTC)",
+        "assigned_at": "First assignment (UTC)",
+        "started_at": "Work started (UTC); days after assignment for parts_delay",
+        "submitted_for_qc_at": "Last submission for QC (UTC)",
+        "done_at": "QC pass (UTC)",
+        "updated_at": "Time of the ticket's last transition (UTC)",
+    },
+    "ticket_transitions": {
+        "ticket_transition_id": "Key of the transition (1..n in ticket and time order)",
+        "ticket_id": "Ticket that changed status",
+        "sequence": "Position of the transition in the ticket's history, from 1",
+        "transition": "created, assigned, started, to_waiting_qc, qc_fail or qc_pass",
+        "from_status": "Status before the transition (null for created)",
+        "to_status": "Status after the transition",
+        "actor_id": "User who made the transition: dispatcher, technician or QC inspector",
+        "note": "What was done or decided, naming the ticket's part",
+        "anomaly": "The ticket's label on the rows it touched: qc_fail transitions and the resubmissions after"
+        " them (qc_failure, rework), the held start (parts_delay); null elsewhere",
+        "created_at": "When the transition happened (UTC)",
+    },
+    "xp_transactions": {
+        "xp_transaction_id": "Key of the XP award (1..n)",
+        "user_id": "User who earned the XP",
+        "ticket_id": "Ticket the XP was earned on",
+        "ticket_transition_id": "Transition that earned the XP (qc_pass for base XP and bonus, the QC decision"
+        " for status updates)",
+        "source": "ticket_base, first_pass_bonus (passed QC with no qc_fail) or qc_status_update",
+        "amount": "XP awarded",
+        "anomaly": "The ticket's label on QC status updates of qc_fail decisions; null elsewhere",
+        "created_at": "When the XP was awarded: the time of its transition (UTC)",
+    },
+    "ticket_part_specs": {
+        "ticket_part_spec_id": "Key of the part specification (1..n)",
+        "ticket_id": "Ticket needing the part",
+        "part_id": "Part of the ticket's own item",
+        "quantity": "Units needed",
+        "anomaly": "parts_delay on the part a parts_delay ticket waited for; null elsewhere",
+        "created_at": "When the part was specified: when the ticket was opened (UTC)",
+    },
+}
+
+
 def _spec(name: str, key: str, schema: pa.Schema, slots, build, description: str, **kw) -> TableSpec:
     fks = FOREIGN_KEYS.get(name, ())
     parents = tuple(dict.fromkeys(parent for _, parent in fks))
-    return TableSpec(DOMAIN, name, key, schema, description, slots, build, parents, foreign_keys=fks, **kw)
+    return TableSpec(
+        DOMAIN, name, key, schema, description, slots, build, parents, foreign_keys=fks, created="created_at",
+        column_descriptions=COLUMN_DESCRIPTIONS[name], **kw,
+    )  # fmt: skip
 
 
 TABLES: tuple[TableSpec, ...] = (
