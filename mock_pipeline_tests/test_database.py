@@ -69,9 +69,9 @@ def commerce(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
 def maintenance(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Dataset]:
     root = tmp_path_factory.mktemp("maintenance_data")
     runs = {}
-    for tag in ("alpha", "beta"):
-        scenario = {"run_tag": tag, "overrides": MAINTENANCE_OVERRIDES}
-        runs[tag] = Dataset(root, materialize_domain(MAINTENANCE, root, **scenario), scenario)
+    for name, tag, seed in (("alpha", "alpha", 42), ("beta", "beta", 42), ("alpha-seed7", "alpha", 7)):
+        scenario = {"run_tag": tag, "seed": seed, "overrides": MAINTENANCE_OVERRIDES}
+        runs[name] = Dataset(root, materialize_domain(MAINTENANCE, root, **scenario), scenario)
     return runs
 
 
@@ -121,12 +121,13 @@ class Backend:
             con.close()
 
     def tables(self, schema: str = db.MOCK_SCHEMA) -> dict[str, int]:
-        """Every table in `schema` with its row count."""
+        """Every table in `schema` with its row count (but the load's registry of what it created)."""
         names = [
             r[0]
             for r in self.query(
                 f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{schema}' ORDER BY 1"
             )
+            if r[0] != db.REGISTRY_TABLE
         ]
         counts = self.scalars(*(f'SELECT count(*) FROM "{schema}"."{n}"' for n in names))
         return dict(zip(names, counts, strict=True))
@@ -288,25 +289,33 @@ def test_reload_replaces_the_domain_tables(backend: Backend, commerce: Dataset) 
 # --- namespaces (seed 000) --------------------------------------------------------------------
 
 
-def test_second_load_of_the_same_maintenance_run_tag_is_refused(
+def load_maintenance(backend: Backend, dataset: Dataset) -> db.LoadResult:
+    """A maintenance load as the asset does it: the run tag's namespace probed, the dataset id recorded."""
+    scenario = ScenarioResource(**dataset.scenario).resolve()
+    probes = db.NAMESPACE_HOOKS["maintenance"](scenario)
+    return load(backend, dataset.path, MAINTENANCE, namespace=probes, dataset_id=scenario.dataset_id)
+
+
+def test_another_dataset_claiming_a_loaded_run_tag_is_refused(
     backend: Backend, maintenance: dict[str, Dataset]
 ) -> None:
     alpha = maintenance["alpha"]
-    probes = db.NAMESPACE_HOOKS["maintenance"](ScenarioResource(**alpha.scenario).resolve())
-    load(backend, alpha.path, MAINTENANCE, namespace=probes)
+    load_maintenance(backend, alpha)
     before = backend.tables()
     prefix = run_tag_namespace("alpha").category_prefix
     assert backend.query(f"SELECT count(*) FROM mock_data.maintenance_categories WHERE name LIKE '{prefix}%'")[0][0]
+    # The same dataset again replaces its own namespace: not a collision.
+    load_maintenance(backend, alpha)
+    assert backend.tables() == before
 
     with pytest.raises(db.LoadRefused, match=r"namespace 'alpha:.*' already exists") as err:
-        load(backend, alpha.path, MAINTENANCE, namespace=probes)
+        load_maintenance(backend, maintenance["alpha-seed7"])  # another dataset, same run tag
 
-    assert "run_tag" in str(err.value)
+    assert "run_tag" in str(err.value) and db.CLEANUP_COMMAND in str(err.value)
     assert backend.tables() == before
     # Another run tag is another namespace: it loads.
     beta = maintenance["beta"]
-    probes = db.NAMESPACE_HOOKS["maintenance"](ScenarioResource(**beta.scenario).resolve())
-    load(backend, beta.path, MAINTENANCE, namespace=probes)
+    load_maintenance(backend, beta)
     assert backend.tables()["maintenance_items"] == parquet_rows(beta.path, "items")
 
 
@@ -315,16 +324,17 @@ def test_namespace_hook_is_generic(tmp_path: Path, commerce: Dataset) -> None:
     backend = duckdb_backend(tmp_path / "x.duckdb")
     name = pq.read_table(commerce.path / "tenants", columns=["name"])["name"][0].as_py()
     probes = [db.NamespaceProbe("tenants", "name", name[:3])]
-    load(backend, commerce.path, namespace=probes)
+    load(backend, commerce.path, namespace=probes, dataset_id="first")
+    load(backend, commerce.path, namespace=probes, dataset_id="first")  # its own namespace: replaced
     with pytest.raises(db.LoadRefused, match=r"commerce_tenants\.name start with it"):
-        load(backend, commerce.path, namespace=probes)
+        load(backend, commerce.path, namespace=probes, dataset_id="second")
 
 
 # --- the safety guard (seed 001) --------------------------------------------------------------
 
 REFUSALS = {
     "node_env_production": ({"NODE_ENV": "production"}, {}, "NODE_ENV=production"),
-    "pipeline_env_production": ({"MOCK_PIPELINE_ENV": "Production"}, {}, "MOCK_PIPELINE_ENV=production"),
+    "pipeline_env_production": ({"MOCK_PIPELINE_ENV": "Production"}, {}, "MOCK_PIPELINE_ENV=Production"),
     "disabled_false": ({"MOCK_DATA_ENABLED": "false"}, {}, "MOCK_DATA_ENABLED=false: mock data is disabled"),
     "disabled_zero": ({"MOCK_DATA_ENABLED": "0"}, {}, "MOCK_DATA_ENABLED=0"),
     "enabled_unreadable": ({"MOCK_DATA_ENABLED": "maybe"}, {}, "'maybe' is not a boolean; allowed: true, false"),
@@ -565,7 +575,8 @@ def test_asset_defaults_to_the_embedded_duckdb_file(commerce: Dataset) -> None:
     with dg.DagsterInstance.ephemeral() as instance:
         result = materialize_load(commerce, database, instance)
     metadata = result.asset_materializations_for_node("commerce__database_tables")[0].metadata
-    path = commerce.root / "database" / "mock_data.duckdb"
+    # One file per profile and run tag: another scenario never meets this one's namespace.
+    path = commerce.root / "database" / "normal-ops__mock" / "mock_data.duckdb"
     assert metadata["target"].value == str(path)
     assert metadata["backend"].value == "duckdb"
     assert duckdb_backend(path).tables()["commerce_orders"] == parquet_rows(commerce.path, "orders")
@@ -591,7 +602,11 @@ def test_cleanup_job_needs_the_token(tmp_path: Path, commerce: Dataset) -> None:
     job = defs.resolve_job_def("mock_data_cleanup")
     assert job is not None
     cleanup_job = db.mock_data_cleanup_job(DOMAINS)
-    resources = {"database": db.DuckDBDatabase(path=str(path)), "data_dir": DataDirResource(root=str(tmp_path))}
+    resources = {
+        "database": db.DuckDBDatabase(path=str(path)),
+        "data_dir": DataDirResource(root=str(tmp_path)),
+        "scenario": ScenarioResource(),
+    }
 
     def run(token: str) -> dg.ExecuteInProcessResult:
         config = {"ops": {"delete_all_mock_data": {"config": {"confirm": token}}}}
@@ -647,20 +662,24 @@ def test_definitions_have_a_database_load_per_domain() -> None:
     assert deps == {COMMERCE.key(t.name) for t in COMMERCE.tables}
 
 
-def test_asset_refuses_a_second_load_of_the_same_maintenance_run_tag(
+def test_asset_refuses_another_dataset_claiming_a_loaded_maintenance_run_tag(
     tmp_path: Path, maintenance: dict[str, Dataset]
 ) -> None:
     from mock_pipeline.definitions import DOMAINS
 
     assert MAINTENANCE in DOMAINS
-    alpha = maintenance["alpha"]
-    resources = {
-        "scenario": ScenarioResource(**alpha.scenario),
-        "data_dir": DataDirResource(root=str(alpha.root)),
-        "database": db.DuckDBDatabase(path=str(tmp_path / "x.duckdb")),
-    }
+
+    def resources(dataset: Dataset) -> dict[str, object]:
+        return {
+            "scenario": ScenarioResource(**dataset.scenario),
+            "data_dir": DataDirResource(root=str(dataset.root)),
+            "database": db.DuckDBDatabase(path=str(tmp_path / "x.duckdb")),
+        }
+
     asset = db.database_tables_asset(MAINTENANCE)  # the hook comes from NAMESPACE_HOOKS
-    assert dg.materialize([asset], resources=resources).success
+    assert dg.materialize([asset], resources=resources(maintenance["alpha"])).success
+    assert dg.materialize([asset], resources=resources(maintenance["alpha"])).success  # the same dataset again
+    resources = resources(maintenance["alpha-seed7"])
     again = dg.materialize([asset], resources=resources, raise_on_error=False)
     assert not again.success
     description = again.get_step_failure_events()[0].step_failure_data.user_failure_data.description

@@ -21,6 +21,7 @@ The pure part (targets, guard, load, cleanup) uses no Dagster API and is tested 
 Dagster wiring (resources, the per-domain asset factory and the cleanup job) is at the bottom.
 """
 
+import contextlib
 import io
 import os
 import re
@@ -49,12 +50,21 @@ from mock_pipeline.toggle import MOCK_DATA_ENABLED_ENV, disabled_reason
 
 MOCK_SCHEMA = "mock_data"
 DATABASE_URL_ENV = "MOCK_PIPELINE_DATABASE_URL"
-PRODUCTION_ENV_VARS = ("NODE_ENV", "MOCK_PIPELINE_ENV")
+PRODUCTION_ENV_VARS = ("NODE_ENV", "MOCK_PIPELINE_ENV", "DAGSTER_DEPLOYMENT")
+# Every common spelling of production, compared case-insensitively.
+PRODUCTION_VALUES = ("production", "prod", "prd", "live")
+# What the load created, per schema: only what is listed here is ever replaced or dropped.
+REGISTRY_TABLE = "mock_pipeline_registry"
+# One load or cleanup at a time per PostgreSQL database (a transaction-scoped advisory lock).
+ADVISORY_LOCK_KEY = 7_261_530_001
+LOCK_WAIT_SECONDS = 600
+CLEANUP_COMMAND = "dagster job execute -m mock_pipeline.definitions -j mock_data_cleanup -c cleanup.yaml"
 ENABLED_ENV = MOCK_DATA_ENABLED_ENV
 CONFIRM_TOKEN = "DELETE_ALL_MOCK_DATA"
 # High enough for every built-in size preset, low enough to stop a runaway volume_multiplier.
 DEFAULT_MAX_ROWS_PER_TABLE = 100_000_000
-EMBEDDED_FILE = Path("database") / "mock_data.duckdb"
+EMBEDDED_FOLDER = Path("database")
+EMBEDDED_NAME = "mock_data.duckdb"
 DUCKDB_CATALOG = "mock_pipeline_db"
 COPY_BATCH_ROWS = 65_536
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -67,6 +77,10 @@ class LoadRefused(ValueError):
 
 class LoadError(RuntimeError):
     """The load failed and was rolled back. Nothing was written."""
+
+
+class NotOurs(LoadRefused):
+    """An object the project did not create is in the way: it is never replaced or dropped."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +122,17 @@ class CleanupResult:
     schema: str
     dropped: dict[str, int] = field(default_factory=dict)  # qualified table -> rows removed
     schema_dropped: bool = False
+    kept: list[str] = field(default_factory=list)  # why something was left in place
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A registry row: an object the load created."""
+
+    kind: str  # "table" or "schema"
+    name: str
+    domain: str
+    dataset_id: str
 
 
 def table_name(domain: str, table: str) -> str:
@@ -123,11 +148,13 @@ def quote(identifier: str) -> str:
 
 
 def check_environment(env: Mapping[str, str]) -> None:
-    """Seed 001: never in production, and only while mock data is enabled."""
+    """Seed 001: never in production (any common spelling), and only while mock data is enabled."""
     for var in PRODUCTION_ENV_VARS:
-        if env.get(var, "").strip().lower() == "production":
+        value = env.get(var, "").strip()
+        if value.lower() in PRODUCTION_VALUES:
             raise LoadRefused(
-                f"{var}=production: mock data is never written in production; "
+                f"{var}={value}: mock data is never written in production "
+                f"({', '.join(PRODUCTION_VALUES)} in any case all mean production); "
                 f"unset {var} or set it to development, test or staging"
             )
     reason = disabled_reason(env)  # the same reading as the schedules' and sensors' toggle
@@ -231,6 +258,17 @@ class Session(ABC):
     def table_exists(self, schema: str, name: str) -> bool: ...
 
     @abstractmethod
+    def schema_exists(self, schema: str) -> bool: ...
+
+    @abstractmethod
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a query; parameters are written `?`."""
+
+    @abstractmethod
+    def drop_schema_if_empty(self, schema: str) -> bool:
+        """Drop the schema only when nothing at all is left in it (never CASCADE)."""
+
+    @abstractmethod
     def count(self, schema: str, name: str, column: str | None = None, prefix: str | None = None) -> int: ...
 
     @abstractmethod
@@ -246,11 +284,10 @@ class Session(ABC):
     def add_keys(self, schema: str, domain: str, tables: Sequence[TableSpec], specs: Mapping[str, TableSpec]) -> None:
         """Declare keys after the data, where that is the database's fast path."""
 
-    @abstractmethod
-    def tables_in(self, schema: str) -> int: ...
-
     def drop_table(self, schema: str, name: str) -> None:
-        self.execute(f"DROP TABLE IF EXISTS {self.qualified(schema, name)}")
+        # Never CASCADE: an object someone built on our table (a view, a foreign key) makes the
+        # drop fail and the transaction roll back, instead of silently going with it.
+        self.execute(f"DROP TABLE {self.qualified(schema, name)}")
 
 
 class Target(ABC):
@@ -277,9 +314,27 @@ class DuckDBSession(Session):
         sql = "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?"
         return bool(self.con.execute(sql, [schema, name]).fetchone()[0])
 
-    def tables_in(self, schema: str) -> int:
-        sql = "SELECT count(*) FROM information_schema.tables WHERE table_schema = ?"
-        return int(self.con.execute(sql, [schema]).fetchone()[0])
+    def schema_exists(self, schema: str) -> bool:
+        sql = "SELECT count(*) FROM duckdb_schemas() WHERE database_name = ? AND schema_name = ?"
+        return bool(self.con.execute(sql, [DUCKDB_CATALOG, schema]).fetchone()[0])
+
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql, list(params)).fetchall()
+
+    def drop_schema_if_empty(self, schema: str) -> bool:
+        # DuckDB aborts the whole transaction on a failed DROP SCHEMA: look first.
+        where = "WHERE database_name = ? AND schema_name = ?"
+        probes = [
+            f"SELECT count(*) FROM duckdb_tables() {where}",
+            f"SELECT count(*) FROM duckdb_views() {where} AND NOT internal",
+            f"SELECT count(*) FROM duckdb_sequences() {where}",
+            f"SELECT count(*) FROM duckdb_functions() {where} AND NOT internal",
+            f"SELECT count(*) FROM duckdb_types() {where} AND NOT internal",
+        ]
+        if any(self.fetch(sql, [DUCKDB_CATALOG, schema])[0][0] for sql in probes):
+            return False
+        self.con.execute(f"DROP SCHEMA {self.schema_ref(schema)}")
+        return True
 
     def count(self, schema: str, name: str, column: str | None = None, prefix: str | None = None) -> int:
         if column is None:
@@ -344,9 +399,33 @@ class DuckDBTarget(Target):
 
     backend = "duckdb"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lock_wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
         self.path = path.absolute()
         self.description = str(self.path)
+        self.lock_wait_seconds = lock_wait_seconds
+
+    def _attach(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Attach the file, waiting while another process writes it: DuckDB allows one writer
+        process per file, so a second run waits for the first one's commit, within a bound."""
+        path = str(self.path).replace("'", "''")
+        deadline = time.monotonic() + self.lock_wait_seconds
+        pause = 0.05
+        while True:
+            try:
+                con.execute(f"ATTACH '{path}' AS {DUCKDB_CATALOG}")
+                return
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = re.search(r"PID \d+", str(exc))
+                    other = f"another process ({holder.group(0)})" if holder else "another process"
+                    raise LoadError(
+                        f"{self.description} is busy: {other} is loading or cleaning mock data; waited "
+                        f"{self.lock_wait_seconds:g} s, nothing was written; run again when it has finished"
+                    ) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -354,19 +433,29 @@ class DuckDBTarget(Target):
         # Attached under a fixed name: DuckDB names a catalog after its file, and a file called
         # mock_data.duckdb would make "mock_data" mean both the catalog and the schema.
         con = duckdb.connect(config={"preserve_insertion_order": False})
-        path = str(self.path).replace("'", "''")
-        con.execute(f"ATTACH '{path}' AS {DUCKDB_CATALOG}")
+        try:
+            self._attach(con)
+        except BaseException:
+            con.close()
+            raise
         con.execute(f"USE {DUCKDB_CATALOG}")
         try:
             con.execute("BEGIN TRANSACTION")
             try:
                 yield DuckDBSession(con)
             except BaseException:
-                con.execute("ROLLBACK")
+                _rollback_quietly(con.rollback)
                 raise
             con.execute("COMMIT")
         finally:
             con.close()
+
+
+def _rollback_quietly(rollback: Callable[[], Any]) -> None:
+    """Roll back, keeping the failure that got us here: when the server died, the rollback fails
+    too ("connection already closed"), and that second error must not replace the first cause."""
+    with contextlib.suppress(Exception):  # the connection is gone; the server rolls back on its own
+        rollback()
 
 
 def _naive_utc(batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -418,9 +507,27 @@ class PostgresSession(Session):
         self.cur.execute("SELECT to_regclass(%s) IS NOT NULL", [self.qualified(schema, name)])
         return bool(self.cur.fetchone()[0])
 
-    def tables_in(self, schema: str) -> int:
-        self.cur.execute("SELECT count(*) FROM pg_tables WHERE schemaname = %s", [schema])
-        return int(self.cur.fetchone()[0])
+    def schema_exists(self, schema: str) -> bool:
+        self.cur.execute("SELECT count(*) FROM pg_namespace WHERE nspname = %s", [schema])
+        return bool(self.cur.fetchone()[0])
+
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self.cur.execute(sql.replace("?", "%s"), list(params))
+        return self.cur.fetchall() if self.cur.description else []
+
+    def drop_schema_if_empty(self, schema: str) -> bool:
+        # Without CASCADE the server refuses a schema with anything in it (a view, a function, a
+        # type...): try it under a savepoint and keep the schema when it says no.
+        import psycopg2.errors
+
+        self.cur.execute("SAVEPOINT drop_schema")
+        try:
+            self.cur.execute(f"DROP SCHEMA {self.schema_ref(schema)}")
+        except psycopg2.errors.DependentObjectsStillExist:
+            self.cur.execute("ROLLBACK TO SAVEPOINT drop_schema")
+            return False
+        self.cur.execute("RELEASE SAVEPOINT drop_schema")
+        return True
 
     def count(self, schema: str, name: str, column: str | None = None, prefix: str | None = None) -> int:
         if column is None:
@@ -431,9 +538,6 @@ class PostgresSession(Session):
 
     def execute(self, sql: str) -> None:
         self.cur.execute(sql)
-
-    def drop_table(self, schema: str, name: str) -> None:
-        self.cur.execute(f"DROP TABLE IF EXISTS {self.qualified(schema, name)} CASCADE")
 
     def load_table(
         self, schema: str, domain: str, spec: TableSpec, source: Path, specs: Mapping[str, TableSpec]
@@ -471,9 +575,10 @@ class PostgresTarget(Target):
 
     backend = "postgres"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, lock_wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
         import psycopg2.extensions  # imported here: the embedded default does not need a driver
 
+        self.lock_wait_seconds = lock_wait_seconds
         self._url = _libpq_url(url)
         self._secrets = self._find_secrets(url)
         try:
@@ -514,17 +619,44 @@ class PostgresTarget(Target):
             raise LoadError(f"cannot connect to {self.description}: {self.redact(str(exc)).strip()}") from None
         try:
             session = PostgresSession(con)
-            # Index builds for the keys are the slow part of a big load: give them room.
-            session.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            session.execute("SET LOCAL TimeZone = 'UTC'")  # timestamps stream as UTC wall time
             try:
+                # Index builds for the keys are the slow part of a big load: give them room.
+                session.execute("SET LOCAL maintenance_work_mem = '256MB'")
+                session.execute("SET LOCAL TimeZone = 'UTC'")  # timestamps stream as UTC wall time
+                self._wait_for_other_runs(session)
                 yield session
             except BaseException:
-                con.rollback()
+                _rollback_quietly(con.rollback)
                 raise
             con.commit()
         finally:
             con.close()
+
+    def _wait_for_other_runs(self, session: PostgresSession) -> None:
+        """One load or cleanup at a time per database: a later run waits for the earlier one's
+        commit, then does its own work; a bounded wait ends in one line naming the other run."""
+        import psycopg2.errors
+
+        session.execute(f"SET LOCAL lock_timeout = '{int(self.lock_wait_seconds * 1000)}ms'")
+        try:
+            session.execute(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})")
+        except psycopg2.errors.LockNotAvailable:
+            session.con.rollback()
+            holder = session.fetch(
+                "SELECT a.pid, a.application_name, a.client_addr::text, a.xact_start::text FROM pg_locks l "
+                "JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND l.granted "
+                "AND l.objid = ? LIMIT 1",
+                [ADVISORY_LOCK_KEY & 0xFFFFFFFF],
+            )
+            other = "another run"
+            if holder:
+                pid, app, addr, since = holder[0]
+                other = f"{app or 'a client'} (server pid {pid}, from {addr or 'a local socket'}, since {since})"
+            raise LoadError(
+                f"{self.description} is busy: {other} is loading or cleaning mock data; "
+                f"waited {self.lock_wait_seconds:g} s, nothing was written; run again when it has finished"
+            ) from None
+        session.execute("SET LOCAL lock_timeout = 0")
 
 
 # --- load and cleanup ------------------------------------------------------------------------
@@ -532,6 +664,49 @@ class PostgresTarget(Target):
 
 def _first_lines(text: str, lines: int = 3) -> str:
     return " | ".join(line.strip() for line in text.strip().splitlines()[:lines] if line.strip())
+
+
+class Registry:
+    """`<schema>.mock_pipeline_registry`: every table (and the schema itself) that the load created
+    in that schema. Only what it lists is ever replaced or dropped; it lives inside the schema it
+    describes, so a load into another schema never needs `mock_data`."""
+
+    def __init__(self, session: Session, schema: str) -> None:
+        self.session, self.schema = session, schema
+        self.ref = session.qualified(schema, REGISTRY_TABLE)
+
+    def exists(self) -> bool:
+        return self.session.table_exists(self.schema, REGISTRY_TABLE)
+
+    def create(self) -> None:
+        # No primary key: DuckDB refuses a delete and re-insert of one key in a single transaction.
+        self.session.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.ref} (kind text NOT NULL, name text NOT NULL, domain text NOT NULL, "
+            "dataset_id text NOT NULL, loaded_at text NOT NULL)"
+        )
+
+    def entries(self) -> dict[tuple[str, str], Registered]:
+        if not self.exists():
+            return {}
+        rows = self.session.fetch(f"SELECT kind, name, domain, dataset_id FROM {self.ref}")
+        return {(r[0], r[1]): Registered(*r) for r in rows}
+
+    def record(self, kind: str, name: str, domain: str, dataset_id: str) -> None:
+        self.forget(kind, name)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self.session.fetch(f"INSERT INTO {self.ref} VALUES (?, ?, ?, ?, ?)", [kind, name, domain, dataset_id, stamp])
+
+    def forget(self, kind: str, name: str) -> None:
+        self.session.fetch(f"DELETE FROM {self.ref} WHERE kind = ? AND name = ?", [kind, name])
+
+
+def _not_ours(target: Target, schema: str, names: Sequence[str]) -> NotOurs:
+    listed = ", ".join(f"{schema}.{n}" for n in names)
+    return NotOurs(
+        f"{listed} already exist(s) in {target.description} and {'were' if len(names) > 1 else 'was'} not "
+        f"created by mock_pipeline (not in {schema}.{REGISTRY_TABLE}); a table the project did not create is never "
+        f"replaced: rename or drop it yourself, or choose another target_schema"
+    )
 
 
 def load_domain(
@@ -543,10 +718,14 @@ def load_domain(
     namespace: Sequence[NamespaceProbe] = (),
     env: Mapping[str, str] | None = None,
     log: Callable[[str], None] = lambda _: None,
+    dataset_id: str = "",
 ) -> LoadResult:
     """Replace the domain's tables in `options.schema` with the dataset's, all or nothing.
 
-    Raises LoadRefused before anything is written, or LoadError after a rollback.
+    Only tables the load itself created (listed in the schema's registry) are replaced, without
+    CASCADE; a table of the same name that someone else made is refused, as is a run-tag namespace
+    that another dataset already holds. Raises LoadRefused before anything is written, or LoadError
+    after a rollback.
     """
     check_environment(os.environ if env is None else env)
     check_schema(options.schema, options.allow_other_schema)
@@ -568,22 +747,39 @@ def load_domain(
     step = "opening a transaction"
     try:
         with target.transaction() as session:
+            step = f"reading {schema}.{REGISTRY_TABLE}"
+            registry = Registry(session, schema)
+            schema_existed = session.schema_exists(schema)
+            ours = registry.entries() if schema_existed else {}
+            names = [table_name(domain, spec.name) for spec in tables]
+            foreign = [n for n in names if ("table", n) not in ours and session.table_exists(schema, n)]
+            if foreign:
+                raise _not_ours(target, schema, foreign)
             for probe in namespace:
                 name = table_name(domain, probe.table)
                 step = f"checking namespace {probe.prefix!r} in {schema}.{name}"
-                if session.table_exists(schema, name) and (
-                    n := session.count(schema, name, probe.column, probe.prefix)
-                ):
+                owner = ours.get(("table", name))
+                if owner is None or owner.dataset_id == dataset_id or not session.table_exists(schema, name):
+                    continue  # the same dataset re-materialised replaces its own namespace
+                if n := session.count(schema, name, probe.column, probe.prefix):
                     raise LoadRefused(
                         f"{domain}: namespace {probe.prefix!r} already exists in {target.description} "
-                        f"({n:,} rows of {schema}.{name}.{probe.column} start with it); "
-                        f"choose another run_tag or run the mock_data_cleanup job first"
+                        f"({n:,} rows of {schema}.{name}.{probe.column} start with it, loaded by dataset "
+                        f"{owner.dataset_id}; this run is {dataset_id or 'another dataset'}); choose another "
+                        f"run_tag or run the mock_data_cleanup job first: {CLEANUP_COMMAND} "
+                        f"(cleanup.yaml: ops: {{delete_all_mock_data: {{config: {{confirm: {CONFIRM_TOKEN}}}}}}})"
                     )
             step = f"creating schema {schema}"
-            session.execute(f"CREATE SCHEMA IF NOT EXISTS {session.schema_ref(schema)}")
-            for spec in reversed(tables):  # children first: DuckDB refuses to drop a referenced table
-                step = f"dropping the previous {schema}.{table_name(domain, spec.name)}"
-                session.drop_table(schema, table_name(domain, spec.name))
+            if not schema_existed:
+                session.execute(f"CREATE SCHEMA {session.schema_ref(schema)}")
+            registry.create()
+            if not schema_existed:
+                registry.record("schema", schema, domain, dataset_id)
+            for spec in reversed(tables):  # children first: a parent with children cannot be dropped
+                name = table_name(domain, spec.name)
+                if ("table", name) in ours and session.table_exists(schema, name):
+                    step = f"dropping the previous {schema}.{name}"
+                    session.drop_table(schema, name)
             for spec in tables:
                 name = table_name(domain, spec.name)
                 step = f"loading {schema}.{name}"
@@ -591,6 +787,7 @@ def load_domain(
                 rows = session.load_table(schema, domain, spec, dataset / spec.name, specs)
                 if rows != counts[spec.name]:
                     raise LoadError(f"{schema}.{name}: loaded {rows:,} rows, the Parquet has {counts[spec.name]:,}")
+                registry.record("table", name, domain, dataset_id)
                 result.tables[f"{schema}.{name}"] = rows
                 log(f"{schema}.{name}: {rows:,} rows in {time.perf_counter() - table_started:.2f} s")
             step = "declaring primary and foreign keys"
@@ -619,7 +816,9 @@ def cleanup(
     allow_other_schema: bool = False,
     env: Mapping[str, str] | None = None,
 ) -> CleanupResult:
-    """Drop every domain table from `schema`, then the schema if nothing else is left in it.
+    """Drop the domain tables that the registry of `schema` lists, then the registry, then the
+    schema if the load created it and nothing else is left in it. Never CASCADE, never anything
+    the registry does not list.
 
     Only with the confirmation token (seed 001); the environment and schema guard apply too.
     """
@@ -632,16 +831,31 @@ def cleanup(
     result = CleanupResult(target=target.description, schema=schema)
     try:
         with target.transaction() as session:
+            if not session.schema_exists(schema):
+                return result
+            registry = Registry(session, schema)
+            ours = registry.entries()
             for domain, tables in reversed(domains):
                 for spec in reversed(tables):
                     name = table_name(domain, spec.name)
+                    if ("table", name) not in ours:
+                        if session.table_exists(schema, name):
+                            result.kept.append(f"{schema}.{name}: not created by mock_pipeline")
+                        continue
                     if session.table_exists(schema, name):
                         result.dropped[f"{schema}.{name}"] = session.count(schema, name)
                         session.drop_table(schema, name)
-            # Only an empty schema goes: a table someone else put there is not ours to drop.
-            if session.tables_in(schema) == 0:
-                session.execute(f"DROP SCHEMA IF EXISTS {session.schema_ref(schema)}")
-                result.schema_dropped = True
+                    registry.forget("table", name)
+                    del ours[("table", name)]
+            if registry.exists() and not [k for k in ours if k[0] == "table"]:
+                session.drop_table(schema, REGISTRY_TABLE)
+                if ("schema", schema) in ours:
+                    # Only a schema the load created, and only when nothing at all is left in it.
+                    result.schema_dropped = session.drop_schema_if_empty(schema)
+                    if not result.schema_dropped:
+                        result.kept.append(f"schema {schema}: holds objects mock_pipeline did not create")
+                        registry.create()
+                        registry.record("schema", schema, ours[("schema", schema)].domain, "")
     except (LoadRefused, LoadError):
         raise
     except Exception as exc:
@@ -678,19 +892,34 @@ class MockDatabaseResource(dg.ConfigurableResource):
     """Where mock data is loaded. Implementations: DuckDBDatabase (embedded default) and
     PostgresDatabase (a server, through a connection URL)."""
 
-    def target(self, data_dir: DataDirResource) -> Target:
+    lock_wait_seconds: float = Field(
+        default=LOCK_WAIT_SECONDS, description="How long a load waits for another run's load or cleanup to finish."
+    )
+
+    def target(self, data_dir: DataDirResource, scenario: Scenario | None = None) -> Target:
         raise NotImplementedError
+
+
+def embedded_file(data_dir: Path, scenario: Scenario | None) -> Path:
+    """The default DuckDB file: one per profile and run tag, so that another scenario (or a second
+    maintenance run of the same one) never meets the first one's run-tag namespace."""
+    if scenario is None:
+        return data_dir / EMBEDDED_FOLDER / EMBEDDED_NAME
+    folder = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{scenario.profile.name}__{scenario.run_tag}")
+    return data_dir / EMBEDDED_FOLDER / folder / EMBEDDED_NAME
 
 
 class DuckDBDatabase(MockDatabaseResource):
     """The embedded default: a DuckDB file under the data folder, no server needed."""
 
     path: str | None = Field(
-        default=None, description="Database file; default <data folder>/database/mock_data.duckdb."
+        default=None,
+        description="Database file; default <data folder>/database/<profile>__<run_tag>/mock_data.duckdb.",
     )
 
-    def target(self, data_dir: DataDirResource) -> Target:
-        return DuckDBTarget(Path(self.path) if self.path else data_dir.path / EMBEDDED_FILE)
+    def target(self, data_dir: DataDirResource, scenario: Scenario | None = None) -> Target:
+        path = Path(self.path) if self.path else embedded_file(data_dir.path, scenario)
+        return DuckDBTarget(path, self.lock_wait_seconds)
 
 
 class PostgresDatabase(MockDatabaseResource):
@@ -698,8 +927,8 @@ class PostgresDatabase(MockDatabaseResource):
 
     url: str = Field(description=f"postgresql://user:password@host:port/database, via dg.EnvVar({DATABASE_URL_ENV!r}).")
 
-    def target(self, data_dir: DataDirResource) -> Target:
-        return PostgresTarget(self.url)
+    def target(self, data_dir: DataDirResource, scenario: Scenario | None = None) -> Target:
+        return PostgresTarget(self.url, self.lock_wait_seconds)
 
 
 def database_resource() -> MockDatabaseResource:
@@ -757,7 +986,7 @@ def database_tables_asset(domain: Domain, namespace: NamespaceHook | None = None
         resolved = scenario.resolve()
         options = LoadOptions(config.target_schema, config.allow_non_mock_schema, config.max_rows_per_table)
         try:
-            target = database.target(data_dir)
+            target = database.target(data_dir, resolved)
             probes = hook(resolved) if hook is not None and not config.replace_existing_namespace else ()
             result = load_domain(
                 target,
@@ -767,6 +996,7 @@ def database_tables_asset(domain: Domain, namespace: NamespaceHook | None = None
                 options,
                 probes,
                 log=context.log.info,
+                dataset_id=resolved.dataset_id,
             )
         except LoadRefused as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
@@ -803,11 +1033,16 @@ def mock_data_cleanup_job(domains: Sequence[Domain]) -> dg.JobDefinition:
 
     @dg.op(name="delete_all_mock_data", description=f"Drop all mock data tables; needs confirm: {CONFIRM_TOKEN}.")
     def _delete_all_mock_data(
-        context: dg.OpExecutionContext, config: CleanupConfig, data_dir: DataDirResource, database: MockDatabaseResource
+        context: dg.OpExecutionContext,
+        config: CleanupConfig,
+        scenario: ScenarioResource,
+        data_dir: DataDirResource,
+        database: MockDatabaseResource,
     ) -> None:
         try:
+            # The embedded default keeps one file per profile and run tag: the scenario says which.
             result = cleanup(
-                database.target(data_dir),
+                database.target(data_dir, scenario.resolve()),
                 [(d.name, d.tables) for d in domains],
                 config.confirm,
                 config.target_schema,
@@ -822,6 +1057,8 @@ def mock_data_cleanup_job(domains: Sequence[Domain]) -> dg.JobDefinition:
             f"dropped {len(result.dropped)} tables ({rows:,} rows) from {result.target} schema {result.schema}"
             + (", and the empty schema" if result.schema_dropped else "")
         )
+        for reason in result.kept:
+            context.log.info(f"kept {reason}")
 
     @dg.job(
         name="mock_data_cleanup",
