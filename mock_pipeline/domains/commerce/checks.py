@@ -107,10 +107,11 @@ RULES: tuple[Rule, ...] = (
          "SELECT count(*) AS violations FROM order_items i JOIN orders o USING (order_id) WHERE i.tenant_id <> o.tenant_id"),
     # stock
     Rule("stock_events", "resulting_level_is_running_sum",
-         "resulting_level is the running sum of delta per product and never negative.",
-         "SELECT count(*) FILTER (WHERE resulting_level <> running OR resulting_level < 0) AS violations FROM"
-         " (SELECT resulting_level, sum(delta) OVER (PARTITION BY product_id ORDER BY event_time, stock_event_id"
-         " ROWS UNBOUNDED PRECEDING) AS running FROM stock_events)"),
+         "resulting_level is the running sum of delta per product, never negative except on a sale labelled stockout.",
+         "SELECT count(*) FILTER (WHERE resulting_level <> running OR (resulting_level < 0"
+         " AND (anomaly IS DISTINCT FROM 'stockout' OR source <> 'sale'))) AS violations FROM"
+         " (SELECT resulting_level, anomaly, source, sum(delta) OVER (PARTITION BY product_id"
+         " ORDER BY event_time, stock_event_id ROWS UNBOUNDED PRECEDING) AS running FROM stock_events)"),
     row_rule("stock_events", "source_known", "source is receipt, sale, return or adjustment.",
           "source NOT IN ('receipt', 'sale', 'return', 'adjustment')"),
     row_rule("stock_events", "meta_fields", "meta is JSON with reason and operator.",
@@ -122,9 +123,11 @@ RULES: tuple[Rule, ...] = (
          " USING (product_id) WHERE v.quantity_on_hand IS DISTINCT FROM s.level OR v.quantity_on_hand < 0"),
     # payments, shipments, returns, reviews
     unique_key("payments", "order_id"),
-    Rule("payments", "one_per_paid_order", "Every paid order has exactly one payment and unpaid orders none.",
+    Rule("payments", "one_per_paid_order",
+         "Every paid order has exactly one payment, a cancelled one exactly one (voided or refunded), unpaid orders none.",
          "SELECT count(*) AS violations FROM orders o FULL JOIN payments p USING (order_id)"
-         " WHERE (o.order_status IN ('processing', 'shipped', 'delivered', 'delivery_failed')) <> (p.payment_id IS NOT NULL)"),
+         " WHERE (o.order_status IN ('processing', 'shipped', 'delivered', 'delivery_failed', 'cancelled'))"
+         " IS DISTINCT FROM (p.payment_id IS NOT NULL)"),
     Rule("payments", "amount_and_time_match_order", "amount equals the order total; paid no earlier than ordered.",
          "SELECT count(*) AS violations FROM payments p JOIN orders o USING (order_id)"
          " WHERE p.amount <> o.total_amount OR p.paid_at < o.order_date OR p.currency <> o.currency"),
@@ -141,7 +144,9 @@ RULES: tuple[Rule, ...] = (
          "SELECT count(*) AS violations FROM returns r JOIN shipments s USING (order_id)"
          " LEFT JOIN order_items i ON i.order_item_id = r.order_item_id AND i.order_id = r.order_id"
          " WHERE s.delivered_at IS NULL OR r.requested_at < s.delivered_at OR i.order_item_id IS NULL"
-         " OR r.product_id <> i.product_id OR r.quantity > i.quantity OR r.refund_amount <> r.quantity * i.unit_price"),
+         " OR r.product_id <> i.product_id OR r.quantity > i.quantity"
+         " OR (r.status IN ('approved', 'refunded')) IS DISTINCT FROM (r.refund_amount IS NOT NULL)"
+         " OR r.refund_amount <> r.quantity * i.unit_price"),
     in_window("returns", "requested_at"),
     row_rule("reviews", "rating_between_1_and_5", "rating is 1..5.", "rating NOT BETWEEN 1 AND 5"),
     Rule("reviews", "by_buyer_after_delivery", "A review is written by a customer who bought the product, after delivery.",

@@ -11,15 +11,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from mock_pipeline.engine.cohort import Cohort
-from mock_pipeline.engine.distributions import categorical, exponential, lognormal
+from mock_pipeline.engine.distributions import categorical, exponential, lognormal, unique_codes
 from mock_pipeline.engine.pools import Pools, pools, slug
 from mock_pipeline.engine.random import Stream
 from mock_pipeline.engine.timeline import DAY, Rhythm, Schedule, allocate, daily_weights
@@ -45,14 +44,29 @@ CATEGORIES_PER_TENANT = TOP_CATEGORIES * 3
 ITEM_SLOTS = 4
 ITEM_COUNT_WEIGHTS = (0.45, 0.30, 0.15, 0.10)  # 1..4 lines per order
 PRICE_SLOTS = 3
+PRICE_ENDINGS = (99, 95, 49, 0, 50)
+PRICE_ENDING_WEIGHTS = (45, 15, 10, 20, 10)
 PRICE_VERSION_WEIGHTS = (0.5, 0.3, 0.2)  # 1..3 price intervals per product
 STOCK_SLOTS = 6
-CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD")
-# Every timestamp lies inside the window: the shop opens at its start, with the launch catalogue
-# and imported customer base created during the first hour; orders start after that hour.
+# One locale per tenant: its currency, the Faker locale of its people and places, its carriers.
+TENANT_LOCALES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("en_US", "USD", ("USPS", "UPS", "FedEx")),
+    ("de_DE", "EUR", ("DHL", "Hermes", "DPD")),
+    ("en_GB", "GBP", ("Royal Mail", "DPD", "Evri")),
+    ("en_CA", "CAD", ("Canada Post", "Purolator", "UPS")),
+    ("en_AU", "AUD", ("Australia Post", "StarTrack", "Aramex")),
+)
+CURRENCIES = tuple(c for _, c, _ in TENANT_LOCALES)
+# Every timestamp lies inside the window: the shop opens at its start. Parents come first: the
+# tenant in its first minute, categories, vendors and warehouses in the next ten, then the launch
+# catalogue and imported customer base until the end of the first hour; orders start after that.
+SETUP_END = 900
 OPENING = 3600
-BASE_CANCELLATION = 0.015
 NO_ANOMALY = -1
+BIRTH_YEARS = 45  # e-mail digits like a birth year: 60..99, 00..04
+RETURN_STATUSES = ("requested", "approved", "refunded", "rejected")
+RETURN_ACCEPTED = (1, 2)
+PAYMENT_STATUSES = ("captured", "partially_refunded", "refunded", "voided")
 
 # Order lifecycle states, derived from event times against the end of the window.
 STATUS_CANCELLED, STATUS_PENDING, STATUS_PROCESSING, STATUS_SHIPPED, STATUS_DELIVERED, STATUS_FAILED = range(6)
@@ -68,11 +82,29 @@ class Lifecycle:
     order_date: np.ndarray
     paid_at: np.ndarray
     shipped_at: np.ndarray
-    delivered_at: np.ndarray
+    delivered_at: np.ndarray  # for a failed delivery: when the carrier gave up
+    cancelled_at: np.ndarray
+    attempts: np.ndarray  # payment attempts; all but the last failed
+
+    def label(self, name: str) -> np.ndarray:
+        return self.anomaly == ANOMALY_LABELS.index(name)
+
+    @property
+    def cancelled(self) -> np.ndarray:
+        return self.status == STATUS_CANCELLED
+
+    @property
+    def failed(self) -> np.ndarray:
+        return self.status == STATUS_FAILED
 
     @property
     def paid(self) -> np.ndarray:
         return self.status >= STATUS_PROCESSING
+
+    @property
+    def has_payment(self) -> np.ndarray:
+        """Paid orders, and cancelled ones whose payment was authorised (voided) or captured (refunded)."""
+        return self.paid | self.cancelled
 
     @property
     def shipped(self) -> np.ndarray:
@@ -81,6 +113,54 @@ class Lifecycle:
     @property
     def delivered(self) -> np.ndarray:
         return self.status == STATUS_DELIVERED
+
+
+# Seasonal promotions: (code word, display name, (first month, last month)) of their season.
+PROMOTION_THEMES: tuple[tuple[str, str, tuple[int, int]], ...] = (
+    ("SUMMER", "Summer Sale", (6, 8)),
+    ("SCHOOL", "Back to School", (7, 9)),
+    ("SPRING", "Spring Sale", (3, 5)),
+    ("HOLIDAY", "Holiday Sale", (11, 12)),
+)
+EVERGREEN_THEMES: tuple[tuple[str, str], ...] = (
+    ("SAVE", "Weekly Savings"), ("DEAL", "Deal of the Month"), ("WELCOME", "Welcome Offer"),
+    ("FLASH", "Flash Sale"), ("VIP", "Members' Offer"),
+)  # fmt: skip
+
+
+def month_day(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Calendar month (1..12) and day of month (1..31) of epoch seconds, UTC."""
+    days = (np.asarray(t, dtype=np.int64) // DAY).astype("datetime64[D]")
+    months = days.astype("datetime64[M]")
+    return months.astype(np.int64) % 12 + 1, (days - months.astype("datetime64[D]")).astype(np.int64) + 1
+
+
+@dataclass(frozen=True)
+class NameParts:
+    first: pa.Array
+    last: pa.Array
+    first_slug: pa.Array
+    last_slug: pa.Array
+
+
+def _distinct_slugs(names: pa.Array) -> tuple[pa.Array, pa.Array]:
+    slugs = slug(names).to_pylist()
+    seen: set[str] = set()
+    keep = []
+    for i, s in enumerate(slugs):  # a few thousand pool entries, once per locale
+        if s and s not in seen:
+            seen.add(s)
+            keep.append(i)
+    idx = pa.array(keep, pa.int64())
+    return names.take(idx), pa.array(slugs, pa.string()).take(idx)
+
+
+@lru_cache(maxsize=8)
+def _name_parts(locale: str, seed: int) -> NameParts:
+    p = pools(locale, seed)
+    first, first_slug = _distinct_slugs(p.first_names)
+    last, last_slug = _distinct_slugs(p.last_names)
+    return NameParts(first, last, first_slug, last_slug)
 
 
 PRICE_FIELDS = ("versions", "first", "second", *(f"slot{k}" for k in range(PRICE_SLOTS)))
@@ -114,22 +194,15 @@ class CommerceModel:
         self.opened = self.start + OPENING
         self._blocks: dict[tuple[str, int], Any] = {}
         self._blocks_lock = threading.Lock()
+        self._cache: dict[str, Any] = {}
 
     def stream(self, table: str, column: str) -> Stream:
         return Stream(self.scenario.seed, "commerce", table, column)
 
-    @cached_property
-    def pools(self) -> Pools:
-        return pools(self.scenario.locale or "en_US", self.scenario.seed)
-
-    @cached_property
-    def email_parts(self) -> tuple[pa.Array, pa.Array]:
-        """First- and last-name pools reduced to e-mail-safe slugs (index-aligned with the pools)."""
-        first = slug(self.pools.first_names)
-        last = slug(self.pools.last_names)
-        first = pc.if_else(pc.equal(pc.utf8_length(first), 0), "customer", first)
-        last = pc.if_else(pc.equal(pc.utf8_length(last), 0), "user", last)
-        return first, last
+    def name_parts(self, tenant: int) -> NameParts:
+        """The tenant's locale's first and last names, kept only where their e-mail slugs are distinct."""
+        index = int(self.tenant_currency(np.array([tenant]))[0])
+        return _name_parts(TENANT_LOCALES[index][0], self.scenario.seed)
 
     @cached_property
     def schedule(self) -> Schedule:
@@ -139,11 +212,18 @@ class CommerceModel:
 
     @cached_property
     def product_cohort(self) -> Cohort:
-        return Cohort(self.products, self.start, self.opened, self.end, old_share=0.8)
+        return Cohort(self.products, self.start + SETUP_END, self.opened, self.end, old_share=0.8)
 
     @cached_property
     def customer_cohort(self) -> Cohort:
-        return Cohort(self.customers, self.start, self.opened, self.end, old_share=0.3)
+        return Cohort(self.customers, self.start + SETUP_END, self.opened, self.end, old_share=0.3)
+
+    def cached(self, key: str, build: Callable[[], Any]) -> Any:
+        """A per-model object built once (dense key counters), safe across generation threads."""
+        with self._blocks_lock:
+            if key not in self._cache:
+                self._cache[key] = build()
+            return self._cache[key]
 
     # -- tenants -------------------------------------------------------------------------------
     def tenant_tax_bp(self, tenant: np.ndarray) -> np.ndarray:
@@ -151,7 +231,24 @@ class CommerceModel:
         return self.stream("tenants", "tax").integers(tenant, 500, 1001)
 
     def tenant_currency(self, tenant: np.ndarray) -> np.ndarray:
+        """Index into TENANT_LOCALES (and CURRENCIES): the scenario's locale if it is one of them."""
+        chosen = self.scenario.locale
+        fixed = [i for i, (locale, _, _) in enumerate(TENANT_LOCALES) if locale == chosen]
+        if fixed:
+            return np.full(np.shape(tenant), fixed[0], dtype=np.int64)
         return self.stream("tenants", "currency").integers(tenant, 0, len(CURRENCIES))
+
+    def tenant_pools(self, tenant: int) -> Pools:
+        """Names, places and phones of the tenant's locale."""
+        index = int(self.tenant_currency(np.array([tenant]))[0])
+        return pools(TENANT_LOCALES[index][0], self.scenario.seed)
+
+    def tenant_carrier(self, tenant: np.ndarray, u: np.ndarray) -> pa.Array:
+        """A carrier of the tenant's country for each row (u uniform in [0, 1))."""
+        width = max(len(c) for _, _, c in TENANT_LOCALES)
+        pool = pa.array([c[k % len(c)] for _, _, c in TENANT_LOCALES for k in range(width)])
+        index = self.tenant_currency(tenant) * width + np.floor(u * 3).astype(np.int64) % width
+        return pool.take(pa.array(index))
 
     # -- products ------------------------------------------------------------------------------
     def product_created(self, g: np.ndarray) -> np.ndarray:
@@ -161,12 +258,20 @@ class CommerceModel:
         """Local sub-category index (TOP_CATEGORIES .. CATEGORIES_PER_TENANT-1)."""
         return TOP_CATEGORIES + self.stream("products", "category").integers(g, 0, 2 * TOP_CATEGORIES)
 
+    def price_ending(self, g: np.ndarray) -> np.ndarray:
+        """Cents a product's prices end in (.99, .95, .49, .00, .50): mixed, as in real catalogues."""
+        return np.array(PRICE_ENDINGS)[categorical(self.stream("products", "ending"), g, PRICE_ENDING_WEIGHTS)]
+
+    def _priced(self, dollars: np.ndarray, ending: np.ndarray) -> np.ndarray:
+        """Whole dollars (>= 1) shaded to the ending: 45 -> 44.99, 44.95, 44.49, 45.00, 44.50."""
+        return np.maximum(dollars, 1).astype(np.int64) * 100 + ending - np.where(ending > 0, 100, 0)
+
     def product_price_cents(self, g: np.ndarray) -> np.ndarray:
-        """The current price, ending in .99."""
+        """The current price."""
         top = (self.product_subcategory(g) - TOP_CATEGORIES) // 2
         typical = np.array([c[2] for c in CATEGORY_TREE])[top]
-        dollars = np.maximum(1, np.floor(typical * lognormal(self.stream("products", "price"), g, 0.0, 0.6)))
-        return dollars.astype(np.int64) * 100 - 1
+        dollars = np.floor(typical * lognormal(self.stream("products", "price"), g, 0.0, 0.6))
+        return self._priced(dollars, self.price_ending(g))
 
     def price_versions(self, g: np.ndarray) -> np.ndarray:
         return 1 + categorical(self.stream("price_history", "versions"), g, PRICE_VERSION_WEIGHTS)
@@ -185,8 +290,8 @@ class CommerceModel:
         """Price of interval `slot` of product g; the last interval is the current price."""
         current = self.product_price_cents(g)
         factor = 0.8 + 0.4 * self.stream("price_history", "factor").uniform(g * PRICE_SLOTS + slot)
-        earlier = (np.floor(current * factor / 100.0) * 100 + 99).astype(np.int64)
-        return np.where(slot == self.price_versions(g) - 1, current, np.maximum(earlier, 99))
+        earlier = self._priced(np.floor(current * factor / 100.0), self.price_ending(g))
+        return np.where(slot == self.price_versions(g) - 1, current, earlier)
 
     def price_at(self, g: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The price in effect at time t (t at or after the product's creation)."""
@@ -243,11 +348,22 @@ class CommerceModel:
     def customer_created(self, g: np.ndarray) -> np.ndarray:
         return self.customer_cohort.created(self.stream("customers", "created"), g % self.customers, g)
 
-    def customer_first(self, g: np.ndarray) -> np.ndarray:
-        return self.stream("customers", "first").integers(g, 0, len(self.pools.first_names))
-
-    def customer_last(self, g: np.ndarray) -> np.ndarray:
-        return self.stream("customers", "last").integers(g, 0, len(self.pools.last_names))
+    def customer_identity(self, g: np.ndarray) -> dict[str, np.ndarray]:
+        """First name, last name and birth-year-like digits: distinct per tenant (a keyed
+        permutation of the tenant-local index over their combinations), so e-mails are unique."""
+        tenant = g // self.customers
+        out = {k: np.zeros(len(g), dtype=np.int64) for k in ("first", "last", "year")}
+        for t in np.unique(tenant):
+            sel = tenant == t
+            parts = self.name_parts(int(t))
+            f, la = len(parts.first), len(parts.last)
+            space = f * la * BIRTH_YEARS
+            local = g[sel] % self.customers
+            code = unique_codes(self.stream("customers", "identity"), local % space, space)
+            out["first"][sel] = code % f
+            out["last"][sel] = (code // f) % la
+            out["year"][sel] = code // (f * la)
+        return out
 
     # -- orders --------------------------------------------------------------------------------
     def order_date(self, g: np.ndarray) -> np.ndarray:
@@ -300,11 +416,33 @@ class CommerceModel:
             "unit_cents": self.price_at(product, dates),
         }
 
+    @cached_property
+    def promotion_tiles(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Start, end and theme (index into PROMOTION_THEMES, -1: evergreen) of the promotions, which
+        follow each other from the opening on (the same dates for every tenant). A tile lying wholly
+        inside a season takes a seasonal theme; any other tile an evergreen one."""
+        local = np.arange(self.promotions, dtype=np.int64)
+        length = (self.end - self.opened) / self.promotions
+        starts = np.floor(self.opened + local * length).astype(np.int64)
+        ends = np.r_[starts[1:], self.end]
+        first_month, _ = month_day(starts)
+        last_month, _ = month_day(ends - 1)
+        theme = np.full(self.promotions, -1, dtype=np.int64)
+        short = ends - starts <= 92 * DAY
+        for k in range(len(PROMOTION_THEMES) - 1, -1, -1):  # the first listed theme wins
+            lo, hi = PROMOTION_THEMES[k][2]
+            fits = short & (first_month >= lo) & (last_month <= hi) & (first_month <= last_month)
+            # Summer and back to school overlap: alternate between them.
+            if k == 0:
+                fits &= (local % 2 == 0) | ~((first_month >= 7) & (last_month <= 8))
+            theme = np.where(fits, k, theme)
+        return starts, ends, theme
+
     def promotion_at(self, g: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """Global index of the tenant's promotion running at time t (promotions tile the window)."""
+        """Global index of the tenant's promotion running at time t."""
         tenant = g // self.orders
-        length = (self.end - self.start) / self.promotions
-        local = np.clip(np.floor((t - self.start) / length), 0, self.promotions - 1).astype(np.int64)
+        starts = self.promotion_tiles[0]
+        local = np.clip(np.searchsorted(starts, t, side="right") - 1, 0, self.promotions - 1)
         return tenant * self.promotions + local
 
     def promotion_percent(self, p: np.ndarray) -> np.ndarray:
@@ -320,12 +458,22 @@ class CommerceModel:
         return np.where(hit, label, NO_ANOMALY)
 
     def lifecycle(self, g: np.ndarray) -> Lifecycle:
-        """Event times and status of orders g; status follows from times against the window end."""
+        """Event times and status of orders g; status follows from times against the window end.
+
+        The anomaly label is decided here once, and every table derives its consequence from it.
+        """
         anomaly = self.order_anomaly(g)
         label = {name: anomaly == i for i, name in enumerate(ANOMALY_LABELS)}
         date = self.order_date(g)
         hours = 3600.0
+        # Payments: a delayed one fails 1-3 times and is captured days later; a few others fail
+        # once and succeed on a retry within the hour.
+        retry = self.stream("orders", "retry").bernoulli(g, 0.04)
+        failures = np.where(
+            label["payment_delay"], self.stream("orders", "failures").integers(g, 1, 4), retry.astype(np.int64)
+        )
         pay_wait = exponential(self.stream("orders", "pay_wait"), g, 0.5 * hours)
+        pay_wait += np.where(retry, 300 + 3000 * self.stream("orders", "retry_wait").uniform(g), 0)
         pay_wait += np.where(label["payment_delay"], (3 + 17 * self.stream("orders", "pay_delay").uniform(g)) * DAY, 0)
         paid_at = date + 60 + np.floor(pay_wait).astype(np.int64)
         ship_wait = (4 * hours + 2.5 * DAY * self.stream("orders", "ship_wait").uniform(g)).astype(np.int64)
@@ -338,8 +486,13 @@ class CommerceModel:
             label["delivery_delay"], (8 + 22 * self.stream("orders", "late").uniform(g)) * DAY, 0
         ).astype(np.int64)
         delivered_at = shipped_at + transit
+        # A cancellation comes before the order ships (after payment for about half of them).
+        cancel_span = (shipped_at - date - 900).astype(np.float64)
+        cancelled_at = (
+            date + 600 + np.floor(cancel_span * self.stream("orders", "cancel_at").uniform(g)).astype(np.int64)
+        )
 
-        cancelled = label["cancellation"] | self.stream("orders", "cancel").bernoulli(g, BASE_CANCELLATION)
+        cancelled = label["cancellation"] & (cancelled_at < self.end)
         status = np.full(len(g), STATUS_PENDING, dtype=np.int64)
         status[paid_at < self.end] = STATUS_PROCESSING
         status[shipped_at < self.end] = STATUS_SHIPPED
@@ -349,11 +502,37 @@ class CommerceModel:
         status[cancelled] = STATUS_CANCELLED
         # An anomaly that had no visible effect by the end of the window is not labelled.
         visible = (
-            (label["payment_delay"] & (status != STATUS_CANCELLED))
-            | label["cancellation"]
-            | (label["stockout"] & (status != STATUS_CANCELLED))
-            | (label["delivery_delay"] & (status >= STATUS_SHIPPED))
+            (label["payment_delay"] & (paid_at < self.end))
+            | cancelled
+            | (label["stockout"] & (status >= STATUS_PROCESSING))
+            | (label["delivery_delay"] & (status == STATUS_DELIVERED))
             | (label["delivery_failure"] & (status == STATUS_FAILED))
         )
         anomaly = np.where(visible, anomaly, NO_ANOMALY)
-        return Lifecycle(status, anomaly, date, paid_at, shipped_at, delivered_at)
+        attempts = 1 + np.where(label["payment_delay"] & ~visible, 0, failures)
+        return Lifecycle(status, anomaly, date, paid_at, shipped_at, delivered_at, cancelled_at, attempts)
+
+    # -- returns (one per order at most, of its first item) -----------------------------------
+    def returns_of(self, g: np.ndarray, life: Lifecycle) -> dict[str, np.ndarray]:
+        """Which orders have a return and its facts; payments read the refunds from here."""
+        late = life.label("delivery_delay")
+        requested = life.delivered_at + self.stream("returns", "after").integers(g, DAY // 2, 25 * DAY)
+        chance = np.where(late, 0.25, 0.05)
+        present = life.delivered & self.stream("returns", "returned").bernoulli(g, chance) & (requested < self.end)
+        status = categorical(self.stream("returns", "status"), g, (15, 20, 55, 10))
+        # A refund takes 1-6 days after the request; one not done by the window end is still approved.
+        refunded_at = requested + self.stream("returns", "refund_after").integers(g, DAY, 6 * DAY)
+        status = np.where((status == 2) & (refunded_at >= self.end), 1, status)
+        accepted = np.isin(status, RETURN_ACCEPTED)
+        restocked_at = requested + self.stream("returns", "restock_after").integers(g, DAY // 2, 4 * DAY)
+        restocked = accepted & (restocked_at < self.end)
+        return {
+            "present": present,
+            "requested": requested,
+            "status": status,
+            "accepted": accepted,
+            "refunded": status == 2,
+            "refunded_at": refunded_at,
+            "restocked": restocked,
+            "restocked_at": restocked_at,
+        }

@@ -11,23 +11,52 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mock_pipeline.domains.commerce.descriptions import COLUMN_DESCRIPTIONS, CREATED
 from mock_pipeline.domains.commerce.model import (
     CATEGORIES_PER_TENANT,
     CATEGORY_TREE,
     CURRENCIES,
+    EVERGREEN_THEMES,
     ITEM_SLOTS,
     NO_ANOMALY,
+    OPENING,
     ORDER_STATUSES,
+    PAYMENT_STATUSES,
     PRICE_SLOTS,
+    PROMOTION_THEMES,
+    RETURN_STATUSES,
+    SETUP_END,
     STATUS_CANCELLED,
     STATUS_DELIVERED,
     STATUS_FAILED,
-    STOCK_SLOTS,
+    TENANT_LOCALES,
     TOP_CATEGORIES,
     CommerceModel,
+    month_day,
+)
+from mock_pipeline.domains.commerce.vocab import (
+    ADJECTIVES,
+    DESCRIPTION_CLOSERS,
+    DESCRIPTION_FOLLOWS,
+    DESCRIPTION_OPENERS,
+    LATE_RETURN_REASON,
+    NOTIFICATION_TITLES,
+    NOTIFICATION_TYPES,
+    RETURN_REASONS,
+    REVIEW_DETAILS,
+    REVIEW_LATE_NOTE,
+    REVIEW_OPENINGS,
+    REVIEW_TITLES,
+    SUBCATEGORY_NOUNS,
+    SUBCATEGORY_VARIANTS,
+    TICKET_CATEGORIES,
+    TICKETS_BY_LABEL,
+    TICKETS_WITHOUT_PROBLEM,
+    TOP_FEATURES,
 )
 from mock_pipeline.engine import columns as col
 from mock_pipeline.engine.columns import JSON, MONEY, TIMESTAMP
+from mock_pipeline.engine.dense import DenseKeys
 from mock_pipeline.engine.distributions import categorical, unique_codes
 from mock_pipeline.engine.pools import slug
 from mock_pipeline.engine.table import TableSpec, read_batches
@@ -55,11 +84,49 @@ def _pick(values: tuple[str, ...], idx: np.ndarray) -> pa.Array:
     return col.take(pa.array(values, STRING), idx)
 
 
+# --- dense keys --------------------------------------------------------------------------------
+def _dense(m: CommerceModel, table: str) -> DenseKeys:
+    """Keys 1..n over the present slots of a slotted table, counted once per model."""
+    slots, present = _SLOTTED[table]
+    return m.cached(f"dense:{table}", lambda: DenseKeys(lambda lo, hi: present(m, lo, hi), slots(m)))
+
+
+def _numbered(m: CommerceModel, table: str, lo: int, rows: int) -> np.ndarray:
+    """Keys of the `rows` present rows of a chunk starting at slot lo (rows are in slot order)."""
+    return _dense(m, table).offset(lo) + 1 + np.arange(rows, dtype=np.int64)
+
+
+def _from_tenant_pools(
+    m: CommerceModel, tenant: np.ndarray, pick: Callable[[int], pa.Array], u: np.ndarray
+) -> pa.Array:
+    """pool[floor(u * len(pool))] with each row's pool chosen by its tenant (rows are tenant-major)."""
+    pieces = []
+    for t in np.unique(tenant):
+        sel = tenant == t
+        pool = pick(int(t))
+        pieces.append(col.take(pool, np.floor(u[sel] * len(pool)).astype(np.int64)))
+    return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
+
+
 # --- tenants -----------------------------------------------------------------------------------
 TENANTS = col.schema(
-    ("tenant_id", INT), ("name", STRING), ("api_key_hash", STRING), ("plan", STRING), ("currency", STRING),
-    ("created_at", TIMESTAMP),
+    ("tenant_id", INT), ("name", STRING), ("api_key_hash", STRING), ("plan", STRING), ("locale", STRING),
+    ("currency", STRING), ("created_at", TIMESTAMP),
 )  # fmt: skip
+
+
+def _company(m: CommerceModel, tenant: np.ndarray, index: np.ndarray) -> pa.Array:
+    """Company names unique in the dataset: `index` (distinct across the dataset) goes through a keyed
+    permutation of the tenant's locale's last names x trade suffixes."""
+    pieces = []
+    for t in np.unique(tenant):
+        sel = tenant == t
+        last = m.name_parts(int(t)).last
+        space = len(last) * len(COMPANY_SUFFIXES)
+        code = unique_codes(m.stream("vendors", "company"), index[sel] % space, space)
+        pieces.append(col.join(col.take(last, code // len(COMPANY_SUFFIXES)), " ",
+                               _pick(COMPANY_SUFFIXES, code % len(COMPANY_SUFFIXES))))  # fmt: skip
+    return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
 
 
 def tenants(m: CommerceModel, lo: int, hi: int) -> pa.Table:
@@ -68,13 +135,17 @@ def tenants(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     # The API key itself is never stored anywhere: only its sha256. Tenants are few.
     hashes = [hashlib.sha256(row.tobytes()).hexdigest() for row in key_bits]
     created = m.start + m.stream("tenants", "created").integers(t, 0, 60)
+    locale = m.tenant_currency(t)
     return col.table(
         {
             "tenant_id": t + 1,
-            "name": col.take(m.pools.companies, m.stream("tenants", "name").integers(t, 0, len(m.pools.companies))),
+            "name": _from_tenant_pools(
+                m, t, lambda x: m.tenant_pools(x).companies, m.stream("tenants", "name").uniform(t)
+            ),
             "api_key_hash": pa.array(hashes, STRING),
             "plan": _pick(("starter", "growth", "enterprise"), categorical(m.stream("tenants", "plan"), t, (5, 3, 2))),
-            "currency": _pick(CURRENCIES, m.tenant_currency(t)),
+            "locale": _pick(tuple(x for x, _, _ in TENANT_LOCALES), locale),
+            "currency": _pick(CURRENCIES, locale),
             "created_at": col.timestamps(created),
         },
         TENANTS,
@@ -99,6 +170,8 @@ def categories(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     tenant, local = g // CATEGORIES_PER_TENANT, g % CATEGORIES_PER_TENANT
     top = category_top(local)
     parent = tenant * CATEGORIES_PER_TENANT + top + 1
+    # Top categories in the tenant's 2nd minute, sub-categories in the 3rd (after their parent).
+    created = m.start + np.where(local < TOP_CATEGORIES, 60, 120) + m.stream("categories", "created").integers(g, 0, 60)
     return col.table(
         {
             "category_id": g + 1,
@@ -106,7 +179,7 @@ def categories(m: CommerceModel, lo: int, hi: int) -> pa.Table:
             "name": _pick(_CATEGORY_NAMES, local),
             "parent_category_id": col.ints(parent, nulls=local < TOP_CATEGORIES),
             "sku_prefix": _pick(_CATEGORY_PREFIX, top),
-            "created_at": col.timestamps(m.start + 60 + local),
+            "created_at": col.timestamps(created),
         },
         CATEGORIES,
     )
@@ -117,22 +190,30 @@ VENDORS = col.schema(
     ("vendor_id", INT), ("tenant_id", INT), ("name", STRING), ("contact_email", STRING), ("phone", STRING),
     ("city", STRING), ("created_at", TIMESTAMP),
 )  # fmt: skip
+COMPANY_SUFFIXES = ("Supply Co.", "Trading", "Goods", "Wholesale", "Imports", "Distribution", "& Partners",
+                    "Brothers", "Manufacturing", "Outfitters", "Sourcing", "Merchants", "Works", "& Sons")  # fmt: skip
+_CONTACT_ROLES = ("sales", "orders", "accounts", "support", "partners")
 
 
 def vendors(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     g = _ids(lo, hi)
-    p = m.pools
-    name = col.take(p.companies, m.stream("vendors", "name").integers(g, 0, len(p.companies)))
-    handle = pc.utf8_slice_codeunits(slug(name), 0, 20)
+    tenant = g // m.vendors
+    # Tenants take the first codes of the permutation, vendors the ones after: all names distinct.
+    name = _company(m, tenant, m.tenants + g)
+    role = _pick(_CONTACT_ROLES, m.stream("vendors", "role").integers(g, 0, len(_CONTACT_ROLES)))
     return col.table(
         {
             "vendor_id": g + 1,
-            "tenant_id": g // m.vendors + 1,
+            "tenant_id": tenant + 1,
             "name": name,
-            "contact_email": col.join("sales.", handle, col.digits(g % m.vendors, 4), "@example.net"),
-            "phone": col.take(p.phones, m.stream("vendors", "phone").integers(g, 0, len(p.phones))),
-            "city": col.take(p.cities, m.stream("vendors", "city").integers(g, 0, len(p.cities))),
-            "created_at": col.timestamps(m.start + m.stream("vendors", "created").integers(g, 60, 600)),
+            "contact_email": col.join(role, "@", pc.utf8_slice_codeunits(slug(name), 0, 40), ".example"),
+            "phone": _from_tenant_pools(
+                m, tenant, lambda t: m.tenant_pools(t).phones, m.stream("vendors", "phone").uniform(g)
+            ),
+            "city": _from_tenant_pools(
+                m, tenant, lambda t: m.tenant_pools(t).cities, m.stream("vendors", "city").uniform(g)
+            ),
+            "created_at": col.timestamps(m.start + m.stream("vendors", "created").integers(g, 180, SETUP_END)),
         },
         VENDORS,
     )
@@ -142,21 +223,31 @@ WAREHOUSES = col.schema(
     ("warehouse_id", INT), ("tenant_id", INT), ("name", STRING), ("address", STRING), ("city", STRING),
     ("capacity_units", INT), ("created_at", TIMESTAMP),
 )  # fmt: skip
+_WAREHOUSE_KINDS = ("Fulfilment Centre", "Distribution Hub", "Logistics Park", "Depot", "Warehouse")
 
 
 def warehouses(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     g = _ids(lo, hi)
-    p = m.pools
-    city = col.take(p.cities, m.stream("warehouses", "city").integers(g, 0, len(p.cities)))
+    tenant = g // m.warehouses
+    # Distinct cities within a tenant (a keyed permutation of the local index over the city pool).
+    cities = []
+    for t in np.unique(tenant):
+        pool = m.tenant_pools(int(t)).cities
+        local = g[tenant == t] % m.warehouses
+        cities.append(col.take(pool, unique_codes(m.stream("warehouses", "city"), local % len(pool), len(pool))))
+    city = cities[0] if len(cities) == 1 else pa.concat_arrays(cities)
+    kind = _pick(_WAREHOUSE_KINDS, m.stream("warehouses", "kind").integers(g, 0, len(_WAREHOUSE_KINDS)))
     return col.table(
         {
             "warehouse_id": g + 1,
-            "tenant_id": g // m.warehouses + 1,
-            "name": col.join(city, " Fulfilment Center ", col.digits(g % m.warehouses + 1, 2)),
-            "address": col.take(p.streets, m.stream("warehouses", "street").integers(g, 0, len(p.streets))),
+            "tenant_id": tenant + 1,
+            "name": col.join(city, " ", kind),
+            "address": _from_tenant_pools(
+                m, tenant, lambda t: m.tenant_pools(t).streets, m.stream("warehouses", "street").uniform(g)
+            ),
             "city": city,
             "capacity_units": 10_000 * m.stream("warehouses", "capacity").integers(g, 5, 101),
-            "created_at": col.timestamps(m.start + m.stream("warehouses", "created").integers(g, 60, 600)),
+            "created_at": col.timestamps(m.start + m.stream("warehouses", "created").integers(g, 180, SETUP_END)),
         },
         WAREHOUSES,
     )
@@ -168,32 +259,61 @@ PRODUCTS = col.schema(
     ("price", MONEY), ("category_id", INT), ("vendor_id", INT), ("warehouse_id", INT), ("active", pa.bool_()),
     ("created_at", TIMESTAMP),
 )  # fmt: skip
-_ADJECTIVES = pa.array(
-    ["Premium", "Classic", "Essential", "Ultra", "Eco", "Smart", "Compact", "Deluxe", "Pro", "Everyday", "Vintage",
-     "Modern", "Portable", "Heavy-Duty", "Lightweight", "Organic", "Wireless", "Handmade", "Signature", "Urban"]
-)  # fmt: skip
-_NOUNS = {
-    "ELE": ["Headphones", "Speaker", "Laptop", "Monitor", "Keyboard", "Charger", "Tablet", "Webcam"],
-    "CLO": ["Jacket", "T-Shirt", "Jeans", "Sweater", "Dress", "Scarf", "Sneakers", "Hoodie"],
-    "HOM": ["Frying Pan", "Knife Set", "Chair", "Lamp", "Blender", "Cutting Board", "Shelf", "Kettle"],
-    "BOO": ["Novel", "Cookbook", "Biography", "Atlas", "Anthology", "Guide", "Handbook", "Journal"],
-    "SPO": ["Yoga Mat", "Tent", "Dumbbells", "Backpack", "Water Bottle", "Sleeping Bag", "Jump Rope", "Headlamp"],
-    "TOY": ["Puzzle", "Board Game", "Building Kit", "Card Game", "Robot Kit", "Plush Bear", "Train Set", "Kite"],
-    "BEA": ["Face Cream", "Serum", "Perfume", "Lip Balm", "Cleanser", "Sunscreen", "Hair Oil", "Body Lotion"],
-    "GRO": ["Granola", "Coffee Beans", "Green Tea", "Olive Oil", "Trail Mix", "Dark Chocolate", "Honey", "Sparkling Water"],
-    "AUT": ["Car Wax", "Seat Cover", "Phone Mount", "Floor Mats", "Jump Starter", "Tire Gauge", "Dash Cam", "Wiper Blades"],
-    "GAR": ["Pruning Shears", "Garden Hose", "Planter", "Seed Kit", "Trowel", "Watering Can", "Rake", "Bonsai Tree"],
-    "HEA": ["Multivitamin", "First Aid Kit", "Thermometer", "Protein Powder", "Omega-3", "Bandages", "Massage Gun", "Pill Organizer"],
-    "OFF": ["Notebook", "Pen Set", "Desk Organizer", "Stapler", "Label Printer", "Planner", "Ink Cartridge", "Whiteboard"],
-}  # fmt: skip
-_NOUN_POOL = pa.array([n for prefix in _CATEGORY_PREFIX for n in _NOUNS[prefix]])
+_NOUN_WIDTH = max(len(n) for n in SUBCATEGORY_NOUNS)
+_VARIANT_WIDTH = max(len(v) for v in SUBCATEGORY_VARIANTS)
+_NOUN_POOL = pa.array([n[k % len(n)] for n in SUBCATEGORY_NOUNS for k in range(_NOUN_WIDTH)])
+_VARIANT_POOL = pa.array([v[k % len(v)] for v in SUBCATEGORY_VARIANTS for k in range(_VARIANT_WIDTH)])
+_ADJECTIVE_POOL = pa.array(ADJECTIVES)
+_NAME_SPACE = len(ADJECTIVES) * _VARIANT_WIDTH * _NOUN_WIDTH
+_FEATURE_WIDTH = max(len(f) for f in TOP_FEATURES)
+_FEATURE_POOL = pa.array([f[k % len(f)] for f in TOP_FEATURES for k in range(_FEATURE_WIDTH)])
+_OPENER_POOL = pa.array(DESCRIPTION_OPENERS)
+_FOLLOW_POOL = pa.array(DESCRIPTION_FOLLOWS)
+_CLOSER_POOL = pa.array(DESCRIPTION_CLOSERS)
+
+
+def _name_code(m: CommerceModel, g: np.ndarray) -> np.ndarray:
+    """A code distinct per product of a tenant: adjective, variant, noun and series of its name."""
+    series = -(-m.products // _NAME_SPACE)
+    return unique_codes(m.stream("products", "name"), g % m.products, _NAME_SPACE * series)
+
+
+def product_noun(m: CommerceModel, g: np.ndarray) -> pa.Array:
+    sub = m.product_subcategory(g) - TOP_CATEGORIES
+    noun = (_name_code(m, g) // (len(ADJECTIVES) * _VARIANT_WIDTH)) % _NOUN_WIDTH
+    return col.take(_NOUN_POOL, sub * _NOUN_WIDTH + noun)
 
 
 def product_name(m: CommerceModel, g: np.ndarray) -> pa.Array:
+    """Adjective + variant + noun of the product's sub-category (+ a series number when the
+    catalogue is larger than the combinations): distinct within a tenant."""
+    sub = m.product_subcategory(g) - TOP_CATEGORIES
+    code = _name_code(m, g)
+    adjective = code % len(ADJECTIVES)
+    variant = (code // len(ADJECTIVES)) % _VARIANT_WIDTH
+    series = code // _NAME_SPACE
+    name = col.join(col.take(_ADJECTIVE_POOL, adjective), " ", col.take(_VARIANT_POOL, sub * _VARIANT_WIDTH + variant),
+                    " ", product_noun(m, g))  # fmt: skip
+    if series.max(initial=0) == 0:
+        return name
+    return pc.if_else(pa.array(series > 0), col.join(name, " Series ", col.text(series + 1)), name)
+
+
+def product_description(m: CommerceModel, g: np.ndarray, name: pa.Array) -> pa.Array:
+    """Name + two different selling points of its top category + a closing line."""
     top = (m.product_subcategory(g) - TOP_CATEGORIES) // 2
-    noun = top * 8 + m.stream("products", "noun").integers(g, 0, 8)
-    adjective = m.stream("products", "adjective").integers(g, 0, len(_ADJECTIVES))
-    return col.join(col.take(_ADJECTIVES, adjective), " ", col.take(_NOUN_POOL, noun))
+    k = m.stream("products", "features").integers(g, 0, _FEATURE_WIDTH * (_FEATURE_WIDTH - 1))
+    first = k % _FEATURE_WIDTH
+    second = (first + 1 + k // _FEATURE_WIDTH) % _FEATURE_WIDTH
+    opener = col.take(_OPENER_POOL, m.stream("products", "opener").integers(g, 0, len(DESCRIPTION_OPENERS)))
+    follow = col.take(_FOLLOW_POOL, m.stream("products", "follow").integers(g, 0, len(DESCRIPTION_FOLLOWS)))
+    closer = col.take(_CLOSER_POOL, m.stream("products", "closer").integers(g, 0, len(DESCRIPTION_CLOSERS)))
+    return pc.utf8_rtrim_whitespace(
+        col.join(
+            name, opener, col.take(_FEATURE_POOL, top * _FEATURE_WIDTH + first), ". ", follow,
+            col.take(_FEATURE_POOL, top * _FEATURE_WIDTH + second), ". ", closer,
+        )
+    )  # fmt: skip
 
 
 def products(m: CommerceModel, lo: int, hi: int) -> pa.Table:
@@ -211,9 +331,7 @@ def products(m: CommerceModel, lo: int, hi: int) -> pa.Table:
             "tenant_id": tenant + 1,
             "sku": col.join(_pick(_CATEGORY_PREFIX, top), col.digits(number, 6)),
             "name": name,
-            "description": col.join(
-                name, ". ", col.take(m.pools.sentences, m.stream("products", "blurb").integers(g, 0, 10**6))
-            ),
+            "description": product_description(m, g, name),
             "price": col.money(m.product_price_cents(g)),
             "category_id": tenant * CATEGORIES_PER_TENANT + sub + 1,
             "vendor_id": vendor + 1,
@@ -231,6 +349,11 @@ PRICE_HISTORY = col.schema(
 )  # fmt: skip
 
 
+def _price_present(m: CommerceModel, lo: int, hi: int) -> np.ndarray:
+    s = _ids(lo, hi)
+    return s % PRICE_SLOTS < m.price_versions(s // PRICE_SLOTS)
+
+
 def price_history(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     s = _ids(lo, hi)
     g, slot = s // PRICE_SLOTS, s % PRICE_SLOTS
@@ -243,7 +366,7 @@ def price_history(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     ends = np.where(slot == 0, first, second)
     return col.table(
         {
-            "price_history_id": s + 1,
+            "price_history_id": _numbered(m, "price_history", lo, len(s)),
             "tenant_id": g // m.products + 1,
             "product_id": g + 1,
             "price": col.money(m.price_slot_cents(g, slot)),
@@ -261,36 +384,53 @@ CUSTOMERS = col.schema(
 )  # fmt: skip
 LOYALTY_TIERS = ("bronze", "silver", "gold", "platinum")
 SIGNUP_SOURCES = ("web", "mobile_app", "referral", "social", "in_store")
+_EMAIL_SEPARATORS = pa.array([".", "_", ""])
+
+
+def _customer_parts(m: CommerceModel, g: np.ndarray, field: str, which: np.ndarray) -> pa.Array:
+    tenant = g // m.customers
+    pieces = []
+    for t in np.unique(tenant):
+        sel = tenant == t
+        pieces.append(col.take(getattr(m.name_parts(int(t)), field), which[sel]))
+    return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
 
 
 def customer_name(m: CommerceModel, g: np.ndarray) -> pa.Array:
-    first = col.take(m.pools.first_names, m.customer_first(g))
-    last = col.take(m.pools.last_names, m.customer_last(g))
-    return col.join(first, " ", last)
+    who = m.customer_identity(g)
+    return col.join(_customer_parts(m, g, "first", who["first"]), " ", _customer_parts(m, g, "last", who["last"]))
 
 
 def customer_email(m: CommerceModel, g: np.ndarray) -> pa.Array:
-    """Unique per tenant (the local index is part of it), always on a reserved domain."""
-    first, last = m.email_parts
+    """first.last + birth-year-like digits: unique per tenant by construction, on a reserved domain."""
+    who = m.customer_identity(g)
     domain = col.take(EMAIL_DOMAINS, m.stream("customers", "domain").integers(g, 0, 3))
-    return col.join(col.take(first, m.customer_first(g)), ".", col.take(last, m.customer_last(g)),
-                    col.text(g % m.customers), "@", domain)  # fmt: skip
+    separator = col.take(_EMAIL_SEPARATORS, m.stream("customers", "separator").integers(g, 0, 3))
+    year = col.digits((60 + who["year"]) % 100, 2)
+    return col.join(_customer_parts(m, g, "first_slug", who["first"]), separator,
+                    _customer_parts(m, g, "last_slug", who["last"]), year, "@", domain)  # fmt: skip
 
 
 def customers(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     g = _ids(lo, hi)
-    p = m.pools
+    tenant = g // m.customers
     created = m.customer_created(g)
     updated = created + np.floor((m.end - 1 - created) * m.stream("customers", "updated").uniform(g) ** 2).astype(
         np.int64
     )
     metadata = col.json_objects(
         {
-            "phone": col.take(p.phones, m.stream("customers", "phone").integers(g, 0, len(p.phones))),
+            "phone": _from_tenant_pools(
+                m, tenant, lambda t: m.tenant_pools(t).phones, m.stream("customers", "phone").uniform(g)
+            ),
             "address": col.join(
-                col.take(p.streets, m.stream("customers", "street").integers(g, 0, len(p.streets))),
+                _from_tenant_pools(
+                    m, tenant, lambda t: m.tenant_pools(t).streets, m.stream("customers", "street").uniform(g)
+                ),
                 ", ",
-                col.take(p.cities, m.stream("customers", "city").integers(g, 0, len(p.cities))),
+                _from_tenant_pools(
+                    m, tenant, lambda t: m.tenant_pools(t).cities, m.stream("customers", "city").uniform(g)
+                ),
             ),
             "loyalty_tier": _pick(LOYALTY_TIERS, categorical(m.stream("customers", "tier"), g, (55, 25, 15, 5))),
             "signup_source": _pick(
@@ -301,7 +441,7 @@ def customers(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     return col.table(
         {
             "customer_id": g + 1,
-            "tenant_id": g // m.customers + 1,
+            "tenant_id": tenant + 1,
             "name": customer_name(m, g),
             "email": customer_email(m, g),
             "metadata": metadata,
@@ -317,39 +457,53 @@ PROMOTIONS = col.schema(
     ("promotion_id", INT), ("tenant_id", INT), ("code", STRING), ("name", STRING), ("discount_percent", INT),
     ("category_id", INT), ("starts_at", TIMESTAMP), ("ends_at", TIMESTAMP), ("created_at", TIMESTAMP),
 )  # fmt: skip
-_PROMO_WORDS = ("SAVE", "DEAL", "SALE", "WELCOME", "FLASH", "HOLIDAY", "SPRING", "VIP")
+_THEME_WORDS = pa.array([w for w, _, _ in PROMOTION_THEMES] + [w for w, _ in EVERGREEN_THEMES])
+_THEME_NAMES = pa.array([n for _, n, _ in PROMOTION_THEMES] + [n for _, n in EVERGREEN_THEMES])
+
+
+def _promotion_theme(m: CommerceModel, p: np.ndarray) -> np.ndarray:
+    """Index into _THEME_WORDS: the tile's season, else an evergreen theme."""
+    theme = m.promotion_tiles[2][p % m.promotions]
+    evergreen = len(PROMOTION_THEMES) + m.stream("promotions", "word").integers(p, 0, len(EVERGREEN_THEMES))
+    return np.where(theme >= 0, theme, evergreen)
 
 
 def promotion_code(m: CommerceModel, p: np.ndarray) -> pa.Array:
-    """Unique per tenant: the promotion's local number is part of the code."""
-    word = _pick(_PROMO_WORDS, m.stream("promotions", "word").integers(p, 0, len(_PROMO_WORDS)))
-    return col.join(word, col.text(m.promotion_percent(p)), "-", col.digits(p % m.promotions + 1, 3))
+    """Theme word + percent + three digits from a keyed permutation of the local index (unique per tenant)."""
+    word = col.take(_THEME_WORDS, _promotion_theme(m, p))
+    suffix = unique_codes(m.stream("promotions", "suffix"), p % m.promotions, 1000)
+    return col.join(word, col.text(m.promotion_percent(p)), "-", col.digits(suffix, 3))
 
 
 def promotions(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     p = _ids(lo, hi)
     tenant, local = p // m.promotions, p % m.promotions
-    length = (m.end - m.start) / m.promotions
-    starts = np.floor(m.start + local * length).astype(np.int64)
-    ends = np.floor(m.start + (local + 1) * length).astype(np.int64)
+    tile_starts, tile_ends, _ = m.promotion_tiles
+    starts, ends = tile_starts[local], tile_ends[local]
     scoped = m.stream("promotions", "scoped").bernoulli(p, 0.4)
     category = tenant * CATEGORIES_PER_TENANT + m.stream("promotions", "category").integers(p, 0, TOP_CATEGORIES) + 1
     percent = m.promotion_percent(p)
+    # Set up 1-30 days ahead (at a time of its own), never before the shop's setup is done.
+    lead = m.stream("promotions", "lead").integers(p, 3600, 30 * DAY)
+    earliest = m.start + SETUP_END + m.stream("promotions", "setup").integers(p, 0, OPENING - SETUP_END)
+    created = np.minimum(np.maximum(earliest, starts - lead), starts)
     return col.table(
         {
             "promotion_id": p + 1,
             "tenant_id": tenant + 1,
             "code": promotion_code(m, p),
             "name": col.join(
-                col.text(percent), "% off ", pc.if_else(pa.array(scoped), "selected categories", "everything")
+                col.take(_THEME_NAMES, _promotion_theme(m, p)),
+                ": ",
+                col.text(percent),
+                "% off ",
+                pc.if_else(pa.array(scoped), "selected categories", "everything"),
             ),
             "discount_percent": percent,
             "category_id": col.ints(category, nulls=~scoped),
             "starts_at": col.timestamps(starts),
             "ends_at": col.timestamps(ends),
-            "created_at": col.timestamps(
-                np.maximum(m.start, starts - m.stream("promotions", "lead").integers(p, 1, 30) * DAY)
-            ),
+            "created_at": col.timestamps(created),
         },
         PROMOTIONS,
     )
@@ -365,6 +519,17 @@ ORDERS = col.schema(
 )  # fmt: skip
 ORDER_SOURCES = ("web", "mobile_app", "marketplace", "api", "phone")
 CAMPAIGNS = ("summer_sale", "black_friday", "newsletter", "retargeting", "influencer", "search_ads")
+
+
+def order_campaign(m: CommerceModel, g: np.ndarray, date: np.ndarray) -> np.ndarray:
+    """A campaign running at the order date: seasonal ones only in season (summer sale June-August,
+    Black Friday / Cyber Monday 20-30 November), evergreen ones all year."""
+    month, day = month_day(date)
+    evergreen = 2 + m.stream("orders", "campaign").integers(g, 0, len(CAMPAIGNS) - 2)
+    u = m.stream("orders", "seasonal").uniform(g)
+    black_friday = (month == 11) & (day >= 20) & (u < 0.6)
+    summer = (month >= 6) & (month <= 8) & (u < 0.35)
+    return np.select([black_friday, summer], [1, 0], evergreen)
 
 
 def order_amounts(m: CommerceModel, g: np.ndarray, date: np.ndarray) -> dict[str, np.ndarray]:
@@ -420,10 +585,8 @@ def orders(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     amounts = order_amounts(m, g, date)
     source = categorical(m.stream("orders", "source"), g, (45, 35, 10, 6, 4))
     campaign = np.where(
-        m.stream("orders", "has_campaign").bernoulli(g, 0.3),
-        m.stream("orders", "campaign").integers(g, 0, len(CAMPAIGNS)),
-        len(CAMPAIGNS),  # no campaign
-    )
+        m.stream("orders", "has_campaign").bernoulli(g, 0.3), order_campaign(m, g, date), len(CAMPAIGNS)
+    )  # len(CAMPAIGNS): no campaign
     code = np.where(amounts["promo"], m.promotion_at(g, date) % m.promotions, m.promotions)  # m.promotions: none
     combination = (source * (len(CAMPAIGNS) + 1) + campaign) * (m.promotions + 1) + code
     combinations = len(ORDER_SOURCES) * (len(CAMPAIGNS) + 1) * (m.promotions + 1)
@@ -433,7 +596,7 @@ def orders(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     local_customer = customer - tenant * m.customers
     updated = np.select(
         [life.status == STATUS_CANCELLED, life.delivered | (life.status == STATUS_FAILED), life.shipped, life.paid],
-        [np.minimum(date + 600, m.end - 1), life.delivered_at, life.shipped_at, life.paid_at],
+        [life.cancelled_at, life.delivered_at, life.shipped_at, life.paid_at],
         date,
     )
     return col.table(
@@ -479,7 +642,7 @@ def order_items(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     unit = items["unit_cents"][keep]
     return col.table(
         {
-            "order_item_id": slot[keep] + 1,
+            "order_item_id": _numbered(m, "order_items", lo, int(keep.sum())),
             "order_id": order + 1,
             "tenant_id": order // m.orders + 1,
             "product_id": items["product"][keep] + 1,
@@ -495,28 +658,60 @@ def order_items(m: CommerceModel, lo: int, hi: int) -> pa.Table:
 # --- payments, shipments, returns, reviews, support tickets ------------------------------------
 PAYMENTS = col.schema(
     ("payment_id", INT), ("order_id", INT), ("tenant_id", INT), ("amount", MONEY), ("currency", STRING),
-    ("method", STRING), ("status", STRING), ("paid_at", TIMESTAMP), ("anomaly", STRING),
+    ("method", STRING), ("status", STRING), ("attempts", INT), ("refunded_amount", MONEY), ("created_at", TIMESTAMP),
+    ("paid_at", TIMESTAMP), ("refunded_at", TIMESTAMP), ("anomaly", STRING),
 )  # fmt: skip
 PAYMENT_METHODS = ("card", "paypal", "bank_transfer", "wallet", "gift_card")
+_PAYMENT_ANOMALIES = tuple(ANOMALY_LABELS.index(x) for x in ("payment_delay", "cancellation", "delivery_failure"))
+
+
+def _payment_present(m: CommerceModel, lo: int, hi: int) -> np.ndarray:
+    return m.lifecycle(_ids(lo, hi)).has_payment
 
 
 def payments(m: CommerceModel, lo: int, hi: int) -> pa.Table:
+    """One payment per paid or cancelled order; its status tells what became of the money."""
     g = _ids(lo, hi)
     life = m.lifecycle(g)
-    keep = life.paid
+    ret = m.returns_of(g, life)
+    keep = life.has_payment
     g = g[keep]
     date = life.order_date[keep]
-    anomaly = np.where(life.anomaly[keep] == ANOMALY_LABELS.index("payment_delay"), life.anomaly[keep], NO_ANOMALY)
+    cancelled, failed = life.cancelled[keep], life.failed[keep]
+    paid_at, cancelled_at = life.paid_at[keep], life.cancelled_at[keep]
+    total = order_amounts(m, g, date)["total"]
+    voided = cancelled & (paid_at >= cancelled_at)  # authorised, then released before capture
+    full_refund = (cancelled & ~voided) | failed
+    refund_from = np.where(cancelled, cancelled_at, life.delivered_at[keep])
+    refund_wait = np.where(cancelled, m.stream("payments", "void_wait").integers(g, 120, 3600),
+                           m.stream("payments", "refund_wait").integers(g, 3600, 3 * DAY))  # fmt: skip
+    full_at = np.minimum(refund_from + refund_wait, m.end - 1)
+    returned = ret["present"][keep] & ret["refunded"][keep]
+    _, product, ordered = _first_item(m, g, date)
+    return_cents = _return_quantity(m, g, ordered) * m.price_at(product, date)
+    refunded = np.where(full_refund, total, np.where(returned, return_cents, 0))
+    refunded_at = np.where(full_refund, full_at, ret["refunded_at"][keep])
+    status = np.select(
+        [voided, full_refund | (refunded >= total), refunded > 0],
+        [PAYMENT_STATUSES.index("voided"), PAYMENT_STATUSES.index("refunded"),
+         PAYMENT_STATUSES.index("partially_refunded")],
+        PAYMENT_STATUSES.index("captured"),
+    )  # fmt: skip
+    anomaly = np.where(np.isin(life.anomaly[keep], _PAYMENT_ANOMALIES), life.anomaly[keep], NO_ANOMALY)
     return col.table(
         {
-            "payment_id": g + 1,
+            "payment_id": _numbered(m, "payments", lo, len(g)),
             "order_id": g + 1,
             "tenant_id": g // m.orders + 1,
-            "amount": col.money(order_amounts(m, g, date)["total"]),
+            "amount": col.money(total),
             "currency": _pick(CURRENCIES, m.tenant_currency(g // m.orders)),
             "method": _pick(PAYMENT_METHODS, categorical(m.stream("payments", "method"), g, (55, 20, 10, 12, 3))),
-            "status": pa.array(np.full(len(g), "captured", dtype=object), STRING),
-            "paid_at": col.timestamps(life.paid_at[keep]),
+            "status": _pick(PAYMENT_STATUSES, status),
+            "attempts": life.attempts[keep],
+            "refunded_amount": col.money(refunded, nulls=refunded == 0),
+            "created_at": col.timestamps(date + m.stream("payments", "created").integers(g, 15, 59)),
+            "paid_at": col.timestamps(paid_at, nulls=voided),
+            "refunded_at": col.timestamps(np.where(voided, cancelled_at, refunded_at), nulls=refunded == 0 & ~voided),
             "anomaly": _labels(anomaly),
         },
         PAYMENTS,
@@ -526,17 +721,20 @@ def payments(m: CommerceModel, lo: int, hi: int) -> pa.Table:
 SHIPMENTS = col.schema(
     ("shipment_id", INT), ("order_id", INT), ("tenant_id", INT), ("warehouse_id", INT), ("carrier", STRING),
     ("tracking_number", STRING), ("status", STRING), ("shipped_at", TIMESTAMP), ("delivered_at", TIMESTAMP),
-    ("failure_reason", STRING), ("anomaly", STRING),
+    ("failed_at", TIMESTAMP), ("failure_reason", STRING), ("anomaly", STRING),
 )  # fmt: skip
-CARRIERS = ("UPS", "FedEx", "DHL", "USPS", "Royal Mail")
 FAILURE_REASONS = ("address not found", "recipient unavailable", "parcel damaged", "refused by recipient")
 _SHIPMENT_ANOMALIES = tuple(ANOMALY_LABELS.index(x) for x in ("delivery_delay", "delivery_failure", "stockout"))
+
+
+def _shipment_present(m: CommerceModel, lo: int, hi: int) -> np.ndarray:
+    return m.lifecycle(_ids(lo, hi)).shipped
 
 
 def shipments(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     g = _ids(lo, hi)
     life = m.lifecycle(g)
-    keep = life.shipped & (life.status != STATUS_CANCELLED)
+    keep = life.shipped
     g, status = g[keep], life.status[keep]
     delivered, failed = status == STATUS_DELIVERED, status == STATUS_FAILED
     anomaly = life.anomaly[keep]
@@ -544,13 +742,14 @@ def shipments(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     # The first item's product says which warehouse ships the order.
     first_item = m.item_product(g * ITEM_SLOTS, life.order_date[keep])
     reason = m.stream("shipments", "reason").integers(g, 0, len(FAILURE_REASONS))
+    tenant = g // m.orders
     return col.table(
         {
-            "shipment_id": g + 1,
+            "shipment_id": _numbered(m, "shipments", lo, len(g)),
             "order_id": g + 1,
-            "tenant_id": g // m.orders + 1,
+            "tenant_id": tenant + 1,
             "warehouse_id": m.product_warehouse(first_item) + 1,
-            "carrier": _pick(CARRIERS, m.stream("shipments", "carrier").integers(g, 0, len(CARRIERS))),
+            "carrier": m.tenant_carrier(tenant, m.stream("shipments", "carrier").uniform(g)),
             "tracking_number": col.join(
                 "TRK", col.digits(unique_codes(m.stream("shipments", "tracking"), g, 10**10 // 4), 10)
             ),
@@ -559,6 +758,7 @@ def shipments(m: CommerceModel, lo: int, hi: int) -> pa.Table:
             ),
             "shipped_at": col.timestamps(life.shipped_at[keep]),
             "delivered_at": col.timestamps(life.delivered_at[keep], nulls=~delivered),
+            "failed_at": col.timestamps(life.delivered_at[keep], nulls=~failed),
             "failure_reason": pc.if_else(pa.array(failed), _pick(FAILURE_REASONS, reason), pa.scalar(None, STRING)),
             "anomaly": _labels(anomaly),
         },
@@ -569,15 +769,11 @@ def shipments(m: CommerceModel, lo: int, hi: int) -> pa.Table:
 RETURNS = col.schema(
     ("return_id", INT), ("order_id", INT), ("order_item_id", INT), ("tenant_id", INT), ("product_id", INT),
     ("quantity", INT), ("reason", STRING), ("status", STRING), ("refund_amount", MONEY), ("requested_at", TIMESTAMP),
+    ("refunded_at", TIMESTAMP), ("restocked_at", TIMESTAMP), ("anomaly", STRING),
 )  # fmt: skip
-RETURN_REASONS = (
-    "wrong size",
-    "damaged in transit",
-    "not as described",
-    "changed mind",
-    "arrived too late",
-    "defective",
-)
+_REASON_WIDTH = max(len(r) for r in RETURN_REASONS)
+_REASON_POOL = pa.array([r[k % len(r)] for r in RETURN_REASONS for k in range(_REASON_WIDTH)] + [LATE_RETURN_REASON])
+_LATE = ANOMALY_LABELS.index("delivery_delay")
 
 
 def _first_item(m: CommerceModel, g: np.ndarray, date: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -586,30 +782,46 @@ def _first_item(m: CommerceModel, g: np.ndarray, date: np.ndarray) -> tuple[np.n
     return slot, product, m.item_quantity(slot)
 
 
+def _return_quantity(m: CommerceModel, g: np.ndarray, ordered: np.ndarray) -> np.ndarray:
+    return 1 + np.floor(m.stream("returns", "quantity").uniform(g) * ordered).astype(np.int64)
+
+
+def _return_present(m: CommerceModel, lo: int, hi: int) -> np.ndarray:
+    g = _ids(lo, hi)
+    return m.returns_of(g, m.lifecycle(g))["present"]
+
+
 def returns(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     g = _ids(lo, hi)
     life = m.lifecycle(g)
-    requested = life.delivered_at + m.stream("returns", "after").integers(g, DAY, 25 * DAY)
-    keep = life.delivered & m.stream("returns", "returned").bernoulli(g, 0.05) & (requested < m.end)
-    g, requested, date = g[keep], requested[keep], life.order_date[keep]
+    ret = m.returns_of(g, life)
+    keep = ret["present"]
+    g, date, anomaly = g[keep], life.order_date[keep], life.anomaly[keep]
+    ret = {k: v[keep] for k, v in ret.items()}
     slot, product, ordered = _first_item(m, g, date)
-    quantity = 1 + np.floor(m.stream("returns", "quantity").uniform(g) * ordered).astype(np.int64)
+    quantity = _return_quantity(m, g, ordered)
     unit = m.price_at(product, date)
+    # The reason fits what was bought; "arrived too late" only where the delivery really was late.
+    top = (m.product_subcategory(product) - TOP_CATEGORIES) // 2
+    reason = top * _REASON_WIDTH + m.stream("returns", "reason").integers(g, 0, _REASON_WIDTH)
+    late = (anomaly == _LATE) & m.stream("returns", "late_reason").bernoulli(g, 0.7)
+    reason = np.where(late, len(_REASON_POOL) - 1, reason)
+    accepted = ret["accepted"]
     return col.table(
         {
-            "return_id": g + 1,
+            "return_id": _numbered(m, "returns", lo, len(g)),
             "order_id": g + 1,
-            "order_item_id": slot + 1,
+            "order_item_id": _dense(m, "order_items").keys(slot),
             "tenant_id": g // m.orders + 1,
             "product_id": product + 1,
             "quantity": quantity,
-            "reason": _pick(RETURN_REASONS, m.stream("returns", "reason").integers(g, 0, len(RETURN_REASONS))),
-            "status": _pick(
-                ("requested", "approved", "refunded", "rejected"),
-                categorical(m.stream("returns", "status"), g, (15, 20, 55, 10)),
-            ),
-            "refund_amount": col.money(quantity * unit),
-            "requested_at": col.timestamps(requested),
+            "reason": col.take(_REASON_POOL, reason),
+            "status": _pick(RETURN_STATUSES, ret["status"]),
+            "refund_amount": col.money(quantity * unit, nulls=~accepted),
+            "requested_at": col.timestamps(ret["requested"]),
+            "refunded_at": col.timestamps(ret["refunded_at"], nulls=~ret["refunded"]),
+            "restocked_at": col.timestamps(ret["restocked_at"], nulls=~ret["restocked"]),
+            "anomaly": _labels(np.where(late, anomaly, NO_ANOMALY)),
         },
         RETURNS,
     )
@@ -619,50 +831,53 @@ REVIEWS = col.schema(
     ("review_id", INT), ("tenant_id", INT), ("product_id", INT), ("customer_id", INT), ("order_id", INT),
     ("rating", INT), ("title", STRING), ("body", STRING), ("created_at", TIMESTAMP),
 )  # fmt: skip
-_REVIEW_TITLES = (
-    ("Very disappointed", "Broke after a week", "Not worth it", "Would not buy again"),
-    ("Below expectations", "Meh", "Could be better", "Not great"),
-    ("It's okay", "Average product", "Does the job", "Fair for the price"),
-    ("Really good", "Happy with it", "Solid purchase", "Works well"),
-    ("Absolutely love it", "Excellent quality", "Best purchase this year", "Exceeded expectations"),
-)
-_REVIEW_BODIES = (
-    ("The {p} stopped working almost immediately and support was slow to answer.",
-     "Quality of the {p} is poor; it looks nothing like the photos."),
-    ("The {p} works, but the finish is cheap and it arrived scratched.",
-     "I expected more from this {p}; it is smaller than described."),
-    ("The {p} is fine for everyday use, nothing special.",
-     "Decent {p}; delivery was on time and it does what it says."),
-    ("Good {p}, well made and easy to use. Would recommend.",
-     "I use the {p} every day and it holds up well."),
-    ("This {p} is fantastic: great build quality and fast shipping.",
-     "Five stars: the {p} is exactly what I needed and more."),
-)  # fmt: skip
+_TITLE_WIDTH = max(len(t) for t in REVIEW_TITLES)
+_TITLES = pa.array([t for group in REVIEW_TITLES for t in group])
+_OPENINGS = pa.array([t for group in REVIEW_OPENINGS for t in group])
+_DETAILS = pa.array([t for group in REVIEW_DETAILS for t in group])
+
+
+def _review_rows(m: CommerceModel, g: np.ndarray, life) -> tuple[np.ndarray, np.ndarray]:
+    created = life.delivered_at + m.stream("reviews", "after").integers(g, 3600, 20 * DAY)
+    return life.delivered & m.stream("reviews", "reviewed").bernoulli(g, 0.25) & (created < m.end), created
+
+
+def _review_present(m: CommerceModel, lo: int, hi: int) -> np.ndarray:
+    g = _ids(lo, hi)
+    return _review_rows(m, g, m.lifecycle(g))[0]
 
 
 def reviews(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     g = _ids(lo, hi)
     life = m.lifecycle(g)
-    created = life.delivered_at + m.stream("reviews", "after").integers(g, 3600, 20 * DAY)
-    keep = life.delivered & m.stream("reviews", "reviewed").bernoulli(g, 0.25) & (created < m.end)
-    g, created, date = g[keep], created[keep], life.order_date[keep]
+    keep, created = _review_rows(m, g, life)
+    g, created, date, anomaly = g[keep], created[keep], life.order_date[keep], life.anomaly[keep]
     _, product, _ = _first_item(m, g, date)
-    rating = 1 + categorical(m.stream("reviews", "rating"), g, (5, 7, 13, 35, 40))
-    variant = m.stream("reviews", "variant").integers(g, 0, 4)
-    titles = pa.array([t for group in _REVIEW_TITLES for t in group])
-    bodies = pa.array([b for group in _REVIEW_BODIES for b in group])
-    noun = pc.utf8_lower(product_name(m, product))
-    body = col.take(bodies, (rating - 1) * 2 + variant % 2)
+    # A late delivery drags the rating down.
+    weights_late = categorical(m.stream("reviews", "rating_late"), g, (20, 25, 25, 20, 10))
+    rating = 1 + np.where(
+        anomaly == _LATE, weights_late, categorical(m.stream("reviews", "rating"), g, (5, 7, 13, 35, 40))
+    )
+    noun = pc.utf8_lower(product_noun(m, product))
+    per = len(REVIEW_OPENINGS[0])
+    title = _fill_product(
+        col.take(_TITLES, (rating - 1) * _TITLE_WIDTH + m.stream("reviews", "title").integers(g, 0, _TITLE_WIDTH)), noun
+    )
+    opening = _fill_product(
+        col.take(_OPENINGS, (rating - 1) * per + m.stream("reviews", "opening").integers(g, 0, per)), noun
+    )
+    detail = col.take(_DETAILS, (rating - 1) * per + m.stream("reviews", "detail").integers(g, 0, per))
+    late_note = pc.if_else(pa.array(anomaly == _LATE), REVIEW_LATE_NOTE, "")
     return col.table(
         {
-            "review_id": g + 1,
+            "review_id": _numbered(m, "reviews", lo, len(g)),
             "tenant_id": g // m.orders + 1,
             "product_id": product + 1,
             "customer_id": m.order_customer(g, date) + 1,
             "order_id": g + 1,
             "rating": rating,
-            "title": col.take(titles, (rating - 1) * 4 + variant),
-            "body": _fill_product(body, noun),
+            "title": title,
+            "body": col.join(opening, " ", detail, late_note),
             "created_at": col.timestamps(created),
         },
         REVIEWS,
@@ -670,9 +885,10 @@ def reviews(m: CommerceModel, lo: int, hi: int) -> pa.Table:
 
 
 def _fill_product(template: pa.Array, noun: pa.Array) -> pa.Array:
-    """Replace the {p} placeholder row by row, column-wise: split around it and rejoin."""
-    parts = pc.split_pattern(template, "{p}", max_splits=1)
-    return col.join(pc.list_element(parts, 0), noun, pc.list_element(parts, 1))
+    """Replace the {p} placeholder row by row, column-wise; templates without one stay as they are."""
+    parts = pc.split_pattern(col.join(template, "{p}"), "{p}", max_splits=2)
+    has = pc.equal(pc.list_value_length(parts), 3)
+    return col.join(pc.list_element(parts, 0), pc.if_else(has, noun, ""), pc.list_element(parts, 1))
 
 
 SUPPORT_TICKETS = col.schema(
@@ -680,25 +896,39 @@ SUPPORT_TICKETS = col.schema(
     ("category", STRING), ("priority", STRING), ("status", STRING), ("created_at", TIMESTAMP),
     ("resolved_at", TIMESTAMP), ("anomaly", STRING),
 )  # fmt: skip
-_TICKET_SUBJECTS = {
-    "delivery": ("Where is my order?", "Parcel marked delivered but not received", "Delivery is late"),
-    "payment": ("Charged twice", "Payment not going through", "Refund has not arrived"),
-    "product": ("Item arrived damaged", "Wrong item received", "Product stopped working"),
-    "account": ("Cannot log in", "Update my shipping address", "Delete my account"),
-}
-_TICKET_CATEGORIES = tuple(_TICKET_SUBJECTS)
+# Subjects: first the five labels' (in ANOMALY_LABELS order), then the problem-free ones.
+_SUBJECT_WIDTH = 3
+_TICKET_GROUPS = tuple(TICKETS_BY_LABEL[label] for label in ANOMALY_LABELS) + TICKETS_WITHOUT_PROBLEM
+_TICKET_SUBJECTS = pa.array([s for _, subjects in _TICKET_GROUPS for s in subjects])
+_TICKET_GROUP_CATEGORY = np.array([c for c, _ in _TICKET_GROUPS])
+
+
+def _ticket_rows(m: CommerceModel, g: np.ndarray, life) -> tuple[np.ndarray, np.ndarray]:
+    # Orders that went wrong raise tickets far more often; a ticket follows the problem it is about.
+    chance = np.where(life.anomaly != NO_ANOMALY, 0.35, 0.03)
+    after = m.stream("support_tickets", "after").integers(g, 3600, 10 * DAY)
+    problem_at = np.select(
+        [life.label("delivery_delay"), life.label("delivery_failure"), life.label("cancellation")],
+        [life.shipped_at + 6 * DAY, life.delivered_at, life.cancelled_at],
+        life.order_date,
+    )
+    created = problem_at + after
+    return m.stream("support_tickets", "raised").bernoulli(g, chance) & (created < m.end), created
+
+
+def _ticket_present(m: CommerceModel, lo: int, hi: int) -> np.ndarray:
+    g = _ids(lo, hi)
+    return _ticket_rows(m, g, m.lifecycle(g))[0]
 
 
 def support_tickets(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     g = _ids(lo, hi)
     life = m.lifecycle(g)
-    # Orders that went wrong raise tickets far more often.
-    chance = np.where(life.anomaly != NO_ANOMALY, 0.35, 0.03)
-    created = life.order_date + m.stream("support_tickets", "after").integers(g, 3600, 10 * DAY)
-    keep = m.stream("support_tickets", "raised").bernoulli(g, chance) & (created < m.end)
+    keep, created = _ticket_rows(m, g, life)
     g, created, anomaly, date = g[keep], created[keep], life.anomaly[keep], life.order_date[keep]
-    category = categorical(m.stream("support_tickets", "category"), g, (40, 25, 25, 10))
-    subjects = pa.array([s for c in _TICKET_CATEGORIES for s in _TICKET_SUBJECTS[c]])
+    plain = len(ANOMALY_LABELS) + m.stream("support_tickets", "topic").integers(g, 0, len(TICKETS_WITHOUT_PROBLEM))
+    group = np.where(anomaly == NO_ANOMALY, plain, anomaly)
+    subject = group * _SUBJECT_WIDTH + m.stream("support_tickets", "subject").integers(g, 0, _SUBJECT_WIDTH)
     resolve = created + m.stream("support_tickets", "resolve").integers(g, 1800, 7 * DAY)
     resolved = resolve < m.end
     status = np.where(
@@ -708,12 +938,12 @@ def support_tickets(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     )
     return col.table(
         {
-            "support_ticket_id": g + 1,
+            "support_ticket_id": _numbered(m, "support_tickets", lo, len(g)),
             "tenant_id": g // m.orders + 1,
             "customer_id": m.order_customer(g, date) + 1,
             "order_id": g + 1,
-            "subject": col.take(subjects, category * 3 + m.stream("support_tickets", "subject").integers(g, 0, 3)),
-            "category": _pick(_TICKET_CATEGORIES, category),
+            "subject": col.take(_TICKET_SUBJECTS, subject),
+            "category": _pick(TICKET_CATEGORIES, _TICKET_GROUP_CATEGORY[group]),
             "priority": _pick(
                 ("low", "normal", "high", "urgent"),
                 categorical(m.stream("support_tickets", "priority"), g, (25, 50, 20, 5)),
@@ -740,18 +970,23 @@ def _after_signup(m: CommerceModel, customer: np.ndarray, stream_table: str, key
     return earliest + np.floor((m.end - 1 - earliest) * m.stream(stream_table, "time").uniform(key)).astype(np.int64)
 
 
+def _wishlist_present(m: CommerceModel, lo: int, hi: int) -> np.ndarray:
+    s = _ids(lo, hi)
+    return s % WISHLIST_SLOTS < m.stream("wishlists", "size").integers(s // WISHLIST_SLOTS, 0, WISHLIST_SLOTS + 1)
+
+
 def wishlists(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     s = _ids(lo, hi)
+    keep = _wishlist_present(m, lo, hi)
+    s = s[keep]
     customer = s // WISHLIST_SLOTS
-    keep = s % WISHLIST_SLOTS < m.stream("wishlists", "size").integers(customer, 0, WISHLIST_SLOTS + 1)
-    s, customer = s[keep], customer[keep]
     tenant = customer // m.customers
     added = _after_signup(m, customer, "wishlists", s)
     existing = m.product_cohort.existing(added)
     product = tenant * m.products + np.floor(existing * m.stream("wishlists", "product").uniform(s)).astype(np.int64)
     return col.table(
         {
-            "wishlist_id": s + 1,
+            "wishlist_id": _numbered(m, "wishlists", lo, len(s)),
             "tenant_id": tenant + 1,
             "customer_id": customer + 1,
             "product_id": product + 1,
@@ -766,30 +1001,38 @@ NOTIFICATIONS = col.schema(
     ("title", STRING), ("sent_at", TIMESTAMP), ("read_at", TIMESTAMP),
 )  # fmt: skip
 NOTIFICATION_SLOTS = 5
-_NOTIFICATION_TYPES = ("order_update", "promotion", "price_drop", "back_in_stock", "newsletter")
-_NOTIFICATION_TITLES = ("Your order is on its way", "A new offer just for you", "A wishlist item is cheaper",
-                        "Back in stock", "This week's picks")  # fmt: skip
+_NOTIFICATION_TITLES = pa.array([t for group in NOTIFICATION_TITLES for t in group])
+
+
+def _notification_present(m: CommerceModel, lo: int, hi: int) -> np.ndarray:
+    s = _ids(lo, hi)
+    return s % NOTIFICATION_SLOTS < m.stream("notifications", "count").integers(
+        s // NOTIFICATION_SLOTS, 1, NOTIFICATION_SLOTS + 1
+    )
 
 
 def notifications(m: CommerceModel, lo: int, hi: int) -> pa.Table:
+    """Marketing and account messages; none speaks of a problem (order problems live on the order)."""
     s = _ids(lo, hi)
+    s = s[_notification_present(m, lo, hi)]
     customer = s // NOTIFICATION_SLOTS
-    keep = s % NOTIFICATION_SLOTS < m.stream("notifications", "count").integers(customer, 1, NOTIFICATION_SLOTS + 1)
-    s, customer = s[keep], customer[keep]
     sent = _after_signup(m, customer, "notifications", s)
     kind = categorical(m.stream("notifications", "type"), s, (35, 25, 15, 10, 15))
+    width = len(NOTIFICATION_TITLES[0])
     read_at = sent + m.stream("notifications", "read_after").integers(s, 60, 3 * DAY)
     unread = m.stream("notifications", "unread").bernoulli(s, 0.4) | (read_at >= m.end)
     return col.table(
         {
-            "notification_id": s + 1,
+            "notification_id": _numbered(m, "notifications", lo, len(s)),
             "tenant_id": customer // m.customers + 1,
             "customer_id": customer + 1,
             "channel": _pick(
                 ("email", "sms", "push"), categorical(m.stream("notifications", "channel"), s, (60, 10, 30))
             ),
-            "type": _pick(_NOTIFICATION_TYPES, kind),
-            "title": _pick(_NOTIFICATION_TITLES, kind),
+            "type": _pick(NOTIFICATION_TYPES, kind),
+            "title": col.take(
+                _NOTIFICATION_TITLES, kind * width + m.stream("notifications", "title").integers(s, 0, width)
+            ),
             "sent_at": col.timestamps(sent),
             "read_at": col.timestamps(read_at, nulls=unread),
         },
@@ -797,93 +1040,251 @@ def notifications(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     )
 
 
-# --- stock events and inventory ----------------------------------------------------------------
+# --- stock events and inventory: derived from the sales and returns already written ------------
 STOCK_EVENTS = col.schema(
     ("stock_event_id", INT), ("tenant_id", INT), ("product_id", INT), ("warehouse_id", INT), ("delta", INT),
-    ("resulting_level", INT), ("event_time", TIMESTAMP), ("source", STRING), ("meta", JSON),
+    ("resulting_level", INT), ("event_time", TIMESTAMP), ("source", STRING), ("order_id", INT), ("return_id", INT),
+    ("meta", JSON), ("anomaly", STRING),
 )  # fmt: skip
 STOCK_SOURCES = ("receipt", "sale", "return", "adjustment")
-_STOCK_REASONS = (
-    "Weekly stock replenishment",
-    "Customer purchase",
-    "Customer return restocked",
-    "Cycle count correction",
-)
+# Why each kind of event happened (index = _REASON_* below).
+_STOCK_REASONS = pa.array([
+    "Opening stock", "Replenishment from vendor", "Backorder replenishment", "Customer order",
+    "Customer return restocked", "Cycle count correction", "Cycle count: units missing",
+])  # fmt: skip
+_OPENING, _REPLENISH, _BACKORDER, _SALE, _RETURN, _COUNT, _MISSING = range(7)
+_REASON_SOURCE = np.array([0, 0, 0, 1, 2, 3, 3])
+_STOCKOUT = ANOMALY_LABELS.index("stockout")
+ADJUSTMENT_SLOTS = 2
+TIME_BITS = 36  # seconds since the window start, for grouped running maxima
 
 
-def stock_ledger(m: CommerceModel, g: np.ndarray) -> dict[str, np.ndarray]:
-    """Every product's stock events as [products, STOCK_SLOTS] arrays, with running levels.
+def _per_tenant(path: Path, columns: list[str]) -> Iterator[tuple[int, pa.Table]]:
+    """A tenant-major table, one tenant's rows at a time (bounded by the largest tenant)."""
+    pending: list[pa.Table] = []
+    current = None
+    for batch in read_batches(path, ["tenant_id", *columns]):
+        tenant = batch["tenant_id"].to_numpy()
+        cuts = np.flatnonzero(np.diff(tenant)) + 1
+        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(tenant)], strict=True):
+            t = int(tenant[lo])
+            if current is not None and t != current:
+                yield current, pa.concat_tables(pending)
+                pending = []
+            current = t
+            pending.append(pa.Table.from_batches([batch.slice(lo, hi - lo)]))
+    if current is not None:
+        yield current, pa.concat_tables(pending)
 
-    The loop runs over the six event slots (not rows): each step is vectorised over products.
+
+def _grouped_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Running sums restarting where `starts` is True."""
+    total = np.cumsum(values)
+    before = total - values
+    first = np.maximum.accumulate(np.where(starts, np.arange(len(values)), 0))
+    return total - before[first]
+
+
+def _grouped_cummax(values: np.ndarray, group: np.ndarray, bits: int) -> np.ndarray:
+    """Running maxima of non-negative values (< 2**bits) within consecutive groups (increasing ids)."""
+    return np.maximum.accumulate((group << bits) + values) - (group << bits)
+
+
+def _tenant_ledger(m: CommerceModel, tenant: int, products: pa.Table, items: pa.Table, orders: pa.Table,
+                   returns: pa.Table) -> dict[str, np.ndarray]:  # fmt: skip
+    """The tenant's stock events in ledger order: product, then time.
+
+    Sales are the items of orders not cancelled (at the order date); restocked returns come back;
+    a few cycle-count corrections; receipts of batch size B arrive just before cumulative demand
+    would exceed stock. A stockout order's first item meets an empty shelf: the count finds the
+    remaining units missing, the sale goes below zero and a backorder receipt follows before it ships.
     """
-    n = len(g)
-    slot_key = g[:, None] * STOCK_SLOTS + np.arange(STOCK_SLOTS)[None, :]
-    count = 2 + m.stream("stock_events", "count").integers(g, 0, STOCK_SLOTS - 1)
-    present = np.arange(STOCK_SLOTS)[None, :] < count[:, None]
-    created = m.product_created(g)
-    start = created
-    span = (m.end - 1 - start).astype(np.float64)
-    offsets = np.sort(m.stream("stock_events", "time").uniform(slot_key.ravel()).reshape(n, STOCK_SLOTS), axis=1)
-    times = start[:, None] + np.floor(offsets * span[:, None]).astype(np.int64)
-    times[:, 0] = start  # the first receipt when the product is listed
-    times = np.maximum.accumulate(times, axis=1)
-    source = categorical(m.stream("stock_events", "source"), slot_key.ravel(), (15, 65, 10, 10)).reshape(n, STOCK_SLOTS)
-    source[:, 0] = 0
-    size = m.stream("stock_events", "size").integers(slot_key.ravel(), 1, 1000).reshape(n, STOCK_SLOTS)
-    delta = np.zeros((n, STOCK_SLOTS), dtype=np.int64)
-    level = np.zeros((n, STOCK_SLOTS), dtype=np.int64)
-    current = np.zeros(n, dtype=np.int64)
-    for k in range(STOCK_SLOTS):
-        src, amount = source[:, k], size[:, k]
-        # A sale or write-off can never take stock below zero; on an empty shelf it becomes a restock.
-        empty = (current == 0) & ((src == 1) | (src == 3))
-        src = np.where(empty, 0, src)
-        source[:, k] = src
-        d = np.select(
-            [src == 0, src == 1, src == 2],
-            [100 + amount, -np.minimum(current, 1 + amount % 40), 1 + amount % 5],
-            np.where(amount % 2 == 0, -np.minimum(current, amount % 11), amount % 11),
-        )
-        d = np.where(present[:, k], d, 0)
-        current = current + d
-        delta[:, k], level[:, k] = d, current
+    base = tenant * m.products
+    n_products = m.products
+    created = col.epoch_seconds(products["created_at"].combine_chunks())
+    # Sales: items of orders not cancelled.
+    order_base = tenant * m.orders
+    status = orders["order_status"].combine_chunks()
+    live = ~pc.equal(status, "cancelled").to_numpy(zero_copy_only=False)
+    stockout_order = pc.fill_null(pc.equal(orders["anomaly"].combine_chunks(), "stockout"), False).to_numpy(
+        zero_copy_only=False
+    )
+    order_date = col.epoch_seconds(orders["order_date"].combine_chunks())
+    order_row = items["order_id"].to_numpy() - 1 - order_base
+    first_item = np.r_[True, order_row[1:] != order_row[:-1]]
+    sold = live[order_row]
+    s_order = order_row[sold]
+    s_product = items["product_id"].to_numpy()[sold] - 1 - base
+    s_qty = items["quantity"].to_numpy()[sold]
+    s_time = order_date[s_order]
+    s_stockout = stockout_order[s_order] & first_item[sold]
+    # Restocked returns.
+    restocked = pc.is_valid(returns["restocked_at"]).to_numpy(zero_copy_only=False)
+    r_product = returns["product_id"].to_numpy()[restocked] - 1 - base
+    r_qty = returns["quantity"].to_numpy()[restocked]
+    r_time = col.epoch_seconds(returns["restocked_at"].combine_chunks())[restocked]
+    r_id = returns["return_id"].to_numpy()[restocked]
+    # Cycle-count corrections: up to two per product, a few units either way.
+    slots = (base + np.arange(n_products))[:, None] * ADJUSTMENT_SLOTS + np.arange(ADJUSTMENT_SLOTS)[None, :]
+    slots = slots.ravel()
+    a_product = slots // ADJUSTMENT_SLOTS - base
+    a_keep = m.stream("stock_events", "adjusted").bernoulli(slots, 0.3)
+    a_product, slots = a_product[a_keep], slots[a_keep]
+    span = (m.end - 1 - created[a_product]).astype(np.float64)
+    a_time = (
+        created[a_product]
+        + 1
+        + np.floor(span * m.stream("stock_events", "adjust_time").uniform(slots)).astype(np.int64)
+    )
+    a_delta = m.stream("stock_events", "adjust_size").integers(slots, 1, 4) * np.where(
+        m.stream("stock_events", "adjust_sign").bernoulli(slots, 0.7), -1, 1
+    )
+    a_time = np.minimum(a_time, m.end - 1)
+    # Receipt batch: about 6-14 receipts over the window for what the product sells.
+    local = np.arange(n_products)
+    units = np.bincount(s_product, weights=s_qty, minlength=n_products)
+    rounds = m.stream("stock_events", "rounds").integers(base + local, 6, 15)
+    batch = np.maximum(np.ceil(units / rounds), m.stream("stock_events", "minimum").integers(base + local, 5, 40))
+    batch = batch.astype(np.int64)
+
+    # Base events: opening receipt, sales, returns, adjustments.
+    product = np.concatenate([local, s_product, r_product, a_product])
+    time = np.concatenate([created, s_time, r_time, a_time])
+    reason = np.concatenate([np.full(n_products, _OPENING), np.full(len(s_product), _SALE),
+                             np.full(len(r_product), _RETURN), np.full(len(a_product), _COUNT)])  # fmt: skip
+    delta = np.concatenate([batch, -s_qty, r_qty, a_delta])
+    stockout = np.concatenate([np.zeros(n_products, bool), s_stockout, np.zeros(len(r_product) + len(a_product), bool)])
+    order_id = np.concatenate([np.zeros(n_products, np.int64), s_order + order_base + 1,
+                               np.zeros(len(r_product) + len(a_product), np.int64)])  # fmt: skip
+    return_id = np.concatenate(
+        [np.zeros(n_products + len(s_product), np.int64), r_id, np.zeros(len(a_product), np.int64)]
+    )
+    tiebreak = np.concatenate([np.zeros(n_products, np.int64), order_id[n_products : n_products + len(s_product)],
+                               r_id, slots])  # fmt: skip
+    order = np.lexsort((tiebreak, reason, time, product))
+    product, time, reason, delta, stockout, order_id, return_id = (
+        a[order] for a in (product, time, reason, delta, stockout, order_id, return_id)
+    )
+    n = len(product)
+    new_product = np.r_[True, product[1:] != product[:-1]]
+    # Segments: a stockout ends one (stock restarts at one batch after its backorder receipt).
+    prev_stockout = np.r_[False, stockout[:-1]]
+    segment_start = new_product | prev_stockout
+    segment = np.cumsum(segment_start) - 1
+    demand = np.where(stockout | (reason == _OPENING), 0, -delta)
+    need = _grouped_cumsum(demand, segment_start)
+    b = batch[product]
+    batches = np.maximum(0, -(-(need - b) // b))  # ceil((need - B) / B), batches beyond the first
+    batches = np.where(reason == _OPENING, 0, batches)
+    cum_batches = _grouped_cummax(batches, segment, 31)
+    prev = np.r_[0, cum_batches[:-1]]
+    prev = np.where(segment_start, 0, prev)
+    receipt_units = (cum_batches - prev) * b
+    receipt_units = np.where(stockout, 0, receipt_units)
+    level_before = b + cum_batches * b - need  # for a stockout row: its need excludes its own sale
+    drain = np.where(stockout, level_before, 0)
+
+    # Emit: [receipt] [drain] event [backorder receipt] per base event.
+    has_receipt = receipt_units > 0
+    has_drain = drain > 0
+    count = 1 + has_receipt + has_drain + stockout
+    first = np.cumsum(count) - count
+    total = int(count.sum())
+    out_product = np.repeat(product, count)
+    out_reason = np.empty(total, np.int64)
+    out_delta = np.empty(total, np.int64)
+    out_time = np.empty(total, np.int64)
+    out_order = np.zeros(total, np.int64)
+    out_return = np.zeros(total, np.int64)
+    out_anomaly = np.full(total, NO_ANOMALY, np.int64)
+    prev_time = np.where(new_product, time, np.r_[time[:1], time[:-1]])
+    u = m.stream("stock_events", "lead").sub(str(tenant)).uniform(np.arange(n))
+    at = first + has_receipt
+    out_reason[first[has_receipt]] = _REPLENISH
+    out_delta[first[has_receipt]] = receipt_units[has_receipt]
+    gap = time - prev_time
+    out_time[first[has_receipt]] = (prev_time + np.floor(gap * u).astype(np.int64))[has_receipt]
+    out_reason[at[has_drain]] = _MISSING
+    out_delta[at[has_drain]] = -drain[has_drain]
+    out_time[at[has_drain]] = (prev_time + np.floor(gap * (0.5 + 0.5 * u)).astype(np.int64))[has_drain]
+    at = at + has_drain
+    out_reason[at] = reason
+    out_delta[at] = delta
+    out_time[at] = time
+    out_order[at] = order_id
+    out_return[at] = return_id
+    out_anomaly[at[stockout]] = _STOCKOUT
+    nxt = at[stockout] + 1
+    next_time = np.r_[time[1:], m.end - 1]
+    next_time = np.where(np.r_[new_product[1:], True], m.end - 1, next_time)
+    wait = np.minimum(next_time - time, 5 * DAY)[stockout]
+    out_reason[nxt] = _BACKORDER
+    out_delta[nxt] = -delta[stockout] + b[stockout]  # the backordered units plus a fresh batch
+    out_time[nxt] = time[stockout] + np.floor(wait * u[stockout]).astype(np.int64)
+    # Times never go back within a product (the ledger's order is its time order).
+    starts = np.r_[True, out_product[1:] != out_product[:-1]]
+    group = np.cumsum(starts) - 1
+    out_time = m.start + _grouped_cummax(out_time - m.start, group, TIME_BITS)
+    level = _grouped_cumsum(out_delta, starts)
     return {
-        "key": slot_key,
-        "present": present,
-        "time": times,
-        "source": source,
-        "delta": delta,
+        "product": out_product + base,
+        "reason": out_reason,
+        "delta": out_delta,
         "level": level,
-        "count": count,
+        "time": out_time,
+        "order": out_order,
+        "return": out_return,
+        "anomaly": out_anomaly,
     }
 
 
-def stock_events(m: CommerceModel, lo: int, hi: int) -> pa.Table:
-    g = _ids(lo // STOCK_SLOTS, (hi - 1) // STOCK_SLOTS + 1)
-    ledger = stock_ledger(m, g)
-    key = ledger["key"].ravel()
-    keep = ledger["present"].ravel() & (key >= lo) & (key < hi)
-    product = np.repeat(g, STOCK_SLOTS)[keep]
-    source = ledger["source"].ravel()[keep]
-    operator = col.join(
-        col.take(m.pools.first_names, m.stream("stock_events", "op_first").integers(key[keep], 0, 10**6)),
-        " ",
-        col.take(m.pools.last_names, m.stream("stock_events", "op_last").integers(key[keep], 0, 10**6)),
-    )
-    return col.table(
-        {
-            "stock_event_id": key[keep] + 1,
-            "tenant_id": product // m.products + 1,
-            "product_id": product + 1,
-            "warehouse_id": m.product_warehouse(product) + 1,
-            "delta": ledger["delta"].ravel()[keep],
-            "resulting_level": ledger["level"].ravel()[keep],
-            "event_time": col.timestamps(ledger["time"].ravel()[keep]),
-            "source": _pick(STOCK_SOURCES, source),
-            "meta": col.json_objects({"reason": _pick(_STOCK_REASONS, source), "operator": operator}),
-        },
-        STOCK_EVENTS,
-    )
+def _ledgers(m: CommerceModel, dataset: Path) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """Each tenant's ledger, reading the products, orders and items of one tenant at a time."""
+    returns = dict(_per_tenant(dataset / "returns", ["return_id", "product_id", "quantity", "restocked_at"]))
+    empty_returns = pa.table({"return_id": pa.array([], INT), "product_id": pa.array([], INT),
+                              "quantity": pa.array([], INT), "restocked_at": pa.array([], TIMESTAMP)})  # fmt: skip
+    tables = zip(
+        _per_tenant(dataset / "products", ["created_at"]),
+        _per_tenant(dataset / "orders", ["order_status", "order_date", "anomaly"]),
+        _per_tenant(dataset / "order_items", ["order_id", "product_id", "quantity"]),
+        strict=True,
+    )  # every tenant has products, orders and (so) items
+    for (tenant, product_rows), (_, order_rows), (_, item_rows) in tables:
+        yield tenant - 1, _tenant_ledger(m, tenant - 1, product_rows, item_rows, order_rows,
+                                         returns.get(tenant, empty_returns))  # fmt: skip
+
+
+def derive_stock_events(m: CommerceModel, dataset: Path, chunk_size: int) -> Iterator[pa.Table]:
+    next_id = 1
+    for t, ledger in _ledgers(m, dataset):
+        n = len(ledger["product"])
+        for lo, hi in _chunks(n, chunk_size):
+            c = {k: v[lo:hi] for k, v in ledger.items()}
+            ids = next_id + np.arange(lo, hi, dtype=np.int64)
+            source = _REASON_SOURCE[c["reason"]]
+            parts = m.name_parts(t)
+            who = m.stream("stock_events", "operator").integers(ids, 0, len(parts.first) * len(parts.last))
+            person = col.join(col.take(parts.first, who % len(parts.first)), " ",
+                              col.take(parts.last, who // len(parts.first)))  # fmt: skip
+            operator = pc.if_else(pa.array(source == 1), "storefront", person)
+            yield col.table(
+                {
+                    "stock_event_id": ids,
+                    "tenant_id": np.full(hi - lo, t + 1, dtype=np.int64),
+                    "product_id": c["product"] + 1,
+                    "warehouse_id": m.product_warehouse(c["product"]) + 1,
+                    "delta": c["delta"],
+                    "resulting_level": c["level"],
+                    "event_time": col.timestamps(c["time"]),
+                    "source": _pick(STOCK_SOURCES, source),
+                    "order_id": col.ints(c["order"], nulls=c["order"] == 0),
+                    "return_id": col.ints(c["return"], nulls=c["return"] == 0),
+                    "meta": col.json_objects({"reason": col.take(_STOCK_REASONS, c["reason"]), "operator": operator}),
+                    "anomaly": _labels(c["anomaly"]),
+                },
+                STOCK_EVENTS,
+            )
+        next_id += n
 
 
 INVENTORY = col.schema(
@@ -892,23 +1293,30 @@ INVENTORY = col.schema(
 )  # fmt: skip
 
 
-def inventory(m: CommerceModel, lo: int, hi: int) -> pa.Table:
-    g = _ids(lo, hi)
-    ledger = stock_ledger(m, g)
-    last = ledger["count"] - 1
-    rows = np.arange(len(g))
-    return col.table(
-        {
-            "inventory_id": g + 1,
-            "tenant_id": g // m.products + 1,
-            "product_id": g + 1,
-            "warehouse_id": m.product_warehouse(g) + 1,
-            "quantity_on_hand": ledger["level"][rows, last],
-            "reorder_point": 10 * m.stream("inventory", "reorder").integers(g, 1, 6),
-            "updated_at": col.timestamps(ledger["time"][rows, last]),
-        },
-        INVENTORY,
-    )
+def derive_inventory(m: CommerceModel, dataset: Path, chunk_size: int) -> Iterator[pa.Table]:
+    """Stock on hand per product: the ledger's last level (read back from stock_events)."""
+    n = m.tenants * m.products
+    level = np.zeros(n, dtype=np.int64)
+    updated = np.zeros(n, dtype=np.int64)
+    for batch in read_batches(dataset / "stock_events", ["product_id", "resulting_level", "event_time"]):
+        product = batch["product_id"].to_numpy() - 1
+        # Rows are in ledger order per product: the last write per product wins.
+        level[product] = batch["resulting_level"].to_numpy()
+        updated[product] = col.epoch_seconds(batch["event_time"])
+    for lo, hi in _chunks(n, chunk_size):
+        g = _ids(lo, hi)
+        yield col.table(
+            {
+                "inventory_id": g + 1,
+                "tenant_id": g // m.products + 1,
+                "product_id": g + 1,
+                "warehouse_id": m.product_warehouse(g) + 1,
+                "quantity_on_hand": level[lo:hi],
+                "reorder_point": 10 * m.stream("inventory", "reorder").integers(g, 1, 6),
+                "updated_at": col.timestamps(updated[lo:hi]),
+            },
+            INVENTORY,
+        )
 
 
 # --- analytics: derived from the fact tables already written -----------------------------------
@@ -1018,6 +1426,24 @@ def derive_product_analytics(m: CommerceModel, dataset: Path, chunk_size: int) -
         )
 
 
+def _item_present(m: CommerceModel, lo: int, hi: int) -> np.ndarray:
+    s = _ids(lo, hi)
+    return s % ITEM_SLOTS < m.item_count(s // ITEM_SLOTS)
+
+
+# Slotted tables: (slot count, which slots of [lo, hi) hold a row), for their dense keys.
+_SLOTTED: dict[str, tuple[Callable[[CommerceModel], int], Callable[[CommerceModel, int, int], np.ndarray]]] = {
+    "price_history": (lambda m: m.tenants * m.products * PRICE_SLOTS, _price_present),
+    "order_items": (lambda m: m.tenants * m.orders * ITEM_SLOTS, _item_present),
+    "payments": (lambda m: m.tenants * m.orders, _payment_present),
+    "shipments": (lambda m: m.tenants * m.orders, _shipment_present),
+    "returns": (lambda m: m.tenants * m.orders, _return_present),
+    "reviews": (lambda m: m.tenants * m.orders, _review_present),
+    "support_tickets": (lambda m: m.tenants * m.orders, _ticket_present),
+    "wishlists": (lambda m: m.tenants * m.customers * WISHLIST_SLOTS, _wishlist_present),
+    "notifications": (lambda m: m.tenants * m.customers * NOTIFICATION_SLOTS, _notification_present),
+}
+
 FOREIGN_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
     "categories": (("parent_category_id", "categories"),),
     "products": (("category_id", "categories"), ("vendor_id", "vendors"), ("warehouse_id", "warehouses")),
@@ -1032,7 +1458,12 @@ FOREIGN_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
     "support_tickets": (("customer_id", "customers"), ("order_id", "orders")),
     "wishlists": (("customer_id", "customers"), ("product_id", "products")),
     "notifications": (("customer_id", "customers"),),
-    "stock_events": (("product_id", "products"), ("warehouse_id", "warehouses")),
+    "stock_events": (
+        ("product_id", "products"),
+        ("warehouse_id", "warehouses"),
+        ("order_id", "orders"),
+        ("return_id", "returns"),
+    ),
     "inventory": (("product_id", "products"), ("warehouse_id", "warehouses")),
     "customer_analytics": (("customer_id", "customers"),),
     "product_analytics": (("product_id", "products"),),
@@ -1045,7 +1476,8 @@ def _spec(
     tenant_fk = (("tenant_id", "tenants"),) if name != "tenants" else ()
     return TableSpec(
         DOMAIN, name, key, schema, description, slots, build, parents,
-        per_tenant=name != "tenants", foreign_keys=tenant_fk + FOREIGN_KEYS.get(name, ()), **kw,
+        per_tenant=name != "tenants", foreign_keys=tenant_fk + FOREIGN_KEYS.get(name, ()),
+        created=CREATED[name], column_descriptions=COLUMN_DESCRIPTIONS[name], **kw,
     )  # fmt: skip
 
 
@@ -1147,7 +1579,7 @@ TABLES: tuple[TableSpec, ...] = (
         lambda m: m.tenants * m.orders,
         payments,
         ("orders",),
-        "One captured payment per paid order.",
+        "One payment per paid or cancelled order; status says captured, refunded or voided.",
     ),
     _spec(
         "shipments",
@@ -1208,19 +1640,22 @@ TABLES: tuple[TableSpec, ...] = (
         "stock_events",
         "stock_event_id",
         STOCK_EVENTS,
-        lambda m: m.tenants * m.products * STOCK_SLOTS,
-        stock_events,
-        ("products", "warehouses"),
-        "Stock ledger; resulting_level is the running sum and never negative.",
+        lambda m: m.tenants * m.products,
+        None,
+        ("products", "warehouses", "orders", "order_items", "returns"),
+        "Stock ledger derived from sales, restocked returns, counts and receipts; resulting_level is the running"
+        " sum, negative only on a labelled stockout sale.",
+        derive=derive_stock_events,
     ),
     _spec(
         "inventory",
         "inventory_id",
         INVENTORY,
         lambda m: m.tenants * m.products,
-        inventory,
+        None,
         ("products", "warehouses", "stock_events"),
         "Stock on hand per product and warehouse, as the ledger ends.",
+        derive=derive_inventory,
     ),
     _spec(
         "customer_analytics",
