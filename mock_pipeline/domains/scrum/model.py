@@ -2,6 +2,13 @@
 from templates across business domains, sprints, issues, comments and links. Pure functions of
 indices.
 
+Every fact is decided once, here: an issue's project, type, status, sprint, creation time and
+anomaly label; comments and links follow from them (a blocked issue is the target of a "blocks"
+link and has a comment naming its blocker). The profile sets the issue volume (order_volume),
+the anomaly share and the bug share (anomaly_rate), the labels' mix (anomaly_mix mapped onto the
+scrum labels) and how fast activity rises over the history (order_trend); growth-phase's
+company_volume brings more projects.
+
 Index conventions: row index r has id r + 1. Per-project children have fixed slots per project
 (6 issue types, 4 statuses, 8 sprint slots). Issues are numbered project by project (project p
 owns issues [first[p], first[p] + count[p])), so an issue's project, its local number and every
@@ -18,6 +25,7 @@ from functools import cached_property
 
 import numpy as np
 
+from mock_pipeline.engine.dense import DenseKeys
 from mock_pipeline.engine.distributions import affine_permutation, categorical, unique_codes
 from mock_pipeline.engine.pools import Pools, pools
 from mock_pipeline.engine.random import Stream
@@ -65,18 +73,25 @@ METHODOLOGIES = ("scrum", "kanban")
 PROJECT_STATUSES = ("planning", "active", "completed")
 PLANNING, ACTIVE, COMPLETED = range(3)
 # By position among the run's projects: every mix of methodology and state appears early.
-STATUS_CYCLE = (ACTIVE, COMPLETED, ACTIVE, PLANNING, ACTIVE)
+STATUS_CYCLE = (ACTIVE, COMPLETED, ACTIVE, COMPLETED, PLANNING)
 KANBAN_EVERY = 3  # every third project is kanban
 PRIORITIES = ("low", "medium", "high", "critical")
 PROJECT_PRIORITY_WEIGHTS = (15, 40, 35, 10)
 ISSUE_PRIORITY_WEIGHTS = (20, 45, 25, 10)
-# Relative issue volume by project state: finished projects carry a full history.
-ISSUE_VOLUME = (0.3, 1.0, 1.4)
+# Relative issue volume by project state: finished projects carry a full history; a running one's
+# open work sits in its current sprint, so it holds fewer issues (this keeps the last month of the
+# history under a third of all issues).
+ISSUE_VOLUME = (0.3, 0.6, 1.5)
 
 # Issue types: seed 002's mix 50/25/15/10 with "other" split over epic, improvement and sub-task.
 ISSUE_TYPES = ("story", "task", "bug", "epic", "improvement", "subtask")
 ISSUE_TYPE_NAMES = ("Story", "Task", "Bug", "Epic", "Improvement", "Sub-task")
-ISSUE_TYPE_SHARES = (0.50, 0.25, 0.15, 0.04, 0.04, 0.02)
+ISSUE_TYPE_SHARES = (0.50, 0.25, 0.15, 0.04, 0.04, 0.02)  # at normal-ops' 5% anomaly rate
+BASE_ANOMALY_RATE = 0.05
+# Troubled work files more bugs: the bug share grows by this much per unit of anomaly rate above
+# normal-ops' (15% -> 24% at anomaly-heavy's 40%), the other types shrink in proportion.
+BUG_SHARE_PER_RATE = 0.25
+BUG_SHARE_MIN, BUG_SHARE_MAX = 0.05, 0.40
 STORY, TASK, BUG, EPIC, IMPROVEMENT, SUBTASK = range(len(ISSUE_TYPES))
 # Workflow statuses of every project, and active projects' status mix 20/40/30/10.
 STATUSES = ("to_do", "in_progress", "in_review", "done")
@@ -93,7 +108,20 @@ COMMENTED_SHARE = 0.6
 COMMENT_COUNT_WEIGHTS = (35, 25, 20, 12, 8)  # 1..5 comments
 LINKED_SHARE = 0.1
 LINK_TYPES = ("relates_to", "blocks", "duplicates", "clones")
-LINK_TYPE_WEIGHTS = (50, 30, 12, 8)
+BLOCKS_LINK = LINK_TYPES.index("blocks")
+# Ordinary links (a "blocks" link is always the consequence of a blocked issue).
+LINK_TYPE_WEIGHTS = (65, 0, 20, 15)
+# Anomaly labels of issues (ground truth) and what the profile's anomaly_mix labels mean here.
+ANOMALY_LABELS = ("blocked", "reopened", "overdue", "scope_creep")
+BLOCKED, REOPENED, OVERDUE, SCOPE_CREEP = range(len(ANOMALY_LABELS))
+MIX_LABELS = {"payment_delay": OVERDUE, "delivery_delay": SCOPE_CREEP, "delivery_failure": REOPENED,
+              "cancellation": BLOCKED, "stockout": BLOCKED}  # fmt: skip
+NORMAL_MIX = (0.25, 0.15, 0.30, 0.30)
+# Calendar: activity rises over the history (1 + RECENT_SLOPE + order_trend times the first day's
+# rate on as_of); most weekend work moves to the Friday before or the Monday after.
+RECENT_SLOPE = 0.6
+WEEKEND_MOVED = 0.8
+WORK_START_HOUR, WORK_HOURS = 7, 12
 # History reaches 3-6 months back (seed 002); the organization predates it by a few days.
 HISTORY_DAYS = 190
 PASSWORD_ITERATIONS = 100_000  # PBKDF2-SHA256 rounds of the stored hashes (Django's format; it accepts any count)
@@ -109,18 +137,53 @@ def _days(stream: Stream, idx: np.ndarray, low: int, high: int) -> np.ndarray:
     return stream.integers(idx, low, high + 1) * DAY
 
 
+def working_time(stream: Stream, idx: np.ndarray) -> np.ndarray:
+    """Seconds into a working day, 07:00-19:00, busiest around lunch (mean of two uniforms)."""
+    u = (stream.uniform(idx) + stream.sub("second").uniform(idx)) / 2
+    return WORK_START_HOUR * 3600 + np.floor(u * WORK_HOURS * 3600).astype(np.int64)
+
+
+def type_shares(anomaly_rate: float) -> tuple[float, ...]:
+    """The six types' shares: seed 002's 50/25/15/10 at normal-ops, more bugs as work gets troubled."""
+    base = np.asarray(ISSUE_TYPE_SHARES)
+    bug = float(
+        np.clip(base[BUG] + BUG_SHARE_PER_RATE * (anomaly_rate - BASE_ANOMALY_RATE), BUG_SHARE_MIN, BUG_SHARE_MAX)
+    )
+    rest = np.delete(base, BUG)
+    shares = np.insert(rest * (1 - bug) / rest.sum(), BUG, bug)
+    return tuple(float(x) for x in shares)
+
+
+def anomaly_mix(weights: dict[str, float] | None) -> tuple[float, ...]:
+    """The profile's anomaly_mix (commerce/ERP labels) as weights of the scrum labels."""
+    mix = np.zeros(len(ANOMALY_LABELS))
+    for label, weight in (weights or {}).items():
+        if label in MIX_LABELS:
+            mix[MIX_LABELS[label]] += max(float(weight), 0.0)
+    return tuple(float(x) for x in (mix / mix.sum() if mix.sum() > 0 else NORMAL_MIX))
+
+
 class ScrumModel:
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
+        profile = scenario.profile
         knobs = scenario.knobs[DOMAIN]
-        self.projects = int(knobs["projects"])
-        self.issues = int(knobs["issues"])
-        if not 1 <= self.projects <= MAX_PROJECTS:
+        self.projects_asked = int(knobs["projects"])
+        self.issues_asked = int(knobs["issues"])
+        if not 1 <= self.projects_asked <= MAX_PROJECTS:
             raise ScenarioError(
-                "overrides.scrum.projects", f"{self.projects} projects; allowed: 1 to {MAX_PROJECTS} (one per template)"
+                "overrides.scrum.projects",
+                f"{self.projects_asked} projects; allowed: 1 to {MAX_PROJECTS} (one per template)",
             )
-        if self.issues <= 0:
-            raise ScenarioError("overrides.scrum.issues", f"must be a positive integer, got {self.issues}")
+        if self.issues_asked <= 0:
+            raise ScenarioError("overrides.scrum.issues", f"must be a positive integer, got {self.issues_asked}")
+        # Growth brings more projects (company_volume, up to one per template); volume more issues.
+        self.projects = int(np.clip(round(self.projects_asked * profile.company_volume), 1, MAX_PROJECTS))
+        self.issues = max(1, round(self.issues_asked * profile.order_volume))
+        self.anomaly_rate = float(np.clip(profile.anomaly_rate, 0.0, 1.0))
+        self.trend = float(profile.order_trend)
+        self.type_shares = type_shares(self.anomaly_rate)
+        self.anomaly_mix = anomaly_mix(dict(profile.anomaly_mix))
         self.window = scenario.window
         self.end = self.window.end_epoch  # first second after as_of
         self.as_of_day = self.end - DAY  # midnight starting the as_of day
@@ -129,7 +192,13 @@ class ScrumModel:
                 "start_date",
                 f"the scrum history reaches {HISTORY_DAYS} days back; allowed: a window of at least that many days",
             )
-        self.founded = self.end - HISTORY_DAYS * DAY  # organization, workspace and users
+        self.history_start = self.end - HISTORY_DAYS * DAY
+        # Organization, workspace and users: one morning at the start of the history.
+        self.founded = (
+            self.history_start
+            + 8 * 3600
+            + int(self.stream("organizations", "founded").integers(np.zeros(1, dtype=np.int64), 0, 3600)[0])
+        )
         p = np.arange(self.projects)
         self.project_status = np.asarray(STATUS_CYCLE)[p % len(STATUS_CYCLE)]
         self.project_kanban = p % KANBAN_EVERY == KANBAN_EVERY - 1
@@ -157,24 +226,62 @@ class ScrumModel:
     def as_of(self) -> dt.date:
         return self.window.end
 
+    # -- calendar ------------------------------------------------------------------------------
+    def density(self, t: np.ndarray) -> np.ndarray:
+        """Relative activity at epoch second t: rising linearly over the history (steeper with
+        the profile's order_trend), so recent weeks are the busiest."""
+        slope = max(RECENT_SLOPE + self.trend, -0.9)
+        return 1.0 + slope * (t - self.history_start) / (self.end - self.history_start)
+
+    def work_moment(self, stream: Stream, idx: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """A moment of [lo, hi) in working hours of a whole day inside it, days weighted by `density`
+        and most weekend days moved to the Friday before or the Monday after (when still inside).
+        Intervals without a whole day fall back to a uniform moment."""
+        lo, hi = np.asarray(lo, dtype=np.int64), np.asarray(hi, dtype=np.int64)
+        first, stop = -(-lo // DAY), hi // DAY  # whole days [first, stop)
+        whole = stop > first
+        stop = np.maximum(stop, first + 1)
+        d0, d1 = self.density(first * DAY), self.density(stop * DAY)
+        u = stream.uniform(idx)
+        # Inverse CDF of a linear density on [0, 1) from d0 to d1.
+        steep = np.abs(d1 - d0) > 1e-9
+        x = np.where(steep, (np.sqrt(d0 * d0 + u * (d1 * d1 - d0 * d0)) - d0) / np.where(steep, d1 - d0, 1), u)
+        day = np.minimum(first + np.floor(x * (stop - first)).astype(np.int64), stop - 1)
+        weekday = (day + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
+        move = (weekday >= 5) & stream.sub("weekend").bernoulli(idx, WEEKEND_MOVED)
+        near = np.where(weekday == 5, day - 1, day + 1)
+        far = np.where(weekday == 5, day + 2, day - 2)
+        day = np.where(
+            move & (near >= first) & (near < stop), near, np.where(move & (far >= first) & (far < stop), far, day)
+        )
+        at = day * DAY + working_time(stream.sub("time"), idx)
+        fallback = lo + np.floor(u * np.maximum(hi - lo, 1)).astype(np.int64)
+        return np.where(whole, at, fallback)
+
     # -- projects ------------------------------------------------------------------------------
     @cached_property
     def template(self) -> np.ndarray:
         """Template index per project: a seeded choice of distinct templates."""
         return permuted(self.stream("projects", "template"), np.arange(self.projects), MAX_PROJECTS)
 
-    def project_created(self, p: np.ndarray) -> np.ndarray:
-        """Midnight of the project's first day: 4-6 months back, weeks back when still planning."""
+    def project_day(self, p: np.ndarray) -> np.ndarray:
+        """Midnight of the project's first day: 4-6 months back, weeks back when still planning;
+        always a few days before its first sprint."""
         s = self.stream("projects", "start")
         status = self.project_status[p]
         back = np.select(
             [status == PLANNING, status == ACTIVE], [_days(s, p, 7, 28), _days(s, p, 120, 175)], _days(s, p, 160, 180)
         )
-        return self.as_of_day - back
+        day = self.as_of_day - back
+        lead = _days(self.stream("projects", "lead_time"), p, 3, 6)
+        return np.where(self.sprint_count(p) > 0, np.minimum(day, self.sprint_start(p, 0) - lead), day)
+
+    def project_created(self, p: np.ndarray) -> np.ndarray:
+        return self.project_day(p) + working_time(self.stream("projects", "created"), p)
 
     def project_ended(self, p: np.ndarray) -> np.ndarray:
         """First second after a completed project's last day (-1 while it runs)."""
-        back = _days(self.stream("projects", "end"), p, 14, 40)
+        back = _days(self.stream("projects", "end"), p, 14, 60)
         return np.where(self.project_status[p] == COMPLETED, self.as_of_day - back + DAY, -1)
 
     def project_limit(self, p: np.ndarray) -> np.ndarray:
@@ -184,6 +291,8 @@ class ScrumModel:
 
     def sprint_count(self, p: np.ndarray) -> np.ndarray:
         n = self.stream("sprints", "count").integers(p, MIN_SPRINTS, MAX_SPRINTS + 1)
+        # A completed project ran long enough to fill most of its life with sprints.
+        n = np.where(self.project_status[p] == COMPLETED, np.maximum(n, MAX_SPRINTS - 2), n)
         return np.where(self.project_kanban[p], 0, n)
 
     def sprint_start(self, p: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -200,6 +309,16 @@ class ScrumModel:
         )
         return last_start - (k - 1 - j) * SPRINT_DAYS * DAY
 
+    @cached_property
+    def sprint_keys(self) -> DenseKeys:
+        """Sprint slots: SPRINT_SLOTS per project, the first sprint_count of them used."""
+
+        def present(lo: int, hi: int) -> np.ndarray:
+            s = np.arange(lo, hi, dtype=np.int64)
+            return s % SPRINT_SLOTS < self.sprint_count(s // SPRINT_SLOTS)
+
+        return DenseKeys(present, self.projects * SPRINT_SLOTS)
+
     # -- issues --------------------------------------------------------------------------------
     def issue_project(self, i: np.ndarray) -> np.ndarray:
         return np.searchsorted(np.cumsum(self.issue_count), i, side="right")
@@ -207,8 +326,8 @@ class ScrumModel:
     def issue_type(self, i: np.ndarray) -> np.ndarray:
         """Exact mix over all issues: the issue's rank in a keyed permutation picks its stratum."""
         rank = permuted(self.stream("issues", "type"), i, self.issues)
-        bounds = np.round(np.cumsum(ISSUE_TYPE_SHARES) * self.issues).astype(np.int64)
-        return np.searchsorted(bounds, rank, side="right")
+        bounds = np.round(np.cumsum(self.type_shares) * self.issues).astype(np.int64)
+        return np.minimum(np.searchsorted(bounds, rank, side="right"), len(ISSUE_TYPES) - 1)
 
     def issue_status(self, i: np.ndarray, p: np.ndarray) -> np.ndarray:
         """Active projects 20/40/30/10 (exact per project up to rounding); completed all done;
@@ -222,35 +341,34 @@ class ScrumModel:
         status = self.project_status[p]
         return np.select([status == COMPLETED, status == PLANNING], [DONE, TO_DO], np.minimum(stratum, DONE))
 
-    def issue_sprint(self, i: np.ndarray, p: np.ndarray, status: np.ndarray) -> np.ndarray:
-        """Sprint slot j of the issue's project, or -1 (backlog). Finished work is spread over the
-        sprints with later ones busier; open work sits in the running sprint; half of the to-do
-        items wait in the backlog. Planning and kanban projects have no sprint work."""
-        k = self.sprint_count(p)
-        u = self.stream("issues", "sprint").uniform(i)
-        spread = np.minimum(np.floor(k * np.sqrt(u)).astype(np.int64), k - 1)  # density grows with j
-        state = self.project_status[p]
-        backlog = self.stream("issues", "backlog").bernoulli(i, 0.5)
-        j = np.where(state == COMPLETED, spread, np.where(status == DONE, spread, k - 1))
-        j = np.where((state == ACTIVE) & (status == TO_DO) & backlog, -1, j)
-        return np.where((k == 0) | (state == PLANNING), -1, j)
+    def issue_facts(self, i: np.ndarray) -> dict[str, np.ndarray]:
+        """Everything decided about issues i: project, type, status, sprint slot (-1: none),
+        created/updated/resolved epoch seconds (-1: none), anomaly label (-1: none), due day
+        (epoch day, -1: none), story points and their original estimate.
 
-    def issue_times(self, i: np.ndarray) -> dict[str, np.ndarray]:
-        """created, updated and resolved (-1 unless done) epoch seconds of issues i."""
+        Finished work of a scrum project is spread over its sprints, open work sits in the running
+        sprint, half of an active project's to-do items wait in the backlog; kanban and planning
+        projects have no sprint work. Creation follows the calendar (`work_moment`)."""
+        i = np.asarray(i, dtype=np.int64)
         p = self.issue_project(i)
+        kind = self.issue_type(i)
         status = self.issue_status(i, p)
-        sprint = self.issue_sprint(i, p, status)
+        state = self.project_status[p]
+        k = self.sprint_count(p)
         limit = self.project_limit(p)
-        in_sprint = sprint >= 0
-        start = self.sprint_start(p, np.maximum(sprint, 0))
-        lo = np.where(in_sprint, start, self.project_created(p) + 3600)
-        hi = np.where(in_sprint, np.minimum(start + SPRINT_DAYS * DAY, limit), limit) - 2 * 3600
-        # Backlog items lean towards recent weeks (density grows towards the end).
-        u = self.stream("issues", "created").uniform(i)
-        u = np.where(in_sprint, u, u ** (1 / 2.5))
-        created = lo + np.floor(u * np.maximum(hi - lo, 1)).astype(np.int64)
         done = status == DONE
-        finish = np.where(in_sprint, np.minimum(start + SPRINT_DAYS * DAY, limit), limit) - 60
+        scrum = (k > 0) & (state != PLANNING)
+        first_start = self.sprint_start(p, np.zeros_like(p))
+        last_start = self.sprint_start(p, np.maximum(k - 1, 0))
+        backlog = (state == ACTIVE) & (status == TO_DO) & self.stream("issues", "backlog").bernoulli(i, 0.5)
+        spread = scrum & (done | (state == COMPLETED))
+        current = scrum & ~spread & ~backlog
+        lo = np.select([spread, current], [first_start, last_start], self.project_created(p) + 3600)
+        hi = np.select([spread, current], [np.minimum(last_start + SPRINT_DAYS * DAY, limit), self.end], limit)
+        created = self.work_moment(self.stream("issues", "created"), i, lo, hi)
+        sprint = np.where(spread | current, np.clip((created - first_start) // (SPRINT_DAYS * DAY), 0, k - 1), -1)
+        sprint_end = first_start + (np.maximum(sprint, 0) + 1) * SPRINT_DAYS * DAY
+        finish = np.where(sprint >= 0, np.minimum(sprint_end, limit), limit) - 60
         room = np.maximum(finish - created, 2)
         resolved = (
             created + 1 + np.floor(self.stream("issues", "resolved").uniform(i) ** 0.7 * (room - 1)).astype(np.int64)
@@ -260,14 +378,51 @@ class ScrumModel:
             + 1
             + np.floor(self.stream("issues", "updated").uniform(i) * (self.end - 2 - created)).astype(np.int64)
         )
-        updated = np.where(done, resolved, touched)
+        # Anomalies: an exact share of issues, each given its label from the mix when the issue can
+        # show it, else the first label it can show.
+        has_points = (kind != EPIC) & (kind != SUBTASK)
+        created_day = created // DAY
+        as_of_day = self.as_of_day // DAY
+        can = np.stack(
+            [
+                ~done & (self.issue_count[p] > 1),  # blocked: open, by another issue of the project
+                status != TO_DO,  # reopened: work had started
+                ~done & (created_day < as_of_day),  # overdue: open past a due date before as_of
+                has_points,  # scope_creep: its estimate grew
+            ]
+        )
+        chosen = permuted(self.stream("issues", "anomaly"), i, self.issues) < round(self.anomaly_rate * self.issues)
+        primary = categorical(self.stream("issues", "anomaly_label"), i, self.anomaly_mix)
+        rows = np.arange(len(i))
+        order = np.array([BLOCKED, REOPENED, SCOPE_CREEP, OVERDUE])
+        fallback = order[np.argmax(can[order], axis=0)]
+        label = np.where(can[primary, rows], primary, fallback)
+        label = np.where(chosen & can.any(axis=0), label, -1)
+        # Due dates: a sprint's last day; an overdue issue's lies between its creation and as_of.
+        overdue = label == OVERDUE
+        late_due = np.minimum(created_day + self.stream("issues", "due").integers(i, 2, 15), as_of_day - 1)
+        due = np.where(overdue, late_due, np.where(sprint >= 0, sprint_end // DAY - 1, -1))
+        estimate = self.stream("issues", "points").integers(i, 0, len(STORY_POINTS))
+        grown = label == SCOPE_CREEP
+        original = np.where(grown, np.minimum(estimate, len(STORY_POINTS) - 2), estimate)
+        points = np.where(
+            grown,
+            np.minimum(original + 1 + self.stream("issues", "growth").integers(i, 0, 2), len(STORY_POINTS) - 1),
+            original,
+        )
         return {
             "project": p,
+            "type": kind,
             "status": status,
             "sprint": sprint,
             "created": created,
-            "updated": updated,
+            "updated": np.where(done, resolved, touched),
             "resolved": np.where(done, resolved, -1),
+            "anomaly": label,
+            "due_day": due,
+            "points": np.asarray(STORY_POINTS)[points],
+            "original_points": np.asarray(STORY_POINTS)[original],
+            "has_points": has_points,
         }
 
     def issue_theme(self, i: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -281,15 +436,52 @@ class ScrumModel:
         names = np.array([BUSINESS_DOMAINS.index(t.business_domain) for t in TEMPLATES])
         return names[self.template[p]]
 
-    def commented(self, i: np.ndarray) -> np.ndarray:
-        """Exactly round(60%) of issues have comments (keyed permutation rank)."""
-        return permuted(self.stream("comments", "has"), i, self.issues) < round(COMMENTED_SHARE * self.issues)
+    def other_issue(self, i: np.ndarray, column: str) -> np.ndarray:
+        """Another issue of i's project (a link target, a blocker): never i itself."""
+        p = self.issue_project(i)
+        n, first = self.issue_count[p], self.issue_first[p]
+        step = 1 + self.stream("issue_links", column).integers(i, 0, np.maximum(n - 1, 1))
+        return first + (i - first + step) % np.maximum(n, 1)
 
-    def comment_count(self, i: np.ndarray) -> np.ndarray:
+    def blocker(self, i: np.ndarray) -> np.ndarray:
+        return self.other_issue(i, "blocker")
+
+    # -- comments and links --------------------------------------------------------------------
+    @cached_property
+    def anomalies(self) -> int:
+        """Issues with an anomaly (counted once, block by block)."""
+        total, step = 0, 1 << 16
+        for lo in range(0, self.issues, step):
+            total += int((self.issue_facts(np.arange(lo, min(lo + step, self.issues)))["anomaly"] >= 0).sum())
+        return total
+
+    def comment_count(self, i: np.ndarray, anomaly: np.ndarray | None = None) -> np.ndarray:
+        """1-5 comments on 60% of issues: every anomalous issue (its last comment tells the problem)
+        and a keyed share of the others, so the total stays at 60% while anomalies are fewer."""
+        if anomaly is None:
+            anomaly = self.issue_facts(i)["anomaly"]
+        calm = max(self.issues - self.anomalies, 1)
+        others = round(max(COMMENTED_SHARE * self.issues - self.anomalies, 0) * self.issues / calm)
+        commented = (anomaly >= 0) | (permuted(self.stream("comments", "has"), i, self.issues) < others)
         n = 1 + categorical(self.stream("comments", "count"), i, COMMENT_COUNT_WEIGHTS)
-        return np.where(self.commented(i), n, 0)
+        return np.where(commented, n, 0)
 
-    def linked(self, i: np.ndarray) -> np.ndarray:
-        """About 10% of issues link to another issue of their project."""
+    @cached_property
+    def comment_keys(self) -> DenseKeys:
+        def present(lo: int, hi: int) -> np.ndarray:
+            s = np.arange(lo, hi, dtype=np.int64)
+            return s % COMMENT_SLOTS < self.comment_count(s // COMMENT_SLOTS)
+
+        return DenseKeys(present, self.issues * COMMENT_SLOTS)
+
+    def linked(self, i: np.ndarray, anomaly: np.ndarray | None = None) -> np.ndarray:
+        """Issue i owns a link slot: a "blocks" link onto it when it is blocked, else a link from it
+        for a keyed 10% of issues (projects with more than one issue)."""
+        if anomaly is None:
+            anomaly = self.issue_facts(i)["anomaly"]
         pick = permuted(self.stream("issue_links", "has"), i, self.issues) < round(LINKED_SHARE * self.issues)
-        return pick & (self.issue_count[self.issue_project(i)] > 1)
+        return (anomaly == BLOCKED) | (pick & (self.issue_count[self.issue_project(i)] > 1))
+
+    @cached_property
+    def link_keys(self) -> DenseKeys:
+        return DenseKeys(lambda lo, hi: self.linked(np.arange(lo, hi, dtype=np.int64)), self.issues)

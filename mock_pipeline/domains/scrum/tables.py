@@ -10,6 +10,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mock_pipeline.domains.scrum.model import (
+    ANOMALY_LABELS,
+    BLOCKED,
+    BLOCKS_LINK,
     BUG,
     BUSINESS_DOMAINS,
     COMMENT_SLOTS,
@@ -23,21 +26,25 @@ from mock_pipeline.domains.scrum.model import (
     LINK_TYPE_WEIGHTS,
     LINK_TYPES,
     METHODOLOGIES,
+    OVERDUE,
     PASSWORD_ITERATIONS,
     PRIORITIES,
     PROJECT_PRIORITY_WEIGHTS,
     PROJECT_STATUSES,
+    REOPENED,
+    SCOPE_CREEP,
     SPRINT_DAYS,
     SPRINT_SLOTS,
     STATUS_NAMES,
     STATUSES,
     STORY,
-    STORY_POINTS,
     SUBTASK,
     TASK,
     TEMPLATES,
     TO_DO,
     ScrumModel,
+    permuted,
+    working_time,
 )
 from mock_pipeline.engine import columns as col
 from mock_pipeline.engine.columns import TIMESTAMP
@@ -106,7 +113,7 @@ COMMENTS: dict[int, tuple[tuple[str, str, str], ...]] = {
             ("Split the UI part of ", "f", " into a sub-task."),
             ("Needs a change in the ", "c", " before we can finish."),
             ("Demoed ", "f", " in the sprint review, feedback was positive.")),
-    TASK: (("Blocked until the ", "c", " is deployed to staging."),
+    TASK: (("Picked up; the ", "c", " changes are planned for this sprint."),
            ("Started on the ", "c", "; should be done tomorrow."),
            ("Paired on this; the ", "c", " config needed an update."),
            ("PR for the ", "c", " is up for review."),
@@ -174,9 +181,10 @@ def users(m: ScrumModel, lo: int, hi: int) -> pa.Table:
     """The owner (user 1) and five team members; names and e-mails generated, never the seed's."""
     u = _ids(lo, hi)
     p = m.pools
-    first = col.take(p.first_names, m.stream("users", "first").integers(u, 0, len(p.first_names)))
+    # Distinct first names keep the handles unique without a row counter in them.
+    first = col.take(p.first_names, permuted(m.stream("users", "first"), u, len(p.first_names)))
     last = col.take(p.last_names, m.stream("users", "last").integers(u, 0, len(p.last_names)))
-    handle = col.join(slug(first), ".", slug(last), col.text(u))
+    handle = col.join(slug(first), ".", slug(last))
     owner = pa.array(u == 0)
     username = pc.if_else(owner, "owner", handle)
     joined = m.founded + 600 * u
@@ -212,7 +220,7 @@ def organizations(m: ScrumModel, lo: int, hi: int) -> pa.Table:
             "name": pa.array([ORG_NAME] * len(o), STRING),
             "slug": pa.array(["ficct-software-factory"] * len(o), STRING),
             "owner_id": np.ones(len(o), dtype=np.int64),
-            "created_at": col.timestamps(m.founded + o),
+            "created_at": col.timestamps(m.founded + 30 + o),
         },
         ORGANIZATIONS,
     )
@@ -279,6 +287,8 @@ def projects(m: ScrumModel, lo: int, hi: int) -> pa.Table:
     created = m.project_created(p)
     ended = m.project_ended(p)
     domain = m.project_domain(p)
+    # Last touched on its last day (completed) or on as_of, in working hours.
+    touched = np.where(ended > 0, ended, m.end) - DAY + working_time(m.stream("projects", "updated"), p)
     return col.table(
         {
             "project_id": p + 1,
@@ -294,12 +304,12 @@ def projects(m: ScrumModel, lo: int, hi: int) -> pa.Table:
             "status": _pick(PROJECT_STATUSES, m.project_status[p]),
             "priority": _pick(PRIORITIES, categorical(m.stream("projects", "priority"), p, PROJECT_PRIORITY_WEIGHTS)),
             "lead_id": 1 + m.stream("projects", "lead").integers(p, 0, 1 + MEMBERS),
-            "start_date": _dates(created),
+            "start_date": _dates(m.project_day(p)),
             "end_date": pa.array(
                 (np.maximum(ended - DAY, 0) // DAY).astype(np.int32), DATE, mask=ended < 0
             ),
-            "created_at": col.timestamps(created + 9 * 3600),
-            "updated_at": col.timestamps(np.where(ended > 0, ended - 3600, m.end - 3600)),
+            "created_at": col.timestamps(created),
+            "updated_at": col.timestamps(np.maximum(touched, created + 3600)),
         },
         PROJECTS,
     )  # fmt: skip
@@ -325,7 +335,7 @@ def issue_types(m: ScrumModel, lo: int, hi: int) -> pa.Table:
             "name": _pick(ISSUE_TYPE_NAMES, k),
             "category": _pick(ISSUE_TYPES, k),
             "is_default": k == TASK,
-            "created_at": col.timestamps(m.project_created(p) + 9 * 3600 + 60),
+            "created_at": col.timestamps(m.project_created(p) + 60),
         },
         ISSUE_TYPE_TABLE,
     )
@@ -348,7 +358,7 @@ def workflow_statuses(m: ScrumModel, lo: int, hi: int) -> pa.Table:
             "position": k + 1,
             "is_initial": k == TO_DO,
             "is_final": k == DONE,
-            "created_at": col.timestamps(m.project_created(p) + 9 * 3600 + 60),
+            "created_at": col.timestamps(m.project_created(p) + 60),
         },
         WORKFLOW_STATUSES,
     )
@@ -359,7 +369,7 @@ MOVES = (("Start progress", 0, 1), ("Submit for review", 1, 2), ("Approve", 2, 3
          ("Stop progress", 1, 0), ("Reopen", 3, 1))  # fmt: skip
 WORKFLOW_TRANSITIONS = col.schema(
     ("workflow_transition_id", INT), ("project_id", INT), ("name", STRING), ("from_status_id", INT),
-    ("to_status_id", INT),
+    ("to_status_id", INT), ("created_at", TIMESTAMP),
 )  # fmt: skip
 
 
@@ -373,6 +383,7 @@ def workflow_transitions(m: ScrumModel, lo: int, hi: int) -> pa.Table:
             "name": _pick([x[0] for x in MOVES], k),
             "from_status_id": first_status + np.array([x[1] for x in MOVES])[k],
             "to_status_id": first_status + np.array([x[2] for x in MOVES])[k],
+            "created_at": col.timestamps(m.project_created(p) + 90),
         },
         WORKFLOW_TRANSITIONS,
     )
@@ -392,7 +403,7 @@ def boards(m: ScrumModel, lo: int, hi: int) -> pa.Table:
             "project_id": p + 1,
             "name": col.join(_pick([x.key for x in TEMPLATES], m.template[p]), " ", kind, " board"),
             "board_type": kind,
-            "created_at": col.timestamps(m.project_created(p) + 9 * 3600 + 120),
+            "created_at": col.timestamps(m.project_created(p) + 120),
         },
         BOARDS,
     )
@@ -400,7 +411,7 @@ def boards(m: ScrumModel, lo: int, hi: int) -> pa.Table:
 
 BOARD_COLUMNS = col.schema(
     ("board_column_id", INT), ("board_id", INT), ("workflow_status_id", INT), ("name", STRING), ("position", INT),
-    ("wip_limit", INT),
+    ("wip_limit", INT), ("created_at", TIMESTAMP),
 )  # fmt: skip
 KANBAN_WIP = (0, 5, 3, 0)  # WIP limits of in progress and in review on kanban boards
 
@@ -416,6 +427,7 @@ def board_columns(m: ScrumModel, lo: int, hi: int) -> pa.Table:
             "name": _pick(STATUS_NAMES, k),
             "position": k + 1,
             "wip_limit": col.ints(wip, nulls=~m.project_kanban[p] | (wip == 0)),
+            "created_at": col.timestamps(m.project_created(p) + 150),
         },
         BOARD_COLUMNS,
     )
@@ -434,18 +446,19 @@ def sprints(m: ScrumModel, lo: int, hi: int) -> pa.Table:
     g, p, j = _per_project(SPRINT_SLOTS, lo, hi)
     keep = j < m.sprint_count(p)
     g, p, j = g[keep], p[keep], j[keep]
+    key = m.sprint_keys.offset(lo) + 1 + np.arange(len(g), dtype=np.int64)
     start = m.sprint_start(p, j)
     end = start + SPRINT_DAYS * DAY  # first second after the last day
     status = np.select([end <= m.end, start < m.end], [2, 1], 0)
     domain = m.project_domain(p)
     # Planned a week ahead, never before the project's setup; sprints planned for after as_of
     # were all laid out when the project was set up.
-    setup = m.project_created(p) + 9 * 3600 + 300 + 60 * j
-    ahead = start - 7 * DAY + 10 * 3600
+    setup = m.project_created(p) + 300 + 60 * j
+    ahead = start - 7 * DAY + working_time(m.stream("sprints", "created"), g)
     created = np.where(ahead < m.end, np.maximum(ahead, setup), setup)
     return col.table(
         {
-            "sprint_id": g + 1,
+            "sprint_id": key,
             "project_id": p + 1,
             "name": col.join(_pick([x.key for x in TEMPLATES], m.template[p]), " Sprint ", col.text(j + 1)),
             "goal": col.join("Deliver ", feature_text(domain, m.stream("sprints", "goal").integers(g, 0, 6))),
@@ -453,7 +466,10 @@ def sprints(m: ScrumModel, lo: int, hi: int) -> pa.Table:
             "end_date": _dates(end - DAY),
             "status": _pick(SPRINT_STATUSES, status),
             "created_at": col.timestamps(created),
-            "completed_at": col.timestamps(end - 6 * 3600, nulls=status != 2),
+            # Closed in the afternoon of the sprint's last day.
+            "completed_at": col.timestamps(
+                end - DAY + 14 * 3600 + m.stream("sprints", "completed").integers(g, 0, 5 * 3600), nulls=status != 2
+            ),
         },
         SPRINTS,
     )
@@ -463,9 +479,42 @@ def sprints(m: ScrumModel, lo: int, hi: int) -> pa.Table:
 ISSUES = col.schema(
     ("issue_id", INT), ("project_id", INT), ("key", STRING), ("issue_type_id", INT), ("workflow_status_id", INT),
     ("sprint_id", INT), ("title", STRING), ("description", STRING), ("priority", STRING), ("story_points", INT),
-    ("reporter_id", INT), ("assignee_id", INT), ("created_at", TIMESTAMP), ("updated_at", TIMESTAMP),
-    ("resolved_at", TIMESTAMP),
+    ("original_story_points", INT), ("reporter_id", INT), ("assignee_id", INT), ("due_date", DATE),
+    ("anomaly", STRING), ("created_at", TIMESTAMP), ("updated_at", TIMESTAMP), ("resolved_at", TIMESTAMP),
 )  # fmt: skip
+
+# Who uses each domain's product, and what they get from it (seed 002: "comments make sense in
+# context"): two of each per business domain, in BUSINESS_DOMAINS order.
+PERSONAS: dict[str, tuple[str, str]] = {
+    "healthcare": ("patient", "clinician"), "finance": ("account holder", "risk analyst"),
+    "e-commerce": ("shopper", "store manager"), "education": ("student", "teacher"),
+    "logistics": ("dispatcher", "driver"), "real-estate": ("tenant", "letting agent"),
+    "travel": ("traveller", "travel agent"), "media": ("subscriber", "editor"),
+    "manufacturing": ("line operator", "plant manager"), "government": ("citizen", "case worker"),
+    "utilities": ("household customer", "billing agent"),
+}  # fmt: skip
+BENEFITS: dict[str, tuple[str, str]] = {
+    "healthcare": ("I spend less time on the phone with the clinic", "care teams see the same information"),
+    "finance": ("I stay in control of my money", "suspicious activity is caught early"),
+    "e-commerce": ("I can buy without friction", "fewer carts are abandoned"),
+    "education": ("I keep track of my coursework", "teachers spend less time on admin"),
+    "logistics": ("deliveries arrive on time", "drivers lose less time at the depot"),
+    "real-estate": ("renting takes less paperwork", "agents close deals faster"),
+    "travel": ("planning a trip takes minutes", "travellers rebook without calling us"),
+    "media": ("I find something to watch quickly", "stories are published faster"),
+    "manufacturing": ("downtime is spotted early", "shifts hand over without surprises"),
+    "government": ("I do not need to visit an office", "cases are resolved faster"),
+    "utilities": ("I understand my bill", "outages are reported sooner"),
+}  # fmt: skip
+ENVIRONMENTS = ("production", "staging", "the mobile app", "the web app")
+IMPROVEMENT_AIMS = ("faster page loads", "clearer error messages", "fewer manual steps", "lower hosting costs")
+# What an issue's description says about where it stands, by status.
+STATUS_NOTES = ("Not started yet; ready to be picked up.", "Work in progress.", "The change is up for code review.",
+                "Resolved and verified.")  # fmt: skip
+_PERSONA_POOL = pa.array([x for d in BUSINESS_DOMAINS for x in PERSONAS[d]], STRING)
+_BENEFIT_POOL = pa.array([x for d in BUSINESS_DOMAINS for x in BENEFITS[d]], STRING)
+# Words that speak of a problem: only an anomalous issue's own comment uses them.
+PROBLEM_WORDS = ("Blocked by", "Reopened", "Overdue", "Scope grew")
 
 
 def issue_title(m: ScrumModel, i: np.ndarray, p: np.ndarray, kind: np.ndarray) -> pa.Array:
@@ -478,82 +527,145 @@ def issue_title(m: ScrumModel, i: np.ndarray, p: np.ndarray, kind: np.ndarray) -
     epic = col.join("End-to-end ", f)
     improvement = col.join(_pick(IMPROVEMENTS, word % len(IMPROVEMENTS)), " ", f)
     subtask = col.join("Add tests for ", f, " in the ", c)
-    choices = [story, task, bug, epic, improvement, subtask]
+    return _by_kind(kind, [story, task, bug, epic, improvement, subtask])
+
+
+def _by_kind(kind: np.ndarray, choices: list[pa.Array]) -> pa.Array:
     out = choices[0]
     for k in range(1, len(choices)):
         out = pc.if_else(pa.array(kind == k), choices[k], out)
     return out
 
 
+def issue_description(m: ScrumModel, i: np.ndarray, p: np.ndarray, kind: np.ndarray, status: np.ndarray) -> pa.Array:
+    """Composed from the issue type's template, the project domain's personas, benefits, features and
+    components, and a note on the issue's status: never random words."""
+    domain, feature, component = m.issue_theme(i, p)
+    f, c = feature_text(domain, feature), component_text(domain, component)
+    who = col.take(_PERSONA_POOL, domain * 2 + m.stream("issues", "persona").integers(i, 0, 2))
+    why = col.take(_BENEFIT_POOL, domain * 2 + m.stream("issues", "benefit").integers(i, 0, 2))
+    word = m.stream("issues", "detail").integers(i, 0, 4)
+    story = col.join("As a ", who, ", I want ", f, " so that ", why, ". Acceptance criteria: works on web and mobile,"
+                     " covered by tests in the ", c, ".")  # fmt: skip
+    task = col.join("Technical work on the ", c, " behind ", f, ". Done when the change is reviewed, deployed to"
+                    " staging and documented.")  # fmt: skip
+    bug = col.join("Steps to reproduce: open ", f, " as a ", who, " and save. Expected: the request succeeds."
+                   " Actual: the ", c, " ", _pick(SYMPTOMS, m.stream("issues", "verb").integers(i, 0, 6)),
+                   ". Seen in ", _pick(ENVIRONMENTS, word), ".")  # fmt: skip
+    epic = col.join("Delivers ", f, " end to end so that ", why, ": design, changes in the ", c, ", rollout and"
+                    " monitoring.")  # fmt: skip
+    improvement = col.join(f, " works, but a ", who, " would benefit from ", _pick(IMPROVEMENT_AIMS, word),
+                           " in the ", c, ".")  # fmt: skip
+    subtask = col.join("Part of the ", f, " story: automated tests for the ", c, ".")
+    return col.join(_by_kind(kind, [story, task, bug, epic, improvement, subtask]), " ", _pick(STATUS_NOTES, status))
+
+
+def issue_key(m: ScrumModel, i: np.ndarray, p: np.ndarray) -> pa.Array:
+    return col.join(_pick([x.key for x in TEMPLATES], m.template[p]), "-", col.text(i - m.issue_first[p] + 1))
+
+
 def issues(m: ScrumModel, lo: int, hi: int) -> pa.Table:
     i = _ids(lo, hi)
-    times = m.issue_times(i)
-    p, status, sprint = times["project"], times["status"], times["sprint"]
-    kind = m.issue_type(i)
-    title = issue_title(m, i, p, kind)
-    points = np.asarray(STORY_POINTS)[m.stream("issues", "points").integers(i, 0, len(STORY_POINTS))]
+    facts = m.issue_facts(i)
+    p, status, sprint, kind, label = facts["project"], facts["status"], facts["sprint"], facts["type"], facts["anomaly"]
     unassigned = (status == TO_DO) & m.stream("issues", "unassigned").bernoulli(i, 0.3)
-    domain, feature, _ = m.issue_theme(i, p)
+    no_points = ~facts["has_points"]
     return col.table(
         {
             "issue_id": i + 1,
             "project_id": p + 1,
-            "key": col.join(_pick([x.key for x in TEMPLATES], m.template[p]), "-", col.text(i - m.issue_first[p] + 1)),
+            "key": issue_key(m, i, p),
             "issue_type_id": p * len(ISSUE_TYPES) + kind + 1,
             "workflow_status_id": p * len(STATUSES) + status + 1,
-            "sprint_id": col.ints(p * SPRINT_SLOTS + sprint + 1, nulls=sprint < 0),
-            "title": title,
-            "description": col.join(
-                title, ". Context: ", feature_text(domain, feature), " for the ", _pick(BUSINESS_DOMAINS, domain),
-                " team. ", col.take(m.pools.sentences, m.stream("issues", "note").integers(i, 0, len(m.pools.sentences))),
-            ),
+            "sprint_id": col.ints(m.sprint_keys.keys(p * SPRINT_SLOTS + np.maximum(sprint, 0)), nulls=sprint < 0),
+            "title": issue_title(m, i, p, kind),
+            "description": issue_description(m, i, p, kind, status),
             "priority": _pick(PRIORITIES, categorical(m.stream("issues", "priority"), i, ISSUE_PRIORITY_WEIGHTS)),
-            "story_points": col.ints(points, nulls=(kind == EPIC) | (kind == SUBTASK)),
+            "story_points": col.ints(facts["points"], nulls=no_points),
+            "original_story_points": col.ints(facts["original_points"], nulls=no_points),
             "reporter_id": 1 + m.stream("issues", "reporter").integers(i, 0, 1 + MEMBERS),
             "assignee_id": col.ints(2 + m.stream("issues", "assignee").integers(i, 0, MEMBERS), nulls=unassigned),
-            "created_at": col.timestamps(times["created"]),
-            "updated_at": col.timestamps(times["updated"]),
-            "resolved_at": col.timestamps(np.maximum(times["resolved"], 0), nulls=times["resolved"] < 0),
+            "due_date": pa.array(np.maximum(facts["due_day"], 0).astype(np.int32), DATE, mask=facts["due_day"] < 0),
+            "anomaly": _labels(label),
+            "created_at": col.timestamps(facts["created"]),
+            "updated_at": col.timestamps(facts["updated"]),
+            "resolved_at": col.timestamps(np.maximum(facts["resolved"], 0), nulls=facts["resolved"] < 0),
         },
         ISSUES,
     )  # fmt: skip
 
 
+def _labels(label: np.ndarray) -> pa.Array:
+    """Anomaly label names, null where there is none."""
+    idx = np.maximum(label, 0)
+    return pa.array(np.asarray(ANOMALY_LABELS, dtype=object)[idx], STRING, mask=label < 0)
+
+
 COMMENTS_TABLE = col.schema(
-    ("comment_id", INT), ("issue_id", INT), ("author_id", INT), ("body", STRING), ("created_at", TIMESTAMP),
-    ("updated_at", TIMESTAMP),
+    ("comment_id", INT), ("issue_id", INT), ("author_id", INT), ("body", STRING), ("anomaly", STRING),
+    ("created_at", TIMESTAMP), ("updated_at", TIMESTAMP),
 )  # fmt: skip
 _COMMENT_HEAD = pa.array([t[0] for k in range(len(ISSUE_TYPES)) for t in COMMENTS[k]], STRING)
 _COMMENT_TAIL = pa.array([t[2] for k in range(len(ISSUE_TYPES)) for t in COMMENTS[k]], STRING)
 _COMMENT_USES_FEATURE = np.array([t[1] == "f" for k in range(len(ISSUE_TYPES)) for t in COMMENTS[k]])
 
 
+def problem_comment(m: ScrumModel, i: np.ndarray, facts: dict[str, np.ndarray]) -> pa.Array:
+    """The comment that tells an anomalous issue's problem, in the words of its own label."""
+    p, label = facts["project"], facts["anomaly"]
+    domain, feature, component = m.issue_theme(i, p)
+    f, c = feature_text(domain, feature), component_text(domain, component)
+    blocker = m.blocker(i)
+    blocked = col.join("Blocked by ", issue_key(m, blocker, m.issue_project(blocker)), ": the ", c,
+                       " work cannot continue until it is done.")  # fmt: skip
+    reopened = pc.if_else(
+        pa.array(facts["status"] == DONE),
+        col.join("Reopened after QA found a regression in ", f, "; fixed again and verified."),
+        col.join("Reopened: ", f, " failed verification on staging, back in progress."),
+    )
+    due = pc.cast(pa.array(np.maximum(facts["due_day"], 0).astype(np.int32), DATE), STRING)
+    overdue = col.join("Overdue: the due date ", due, " has passed and ", f, " is not finished yet.")
+    grew = col.join("Scope grew: ", f, " now also needs changes in the ", c, "; re-estimated from ",
+                    col.text(facts["original_points"]), " to ", col.text(facts["points"]), " points.")  # fmt: skip
+    out = blocked
+    for k, text in ((REOPENED, reopened), (OVERDUE, overdue), (SCOPE_CREEP, grew)):
+        out = pc.if_else(pa.array(label == k), text, out)
+    return out
+
+
 def comments(m: ScrumModel, lo: int, hi: int) -> pa.Table:
     """1-5 comments on 60% of issues, spread in order between the issue's creation and its last
-    update, worded for the issue's type, progress and project domain."""
+    update, worded for the issue's type, progress and project domain; an anomalous issue's last
+    comment tells its problem."""
     s = _ids(lo, hi)
+    key0 = m.comment_keys.offset(lo)
     i, j = s // COMMENT_SLOTS, s % COMMENT_SLOTS
-    n = m.comment_count(i)
+    facts = m.issue_facts(i)
+    n = m.comment_count(i, facts["anomaly"])
     keep = j < n
     s, i, j, n = s[keep], i[keep], j[keep], n[keep]
-    times = m.issue_times(i)
-    created, updated = times["created"], times["updated"]
+    facts = {k: v[keep] for k, v in facts.items()}
+    created, updated = facts["created"], facts["updated"]
     position = (j + m.stream("comments", "at").uniform(s)) / n  # in (0, 1), increasing with j
     at = np.maximum(created + np.floor((updated - created) * position).astype(np.int64), created + 1)
     # Later comments speak of later stages, never past what the issue's status has reached.
-    stages = COMMENT_STAGES[times["status"]]
+    stages = COMMENT_STAGES[facts["status"]]
     stage = np.minimum(np.floor(stages * position).astype(np.int64), stages - 1)
-    template = m.issue_type(i) * 5 + stage
-    domain, feature, component = m.issue_theme(i, times["project"])
+    template = facts["type"] * 5 + stage
+    domain, feature, component = m.issue_theme(i, facts["project"])
     middle = pc.if_else(
         pa.array(_COMMENT_USES_FEATURE[template]), feature_text(domain, feature), component_text(domain, component)
     )
+    body = col.join(col.take(_COMMENT_HEAD, template), middle, col.take(_COMMENT_TAIL, template))
+    problem = (facts["anomaly"] >= 0) & (j == n - 1)
+    body = pc.if_else(pa.array(problem), problem_comment(m, i, facts), body)
     return col.table(
         {
-            "comment_id": s + 1,
+            "comment_id": key0 + 1 + np.arange(len(s), dtype=np.int64),
             "issue_id": i + 1,
             "author_id": 1 + m.stream("comments", "author").integers(s, 0, 1 + MEMBERS),
-            "body": col.join(col.take(_COMMENT_HEAD, template), middle, col.take(_COMMENT_TAIL, template)),
+            "body": body,
+            "anomaly": _labels(np.where(problem, facts["anomaly"], -1)),
             "created_at": col.timestamps(at),
             "updated_at": col.timestamps(at),
         },
@@ -563,31 +675,37 @@ def comments(m: ScrumModel, lo: int, hi: int) -> pa.Table:
 
 ISSUE_LINKS = col.schema(
     ("issue_link_id", INT), ("source_issue_id", INT), ("target_issue_id", INT), ("link_type", STRING),
-    ("created_by_id", INT), ("created_at", TIMESTAMP),
+    ("anomaly", STRING), ("created_by_id", INT), ("created_at", TIMESTAMP),
 )  # fmt: skip
 
 
 def issue_links(m: ScrumModel, lo: int, hi: int) -> pa.Table:
-    """About 10% of issues link to another issue of the same project (never to themselves)."""
+    """One slot per issue: a blocked issue is the target of a "blocks" link from its blocker; a keyed
+    10% of issues link to another issue of the same project (never to themselves)."""
     i = _ids(lo, hi)
-    i = i[m.linked(i)]
+    key0 = m.link_keys.offset(lo)
+    label = m.issue_facts(i)["anomaly"]
+    keep = m.linked(i, label)
+    i, label = i[keep], label[keep]
+    blocked = label == BLOCKED
+    other = np.where(blocked, m.blocker(i), m.other_issue(i, "target"))
+    source, target = np.where(blocked, other, i), np.where(blocked, i, other)
     p = m.issue_project(i)
-    n, first = m.issue_count[p], m.issue_first[p]
-    local = i - first
-    target = first + (local + 1 + m.stream("issue_links", "target").integers(i, 0, np.maximum(n - 1, 1))) % n
-    later = np.maximum(m.issue_times(i)["created"], m.issue_times(target)["created"])
-    limit = np.minimum(m.project_limit(p), m.end) - 1
+    later = np.maximum(m.issue_facts(source)["created"], m.issue_facts(target)["created"])
+    limit = m.project_limit(p) - 1
     at = (
         later
         + 1
         + np.floor(m.stream("issue_links", "at").uniform(i) * np.maximum(limit - later - 1, 0)).astype(np.int64)
     )
+    kind = np.where(blocked, BLOCKS_LINK, categorical(m.stream("issue_links", "type"), i, LINK_TYPE_WEIGHTS))
     return col.table(
         {
-            "issue_link_id": i + 1,
-            "source_issue_id": i + 1,
+            "issue_link_id": key0 + 1 + np.arange(len(i), dtype=np.int64),
+            "source_issue_id": source + 1,
             "target_issue_id": target + 1,
-            "link_type": _pick(LINK_TYPES, categorical(m.stream("issue_links", "type"), i, LINK_TYPE_WEIGHTS)),
+            "link_type": _pick(LINK_TYPES, kind),
+            "anomaly": _labels(np.where(blocked, BLOCKED, -1)),
             "created_by_id": 1 + m.stream("issue_links", "by").integers(i, 0, 1 + MEMBERS),
             "created_at": col.timestamps(np.minimum(at, limit)),
         },
@@ -617,10 +735,164 @@ FOREIGN_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
 }  # fmt: skip
 
 
+# When each table's row came to be (the causal-order rules compare it with its parents').
+CREATED: dict[str, str] = {
+    "users": "date_joined", "organization_members": "joined_at", "workspace_members": "joined_at",
+}  # fmt: skip
+_MEMBER_COLUMNS = {
+    "user_id": "The member (users.user_id).",
+    "role": "The member's role.",
+    "joined_at": "When the user joined, after the user's account and the parent were created.",
+}
+COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
+    "users": {
+        "user_id": "Key of the user; 1 is the owner account.",
+        "email": "Login e-mail on an RFC 2606 reserved domain (never a real mailbox).",
+        "username": "Login name: 'owner' for the owner, first.last for members.",
+        "first_name": "Generated first name.",
+        "last_name": "Generated last name.",
+        "role": "owner (one) or member (five).",
+        "password_hash": "PBKDF2-SHA256 hash of a random secret that is never stored; left out of users.csv.",
+        "is_active": "Whether the account can log in.",
+        "date_joined": "When the account was created, at the start of the history.",
+        "last_login": "Last login, in the days before as_of.",
+    },
+    "organizations": {
+        "organization_id": "Key of the organization (one).",
+        "name": "Organization name.",
+        "slug": "URL-safe name.",
+        "owner_id": "The owner account (users.user_id).",
+        "created_at": "When the organization was created, just after its owner's account.",
+    },
+    "organization_members": {"organization_member_id": "Key of the membership.",
+                             "organization_id": "The organization (organizations.organization_id).", **_MEMBER_COLUMNS},
+    "workspaces": {
+        "workspace_id": "Key of the workspace (one).",
+        "organization_id": "Its organization (organizations.organization_id).",
+        "name": "Workspace name.",
+        "slug": "URL-safe name.",
+        "created_by_id": "Who created it (users.user_id).",
+        "created_at": "When it was created, after its organization.",
+    },
+    "workspace_members": {"workspace_member_id": "Key of the membership.",
+                          "workspace_id": "The workspace (workspaces.workspace_id).", **_MEMBER_COLUMNS},
+    "projects": {
+        "project_id": "Key of the project.",
+        "workspace_id": "Its workspace (workspaces.workspace_id).",
+        "name": "Project name, from seed 002's templates.",
+        "key": "Unique project key (2-6 capitals) prefixing its issue keys.",
+        "description": "What the project builds and its first release's focus.",
+        "business_domain": "Business domain (healthcare, finance, e-commerce, ...); issue text follows it.",
+        "methodology": "scrum (with sprints) or kanban (none).",
+        "status": "planning, active or completed.",
+        "priority": "low, medium, high or critical.",
+        "lead_id": "Project lead (users.user_id).",
+        "start_date": "First day of the project, a few days before its first sprint.",
+        "end_date": "Last day of a completed project; null while it runs.",
+        "created_at": "When the project was set up, in working hours of its first day.",
+        "updated_at": "Last change: its last day (completed) or as_of.",
+    },
+    "issue_types": {
+        "issue_type_id": "Key of the issue type.",
+        "project_id": "Its project (projects.project_id).",
+        "name": "Display name (Story, Task, Bug, Epic, Improvement, Sub-task).",
+        "category": "story, task, bug, epic, improvement or subtask.",
+        "is_default": "The type new issues get by default (task).",
+        "created_at": "Created with the project's setup, a minute after the project.",
+    },
+    "workflow_statuses": {
+        "workflow_status_id": "Key of the status.",
+        "project_id": "Its project (projects.project_id).",
+        "name": "Display name (To Do, In Progress, In Review, Done).",
+        "category": "to_do, in_progress, in_review or done.",
+        "position": "Order on the board, 1-4.",
+        "is_initial": "Whether new issues start here (To Do).",
+        "is_final": "Whether issues end here (Done).",
+        "created_at": "Created with the project's setup.",
+    },
+    "workflow_transitions": {
+        "workflow_transition_id": "Key of the transition.",
+        "project_id": "Its project (projects.project_id).",
+        "name": "Name of the move (Start progress, Approve, Reopen, ...).",
+        "from_status_id": "Status it leaves (workflow_statuses.workflow_status_id).",
+        "to_status_id": "Status it enters (workflow_statuses.workflow_status_id).",
+        "created_at": "Created with the project's setup, after its statuses.",
+    },
+    "boards": {
+        "board_id": "Key of the board (one per project).",
+        "project_id": "Its project (projects.project_id).",
+        "name": "Board name: project key and methodology.",
+        "board_type": "scrum or kanban, as the project's methodology.",
+        "created_at": "Created with the project's setup.",
+    },
+    "board_columns": {
+        "board_column_id": "Key of the column.",
+        "board_id": "Its board (boards.board_id).",
+        "workflow_status_id": "The status the column shows (workflow_statuses.workflow_status_id).",
+        "name": "Column name, the status's name.",
+        "position": "Order on the board, 1-4.",
+        "wip_limit": "Work-in-progress limit on kanban boards; null when none.",
+        "created_at": "Created with its board.",
+    },
+    "sprints": {
+        "sprint_id": "Key of the sprint (dense 1..n).",
+        "project_id": "Its scrum project (projects.project_id).",
+        "name": "Project key and sprint number.",
+        "goal": "Sprint goal: a feature of the project's domain.",
+        "start_date": "First day (calendar date); sprints of a project are back to back, never overlapping.",
+        "end_date": "Last day (calendar date), 13 days after the first.",
+        "status": "planned, active or completed against as_of.",
+        "created_at": "When the sprint was planned: a week ahead, or at the project's setup.",
+        "completed_at": "When the sprint was closed, on its last afternoon; null unless completed.",
+    },
+    "issues": {
+        "issue_id": "Key of the issue.",
+        "project_id": "Its project (projects.project_id).",
+        "key": "Project key, '-', and the issue's number in the project.",
+        "issue_type_id": "Its type, of its own project (issue_types.issue_type_id).",
+        "workflow_status_id": "Its status, of its own project (workflow_statuses.workflow_status_id).",
+        "sprint_id": "The sprint it was created in (scrum projects only); null for backlog and kanban work.",
+        "title": "Title from the project domain's features and components, worded for the issue type.",
+        "description": "Composed for the issue type and domain (persona, benefit, steps), with a status note.",
+        "priority": "low, medium, high or critical.",
+        "story_points": "Current estimate; null for epics and sub-tasks.",
+        "original_story_points": "First estimate; lower than story_points only on scope_creep issues.",
+        "reporter_id": "Who filed it (users.user_id).",
+        "assignee_id": "Who works on it (users.user_id); null for some unstarted issues.",
+        "due_date": "Due day: the sprint's last day, or a past day for overdue issues; null when none.",
+        "anomaly": "Ground truth of an injected problem: blocked, reopened, overdue or scope_creep; null when none.",
+        "created_at": "When it was filed: working hours, weekends quieter, busier in recent weeks.",
+        "updated_at": "Last change; the resolution for done issues.",
+        "resolved_at": "When it was resolved; set exactly for done issues.",
+    },
+    "comments": {
+        "comment_id": "Key of the comment (dense 1..n).",
+        "issue_id": "The issue (issues.issue_id).",
+        "author_id": "Who wrote it (users.user_id).",
+        "body": "Text for the issue's type, progress and domain; the last one of an anomalous issue tells its problem.",
+        "anomaly": "The issue's anomaly label on the comment that tells it; null on the others.",
+        "created_at": "When it was written, between the issue's creation and its last update.",
+        "updated_at": "Last edit (comments are not edited: equals created_at).",
+    },
+    "issue_links": {
+        "issue_link_id": "Key of the link (dense 1..n).",
+        "source_issue_id": "Issue the link goes from (issues.issue_id); the blocker of a 'blocks' link.",
+        "target_issue_id": "Issue it points at, of the same project, never the source; the blocked issue of 'blocks'.",
+        "link_type": "relates_to, duplicates, clones, or blocks (only onto a blocked issue).",
+        "anomaly": "'blocked' on a 'blocks' link (the target's label); null otherwise.",
+        "created_by_id": "Who linked them (users.user_id).",
+        "created_at": "When the link was made, after both issues were created.",
+    },
+}  # fmt: skip
+
+
 def _spec(name: str, key: str, schema: pa.Schema, slots, build, description: str, **kw) -> TableSpec:
     fks = FOREIGN_KEYS.get(name, ())
     parents = tuple(dict.fromkeys(parent for _, parent in fks))
-    return TableSpec(DOMAIN, name, key, schema, description, slots, build, parents, foreign_keys=fks, **kw)
+    return TableSpec(
+        DOMAIN, name, key, schema, description, slots, build, parents, foreign_keys=fks,
+        created=CREATED.get(name, "created_at"), column_descriptions=COLUMN_DESCRIPTIONS[name], **kw,
+    )  # fmt: skip
 
 
 TABLES: tuple[TableSpec, ...] = (
@@ -652,7 +924,9 @@ TABLES: tuple[TableSpec, ...] = (
           "Issues: type mix 50/25/15/10, status by project state, sprint work inside sprint dates.",
           text_columns=("title", "description")),
     _spec("comments", "comment_id", COMMENTS_TABLE, lambda m: m.issues * COMMENT_SLOTS, comments,
-          "1-5 comments on 60% of issues, after the issue was created.", text_columns=("body",)),
+          "1-5 comments on 60% of issues, after the issue was created; an anomalous issue's last one tells"
+          " its problem.", text_columns=("body",)),
     _spec("issue_links", "issue_link_id", ISSUE_LINKS, lambda m: m.issues, issue_links,
-          "Links from 10% of issues to another issue of the same project."),
+          "Links from 10% of issues to another issue of the same project, and a 'blocks' link onto every"
+          " blocked issue."),
 )  # fmt: skip
