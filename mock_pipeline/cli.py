@@ -228,11 +228,14 @@ def _domains(domain: str) -> list[str]:
 
 
 @main.command()
-@click.argument("domain", type=click.Choice([*DOMAIN_NAMES, "all"]), default="all")
+@click.argument("domain", type=click.Choice([*DOMAIN_NAMES, "all"]), default="all", metavar="DOMAIN")
 @scenario_options
 @export_options
 def validate(domain: str, **values: Any) -> None:
-    """Resolve the config and print what would be generated: rows and bytes per table. Writes nothing."""
+    """Resolve the config and print what would be generated: rows and bytes per table. Writes nothing.
+
+    DOMAIN: commerce, erp, maintenance, scrum or all (default).
+    """
     from mock_pipeline.api.catalog import domains as all_domains
     from mock_pipeline.api.render import render
     from mock_pipeline.api.rows import GeneratedRows
@@ -282,7 +285,7 @@ def _bytes(n: float) -> str:
 
 # --- generate ---------------------------------------------------------------------------------------
 @main.command()
-@click.argument("domain", type=click.Choice([*DOMAIN_NAMES, "all"]))
+@click.argument("domain", type=click.Choice([*DOMAIN_NAMES, "all"]), metavar="DOMAIN")
 @scenario_options
 @export_options
 @click.option("--upload", is_flag=True, help="Also send every table to an HTTP API (seed 003).")
@@ -305,7 +308,10 @@ def generate(
     data_dir: Path | None,
     **values: Any,
 ) -> None:
-    """Generate a domain (or all), check it and publish it: the same assets as the Dagster UI."""
+    """Generate a domain (or all), check it and publish it: the same assets as the Dagster UI.
+
+    DOMAIN: commerce, erp, maintenance, scrum or all.
+    """
     from mock_pipeline.publish.files import ExportError, ExportOptions
 
     domains = _domains(domain)

@@ -32,8 +32,8 @@ from mock_pipeline_tests.servers import free_port
 
 pytestmark = pytest.mark.integration
 
-SCENARIO = {"profile": "normal-ops", "size": "small", "seed": 7, "as_of": "2024-06-30"}
-QUERY = "seed=7&as_of=2024-06-30"  # profile and size are the defaults
+SCENARIO = {"profile": "normal-ops", "size": "small", "seed": 42, "as_of": "2024-12-31"}
+QUERY = "seed=42"  # profile, size and as_of are the defaults
 FORMATS = ("csv", "json", "ndjson", "xml")
 CLI = [sys.executable, "-m", "mock_pipeline.cli"]
 
@@ -320,6 +320,31 @@ def test_bad_parameters_get_one_line(on_demand: str, path: str, status: int, sta
     assert response.status_code == status
     assert response.text.startswith(starts) and response.text.count("\n") == 1
     assert "allowed" in response.text or "give one or the other" in response.text
+
+
+SEED_004_COMMANDS = [
+    # Seed 004's documented curl commands, verbatim but for the host.
+    "/api/v1/users?format=json&limit=1000&seed=42",
+    "/api/v1/orders?format=csv&limit=10000",
+    "/api/v1/analytics/products?format=csv&limit=10000",
+    "/api/v1/users?seed=42",
+    "/api/v1/orders?seed=42",
+    "/api/v1/products?limit=100",
+]
+
+
+@pytest.mark.parametrize("path", SEED_004_COMMANDS)
+def test_seed_004_documented_commands(world: dict[str, Any], materialised: str, path: str) -> None:
+    response = httpx.get(f"{materialised}{path}", timeout=60)
+    assert response.status_code == 200, response.text
+    fmt = "csv" if "format=csv" in path else "json"
+    assert response.headers["content-type"].startswith("text/csv" if fmt == "csv" else "application/json")
+    limit = int(path.split("limit=")[1].split("&")[0]) if "limit=" in path else 1000
+    total = int(response.headers["x-total-count"])
+    rows = response.content.count(b"\n") - 1 if fmt == "csv" else len(json.loads(response.content))
+    if b'\n"' not in response.content:  # no quoted newlines: lines are rows
+        assert rows == min(limit, total)
+    assert ("link" in response.headers) == (total > limit)
 
 
 def test_unknown_table_lists_the_tables(on_demand: str) -> None:
