@@ -39,6 +39,7 @@ def params(model: ErpModel) -> dict[str, Any]:
     return {
         "start": f"to_timestamp({model.start})",
         "end": f"to_timestamp({model.end})",
+        "end_day": model.end // 86_400,
         "anomaly_rate": model.scenario.profile.anomaly_rate,
         "tolerance": TOLERANCE_PP / 100.0,
         "overdue_share": model.scenario.profile.overdue_share,
@@ -103,6 +104,10 @@ _ACTIONS_BY_ENTITY = _values(
      ("inventory_movement", "adjust_stock")]
 )  # fmt: skip
 _CENTS = "CAST(round({0} * 100) AS BIGINT)"
+# Calendar days as epoch day numbers (independent of the session's time zone).
+_DUE_DAY = "(due_date - DATE '1970-01-01')"
+_PAID_DAY = "(CAST(epoch(paid_at) AS BIGINT) // 86400)"
+_SETTLED_DAY = f"coalesce({_PAID_DAY}, " + "{end_day})"
 
 
 def cents(column: str) -> str:
@@ -321,22 +326,42 @@ RULES: tuple[Rule, ...] = (
          " WHERE p.payment_terms_days <> c.payment_terms_days"
          " OR p.due_date <> (p.invoice_date + to_days(CAST(p.payment_terms_days AS INTEGER)))::DATE"),
     row_rule("payments", "status_follows_times",
-          "paid: paid by the due time; paid_late: after it; overdue: unpaid and past due at the end of the window;"
-          " pending: unpaid and not yet due. Late and overdue payments carry payment_delay and days_late.",
-          "paid_at < invoice_date"
-          " OR (status = 'paid') <> (paid_at IS NOT NULL AND paid_at <= invoice_date + to_days(CAST(payment_terms_days AS INTEGER)))"
-          " OR (status = 'paid_late') <> (paid_at IS NOT NULL AND paid_at > invoice_date + to_days(CAST(payment_terms_days AS INTEGER)))"
-          " OR (status = 'overdue') <> (paid_at IS NULL AND invoice_date + to_days(CAST(payment_terms_days AS INTEGER)) < {end})"
-          " OR (status = 'pending') <> (paid_at IS NULL AND invoice_date + to_days(CAST(payment_terms_days AS INTEGER)) >= {end})"
-          " OR (anomaly IS NOT NULL) <> (status IN ('paid_late', 'overdue')) OR anomaly <> 'payment_delay'"
-          " OR (days_late IS NOT NULL) <> (status IN ('paid_late', 'overdue')) OR days_late <= 0"
-          " OR (paid_at IS NULL) <> (transfer_reference IS NULL)"),
+          "paid: paid by the end of the due date; paid_late: after it; overdue: unpaid past the due date at the end"
+          " of the window; pending: unpaid and not yet due; refunded / partially_refunded: an approved refund of all"
+          " or part of a paid invoice. days_late counts the days past due; a late payment is labelled payment_delay"
+          " (the only label a payment carries); a paid invoice records its collection attempts, and a retried one"
+          " why the last attempt failed.",
+          f"paid_at < invoice_date OR (paid_at IS NULL) <> (status IN ('overdue', 'pending'))"
+          f" OR (status = 'paid') <> ({_PAID_DAY} <= {_DUE_DAY} AND refunded_amount = 0)"
+          f" OR (status = 'paid_late') <> ({_PAID_DAY} > {_DUE_DAY} AND refunded_amount = 0)"
+          f" OR (status = 'overdue') <> (paid_at IS NULL AND {_DUE_DAY} < {{end_day}})"
+          f" OR (status = 'pending') <> (paid_at IS NULL AND {_DUE_DAY} >= {{end_day}})"
+          " OR (status = 'refunded') <> (refunded_amount > 0 AND refunded_amount = amount)"
+          " OR (status = 'partially_refunded') <> (refunded_amount > 0 AND refunded_amount < amount)"
+          f" OR days_late IS DISTINCT FROM (CASE WHEN {_SETTLED_DAY} > {_DUE_DAY} THEN {_SETTLED_DAY} - {_DUE_DAY} END)"
+          f" OR ({_PAID_DAY} > {_DUE_DAY} AND anomaly IS DISTINCT FROM 'payment_delay')"
+          f" OR (anomaly IS NOT NULL AND (anomaly <> 'payment_delay' OR NOT {_SETTLED_DAY} > {_DUE_DAY}))"
+          " OR (paid_at IS NULL) <> (transfer_reference IS NULL) OR (paid_at IS NULL) <> (collection_attempts = 0)"
+          " OR (collection_attempts > 1) <> (last_failure_reason IS NOT NULL) OR collection_attempts > 3"
+          " OR (method = 'cash' AND collection_attempts > 1)"),
     Rule("payments", "overdue_share_matches_profile",
          "Of the invoices already due, the profile's overdue share (payment-crisis 30%) is unpaid, within ±3 pp.",
-         "WITH d AS (SELECT status FROM payments WHERE invoice_date + to_days(CAST(payment_terms_days AS INTEGER)) < {end})"
+         f"WITH d AS (SELECT status FROM payments WHERE {_DUE_DAY} < {{end_day}})"
          " SELECT CASE WHEN count(*) < 1000 THEN 0 WHEN abs(avg((status = 'overdue')::INT) - {overdue_share})"
          " > {tolerance} THEN 1 ELSE 0 END AS violations, avg((status = 'overdue')::INT) AS observed_share,"
          " {overdue_share} AS profile_share, count(*) AS due_invoices FROM d"),
+    Rule("payments", "outcomes_vary",
+         "Payment statuses reflect outcomes, not one status for all: with 1,000 invoices or more, some are paid on"
+         " time, some were collected only after a failed attempt, and no single status holds 95% of them.",
+         "SELECT CASE WHEN count(*) < 1000 THEN 0 ELSE (count(*) FILTER (WHERE status = 'paid') = 0)::INT"
+         " + (count(*) FILTER (WHERE collection_attempts > 1) = 0)::INT"
+         " + ((SELECT max(n) FROM (SELECT count(*) AS n FROM payments GROUP BY status)) > 0.95 * count(*))::INT END"
+         " AS violations, count(*) FILTER (WHERE collection_attempts > 1) AS retried FROM payments"),
+    Rule("refunds", "refunded_amount_is_approved_refunds",
+         "refunded_amount is the sum of the invoice's approved refunds: requested or rejected refunds refund nothing.",
+         "SELECT count(*) AS violations FROM payments p LEFT JOIN (SELECT payment_id, sum(amount) AS approved"
+         " FROM refunds WHERE status = 'approved' GROUP BY payment_id) r USING (payment_id)"
+         " WHERE p.refunded_amount <> coalesce(r.approved, 0)"),
     Rule("payments", "timing_follows_profile",
          "On-time single payments arrive after a delay drawn with the profile's mean (payment_delay_days), capped at"
          " the terms: the observed mean delay is within 15% of mean x (1 - exp(-terms / mean)).",
@@ -353,7 +378,8 @@ RULES: tuple[Rule, ...] = (
          " WHERE transfer_reference IS NOT NULL GROUP BY transfer_reference)"
          " SELECT (SELECT count(*) FROM t WHERE companies > 1 OR times > 1 OR lo <> hi OR (lo = 'single' AND n > 1))"
          " + (SELECT count(*) FROM payments p JOIN companies c USING (company_id) WHERE p.settlement = 'bulk'"
-         " AND (NOT c.bulk_payer OR p.status <> 'paid' OR p.method <> 'bank_transfer')) AS violations,"
+         " AND (NOT c.bulk_payer OR p.status NOT IN ('paid', 'refunded', 'partially_refunded')"
+         " OR p.method <> 'bank_transfer')) AS violations,"
          " (SELECT count(*) FROM t WHERE lo = 'bulk' AND n > 1) AS multi_invoice_transfers"),
     in_window("payments", "invoice_date", "paid_at"),
     # refunds ---------------------------------------------------------------------------------------
@@ -380,17 +406,30 @@ RULES: tuple[Rule, ...] = (
           " OR (movement_type IN ('fulfillment', 'return')) <> (order_item_id IS NOT NULL)"),
     Rule("inventory_movements", "fulfilments_match_order_items",
          "A fulfilment moves its order item's product and quantity when the shipment leaves; a return brings it back"
-         " later; every shipped item is fulfilled exactly once; only a backordered order's fulfilment says stockout.",
+         " later; every shipped item is fulfilled exactly once; only a backordered order's fulfilment says stockout"
+         " and only goods back from a failed delivery say delivery_failure.",
          "SELECT (SELECT count(*) FROM inventory_movements m JOIN order_items i USING (order_item_id)"
          " JOIN orders o ON o.order_id = i.order_id LEFT JOIN shipments s ON s.order_id = i.order_id"
          " WHERE m.product_id <> i.product_id OR abs(m.quantity_change) <> i.quantity OR s.shipment_id IS NULL"
          " OR (m.movement_type = 'fulfillment' AND m.moved_at <> s.shipped_at)"
          " OR (m.movement_type = 'return' AND m.moved_at <= s.shipped_at)"
-         " OR (m.anomaly = 'stockout') <> (m.movement_type = 'fulfillment' AND o.anomaly = 'stockout')"
-         " OR (m.anomaly IS NOT NULL AND m.anomaly <> 'stockout'))"
+         " OR m.anomaly IS DISTINCT FROM CASE WHEN m.movement_type = 'fulfillment' AND o.anomaly = 'stockout'"
+         " THEN 'stockout' WHEN m.movement_type = 'return' AND o.status = 'delivery_failed' THEN 'delivery_failure' END)"
          " + (SELECT count(*) FROM order_items i JOIN shipments s USING (order_id) LEFT JOIN (SELECT order_item_id,"
          " count(*) AS n FROM inventory_movements WHERE movement_type = 'fulfillment' GROUP BY order_item_id) f"
          " USING (order_item_id) WHERE f.n IS DISTINCT FROM 1) AS violations"),
+    Rule("inventory_movements", "returns_follow_failed_deliveries_and_refunds",
+         "Goods come back only from a failed delivery or an approved refund that took the goods back, after it was"
+         " decided; every item of such a refund comes back once.",
+         "WITH r AS (SELECT m.order_item_id, m.moved_at, o.status, f.decided_at, f.goods_returned"
+         " FROM inventory_movements m JOIN order_items i USING (order_item_id) JOIN orders o ON o.order_id = i.order_id"
+         " LEFT JOIN refunds f ON f.order_id = i.order_id AND f.status = 'approved' WHERE m.movement_type = 'return')"
+         " SELECT (SELECT count(*) FROM r WHERE NOT (status = 'delivery_failed'"
+         " OR (coalesce(goods_returned, false) AND moved_at > decided_at)))"
+         " + (SELECT count(*) FROM refunds f JOIN order_items i USING (order_id) LEFT JOIN (SELECT order_item_id,"
+         " count(*) AS n FROM inventory_movements WHERE movement_type = 'return' GROUP BY order_item_id) x"
+         " USING (order_item_id) WHERE f.goods_returned AND (f.status <> 'approved' OR x.n IS DISTINCT FROM 1))"
+         " AS violations"),
     Rule("inventory_movements", "stock_never_negative",
          "The running stock of every product (movements in time order) never drops below zero, and nothing moves"
          " before the product exists.",

@@ -151,12 +151,24 @@ SPARE_PARTS: tuple[tuple[str, int], ...] = (
     ("Water filter cartridge", 650), ("Pressure gauge", 900), ("Solenoid valve", 1800), ("Vibration pump", 2600),
     ("Heating element", 3200), ("Grinder burr set", 2100), ("Flowmeter", 1400), ("Boiler thermostat", 700),
 )  # fmt: skip
+# What the technician found, by spare part (same order as SPARE_PARTS): the part fitted answers it.
+PART_FINDINGS: tuple[str, ...] = (
+    "water leaking around the group head", "uneven extraction from a scaled shower screen",
+    "worn portafilter basket", "steam wand blocked with milk residue", "scale build-up from hard water",
+    "pressure gauge reading wrong", "group head dripping after shots", "low brewing pressure",
+    "machine not heating", "grinder producing an uneven grind", "shot volumes inconsistent",
+    "boiler overheating",
+)  # fmt: skip
 
 FAILURE_REASONS: tuple[str, ...] = (
     "recipient unavailable", "address not found", "business closed", "refused by customer",
     "vehicle breakdown", "access restricted",
 )  # fmt: skip
-REFUND_REASONS: tuple[str, ...] = ("damaged goods", "late delivery", "wrong item", "quality complaint", "billing error")
+# Indexed by model.REASON_*: damaged, late, wrong item, quality, billing, backorder.
+REFUND_REASONS: tuple[str, ...] = (
+    "damaged goods", "late delivery", "wrong item", "quality complaint", "billing error",
+    "backordered items arrived late",
+)  # fmt: skip
 REJECTION_REASONS: tuple[str, ...] = (
     "outside refund window", "goods used or opened", "no proof of damage", "amount already credited",
     "not covered by contract",

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from mock_pipeline.domains.erp import data
 from mock_pipeline.engine.cohort import Cohort
+from mock_pipeline.engine.dense import DenseKeys
 from mock_pipeline.engine.distributions import categorical, exponential, lognormal, unique_codes, zipf_weights
 from mock_pipeline.engine.pools import pools
 from mock_pipeline.engine.random import Stream
@@ -56,7 +57,6 @@ DISCOUNT_MODE_WEIGHTS = (70, 15, 15)  # none, order-level, item-level
 DISCOUNT_NONE, DISCOUNT_ORDER, DISCOUNT_ITEM = range(3)
 ATTEMPT_SLOTS = 3
 HISTORY_SLOTS = 4  # pending, confirmed, shipped, terminal (delivered / delivery_failed / cancelled)
-BASE_CANCELLATION = 0.01
 CASE_SIZE = 12  # restocks come in cases
 FOLLOW_UP_SHARE = 0.3
 VISIT_SLOTS = 2  # slot 0: the visit, slot 1: its follow-up
@@ -76,9 +76,20 @@ LABEL = {name: i for i, name in enumerate(ANOMALY_LABELS)}
 STATUS_PENDING, STATUS_CONFIRMED, STATUS_SHIPPED, STATUS_DELIVERED, STATUS_FAILED, STATUS_CANCELLED = range(6)
 ORDER_STATUSES = ("pending", "confirmed", "shipped", "delivered", "delivery_failed", "cancelled")
 PAY_PAID, PAY_LATE, PAY_OVERDUE, PAY_PENDING = range(4)
-PAYMENT_STATUSES = ("paid", "paid_late", "overdue", "pending")
-REFUND_REQUESTED, REFUND_APPROVED, REFUND_REJECTED = range(3)
+PAYMENT_STATUSES = ("paid", "paid_late", "overdue", "pending", "refunded", "partially_refunded")
+PAY_REFUNDED, PAY_PARTIALLY_REFUNDED = 4, 5
+REFUND_NONE, REFUND_REQUESTED, REFUND_APPROVED, REFUND_REJECTED = -1, 0, 1, 2
 REFUND_STATUSES = ("requested", "approved", "rejected")
+# Refund reasons (data.REFUND_REASONS) by what happened to the order.
+REASON_DAMAGED, REASON_LATE, REASON_WRONG_ITEM, REASON_QUALITY, REASON_BILLING, REASON_BACKORDER = range(6)
+# Goods come back into stock only when the customer sends them back for a wrong item or a quality claim.
+RETURNED_REASONS = (REASON_WRONG_ITEM, REASON_QUALITY)
+# Payment collection: the share of payments whose first attempt failed (a bounced cheque, a rejected transfer).
+FAILED_COLLECTION_SHARE = 0.06
+FAILED_COLLECTION_SHARE_LATE = 0.35
+METHOD_TRANSFER, METHOD_CHEQUE, METHOD_INSTAPAY, METHOD_CASH = range(4)
+# Office hours in UTC (08:00-18:00 in Cairo, UTC+2): when money is received and stock is booked.
+OFFICE_OPEN, OFFICE_HOURS = 6 * 3600, 10 * 3600
 
 # Monday-based weekday offsets (0 = Monday) of each region's delivery days.
 _REGION_OFFSETS = np.array([sorted(d - 1 for d in data.REGION_ISO_DAYS[r]) for r in data.REGIONS], dtype=np.int64)
@@ -152,11 +163,45 @@ class Billing:
 
     invoice_at: np.ndarray
     terms: np.ndarray
-    due_at: np.ndarray
+    due_day: np.ndarray  # epoch day of the due date (a calendar date: paid on time = by the end of that day)
     paid_at: np.ndarray
-    status: np.ndarray  # PAY_*
+    status: np.ndarray  # PAY_PAID, PAY_LATE, PAY_OVERDUE or PAY_PENDING (refunds are applied by the tables)
     bulk: np.ndarray  # settled by a bulk transfer
     cycle: np.ndarray  # bulk cycle index
+    method: np.ndarray  # METHOD_*
+    attempts: np.ndarray  # collection attempts: 1 + failed ones before the payment went through (0 if unpaid)
+
+    @property
+    def paid(self) -> np.ndarray:
+        return np.isin(self.status, (PAY_PAID, PAY_LATE))
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What happened to every order by the end of the window, computed once in one chunked pass: the
+    presence of every child row (and so the dense keys of every child table) and the stock demand."""
+
+    status: np.ndarray  # int8, STATUS_*
+    confirmed: np.ndarray  # bool
+    attempts: np.ndarray  # int8, delivery attempts made
+    paid: np.ndarray  # bool, the invoice was paid by the end of the window
+    refund: np.ndarray  # int8, REFUND_* (REFUND_NONE when no refund was requested)
+    returned: np.ndarray  # bool, the order's goods came back to stock (failed delivery or a return)
+    demand: np.ndarray  # [products, weeks] units shipped
+    back: np.ndarray  # [products, weeks] units returned to stock
+
+    @property
+    def shipped(self) -> np.ndarray:
+        return (self.status >= STATUS_SHIPPED) & (self.status != STATUS_CANCELLED)
+
+    @property
+    def delivered(self) -> np.ndarray:
+        return self.status == STATUS_DELIVERED
+
+
+def office_time(stream: Stream, key: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """A moment within office hours of epoch day `day`."""
+    return np.asarray(day, dtype=np.int64) * DAY + OFFICE_OPEN + stream.integers(key, 0, OFFICE_HOURS)
 
 
 class ErpModel:
@@ -188,6 +233,8 @@ class ErpModel:
         self.start = self.window.start_epoch
         self.end = self.window.end_epoch  # first second after the window
         self.weeks = math.ceil(self.window.days / 7)
+        # Dense keys of the slotted tables (tables.dense), one per table, computed lazily.
+        self.dense_keys: dict[str, DenseKeys] = {}
         # Checked before any schedule is drawn: daily Poisson draws cost memory in the daily rate.
         if self.expected_orders > MAX_ORDERS:
             raise ScenarioError(
@@ -273,7 +320,8 @@ class ErpModel:
             # Bulk cycles are anchored before the window so a cycle never waits longer than 30 days.
             "cycle_anchor": self.start
             - self.stream("companies", "cycle").integers(c, 0, BULK_CYCLE_DAYS) * DAY
-            + 10 * HOUR,
+            + OFFICE_OPEN
+            + self.stream("companies", "cycle_time").integers(c, 0, OFFICE_HOURS),
             "branches": branches,
             "account_manager": sales[self.stream("companies", "manager").integers(c, 0, len(sales))],
         }
@@ -400,7 +448,7 @@ class ErpModel:
             date + 300 + np.minimum(np.floor(exponential(s("confirm"), g, 1.5 * HOUR)), 9 * HOUR).astype(np.int64)
         )
         cancel_at = date + 1200 + np.floor(s("cancel_after").uniform(g) * 10 * HOUR).astype(np.int64)
-        cancel_plan = is_["cancellation"] | s("cancel").bernoulli(g, BASE_CANCELLATION)
+        cancel_plan = is_["cancellation"]
 
         order_day = date // DAY
         extra = np.where(is_["delivery_delay"], 2 + s("delay").integers(g, 0, 8), 0)
@@ -445,36 +493,58 @@ class ErpModel:
         return replace(life, anomaly=np.where(visible, planned, NO_ANOMALY))
 
     def billing(self, life: Lifecycle) -> Billing:
-        """Invoice at delivery, due after the company's terms; paid on time, late, or not at all."""
+        """Invoice at delivery, due at the end of the day `terms` days later; paid on time, late, or not at all.
+
+        An order labelled payment_delay is paid after its due date (or not at all); an unlabelled one is
+        paid by its due date unless it is among the profile's overdue share. Money arrives in office hours.
+        """
         g, end = life.g, self.end
+        profile = self.scenario.profile
         s = partial(self.stream, "payments")
         invoice_at = life.final_at
+        invoice_day = invoice_at // DAY
         terms = self.company["terms"][life.company]
-        due_at = invoice_at + terms * DAY
-        overdue = s("overdue").bernoulli(g, self.scenario.profile.overdue_share)
+        due_day = invoice_day + terms
+        deadline = (due_day + 1) * DAY  # the first second after the due date
+        overdue = s("overdue").bernoulli(g, profile.overdue_share)
         late = (life.planned == LABEL["payment_delay"]) & ~overdue
         bulk = self.company["bulk"][life.company]
         anchor = self.company["cycle_anchor"][life.company]
         cycle_len = BULK_CYCLE_DAYS * DAY
         cycle = -((anchor - invoice_at) // cycle_len)  # ceil division
-        on_time = np.where(
-            terms == 0,
-            invoice_at + 600 + s("cod").integers(g, 0, 3 * HOUR),
-            invoice_at
-            + np.minimum(
-                np.floor(exponential(s("delay"), g, self.scenario.profile.payment_delay_days * DAY)), terms * DAY
-            ).astype(np.int64),
-        )
+        # Cash on delivery: collected by the driver within hours of the delivery.
+        cod_at = invoice_at + 600 + s("cod").integers(g, 0, 3 * HOUR)
+        # On credit: a delay drawn with the profile's mean, capped at the terms; received in office hours.
+        delay = exponential(s("delay"), g, profile.payment_delay_days)
+        delay_days = np.minimum(np.floor(delay + 0.5), terms).astype(np.int64)
+        credit_at = np.maximum(office_time(s("credit_time"), g, invoice_day + delay_days), invoice_at + 600)
+        on_time = np.where(terms == 0, cod_at, credit_at)
         on_time = np.where(bulk, anchor + cycle * cycle_len, on_time)
-        late_at = due_at + np.floor((3 + 37 * s("late").uniform(g)) * DAY).astype(np.int64)
-        squeezed = due_at + 1 + np.floor(s("late_fit").uniform(g) * np.maximum(end - 2 - due_at, 0)).astype(np.int64)
-        late_at = np.where((late_at >= end) & (due_at < end - 2), squeezed, late_at)
+        # Late: 1 to 40 days after the due date, squeezed into the window when the due date is inside it.
+        late_day = due_day + 1 + np.floor(40 * s("late").uniform(g)).astype(np.int64)
+        last_day = (end - 1) // DAY
+        fits = due_day + 1 <= last_day
+        squeezed = due_day + 1 + np.floor(s("late_fit").uniform(g) * np.maximum(last_day - due_day, 1)).astype(np.int64)
+        late_day = np.where((late_day > last_day) & fits, np.minimum(squeezed, last_day), late_day)
+        late_at = office_time(s("late_time"), g, late_day)
         paid_at = np.where(late, late_at, on_time)
         paid = ~overdue & (paid_at < end)
         status = np.select(
-            [paid & (paid_at <= due_at), paid, due_at < end], [PAY_PAID, PAY_LATE, PAY_OVERDUE], PAY_PENDING
+            [paid & (paid_at < deadline), paid, deadline <= end], [PAY_PAID, PAY_LATE, PAY_OVERDUE], PAY_PENDING
         )
-        return Billing(invoice_at, terms, due_at, paid_at, status, bulk & ~late & ~overdue, cycle)
+        on_bulk = bulk & ~late & ~overdue
+        method = np.where(
+            on_bulk,
+            METHOD_TRANSFER,
+            np.where(terms == 0, METHOD_CASH, categorical(s("method"), g, (55, 20, 20, 5))),
+        )
+        # A bounced cheque or a rejected transfer is retried; late payers bounce more often. Cash never fails.
+        share = np.where(late, FAILED_COLLECTION_SHARE_LATE, FAILED_COLLECTION_SHARE)
+        failed = np.where(
+            (method != METHOD_CASH) & ~on_bulk & s("failed").bernoulli(g, share), 1 + s("failures").integers(g, 0, 2), 0
+        )
+        attempts = np.where(np.isin(status, (PAY_PAID, PAY_LATE)), 1 + failed, 0)
+        return Billing(invoice_at, terms, due_day, paid_at, status, on_bulk, cycle, method, attempts)
 
     # -- order items and discounts ---------------------------------------------------------------
     def item_count(self, g: np.ndarray) -> np.ndarray:
@@ -491,15 +561,7 @@ class ErpModel:
         quantity = 1 + categorical(self.stream("order_items", "quantity"), flat, QUANTITY_WEIGHTS)
         unit = self.product["price_cents"][product]
         present = np.arange(ITEM_SLOTS)[None, :] < self.item_count(g)[:, None]
-        mode = self.discount_mode(g)
-        item_discounted = (
-            present
-            & (mode == DISCOUNT_ITEM)[:, None]
-            & (
-                (np.arange(ITEM_SLOTS)[None, :] == 0)
-                | self.stream("discounts", "item_hit").bernoulli(flat, 0.5).reshape(slot.shape)
-            )
-        )
+        item_discounted = self.item_discounted(g)
         percent = np.where(
             item_discounted.ravel(), 5 * self.stream("discounts", "item_percent").integers(flat, 1, 6), 0
         )
@@ -517,6 +579,15 @@ class ErpModel:
             "line_cents": (gross - discount).reshape(shape),
         }
 
+    def item_discounted(self, g: np.ndarray) -> np.ndarray:
+        """[orders, ITEM_SLOTS]: which items carry an item-level discount (the first one always does)."""
+        slot = g[:, None] * ITEM_SLOTS + np.arange(ITEM_SLOTS)[None, :]
+        present = np.arange(ITEM_SLOTS)[None, :] < self.item_count(g)[:, None]
+        hit = self.stream("discounts", "item_hit").bernoulli(slot.ravel(), 0.5).reshape(slot.shape)
+        return (
+            present & (self.discount_mode(g) == DISCOUNT_ITEM)[:, None] & ((np.arange(ITEM_SLOTS)[None, :] == 0) | hit)
+        )
+
     def discount_mode(self, g: np.ndarray) -> np.ndarray:
         return categorical(self.stream("discounts", "mode"), g, DISCOUNT_MODE_WEIGHTS)
 
@@ -533,66 +604,93 @@ class ErpModel:
 
     # -- refunds ---------------------------------------------------------------------------------
     def refunds(self, life: Lifecycle, pay: Billing) -> dict[str, np.ndarray]:
+        """Refund requests on paid invoices. The reason is the order's own problem: a late, retried or
+        backordered delivery is refunded for that; an unlabelled order for damage, a wrong item, quality or
+        billing. Goods come back (a return to stock) when a wrong-item or quality refund is approved."""
         g, end = life.g, self.end
         s = partial(self.stream, "refunds")
-        paid = life.delivered & np.isin(pay.status, (PAY_PAID, PAY_LATE))
         troubled = np.isin(life.anomaly, [LABEL[x] for x in ("delivery_delay", "delivery_failure", "stockout")])
         requested_at = pay.paid_at + DAY + np.floor(s("after").uniform(g) * 20 * DAY).astype(np.int64)
-        present = paid & s("asked").bernoulli(g, np.where(troubled, 0.25, 0.03)) & (requested_at < end)
-        decided_at = requested_at + HOUR + np.floor(s("decide").uniform(g) * 5 * DAY).astype(np.int64)
+        present = life.delivered & pay.paid & s("asked").bernoulli(g, np.where(troubled, 0.25, 0.03))
+        present &= requested_at < end
+        decided_at = office_time(s("decide_time"), g, requested_at // DAY + 1 + s("decide").integers(g, 0, 5))
         decision = 1 + categorical(s("decision"), g, (75, 25))  # approved, rejected
         open_ = s("open").bernoulli(g, 0.1) | (decided_at >= end)
         status = np.where(open_, REFUND_REQUESTED, decision)
-        reason = np.where(troubled & (life.anomaly != LABEL["stockout"]), 1, s("reason").integers(g, 0, 5))
+        ordinary = np.array([REASON_DAMAGED, REASON_WRONG_ITEM, REASON_QUALITY, REASON_BILLING])
+        reason = ordinary[categorical(s("reason"), g, (35, 25, 25, 15))]
+        reason = np.where(troubled, REASON_LATE, reason)
+        reason = np.where(life.anomaly == LABEL["stockout"], REASON_BACKORDER, reason)
+        goods_back = np.isin(reason, RETURNED_REASONS)
+        # A wrong item is refunded in full; other claims in part.
+        percent = np.where(goods_back, 100, s("percent").integers(g, 10, 101))
+        collected_at = office_time(s("collect_time"), g, decided_at // DAY + 1 + s("collect").integers(g, 0, 3))
+        returned = present & (status == REFUND_APPROVED) & goods_back & (collected_at < end)
         return {
             "present": present,
             "requested_at": requested_at,
             "decided_at": decided_at,
-            "status": status,
-            "percent": s("percent").integers(g, 10, 101),
+            "status": np.where(present, status, REFUND_NONE),
+            "percent": percent,
             "reason": reason,
+            "returned": returned,
+            "returned_at": collected_at,
         }
 
-    # -- inventory: weekly replenishment that never lets stock go negative -------------------------
+    def goods_back(self, life: Lifecycle, refund: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Per order: do its goods come back into stock, and when. A failed delivery's goods return to the
+        depot the day after the last attempt; an approved wrong-item or quality refund's are collected."""
+        failed = life.status == STATUS_FAILED
+        failed_at = office_time(self.stream("inventory_movements", "depot_time"), life.g, life.final_at // DAY + 1)
+        when = np.where(failed, failed_at, refund["returned_at"])
+        back = (failed & (failed_at < self.end)) | refund["returned"]
+        return back, when
+
+    # -- what happened to every order: one pass ----------------------------------------------------
     def week_of(self, t: np.ndarray) -> np.ndarray:
         return (np.asarray(t) - self.start) // WEEK
 
-    def item_returns(self, life: Lifecycle, slot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per item slot ([orders, ITEM_SLOTS]): does stock come back, and when. Goods of a failed
-        delivery return the day after the last attempt; some delivered items are sent back."""
-        failed_back = (life.status == STATUS_FAILED)[:, None] & np.ones(slot.shape, dtype=bool)
-        failed_at = (life.final_at + DAY)[:, None] + np.zeros(slot.shape, dtype=np.int64)
-        sent_back = life.delivered[:, None] & self.stream("inventory_movements", "returned").bernoulli(
-            slot.ravel(), 0.02
-        ).reshape(slot.shape)
-        back_at = life.final_at[:, None] + (
-            2 * DAY + np.floor(self.stream("inventory_movements", "return_after").uniform(slot.ravel()) * 8 * DAY)
-        ).astype(np.int64).reshape(slot.shape)
-        when = np.where(failed_back, failed_at, back_at)
-        return (failed_back | sent_back) & (when < self.end), when
+    @cached_property
+    def facts(self) -> OrderFacts:
+        """One chunked pass over the orders: their outcomes (for child row presence and dense keys) and
+        the units shipped and returned per (product, week) that the restock plan follows."""
+        n, P, W = self.orders, self.products, self.weeks
+        status = np.zeros(n, dtype=np.int8)
+        confirmed = np.zeros(n, dtype=bool)
+        attempts = np.zeros(n, dtype=np.int8)
+        paid = np.zeros(n, dtype=bool)
+        refund = np.full(n, REFUND_NONE, dtype=np.int8)
+        returned = np.zeros(n, dtype=bool)
+        demand = np.zeros((P, W), dtype=np.int64)
+        back_units = np.zeros((P, W), dtype=np.int64)
+        step = max(self.scenario.chunk_size, 1)
+        for lo in range(0, n, step):
+            g = np.arange(lo, min(lo + step, n), dtype=np.int64)
+            life = self.lifecycle(g)
+            pay = self.billing(life)
+            r = self.refunds(life, pay)
+            back, when = self.goods_back(life, r)
+            status[g], confirmed[g], attempts[g] = life.status, life.confirmed, life.attempts
+            paid[g] = life.delivered & pay.paid
+            refund[g], returned[g] = r["status"], back
+            items = self.items(g, life.date)
+            shipped = items["present"] & life.shipped[:, None]
+            week = np.broadcast_to(self.week_of(life.shipped_at)[:, None], shipped.shape)
+            np.add.at(demand, (items["product"][shipped], week[shipped]), items["quantity"][shipped])
+            came_back = shipped & back[:, None]
+            back_week = np.broadcast_to(self.week_of(when)[:, None], shipped.shape)
+            np.add.at(back_units, (items["product"][came_back], back_week[came_back]), items["quantity"][came_back])
+        return OrderFacts(status, confirmed, attempts, paid, refund, returned, demand, back_units)
 
     @cached_property
     def stock_plan(self) -> dict[str, np.ndarray]:
         """Weekly restocks and count adjustments per product, planned from the demand of each week.
 
-        One pass over the orders (chunked) sums units shipped and returned per (product, week);
-        the loop below runs over weeks, vectorised over products. Each restock tops stock up to the
-        week's demand plus safety stock, so fulfilments can never take it below zero.
+        The loop runs over weeks, vectorised over products. Each restock tops stock up to the week's
+        demand plus safety stock, so fulfilments can never take it below zero.
         """
         P, W = self.products, self.weeks
-        demand = np.zeros((P, W), dtype=np.int64)
-        returned = np.zeros((P, W), dtype=np.int64)
-        step = self.scenario.chunk_size
-        for lo in range(0, self.orders, step):
-            g = np.arange(lo, min(lo + step, self.orders), dtype=np.int64)
-            life = self.lifecycle(g)
-            items = self.items(g, life.date)
-            shipped = items["present"] & life.shipped[:, None]
-            week = np.broadcast_to(self.week_of(life.shipped_at)[:, None], shipped.shape)
-            np.add.at(demand, (items["product"][shipped], week[shipped]), items["quantity"][shipped])
-            back, when = self.item_returns(life, items["slot"])
-            back &= shipped
-            np.add.at(returned, (items["product"][back], self.week_of(when[back])), items["quantity"][back])
+        demand, returned = self.facts.demand, self.facts.back
         created_week = self.week_of(self.product["created"])
         safety = self.product["safety"]
         restock = np.zeros((P, W), dtype=np.int64)

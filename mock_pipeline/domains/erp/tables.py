@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mock_pipeline.domains.erp import data
+from mock_pipeline.domains.erp.descriptions import COLUMN_DESCRIPTIONS
 from mock_pipeline.domains.erp.model import (
     ATTEMPT_SLOTS,
     BRANCH_SLOTS,
@@ -28,11 +29,17 @@ from mock_pipeline.domains.erp.model import (
     MAX_PARTS,
     MAX_SERVICES,
     NO_ANOMALY,
+    OFFICE_OPEN,
     ORDER_STATUSES,
     PAY_LATE,
-    PAY_OVERDUE,
     PAY_PAID,
+    PAY_PARTIALLY_REFUNDED,
+    PAY_REFUNDED,
     PAYMENT_STATUSES,
+    REASON_WRONG_ITEM,
+    REFUND_APPROVED,
+    REFUND_NONE,
+    REFUND_REJECTED,
     REFUND_REQUESTED,
     REFUND_STATUSES,
     ROLE_ADMIN,
@@ -44,12 +51,13 @@ from mock_pipeline.domains.erp.model import (
     STATUS_FAILED,
     STATUS_SHIPPED,
     VISIT_SLOTS,
-    WEEK,
     ErpModel,
     Lifecycle,
+    office_time,
 )
 from mock_pipeline.engine import columns as col
 from mock_pipeline.engine.columns import JSON, MONEY, TIMESTAMP
+from mock_pipeline.engine.dense import DenseKeys
 from mock_pipeline.engine.distributions import categorical, unique_codes
 from mock_pipeline.engine.pools import slug
 from mock_pipeline.engine.random import Stream
@@ -62,7 +70,23 @@ DATE = pa.date32()
 CURRENCY = "EGP"
 STAFF_DOMAIN = "synergyflow.example"
 CARRIERS = ("SynergyFlow Fleet", "Bosta", "Aramex", "Mylerz", "R2S")
-PAYMENT_METHODS = ("bank_transfer", "cheque", "instapay", "cash")
+PAYMENT_METHODS = ("bank_transfer", "cheque", "instapay", "cash")  # indexed by model.METHOD_*
+# Why a collection attempt failed, two per method (cash is collected in hand and never fails).
+_FAILURE_TEXT = pa.array(
+    ["transfer returned by the bank: beneficiary details mismatch", "transfer rejected: account under review",
+     "cheque returned: insufficient funds", "cheque returned: signature mismatch",
+     "InstaPay transfer timed out", "InstaPay daily limit exceeded"], pa.string()
+)  # fmt: skip
+METHOD_FAILURES = np.arange(6).reshape(3, 2)
+
+
+def dense(m: ErpModel, table: str) -> DenseKeys:
+    """The dense key numbering of a slotted table: key = 1 + the present slots before it."""
+    keys = m.dense_keys.get(table)
+    if keys is None:
+        present = PRESENT[table]
+        keys = m.dense_keys.setdefault(table, DenseKeys(lambda lo, hi: present(m, lo, hi), SLOTS[table](m)))
+    return keys
 
 
 def _ids(lo: int, hi: int) -> np.ndarray:
@@ -134,11 +158,25 @@ USERS = col.schema(
 )  # fmt: skip
 
 
+def staff_names(m: ErpModel, i: np.ndarray) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(first, last, e-mail handle): distinct first/last pairs, so handles need no counter."""
+    nf, nl = len(m.first_names), len(m.last_names)
+    pairs = nf * nl
+    initials = 1 if m.users <= pairs else 26  # a middle initial only when the pairs run out
+    code = unique_codes(m.stream("users", "name"), i, pairs * initials)
+    first = col.take(m.first_names, code % nf)
+    last = col.take(m.last_names, (code // nf) % nl)
+    first_slug = pc.if_else(pc.equal(pc.utf8_length(slug(first)), 0), "user", slug(first))
+    last_slug = pc.if_else(pc.equal(pc.utf8_length(slug(last)), 0), "staff", slug(last))
+    if initials == 1:
+        return first, last, col.join(first_slug, ".", last_slug)
+    initial = _pick(tuple("abcdefghijklmnopqrstuvwxyz"), code // pairs)
+    return first, last, col.join(first_slug, ".", initial, ".", last_slug)
+
+
 def users(m: ErpModel, lo: int, hi: int) -> pa.Table:
     i = _ids(lo, hi)
-    first, last = person_name(m, "users", i)
-    handle = col.join(pc.if_else(pc.equal(pc.utf8_length(slug(first)), 0), "user", slug(first)), ".",
-                      pc.if_else(pc.equal(pc.utf8_length(slug(last)), 0), "staff", slug(last)))  # fmt: skip
+    first, last, handle = staff_names(m, i)
     role = m.user_role[i]
     created = m.user_created[i]
     last_login = created + np.floor((m.end - 1 - created) * m.stream("users", "login").uniform(i) ** 0.2).astype(
@@ -150,7 +188,7 @@ def users(m: ErpModel, lo: int, hi: int) -> pa.Table:
             "first_name": first,
             "last_name": last,
             "full_name": col.join(first, " ", last),
-            "email": col.join(handle, ".", col.text(i + 1), "@", STAFF_DOMAIN),
+            "email": col.join(handle, "@", STAFF_DOMAIN),
             "phone": mobile(m.stream("users", "phone"), i),
             "role": _pick(ROLES, role),
             "department": _pick(DEPARTMENTS, role),
@@ -176,13 +214,38 @@ _REGION_DAYS_TEXT = tuple(
 )
 
 
+_NAME_ROOTS = (*data.COMPANY_PREFIXES, *data.LAST_NAMES)
+_NAME_QUALIFIERS = ("", " & Sons", " Star", " Palace", " Corner", " Express", " Plus", " Gardens")
+_LOCALE_SUFFIXES = ("", " Trading", " Services", " Holdings", " International", " Partners", " Supply", " Group")
+
+
+def _name_code(m: ErpModel, c: np.ndarray, base: int, variants: int) -> np.ndarray:
+    """Distinct codes for companies: within `base` while it suffices, then over base x variants, then with
+    a district; a dataset never repeats a company name."""
+    n = m.companies
+    modulus = base * min(variants, -(-n // base)) if n <= base * variants else base * variants * len(_DISTRICTS)
+    return unique_codes(m.stream("companies", "name"), c, modulus)
+
+
 def company_name(m: ErpModel, c: np.ndarray) -> tuple[pa.Array, pa.Array]:
-    """(name, business type): an Egyptian trading name, or the locale's company names."""
-    kind = _pick(data.BUSINESS_TYPES, m.stream("companies", "type").integers(c, 0, len(data.BUSINESS_TYPES)))
+    """(name, business type): a unique Egyptian trading name (family or place, qualifier, business type),
+    or the locale's company names; unique within the dataset."""
     if m.company_names is not None:
-        return col.take(m.company_names, m.stream("companies", "name").integers(c, 0, len(m.company_names))), kind
-    prefix = _pick(data.COMPANY_PREFIXES, m.stream("companies", "prefix").integers(c, 0, len(data.COMPANY_PREFIXES)))
-    return col.join(prefix, " ", kind), kind
+        pool = m.company_names
+        kind = _pick(data.BUSINESS_TYPES, m.stream("companies", "type").integers(c, 0, len(data.BUSINESS_TYPES)))
+        code = _name_code(m, c, len(pool), len(_LOCALE_SUFFIXES))
+        variant = (code // len(pool)) % len(_LOCALE_SUFFIXES)
+        name = col.join(col.take(pool, code % len(pool)), _pick(_LOCALE_SUFFIXES, variant))
+    else:
+        roots, kinds = len(_NAME_ROOTS), len(data.BUSINESS_TYPES)
+        code = _name_code(m, c, roots * kinds, len(_NAME_QUALIFIERS))
+        kind = _pick(data.BUSINESS_TYPES, code % kinds)
+        variant = (code // (roots * kinds)) % len(_NAME_QUALIFIERS)
+        name = col.join(_pick(_NAME_ROOTS, (code // kinds) % roots), _pick(_NAME_QUALIFIERS, variant), " ", kind)
+        base = roots * kinds * len(_NAME_QUALIFIERS)
+    extra = code // (len(m.company_names) * len(_LOCALE_SUFFIXES) if m.company_names is not None else base)
+    district_name = col.take(_DISTRICTS, np.maximum(extra - 1, 0) % len(_DISTRICTS))
+    return pc.if_else(pa.array(extra > 0), col.join(name, " (", district_name, ")"), name), kind
 
 
 def tax_number(m: ErpModel, c: np.ndarray) -> pa.Array:
@@ -200,7 +263,7 @@ def companies(m: ErpModel, lo: int, hi: int) -> pa.Table:
     name, kind = company_name(m, c)
     area = district(m, "companies", c, governorate)
     contact_first, contact_last = person_name(m, "companies", c)
-    handle = pc.utf8_slice_codeunits(slug(name), 0, 24)
+    handle = pc.utf8_slice_codeunits(slug(name), 0, 60)
     handle = pc.if_else(pc.equal(pc.utf8_length(handle), 0), "company", handle)
     legal = _pick(data.LEGAL_FORMS, m.stream("companies", "legal").integers(c, 0, len(data.LEGAL_FORMS)))
     return col.table(
@@ -213,7 +276,7 @@ def companies(m: ErpModel, lo: int, hi: int) -> pa.Table:
             "district": area,
             "address": address(m, "companies", c, area, governorate),
             "phone": landline(m.stream("companies", "phone"), c, governorate),
-            "email": col.join("accounts@", handle, col.digits(c + 1, 4), ".example"),
+            "email": col.join("accounts@", handle, ".example"),
             "contact_name": col.join(contact_first, " ", contact_last),
             "contact_mobile": mobile(m.stream("companies", "mobile"), c),
             "tax_number": tax_number(m, c),
@@ -235,11 +298,15 @@ BRANCHES = col.schema(
 )  # fmt: skip
 
 
+def _branches_present(m: ErpModel, lo: int, hi: int) -> np.ndarray:
+    s = _ids(lo, hi)
+    return s % BRANCH_SLOTS < m.company["branches"][s // BRANCH_SLOTS]
+
+
 def branches(m: ErpModel, lo: int, hi: int) -> pa.Table:
     s = _ids(lo, hi)
+    s = s[_branches_present(m, lo, hi)]
     company, k = s // BRANCH_SLOTS, s % BRANCH_SLOTS
-    keep = k < m.company["branches"][company]
-    s, company, k = s[keep], company[keep], k[keep]
     # Most branches are in the company's governorate; some open in another one.
     home = m.company["governorate"][company]
     elsewhere = categorical(m.stream("branches", "governorate"), s, data.GOVERNORATE_WEIGHTS)
@@ -249,7 +316,7 @@ def branches(m: ErpModel, lo: int, hi: int) -> pa.Table:
     first, last = person_name(m, "branches", s)
     return col.table(
         {
-            "branch_id": s + 1,
+            "branch_id": dense(m, "branches").keys(s),
             "company_id": company + 1,
             "name": col.join(name, " - ", area),
             "governorate": _pick(_GOVERNORATE_NAMES, governorate),
@@ -331,7 +398,7 @@ def orders(m: ErpModel, lo: int, hi: int) -> pa.Table:
             "order_id": g + 1,
             "order_number": col.join("SO-", col.digits(g + 1, 8)),
             "company_id": life.company + 1,
-            "branch_id": col.ints(branch + 1, nulls=branch < 0),
+            "branch_id": col.ints(dense(m, "branches").keys(np.maximum(branch, 0)), nulls=branch < 0),
             "sales_rep_id": m.company["account_manager"][life.company] + 1,
             "order_date": col.timestamps(life.date),
             "status": _pick(ORDER_STATUSES, life.status),
@@ -363,6 +430,11 @@ def _order_range(lo: int, hi: int, slots: int) -> np.ndarray:
     return _ids(lo // slots, (hi - 1) // slots + 1)
 
 
+def _order_items_present(m: ErpModel, lo: int, hi: int) -> np.ndarray:
+    s = _ids(lo, hi)
+    return s % ITEM_SLOTS < m.item_count(s // ITEM_SLOTS)
+
+
 def order_items(m: ErpModel, lo: int, hi: int) -> pa.Table:
     g = _order_range(lo, hi, ITEM_SLOTS)
     date = m.order_date(g)
@@ -372,7 +444,7 @@ def order_items(m: ErpModel, lo: int, hi: int) -> pa.Table:
     flat = {k: v.ravel()[keep] for k, v in items.items() if k not in ("slot", "present")}
     return col.table(
         {
-            "order_item_id": slot[keep] + 1,
+            "order_item_id": dense(m, "order_items").keys(slot[keep]),
             "order_id": np.repeat(g, ITEM_SLOTS)[keep] + 1,
             "product_id": flat["product"] + 1,
             "quantity": flat["quantity"],
@@ -389,6 +461,13 @@ DISCOUNTS = col.schema(
     ("discount_id", INT), ("order_id", INT), ("order_item_id", INT), ("discount_level", STRING), ("percent", INT),
     ("amount", MONEY), ("reason", STRING), ("created_at", TIMESTAMP),
 )  # fmt: skip
+
+
+def _discounts_present(m: ErpModel, lo: int, hi: int) -> np.ndarray:
+    g = _order_range(lo, hi, DISCOUNT_SLOTS)
+    present = np.concatenate([(m.discount_mode(g) == DISCOUNT_ORDER)[:, None], m.item_discounted(g)], axis=1)
+    first = g[0] * DISCOUNT_SLOTS
+    return present.ravel()[lo - first : hi - first]
 
 
 def discounts(m: ErpModel, lo: int, hi: int) -> pa.Table:
@@ -408,9 +487,11 @@ def discounts(m: ErpModel, lo: int, hi: int) -> pa.Table:
     reason = m.stream("discounts", "reason").integers(flat[keep], 0, len(data.DISCOUNT_REASONS))
     return col.table(
         {
-            "discount_id": flat[keep] + 1,
+            "discount_id": dense(m, "discounts").keys(flat[keep]),
             "order_id": np.repeat(g, DISCOUNT_SLOTS)[keep] + 1,
-            "order_item_id": col.ints(item_id.ravel()[keep] + 1, nulls=is_order[keep]),
+            "order_item_id": col.ints(
+                dense(m, "order_items").keys(np.maximum(item_id.ravel()[keep], 0)), nulls=is_order[keep]
+            ),
             "discount_level": pc.if_else(pa.array(is_order[keep]), "order", "item"),
             "percent": percent.ravel()[keep],
             "amount": col.money(amount.ravel()[keep]),
@@ -425,6 +506,16 @@ ORDER_STATUS_HISTORY = col.schema(
     ("order_status_history_id", INT), ("order_id", INT), ("status", STRING), ("user_id", INT),
     ("changed_at", TIMESTAMP),
 )  # fmt: skip
+
+
+def _history_present(m: ErpModel, lo: int, hi: int) -> np.ndarray:
+    s = _ids(lo, hi)
+    g, k = s // HISTORY_SLOTS, s % HISTORY_SLOTS
+    f = m.facts
+    status = f.status[g]
+    terminal = np.isin(status, (STATUS_DELIVERED, STATUS_FAILED, STATUS_CANCELLED))
+    shipped = (status >= STATUS_SHIPPED) & (status != STATUS_CANCELLED)
+    return np.select([k == 0, k == 1, k == 2], [True, f.confirmed[g], shipped], terminal)
 
 
 def order_status_history(m: ErpModel, lo: int, hi: int) -> pa.Table:
@@ -449,7 +540,7 @@ def order_status_history(m: ErpModel, lo: int, hi: int) -> pa.Table:
     keep = present.ravel() & (flat >= lo) & (flat < hi)
     return col.table(
         {
-            "order_status_history_id": flat[keep] + 1,
+            "order_status_history_id": dense(m, "order_status_history").keys(flat[keep]),
             "order_id": np.repeat(g, HISTORY_SLOTS)[keep] + 1,
             "status": _pick(ORDER_STATUSES, status.ravel()[keep]),
             "user_id": user[keep] + 1,
@@ -472,6 +563,10 @@ def failure_reason(m: ErpModel, attempt_slot: np.ndarray) -> np.ndarray:
     return m.stream("delivery_attempts", "reason").integers(attempt_slot, 0, len(data.FAILURE_REASONS))
 
 
+def _shipments_present(m: ErpModel, lo: int, hi: int) -> np.ndarray:
+    return m.facts.shipped[lo:hi]
+
+
 def shipments(m: ErpModel, lo: int, hi: int) -> pa.Table:
     g = _ids(lo, hi)
     life = m.lifecycle(g)
@@ -483,7 +578,7 @@ def shipments(m: ErpModel, lo: int, hi: int) -> pa.Table:
     delivered = status == STATUS_DELIVERED
     return col.table(
         {
-            "shipment_id": g + 1,
+            "shipment_id": dense(m, "shipments").keys(g),
             "order_id": g + 1,
             "depot": _pick(tuple(data.REGION_DEPOTS[r] for r in data.REGIONS), region),
             "carrier": _pick(CARRIERS, categorical(m.stream("shipments", "carrier"), g, (50, 20, 15, 10, 5))),
@@ -513,6 +608,11 @@ DELIVERY_ATTEMPTS = col.schema(
 )  # fmt: skip
 
 
+def _attempts_present(m: ErpModel, lo: int, hi: int) -> np.ndarray:
+    s = _ids(lo, hi)
+    return s % ATTEMPT_SLOTS < m.facts.attempts[s // ATTEMPT_SLOTS]
+
+
 def delivery_attempts(m: ErpModel, lo: int, hi: int) -> pa.Table:
     g = _order_range(lo, hi, ATTEMPT_SLOTS)
     life = m.lifecycle(g)
@@ -523,8 +623,8 @@ def delivery_attempts(m: ErpModel, lo: int, hi: int) -> pa.Table:
     slot, j, failed = slot[keep], j[keep], failed[keep]
     return col.table(
         {
-            "delivery_attempt_id": slot + 1,
-            "shipment_id": slot // ATTEMPT_SLOTS + 1,
+            "delivery_attempt_id": dense(m, "delivery_attempts").keys(slot),
+            "shipment_id": dense(m, "shipments").keys(slot // ATTEMPT_SLOTS),
             "attempt_number": j + 1,
             "attempted_at": col.timestamps(life.attempt_at.ravel()[keep]),
             "outcome": pc.if_else(pa.array(failed), "failed", "delivered"),
@@ -539,47 +639,65 @@ PAYMENTS = col.schema(
     ("payment_id", INT), ("order_id", INT), ("company_id", INT), ("invoice_number", STRING), ("amount", MONEY),
     ("currency", STRING), ("invoice_date", TIMESTAMP), ("payment_terms_days", INT), ("due_date", DATE),
     ("paid_at", TIMESTAMP), ("status", STRING), ("days_late", INT), ("method", STRING),
-    ("transfer_reference", STRING), ("settlement", STRING), ("created_at", TIMESTAMP), ("anomaly", STRING),
+    ("transfer_reference", STRING), ("settlement", STRING), ("collection_attempts", INT),
+    ("last_failure_reason", STRING), ("refunded_amount", MONEY), ("created_at", TIMESTAMP), ("anomaly", STRING),
 )  # fmt: skip
+
+
+def _payments_present(m: ErpModel, lo: int, hi: int) -> np.ndarray:
+    return m.facts.delivered[lo:hi]
+
+
+def refund_cents(m: ErpModel, total: np.ndarray, r: dict[str, np.ndarray]) -> np.ndarray:
+    return np.maximum(total * r["percent"] // 100, 1)
 
 
 def payments(m: ErpModel, lo: int, hi: int) -> pa.Table:
     g = _ids(lo, hi)
     life = m.lifecycle(g)
     pay = m.billing(life)
+    r = m.refunds(life, pay)
     keep = life.delivered
     g, company = g[keep], life.company[keep]
-    status, paid_at, due_at = pay.status[keep], pay.paid_at[keep], pay.due_at[keep]
-    terms, bulk, cycle = pay.terms[keep], pay.bulk[keep], pay.cycle[keep]
+    status, paid_at, due_day = pay.status[keep], pay.paid_at[keep], pay.due_day[keep]
+    bulk, cycle, method, attempts = pay.bulk[keep], pay.cycle[keep], pay.method[keep], pay.attempts[keep]
     paid = np.isin(status, (PAY_PAID, PAY_LATE))
-    late_seconds = np.where(paid, paid_at - due_at, m.end - due_at)
-    days_late = -(-late_seconds // DAY)
-    method = np.where(bulk, 0, np.where(terms == 0, 3, categorical(m.stream("payments", "method"), g, (55, 20, 20, 5))))
+    last_day = (m.end - 1) // DAY
+    days_late = np.where(paid, paid_at // DAY - due_day, last_day + 1 - due_day)
     reference = pc.if_else(
         pa.array(bulk),
         col.join("BLK-", col.digits(company + 1, 5), "-", col.digits(cycle, 4)),
         col.join("TRF-", col.digits(g + 1, 8)),
     )
-    amounts = m.amounts(g, life.date[keep])
+    total = m.amounts(g, life.date[keep])["total"]
+    approved = r["status"][keep] == REFUND_APPROVED
+    refunded = np.where(approved, refund_cents(m, total, {k: v[keep] for k, v in r.items()}), 0)
+    status = np.where(approved, np.where(refunded >= total, PAY_REFUNDED, PAY_PARTIALLY_REFUNDED), status)
+    failure = METHOD_FAILURES[
+        np.minimum(method, len(METHOD_FAILURES) - 1), m.stream("payments", "failure").integers(g, 0, 2)
+    ]
     return col.table(
         {
-            "payment_id": g + 1,
+            "payment_id": dense(m, "payments").keys(g),
             "order_id": g + 1,
             "company_id": company + 1,
             "invoice_number": col.join("INV-", col.digits(g + 1, 8)),
-            "amount": col.money(amounts["total"]),
+            "amount": col.money(total),
             "currency": pa.array([CURRENCY] * len(g), STRING),
             "invoice_date": col.timestamps(pay.invoice_at[keep]),
-            "payment_terms_days": terms,
-            "due_date": _dates(due_at // DAY),
+            "payment_terms_days": pay.terms[keep],
+            "due_date": _dates(due_day),
             "paid_at": col.timestamps(paid_at, nulls=~paid),
             "status": _pick(PAYMENT_STATUSES, status),
-            "days_late": col.ints(days_late, nulls=~np.isin(status, (PAY_LATE, PAY_OVERDUE))),
+            "days_late": col.ints(days_late, nulls=~(days_late > 0)),
             "method": _null_if(~paid, _pick(PAYMENT_METHODS, method)),
             "transfer_reference": _null_if(~paid, reference),
             "settlement": _null_if(~paid, pc.if_else(pa.array(bulk), "bulk", "single")),
+            "collection_attempts": attempts,
+            "last_failure_reason": _null_if(~(attempts > 1), col.take(_FAILURE_TEXT, failure)),
+            "refunded_amount": col.money(refunded),
             "created_at": col.timestamps(pay.invoice_at[keep]),
-            "anomaly": _null_if(~np.isin(status, (PAY_LATE, PAY_OVERDUE)), _pick(("payment_delay",), np.zeros(len(g)))),
+            "anomaly": _labels(life.anomaly[keep], ("payment_delay",)),
         },
         PAYMENTS,
     )
@@ -587,8 +705,9 @@ def payments(m: ErpModel, lo: int, hi: int) -> pa.Table:
 
 REFUNDS = col.schema(
     ("refund_id", INT), ("payment_id", INT), ("order_id", INT), ("amount", MONEY), ("reason", STRING),
-    ("status", STRING), ("rejection_reason", STRING), ("requested_by_user_id", INT), ("decided_by_user_id", INT),
-    ("requested_at", TIMESTAMP), ("decided_at", TIMESTAMP), ("created_at", TIMESTAMP),
+    ("status", STRING), ("rejection_reason", STRING), ("goods_returned", pa.bool_()), ("requested_by_user_id", INT),
+    ("decided_by_user_id", INT), ("requested_at", TIMESTAMP), ("decided_at", TIMESTAMP), ("created_at", TIMESTAMP),
+    ("anomaly", STRING),
 )  # fmt: skip
 
 
@@ -599,6 +718,15 @@ def refund_people(m: ErpModel, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return requester, decider
 
 
+# data.REJECTION_REASONS that answer each refund reason (model.REASON_*): a rejection speaks of the claim made.
+_REJECTIONS_BY_REASON = np.array([[2, 0], [4, 3], [1, 0], [1, 0], [3, 4], [4, 3]])
+_REFUND_LABELS = ("delivery_delay", "delivery_failure", "stockout")
+
+
+def _refunds_present(m: ErpModel, lo: int, hi: int) -> np.ndarray:
+    return m.facts.refund[lo:hi] != REFUND_NONE
+
+
 def refunds(m: ErpModel, lo: int, hi: int) -> pa.Table:
     g = _ids(lo, hi)
     life = m.lifecycle(g)
@@ -606,25 +734,28 @@ def refunds(m: ErpModel, lo: int, hi: int) -> pa.Table:
     r = m.refunds(life, pay)
     keep = r["present"]
     g = g[keep]
-    status = r["status"][keep]
+    r = {k: v[keep] for k, v in r.items()}
+    status = r["status"]
     open_ = status == REFUND_REQUESTED
     total = m.amounts(g, life.date[keep])["total"]
     requester, decider = refund_people(m, g)
-    rejection = m.stream("refunds", "rejection").integers(g, 0, len(data.REJECTION_REASONS))
+    rejection = _REJECTIONS_BY_REASON[r["reason"], m.stream("refunds", "rejection").integers(g, 0, 2)]
     return col.table(
         {
-            "refund_id": g + 1,
-            "payment_id": g + 1,
+            "refund_id": dense(m, "refunds").keys(g),
+            "payment_id": dense(m, "payments").keys(g),
             "order_id": g + 1,
-            "amount": col.money(np.maximum(total * r["percent"][keep] // 100, 1)),
-            "reason": _pick(data.REFUND_REASONS, r["reason"][keep]),
+            "amount": col.money(refund_cents(m, total, r)),
+            "reason": _pick(data.REFUND_REASONS, r["reason"]),
             "status": _pick(REFUND_STATUSES, status),
-            "rejection_reason": _null_if(status != 2, _pick(data.REJECTION_REASONS, rejection)),
+            "rejection_reason": _null_if(status != REFUND_REJECTED, _pick(data.REJECTION_REASONS, rejection)),
+            "goods_returned": r["returned"],
             "requested_by_user_id": requester + 1,
             "decided_by_user_id": col.ints(decider + 1, nulls=open_),
-            "requested_at": col.timestamps(r["requested_at"][keep]),
-            "decided_at": col.timestamps(r["decided_at"][keep], nulls=open_),
-            "created_at": col.timestamps(r["requested_at"][keep]),
+            "requested_at": col.timestamps(r["requested_at"]),
+            "decided_at": col.timestamps(r["decided_at"], nulls=open_),
+            "created_at": col.timestamps(r["requested_at"]),
+            "anomaly": _labels(life.anomaly[keep], _REFUND_LABELS),
         },
         REFUNDS,
     )
@@ -637,23 +768,40 @@ INVENTORY_MOVEMENTS = col.schema(
 )  # fmt: skip
 MOVEMENT_TYPES = ("restock", "adjustment", "fulfillment", "return")
 _MOVEMENT_REASONS = ("weekly replenishment", "cycle count correction", "order shipped", "")
-_RETURN_REASONS = ("failed delivery returned to depot", "customer return")
+_RETURN_REASONS = (
+    "failed delivery returned to depot",
+    "customer return: wrong item sent back",
+    "customer return: quality complaint",
+)
 
 
 def product_slots(m: ErpModel) -> int:
     return m.products * m.weeks * 2
 
 
-def _product_movements(m: ErpModel, lo: int, hi: int) -> dict[str, np.ndarray | pa.Array]:
+def _product_plan(m: ErpModel, lo: int, hi: int) -> tuple[np.ndarray, ...]:
+    """(slot, kind, product, week, quantity) of the restock (kind 0) and count (kind 1) slots of [lo, hi)."""
     s = _ids(lo, hi)
     pw, kind = s // 2, s % 2
     p, w = pw // m.weeks, pw % m.weeks
     plan = m.stock_plan
-    qty = np.where(kind == 0, plan["restock"][p, w], plan["adjust"][p, w])
+    return s, kind, p, w, np.where(kind == 0, plan["restock"][p, w], plan["adjust"][p, w])
+
+
+def _product_movements(m: ErpModel, lo: int, hi: int) -> dict[str, np.ndarray | pa.Array]:
+    s, kind, p, w, qty = _product_plan(m, lo, hi)
     keep = qty != 0
     s, kind, p, w, qty = s[keep], kind[keep], p[keep], w[keep], qty[keep]
-    first_week = w == plan["created_week"][p]
-    at = np.where(first_week, m.product["created"][p], m.start + w * WEEK) + 120 * kind
+    st = lambda c: m.stream("inventory_movements", c)  # noqa: E731
+    week_day = m.start // DAY + 7 * w
+    last_day = (m.end - 1) // DAY
+    # Deliveries from the roaster arrive early on the first day of the week, before any truck leaves;
+    # counts happen mid-week in office hours, when stock holds at least the safety stock.
+    restock_at = week_day * DAY + OFFICE_OPEN + st("restock_time").integers(s, 0, 2 * HOUR)
+    count_day = np.minimum(week_day + 2 + st("count_day").integers(s, 0, 3), last_day)
+    count_at = office_time(st("count_time"), s, count_day)
+    first_week = w == m.stock_plan["created_week"][p]
+    at = np.where(kind == 0, np.where(first_week, m.product["created"][p], restock_at), count_at)
     return {
         "id": s,
         "product": p,
@@ -666,30 +814,55 @@ def _product_movements(m: ErpModel, lo: int, hi: int) -> dict[str, np.ndarray | 
     }
 
 
-def _item_movements(m: ErpModel, lo: int, hi: int) -> dict[str, np.ndarray | pa.Array]:
+def _item_slots(m: ErpModel, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The orders covering movement slots [lo, hi) of the item part and each item slot's two movement ids."""
     base = product_slots(m)
     item_lo, item_hi = (lo - base) // 2, (hi - 1 - base) // 2 + 1
     g = _order_range(item_lo, item_hi, ITEM_SLOTS)
+    slot = g[:, None] * ITEM_SLOTS + np.arange(ITEM_SLOTS)[None, :]
+    mid = base + 2 * slot
+    return g, slot, np.stack([mid, mid + 1], axis=-1).ravel()
+
+
+def _inventory_present(m: ErpModel, lo: int, hi: int) -> np.ndarray:
+    base = product_slots(m)
+    parts = []
+    if lo < base:
+        parts.append(_product_plan(m, lo, min(hi, base))[4] != 0)
+    if hi > base:
+        a = max(lo, base)
+        g, _, ids = _item_slots(m, a, hi)
+        f = m.facts
+        shipped = (np.arange(ITEM_SLOTS)[None, :] < m.item_count(g)[:, None]) & f.shipped[g][:, None]
+        present = np.stack([shipped, shipped & f.returned[g][:, None]], axis=-1).ravel()
+        parts.append(present[(ids >= a) & (ids < hi)])
+    return np.concatenate(parts)
+
+
+def _item_movements(m: ErpModel, lo: int, hi: int) -> dict[str, np.ndarray | pa.Array]:
+    g, slot, ids = _item_slots(m, lo, hi)
     life = m.lifecycle(g)
     items = m.items(g, life.date)
+    r = m.refunds(life, m.billing(life))
+    back, when = m.goods_back(life, r)
     shipped = items["present"] & life.shipped[:, None]
-    back, when = m.item_returns(life, items["slot"])
-    back &= shipped
-    slot = items["slot"]
-    # Two movement slots per item slot: its fulfilment, then its return.
-    mid = base + 2 * slot
-    ids = np.stack([mid, mid + 1], axis=-1).ravel()
-    present = np.stack([shipped, back], axis=-1).ravel()
+    came_back = shipped & back[:, None]
+    present = np.stack([shipped, came_back], axis=-1).ravel()
     keep = present & (ids >= lo) & (ids < hi)
     is_return = np.tile([False, True], slot.size)[keep]
     qty = np.repeat(items["quantity"].ravel(), 2)[keep]
-    failed_back = np.repeat(np.repeat(life.status == STATUS_FAILED, ITEM_SLOTS), 2)[keep]
-    at = np.stack([np.broadcast_to(life.shipped_at[:, None], slot.shape), when], axis=-1).ravel()[keep]
-    stockout = np.repeat(np.repeat(life.anomaly == LABEL["stockout"], ITEM_SLOTS), 2)[keep] & ~is_return
+    per_item = lambda a: np.repeat(np.repeat(a, ITEM_SLOTS), 2)[keep]  # noqa: E731
+    failed_back = per_item(life.status == STATUS_FAILED)
+    at = np.where(is_return, per_item(when), per_item(life.shipped_at))
+    stockout = per_item(life.anomaly == LABEL["stockout"]) & ~is_return
+    return_reason = np.where(failed_back, 0, np.where(per_item(r["reason"]) == REASON_WRONG_ITEM, 1, 2))
     reason = pc.if_else(
         pa.array(is_return),
-        _pick(_RETURN_REASONS, np.where(failed_back, 0, 1)),
+        _pick(_RETURN_REASONS, return_reason),
         pc.if_else(pa.array(stockout), "order shipped after backorder", "order shipped"),
+    )
+    anomaly = np.where(
+        stockout, LABEL["stockout"], np.where(failed_back & is_return, LABEL["delivery_failure"], NO_ANOMALY)
     )
     return {
         "id": ids[keep],
@@ -699,7 +872,7 @@ def _item_movements(m: ErpModel, lo: int, hi: int) -> dict[str, np.ndarray | pa.
         "item": np.repeat(slot.ravel(), 2)[keep],
         "reason": reason,
         "at": at,
-        "anomaly": np.where(stockout, LABEL["stockout"], NO_ANOMALY),
+        "anomaly": anomaly,
     }
 
 
@@ -710,14 +883,17 @@ def inventory_movements(m: ErpModel, lo: int, hi: int) -> pa.Table:
         parts.append(_product_movements(m, lo, min(hi, base)))
     if hi > base:
         parts.append(_item_movements(m, max(lo, base), hi))
+    keys = dense(m, "inventory_movements")
     tables = [
         col.table(
             {
-                "inventory_movement_id": part["id"] + 1,
+                "inventory_movement_id": keys.keys(part["id"]),
                 "product_id": part["product"] + 1,
                 "movement_type": _pick(MOVEMENT_TYPES, part["type"]),
                 "quantity_change": part["qty"],
-                "order_item_id": col.ints(part["item"] + 1, nulls=part["item"] < 0),
+                "order_item_id": col.ints(
+                    dense(m, "order_items").keys(np.maximum(part["item"], 0)), nulls=part["item"] < 0
+                ),
                 "reason": part["reason"],
                 "moved_at": col.timestamps(part["at"]),
                 "anomaly": _labels(part["anomaly"]),
@@ -734,9 +910,21 @@ MAINTENANCE_VISITS = col.schema(
     ("maintenance_visit_id", INT), ("company_id", INT), ("technician_id", INT), ("visit_type", STRING),
     ("status", STRING), ("visited_at", TIMESTAMP), ("duration_minutes", INT), ("services", JSON),
     ("spare_parts", JSON), ("parts_cost", MONEY), ("labor_cost", MONEY), ("total_cost", MONEY),
-    ("follow_up_of_visit_id", INT), ("created_at", TIMESTAMP),
+    ("follow_up_of_visit_id", INT), ("notes", STRING), ("created_at", TIMESTAMP),
 )  # fmt: skip
 LABOR_PER_HOUR_CENTS = 350_00
+# Technicians' notes: an opening per visit type (data.VISIT_TYPES, then follow_up), the finding that the first
+# part fitted answers, the services done and whether a follow-up was booked.
+_VISIT_OPENINGS = pa.array(
+    ["Scheduled preventive service.", "Called out for a fault:", "Installed and commissioned the machine.",
+     "Emergency call-out, machine down:", "Routine inspection.", "Follow-up of the earlier visit:"], STRING
+)  # fmt: skip
+_FINDINGS = pa.array(data.PART_FINDINGS, STRING)
+_NO_PART_FINDING = pa.array(
+    ["machine in good order", "fault traced to settings, no parts needed", "commissioned without parts",
+     "fault cleared on site without parts", "no defects found", "repair holding, no further parts needed"], STRING
+)  # fmt: skip
+_SERVICE_TEXT = pa.array([x.lower() for x in data.SERVICES], STRING)
 _SERVICE_NAMES = pa.array(data.SERVICES, STRING)
 _PART_NAMES = pa.array([p[0] for p in data.SPARE_PARTS], STRING)
 _PART_COSTS = np.array([p[1] for p in data.SPARE_PARTS], dtype=np.int64)
@@ -764,6 +952,11 @@ def _json_list(entries: list[pa.Array]) -> pa.Array:
     for entry in entries[1:]:
         body = pc.if_else(pc.is_null(entry), body, col.join(body, ",", entry))
     return col.join("[", body, "]")
+
+
+def _visits_present(m: ErpModel, lo: int, hi: int) -> np.ndarray:
+    s = _ids(lo, hi)
+    return (s % VISIT_SLOTS == 0) | m.visits(s // VISIT_SLOTS)["follows"]
 
 
 def maintenance_visits(m: ErpModel, lo: int, hi: int) -> pa.Table:
@@ -799,9 +992,25 @@ def maintenance_visits(m: ErpModel, lo: int, hi: int) -> pa.Table:
                          col.text(_PART_COSTS[part]), "}")  # fmt: skip
         parts.append(_null_if(~used, entry))
     labor = duration * LABOR_PER_HOUR_CENTS // 60
+    service_text = [
+        _null_if(services_n <= j, col.take(_SERVICE_TEXT, (first_service + j * service_step) % len(data.SERVICES)))
+        for j in range(MAX_SERVICES)
+    ]
+    done = service_text[0]
+    for entry in service_text[1:]:
+        done = pc.if_else(pc.is_null(entry), done, col.join(done, ", ", entry))
+    finding = pc.if_else(
+        pa.array(parts_n > 0), col.take(_FINDINGS, first_part % len(_PART_COSTS)), col.take(_NO_PART_FINDING, kind)
+    )
+    # The base visit's follow-up, booked at the visit (a follow-up itself books none).
+    booked = ~v["follow"] & m.visits(v["b"])["follows"]
+    notes = col.join(
+        col.take(_VISIT_OPENINGS, kind), " ", pc.utf8_capitalize(finding), ". Done: ", done, ".",
+        pc.if_else(pa.array(booked), " Follow-up visit booked.", ""),
+    )  # fmt: skip
     return col.table(
         {
-            "maintenance_visit_id": s + 1,
+            "maintenance_visit_id": dense(m, "maintenance_visits").keys(s),
             "company_id": v["company"] + 1,
             "technician_id": v["technician"] + 1,
             "visit_type": _pick((*data.VISIT_TYPES, "follow_up"), kind),
@@ -813,7 +1022,10 @@ def maintenance_visits(m: ErpModel, lo: int, hi: int) -> pa.Table:
             "parts_cost": col.money(parts_cost),
             "labor_cost": col.money(labor),
             "total_cost": col.money(parts_cost + labor),
-            "follow_up_of_visit_id": col.ints(v["b"] * VISIT_SLOTS + 1, nulls=~v["follow"]),
+            "follow_up_of_visit_id": col.ints(
+                dense(m, "maintenance_visits").keys(v["b"] * VISIT_SLOTS), nulls=~v["follow"]
+            ),
+            "notes": notes,
             "created_at": col.timestamps(v["created"]),
         },
         MAINTENANCE_VISITS,
@@ -834,44 +1046,67 @@ ENTITY = {e: i for i, e in enumerate(ENTITY_TYPES)}
 Rows = dict[str, np.ndarray]
 
 
+# Each audited kind: (entity type, slots, presence of its slots, rows of its slots). Presence is cheap (the
+# model's order facts, plans and pure draws), as the dense keys of the audit log count it block by block.
+Presence = Callable[[ErpModel, np.ndarray], np.ndarray]
+
+
+def _always(m: ErpModel, s: np.ndarray) -> np.ndarray:
+    return np.ones(len(s), dtype=bool)
+
+
 def _audit_companies(m: ErpModel, c: np.ndarray) -> Rows:
-    return {"keep": np.ones(len(c), dtype=bool), "user": m.company["account_manager"][c], "entity": c,
+    return {"user": m.company["account_manager"][c], "entity": c + 1,
             "action": np.full(len(c), ACTION["create"]), "at": m.company["created"][c]}  # fmt: skip
 
 
 def _audit_products(m: ErpModel, p: np.ndarray) -> Rows:
     user = m.pick_user((ROLE_ADMIN, ROLE_MANAGER), m.stream("audit_logs", "product_user"), p)
-    return {"keep": np.ones(len(p), dtype=bool), "user": user, "entity": p,
-            "action": np.full(len(p), ACTION["create"]), "at": m.product["created"][p]}  # fmt: skip
+    return {"user": user, "entity": p + 1, "action": np.full(len(p), ACTION["create"]), "at": m.product["created"][p]}
+
+
+def _branch_open(m: ErpModel, s: np.ndarray) -> np.ndarray:
+    return s % BRANCH_SLOTS < m.company["branches"][s // BRANCH_SLOTS]
 
 
 def _audit_branches(m: ErpModel, s: np.ndarray) -> Rows:
     company, k = s // BRANCH_SLOTS, s % BRANCH_SLOTS
-    return {"keep": k < m.company["branches"][company], "user": m.company["account_manager"][company], "entity": s,
+    return {"user": m.company["account_manager"][company], "entity": dense(m, "branches").keys(s),
             "action": np.full(len(s), ACTION["open_branch"]), "at": m.branch_created[company, k]}  # fmt: skip
 
 
+def _discount_granted(m: ErpModel, s: np.ndarray) -> np.ndarray:
+    return _discounts_present(m, int(s[0]), int(s[-1]) + 1)  # s is a contiguous range
+
+
 def _audit_discounts(m: ErpModel, s: np.ndarray) -> Rows:
-    """Discounts are granted by the account's sales rep when the order is taken."""
-    g, k = s // DISCOUNT_SLOTS, s % DISCOUNT_SLOTS
+    """Discounts are granted by the account's sales rep a few minutes after the order is taken."""
+    g = s // DISCOUNT_SLOTS
     date = m.order_date(g)
-    mode = m.discount_mode(g)
-    slot = np.minimum(k - 1, ITEM_SLOTS - 1)
-    item_percent = m.items(g, date)["discount_percent"][np.arange(len(g)), slot]
-    keep = np.where(k == 0, mode == DISCOUNT_ORDER, (k > 0) & (item_percent > 0))
     rep = m.company["account_manager"][m.order_company(g, date)]
-    return {"keep": keep, "user": rep, "entity": s, "action": np.full(len(s), ACTION["grant_discount"]), "at": date}
+    at = np.minimum(date + 60 + m.stream("audit_logs", "discount_after").integers(s, 0, 900), m.end - 1)
+    return {"user": rep, "entity": dense(m, "discounts").keys(s), "action": np.full(len(s), ACTION["grant_discount"]),
+            "at": at}  # fmt: skip
+
+
+def _stock_booked(m: ErpModel, s: np.ndarray) -> np.ndarray:
+    return _product_plan(m, int(s[0]), int(s[-1]) + 1)[4] != 0
 
 
 def _audit_stock(m: ErpModel, s: np.ndarray) -> Rows:
     """Restocks and count corrections are booked by the warehouse team (support) or an admin."""
-    moves = _product_movements(m, int(s[0]), int(s[-1]) + 1)  # s is a non-empty contiguous range
-    keep = np.isin(s, moves["id"])  # present movements, in the same (ascending) order as moves
-    user = m.pick_user((ROLE_SUPPORT, ROLE_ADMIN), m.stream("audit_logs", "storekeeper"), s)
+    moves = _product_movements(m, int(s[0]), int(s[-1]) + 1)  # the present slots of s, in order
     at = np.zeros(len(s), dtype=np.int64)
-    at[keep] = moves["at"]
+    at[_stock_booked(m, s)] = moves["at"]
+    user = m.pick_user((ROLE_SUPPORT, ROLE_ADMIN), m.stream("audit_logs", "storekeeper"), s)
     action = np.where(s % 2 == 0, ACTION["receive_stock"], ACTION["adjust_stock"])
-    return {"keep": keep, "user": user, "entity": s, "action": action, "at": at}
+    booked = np.minimum(at + 30 + m.stream("audit_logs", "booked_after").integers(s, 0, 600), m.end - 1)
+    return {"user": user, "entity": dense(m, "inventory_movements").keys(s), "action": action, "at": booked}
+
+
+def _order_event(m: ErpModel, s: np.ndarray) -> np.ndarray:
+    g, k = s // 3, s % 3
+    return np.select([k == 0, k == 1], [True, m.facts.confirmed[g]], m.facts.status[g] == STATUS_CANCELLED)
 
 
 def _audit_orders(m: ErpModel, s: np.ndarray) -> Rows:
@@ -879,30 +1114,44 @@ def _audit_orders(m: ErpModel, s: np.ndarray) -> Rows:
     life = m.lifecycle(g)
     rep = m.company["account_manager"][life.company]
     manager = m.pick_user((ROLE_MANAGER, ROLE_ADMIN), m.stream("audit_logs", "confirmer"), s)
-    keep = np.select([k == 0, k == 1], [True, life.confirmed], life.cancelled)
     return {
-        "keep": keep,
         "user": np.where(k == 1, manager, rep),
-        "entity": g,
+        "entity": g + 1,
         "action": np.select([k == 0, k == 1], [ACTION["create"], ACTION["confirm"]], ACTION["cancel"]),
         "at": np.select([k == 0, k == 1], [life.date, life.confirm_at], life.cancel_at),
     }
 
 
+def _shipped(m: ErpModel, g: np.ndarray) -> np.ndarray:
+    return m.facts.shipped[g]
+
+
 def _audit_shipments(m: ErpModel, g: np.ndarray) -> Rows:
     life = m.lifecycle(g)
     user = m.pick_user((ROLE_SUPPORT,), m.stream("audit_logs", "dispatcher"), g)
-    return {"keep": life.shipped, "user": user, "entity": g, "action": np.full(len(g), ACTION["dispatch"]),
+    return {"user": user, "entity": dense(m, "shipments").keys(g), "action": np.full(len(g), ACTION["dispatch"]),
             "at": life.shipped_at}  # fmt: skip
+
+
+def _paid(m: ErpModel, g: np.ndarray) -> np.ndarray:
+    """Payments recorded by the end: the order was delivered and its invoice paid."""
+    return m.facts.paid[g]
 
 
 def _audit_payments(m: ErpModel, g: np.ndarray) -> Rows:
     life = m.lifecycle(g)
     pay = m.billing(life)
     user = m.pick_user((ROLE_ADMIN, ROLE_MANAGER), m.stream("audit_logs", "cashier"), g)
-    keep = life.delivered & np.isin(pay.status, (PAY_PAID, PAY_LATE))
-    return {"keep": keep, "user": user, "entity": g, "action": np.full(len(g), ACTION["record_payment"]),
-            "at": pay.paid_at}  # fmt: skip
+    # Booked by the cashier when the bank statement (or the driver's cash) comes in.
+    at = np.minimum(pay.paid_at + 300 + m.stream("audit_logs", "booked").integers(g, 0, 4 * HOUR), m.end - 1)
+    return {"user": user, "entity": dense(m, "payments").keys(g), "action": np.full(len(g), ACTION["record_payment"]),
+            "at": at}  # fmt: skip
+
+
+def _refund_event(m: ErpModel, s: np.ndarray) -> np.ndarray:
+    g, k = s // 2, s % 2
+    refund = m.facts.refund[g]
+    return (refund != REFUND_NONE) & ((k == 0) | ((refund != REFUND_REQUESTED) & (refund != REFUND_NONE)))
 
 
 def _audit_refunds(m: ErpModel, s: np.ndarray) -> Rows:
@@ -910,67 +1159,81 @@ def _audit_refunds(m: ErpModel, s: np.ndarray) -> Rows:
     life = m.lifecycle(g)
     r = m.refunds(life, m.billing(life))
     requester, decider = refund_people(m, g)
-    decided = r["status"] != REFUND_REQUESTED
-    decision = np.where(r["status"] == 1, ACTION["approve_refund"], ACTION["reject_refund"])
+    decision = np.where(r["status"] == REFUND_APPROVED, ACTION["approve_refund"], ACTION["reject_refund"])
     return {
-        "keep": r["present"] & ((k == 0) | decided),
         "user": np.where(k == 0, requester, decider),
-        "entity": g,
+        "entity": dense(m, "refunds").keys(g),
         "action": np.where(k == 0, ACTION["request_refund"], decision),
         "at": np.where(k == 0, r["requested_at"], r["decided_at"]),
     }
 
 
+def _visit_done(m: ErpModel, s: np.ndarray) -> np.ndarray:
+    return _visits_present(m, int(s[0]), int(s[-1]) + 1)
+
+
 def _audit_visits(m: ErpModel, s: np.ndarray) -> Rows:
     v = visit_rows(m, s)
-    return {"keep": v["present"], "user": v["technician"], "entity": s,
+    return {"user": v["technician"], "entity": dense(m, "maintenance_visits").keys(s),
             "action": np.full(len(s), ACTION["complete_visit"]), "at": v["at"]}  # fmt: skip
 
 
-def audit_segments(m: ErpModel) -> list[tuple[int, int, Callable[[ErpModel, np.ndarray], Rows]]]:
-    """(entity type, slots, builder) in slot order: the audit log's slot space is their concatenation."""
+def audit_segments(m: ErpModel) -> list[tuple[int, int, Presence, Callable[[ErpModel, np.ndarray], Rows]]]:
+    """(entity type, slots, presence, rows) in slot order: the audit log's slot space is their concatenation."""
     return [
-        (ENTITY["company"], m.companies, _audit_companies),
-        (ENTITY["branch"], BRANCH_SLOTS * m.companies, _audit_branches),
-        (ENTITY["product"], m.products, _audit_products),
-        (ENTITY["order"], 3 * m.orders, _audit_orders),
-        (ENTITY["discount"], DISCOUNT_SLOTS * m.orders, _audit_discounts),
-        (ENTITY["inventory_movement"], product_slots(m), _audit_stock),
-        (ENTITY["shipment"], m.orders, _audit_shipments),
-        (ENTITY["payment"], m.orders, _audit_payments),
-        (ENTITY["refund"], 2 * m.orders, _audit_refunds),
-        (ENTITY["maintenance_visit"], VISIT_SLOTS * m.base_visits, _audit_visits),
+        (ENTITY["company"], m.companies, _always, _audit_companies),
+        (ENTITY["branch"], BRANCH_SLOTS * m.companies, _branch_open, _audit_branches),
+        (ENTITY["product"], m.products, _always, _audit_products),
+        (ENTITY["order"], 3 * m.orders, _order_event, _audit_orders),
+        (ENTITY["discount"], DISCOUNT_SLOTS * m.orders, _discount_granted, _audit_discounts),
+        (ENTITY["inventory_movement"], product_slots(m), _stock_booked, _audit_stock),
+        (ENTITY["shipment"], m.orders, _shipped, _audit_shipments),
+        (ENTITY["payment"], m.orders, _paid, _audit_payments),
+        (ENTITY["refund"], 2 * m.orders, _refund_event, _audit_refunds),
+        (ENTITY["maintenance_visit"], VISIT_SLOTS * m.base_visits, _visit_done, _audit_visits),
     ]
 
 
 def audit_slots(m: ErpModel) -> int:
-    return sum(n for _, n, _ in audit_segments(m))
+    return sum(n for _, n, _, _ in audit_segments(m))
+
+
+def _audit_present(m: ErpModel, lo: int, hi: int) -> np.ndarray:
+    offset = 0
+    out: list[np.ndarray] = []
+    for _, n, present, _ in audit_segments(m):
+        a, b = max(lo, offset), min(hi, offset + n)
+        if a < b:
+            out.append(present(m, _ids(a - offset, b - offset)))
+        offset += n
+    return np.concatenate(out) if out else np.zeros(0, dtype=bool)
 
 
 def audit_logs(m: ErpModel, lo: int, hi: int) -> pa.Table:
     offset = 0
     out: list[pa.Table] = []
-    for entity_type, n, build in audit_segments(m):
+    for entity_type, n, present, build in audit_segments(m):
         a, b = max(lo, offset), min(hi, offset + n)
         if a < b:
             local = _ids(a - offset, b - offset)
-            rows = build(m, local)
-            keep = rows["keep"]
-            user = rows["user"][keep]
-            out.append(
-                col.table(
-                    {
-                        "audit_log_id": local[keep] + offset + 1,
-                        "user_id": user + 1,
-                        "entity_type": _pick(ENTITY_TYPES, np.full(int(keep.sum()), entity_type)),
-                        "entity_id": rows["entity"][keep] + 1,
-                        "action": _pick(ACTIONS, rows["action"][keep]),
-                        "occurred_at": col.timestamps(rows["at"][keep]),
-                        "ip_address": col.join("10.20.", col.text(user // 250), ".", col.text(user % 250 + 1)),
-                    },
-                    AUDIT_LOGS,
+            keep = present(m, local)
+            if keep.any():
+                rows = {k: v[keep] for k, v in build(m, local).items()}
+                user = rows["user"]
+                out.append(
+                    col.table(
+                        {
+                            "audit_log_id": dense(m, "audit_logs").keys(local[keep] + offset),
+                            "user_id": user + 1,
+                            "entity_type": _pick(ENTITY_TYPES, np.full(len(user), entity_type)),
+                            "entity_id": rows["entity"],
+                            "action": _pick(ACTIONS, rows["action"]),
+                            "occurred_at": col.timestamps(rows["at"]),
+                            "ip_address": col.join("10.20.", col.text(user // 250), ".", col.text(user % 250 + 1)),
+                        },
+                        AUDIT_LOGS,
+                    )
                 )
-            )
         offset += n
     return pa.concat_tables(out) if out else AUDIT_LOGS.empty_table()
 
@@ -998,47 +1261,83 @@ AUDITED_TABLES = ("companies", "branches", "products", "orders", "discounts", "s
                   "inventory_movements", "maintenance_visits")  # fmt: skip
 
 
-def _spec(
-    name: str, key: str, schema: pa.Schema, slots, build, parents: tuple[str, ...], description: str
-) -> TableSpec:
+SLOTS: dict[str, Callable[[ErpModel], int]] = {
+    "users": lambda m: m.users,
+    "companies": lambda m: m.companies,
+    "branches": lambda m: m.companies * BRANCH_SLOTS,
+    "products": lambda m: m.products,
+    "orders": lambda m: m.orders,
+    "order_items": lambda m: m.orders * ITEM_SLOTS,
+    "discounts": lambda m: m.orders * DISCOUNT_SLOTS,
+    "order_status_history": lambda m: m.orders * HISTORY_SLOTS,
+    "shipments": lambda m: m.orders,
+    "delivery_attempts": lambda m: m.orders * ATTEMPT_SLOTS,
+    "payments": lambda m: m.orders,
+    "refunds": lambda m: m.orders,
+    "inventory_movements": lambda m: product_slots(m) + m.orders * ITEM_SLOTS * 2,
+    "maintenance_visits": lambda m: m.base_visits * VISIT_SLOTS,
+    "audit_logs": audit_slots,
+}
+# Which slots hold a row, for the tables whose slot space has empty slots (their keys are dense).
+PRESENT: dict[str, Callable[[ErpModel, int, int], np.ndarray]] = {
+    "branches": _branches_present,
+    "order_items": _order_items_present,
+    "discounts": _discounts_present,
+    "order_status_history": _history_present,
+    "shipments": _shipments_present,
+    "delivery_attempts": _attempts_present,
+    "payments": _payments_present,
+    "refunds": _refunds_present,
+    "inventory_movements": _inventory_present,
+    "maintenance_visits": _visits_present,
+    "audit_logs": _audit_present,
+}
+CREATED = {
+    "users": "created_at", "companies": "created_at", "branches": "created_at", "products": "created_at",
+    "orders": "created_at", "order_items": "created_at", "discounts": "created_at",
+    "order_status_history": "changed_at", "shipments": "created_at", "delivery_attempts": "attempted_at",
+    "payments": "created_at", "refunds": "created_at", "inventory_movements": "moved_at",
+    "maintenance_visits": "created_at", "audit_logs": "occurred_at",
+}  # fmt: skip
+
+
+def _spec(name: str, key: str, schema: pa.Schema, build, parents: tuple[str, ...], description: str) -> TableSpec:
     return TableSpec(
-        DOMAIN, name, key, schema, description, slots, build, parents, foreign_keys=FOREIGN_KEYS.get(name, ())
-    )
+        DOMAIN, name, key, schema, description, SLOTS[name], build, parents,
+        foreign_keys=FOREIGN_KEYS.get(name, ()), created=CREATED[name],
+        column_descriptions=COLUMN_DESCRIPTIONS[name],
+    )  # fmt: skip
 
 
 TABLES: tuple[TableSpec, ...] = (
-    _spec("users", "user_id", USERS, lambda m: m.users, users, (),
+    _spec("users", "user_id", USERS, users, (),
           "SynergyFlow staff: admin 5%, manager 15%, sales 50%, support 30%."),
-    _spec("companies", "company_id", COMPANIES, lambda m: m.companies, companies, ("users",),
+    _spec("companies", "company_id", COMPANIES, companies, ("users",),
           "Customer companies across Egypt's governorates with tax number, payment terms and delivery region."),
-    _spec("branches", "branch_id", BRANCHES, lambda m: m.companies * BRANCH_SLOTS, branches, ("companies",),
-          "Branches of about 30% of the companies."),
-    _spec("products", "product_id", PRODUCTS, lambda m: m.products, products, (),
+    _spec("branches", "branch_id", BRANCHES, branches, ("companies",), "Branches of about 30% of the companies."),
+    _spec("products", "product_id", PRODUCTS, products, (),
           "Coffee and beverage catalogue in EGP; popularity follows a Zipf law."),
-    _spec("orders", "order_id", ORDERS, lambda m: m.orders, orders, ("companies", "branches", "users", "products"),
-          "Orders laid out by the time-series engine; delivery on the region's days; labelled anomalies."),
-    _spec("order_items", "order_item_id", ORDER_ITEMS, lambda m: m.orders * ITEM_SLOTS, order_items,
-          ("orders", "products"), "Order lines with item-level discounts."),
-    _spec("discounts", "discount_id", DISCOUNTS, lambda m: m.orders * DISCOUNT_SLOTS, discounts,
-          ("orders", "order_items"), "Order-level or item-level discounts, never both on one order's items."),
-    _spec("order_status_history", "order_status_history_id", ORDER_STATUS_HISTORY,
-          lambda m: m.orders * HISTORY_SLOTS, order_status_history, ("orders", "users"),
-          "Each order's status changes in time order."),
-    _spec("shipments", "shipment_id", SHIPMENTS, lambda m: m.orders, shipments, ("orders",),
-          "Shipments from the region's depot, with delivery outcome."),
-    _spec("delivery_attempts", "delivery_attempt_id", DELIVERY_ATTEMPTS, lambda m: m.orders * ATTEMPT_SLOTS,
-          delivery_attempts, ("shipments",), "Delivery attempts on the region's days; failure reasons."),
-    _spec("payments", "payment_id", PAYMENTS, lambda m: m.orders, payments, ("orders", "companies", "shipments"),
-          "Invoices at delivery and their payment: due date from terms, bulk transfers, overdue share."),
-    _spec("refunds", "refund_id", REFUNDS, lambda m: m.orders, refunds, ("payments", "orders", "users"),
-          "Refund requests with an approval workflow; never more than was paid."),
-    _spec("inventory_movements", "inventory_movement_id", INVENTORY_MOVEMENTS,
-          lambda m: product_slots(m) + m.orders * ITEM_SLOTS * 2, inventory_movements,
-          ("products", "order_items", "shipments"),
-          "Restocks, count adjustments, fulfilments of order items and returns; stock never negative."),
-    _spec("maintenance_visits", "maintenance_visit_id", MAINTENANCE_VISITS, lambda m: m.base_visits * VISIT_SLOTS,
-          maintenance_visits, ("companies", "users"),
-          "Coffee machine service visits with spare parts, services and follow-ups."),
-    _spec("audit_logs", "audit_log_id", AUDIT_LOGS, audit_slots, audit_logs, ("users", *AUDITED_TABLES),
+    _spec("orders", "order_id", ORDERS, orders, ("companies", "branches", "users", "products"),
+          "Orders laid out by the time-series engine; delivery on the region's days; anomaly is the ground truth."),
+    _spec("order_items", "order_item_id", ORDER_ITEMS, order_items, ("orders", "products"),
+          "Order lines with item-level discounts."),
+    _spec("discounts", "discount_id", DISCOUNTS, discounts, ("orders", "order_items"),
+          "Order-level or item-level discounts, never both on one order's items."),
+    _spec("order_status_history", "order_status_history_id", ORDER_STATUS_HISTORY, order_status_history,
+          ("orders", "users"), "Each order's status changes in time order."),
+    _spec("shipments", "shipment_id", SHIPMENTS, shipments, ("orders",),
+          "Shipments from the region's depot, with delivery outcome; labelled with the order's delivery anomaly."),
+    _spec("delivery_attempts", "delivery_attempt_id", DELIVERY_ATTEMPTS, delivery_attempts, ("shipments",),
+          "Delivery attempts on the region's days; failure reasons."),
+    _spec("payments", "payment_id", PAYMENTS, payments, ("orders", "companies", "shipments"),
+          "Invoices at delivery and their payment: due date from terms, bulk transfers, retries, refunds, overdue."),
+    _spec("refunds", "refund_id", REFUNDS, refunds, ("payments", "orders", "users"),
+          "Refund requests with an approval workflow; the reason is the order's own problem."),
+    _spec("inventory_movements", "inventory_movement_id", INVENTORY_MOVEMENTS, inventory_movements,
+          ("products", "order_items", "shipments", "refunds"),
+          "Restocks, count adjustments, fulfilments of shipped order items and returns; stock never negative."),
+    _spec("maintenance_visits", "maintenance_visit_id", MAINTENANCE_VISITS, maintenance_visits, ("companies", "users"),
+          "Coffee machine service visits with spare parts, services, notes and follow-ups."),
+    _spec("audit_logs", "audit_log_id", AUDIT_LOGS, audit_logs, ("users", *AUDITED_TABLES),
           "Who did what to which entity, and when."),
 )  # fmt: skip
