@@ -9,6 +9,7 @@ from mock_pipeline.domains.factory import Domain, domain_definitions
 from mock_pipeline.domains.maintenance import MAINTENANCE
 from mock_pipeline.domains.scrum import SCRUM
 from mock_pipeline.jobs import build_jobs
+from mock_pipeline.preflight import checked_in_process_executor
 from mock_pipeline.publish.assets import exported_files_asset, publish_summary_asset
 from mock_pipeline.publish.database import database_resource, database_tables_asset, mock_data_cleanup_job
 from mock_pipeline.publish.http import http_upload_asset, http_upload_from_env
@@ -56,7 +57,7 @@ def build_definitions() -> dg.Definitions:
         schedules=SCHEDULES,
         sensors=build_sensors(DOMAINS),
         # One process: steps are short and columnar; multiprocess costs seconds per step.
-        executor=dg.in_process_executor,
+        executor=checked_in_process_executor,  # in-process, the run config checked once before any step
     )
 
 

@@ -18,10 +18,11 @@ import dagster as dg
 import yaml
 
 from mock_pipeline.domains.factory import Domain
+from mock_pipeline.preflight import checked_in_process_executor
 from mock_pipeline.scenarios.model import builtin_profiles
 
 ALL_ASSETS_JOB = "all_assets"
-EXECUTOR = dg.in_process_executor
+EXECUTOR = checked_in_process_executor  # dg.in_process_executor, with the run config checked once first
 TAG_PROFILE = "mock_pipeline/profile"
 TAG_DOMAIN = "mock_pipeline/domain"
 # What dg.define_asset_job returns; Dagster does not export that class's name.

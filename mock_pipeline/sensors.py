@@ -12,11 +12,11 @@ from typing import Any
 
 import dagster as dg
 import yaml
-from pydantic import ValidationError
 
 from mock_pipeline.domains.factory import Domain
 from mock_pipeline.jobs import ALL_ASSETS_JOB, TAG_DOMAIN, job_named, publish_job_name, table_keys
-from mock_pipeline.resources import DataDirResource, ScenarioResource
+from mock_pipeline.preflight import run_problems
+from mock_pipeline.resources import DataDirResource
 from mock_pipeline.toggle import disabled_reason
 
 SCENARIO_DIR_ENV = "MOCK_PIPELINE_SCENARIO_DIR"
@@ -39,8 +39,8 @@ def check_scenario_file(text: str, job: dg.JobDefinition) -> tuple[dict[str, Any
     """(run config, None) for a good file, (None, reason) for a bad one. Nothing runs either way.
 
     A file passes when it is a YAML/JSON mapping that Dagster accepts as the job's run config and
-    that a run would not refuse at its first step: the same `ScenarioResource.check` (scenario, size
-    guard, export options, environment, domain limits) and the data folder's room.
+    that a run would not refuse when it starts: the same `preflight.run_problems` (scenario, size
+    guard, export options, environment, domain limits, the data folder's room).
     """
     try:
         run_config = yaml.safe_load(text)
@@ -52,16 +52,7 @@ def check_scenario_file(text: str, job: dg.JobDefinition) -> tuple[dict[str, Any
         dg.validate_run_config(job, run_config)
     except dg.DagsterInvalidConfigError as exc:
         return None, f"invalid run config: {_config_errors(exc)}"
-    resources = run_config.get("resources") or {}
-    scenario_config = (resources.get("scenario") or {}).get("config") or {}
-    data_dir_config = (resources.get("data_dir") or {}).get("config") or {}
-    try:
-        scenario, problems = ScenarioResource(**scenario_config).check(run_config)
-        if scenario is not None:
-            room = DataDirResource(**data_dir_config).room_problem(scenario)
-            problems += [room] if room is not None else []
-    except ValidationError as exc:  # Dagster's types passed; a value pydantic still refuses
-        return None, "; ".join(f"scenario.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    problems = run_problems(run_config)
     if problems:
         return None, "; ".join(str(p) for p in problems)
     return run_config, None

@@ -14,6 +14,7 @@ import math
 import os
 import shutil
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -327,3 +328,35 @@ def test_read_only_data_folder_is_refused(small_tmpfs: Path, clean_env: pytest.M
     assert_clean_refusal(text, "MOCK_PIPELINE_DATA_DIR")
     assert "is not writable" in text, text
     assert snapshot(small_tmpfs / "data") == {}
+
+
+# --- what a user of the CLI sees ------------------------------------------------------------------
+
+
+@pytest.mark.integration
+def test_cli_reports_every_problem_once_before_any_step(tmp_path: Path) -> None:
+    """`dagster asset materialize` with four bad values and a bad variable: one ERROR line (the run's
+    failure), all five problems under it, no step started, nothing written."""
+    config = tmp_path / "bad.yaml"
+    config.write_text(
+        "resources:\n  scenario:\n    config: {seed: -1, profile: holiday, chunk_size: 0, as_of: '2024-13-01'}\n"
+        "loggers:\n  console:\n    config: {log_level: INFO}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES and k != "DAGSTER_HOME"}
+    env |= {"MOCK_PIPELINE_DATA_DIR": str(tmp_path / "data"), "MOCK_PIPELINE_VECTOR_STORE": "bogus"}
+    dagster = Path(sys.executable).with_name("dagster")
+    done = subprocess.run(
+        [str(dagster), "asset", "materialize", "-m", "mock_pipeline.definitions", "--select", "group:scrum",
+         "-c", str(config)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output
+    errors = [line for line in output.splitlines() if " - ERROR - " in line]
+    assert len(errors) == 1 and "RUN_FAILURE" in errors[0], output
+    assert "5 problems in the run config, nothing was written:" in output
+    for field in ("scenario.seed", "scenario.chunk_size", "scenario.as_of", "scenario.profile"):
+        assert f"\n{field}: " in output, output
+    assert "\nMOCK_PIPELINE_VECTOR_STORE: 'bogus' is unknown; allowed: lancedb, pgvector, pinecone" in output
+    assert "STEP_START" not in output and "STEP_FAILURE" not in output
+    assert not (tmp_path / "data").exists()

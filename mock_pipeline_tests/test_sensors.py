@@ -209,3 +209,50 @@ def test_republish_after_failing_checks_are_fixed(data_dir: Path, monkeypatch: p
     # Disabled mock data: the same evaluation skips with the reason.
     monkeypatch.setenv("MOCK_DATA_ENABLED", "no")
     assert isinstance(evaluate_after(fixed), dg.SkipReason)
+
+
+def test_each_scenario_file_is_judged_on_its_own(scenario_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The issue's files: a bad file is reported in the tick and never stops the good file beside it,
+    and the sensor refuses what a run would refuse (NaN, an unknown export format, a date out of range)."""
+    monkeypatch.delenv("MOCK_DATA_ENABLED", raising=False)
+    good = builtin_run_config("small")
+    (scenario_dir / "b_good.yaml").write_text(yaml.safe_dump(good))
+    scenario = "resources:\n  scenario:\n    config:\n"
+    (scenario_dir / "a_far_future.yaml").write_text(scenario + "      as_of: 9999-12-31\n")  # a YAML date
+    (scenario_dir / "c_nan.yaml").write_text(scenario + "      volume_multiplier: .nan\n")
+    (scenario_dir / "d_xlsx.yaml").write_text("ops:\n  commerce__exported_files:\n    config: {format: xlsx}\n")
+    (scenario_dir / "e_records.yaml").write_text(
+        "ops:\n  scrum__exported_files:\n    config: {max_records_per_file: 0}\n"
+    )
+    (scenario_dir / "f_binary.yaml").write_bytes(b"\xff\xfe\x00resources")
+    (scenario_dir / "g_huge.yaml").write_text(
+        scenario + "      overrides: {commerce.customers_per_tenant: 1000000000000}\n"
+    )
+
+    result = evaluate()
+    assert isinstance(result, dg.SensorResult)
+    assert [r.run_key.split("@")[0] for r in result.run_requests] == ["b_good.yaml"]
+
+    summary = evaluate(result.cursor).skip_reason.skip_message
+    reasons = dict(
+        part.split(": ", 1) for part in summary.split("bad files (fix them to start a run): ")[1].split(" | ")
+    )
+    assert sorted(reasons) == ["a_far_future.yaml", "c_nan.yaml", "d_xlsx.yaml", "e_records.yaml", "f_binary.yaml",
+                               "g_huge.yaml"]  # fmt: skip
+    assert "invalid run config:" in reasons["a_far_future.yaml"] and "config:as_of" in reasons["a_far_future.yaml"]
+    assert reasons["c_nan.yaml"].startswith("scenario.volume_multiplier: got nan; allowed:")
+    assert "config:format not in enum" in reasons["d_xlsx.yaml"] and "xlsx" in reasons["d_xlsx.yaml"]
+    assert reasons["e_records.yaml"].startswith("ops.scrum__exported_files.config.max_records_per_file: got 0")
+    assert reasons["f_binary.yaml"].startswith("is not UTF-8 text")
+    assert reasons["g_huge.yaml"].startswith(
+        "scenario.overrides.commerce.customers_per_tenant: 1,000,000,000,000 makes about"
+    )
+
+
+def test_scenario_folder_that_is_a_file_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MOCK_DATA_ENABLED", raising=False)
+    (tmp_path / "watched").write_text("not a folder")
+    monkeypatch.setenv("MOCK_PIPELINE_SCENARIO_DIR", str(tmp_path / "watched"))
+    skipped = evaluate()
+    assert isinstance(skipped, dg.SkipReason)
+    assert skipped.skip_message.startswith("MOCK_PIPELINE_SCENARIO_DIR: ") and "is a file" in skipped.skip_message

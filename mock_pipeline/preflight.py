@@ -1,0 +1,71 @@
+"""The run's gate: a run config is checked once, before any step starts, and every problem is reported
+in one message (one line each) instead of one stack trace per root step.
+
+`run_problems` is what a run is refused for: the scenario (size guard included), the files export
+options, the environment variables, each wired domain's limits and the data folder's room. The
+scenario sensor calls it on each file; `checked_in_process_executor` calls it when a run starts,
+then runs the steps in-process exactly as `dg.in_process_executor` does. Each step still resolves
+the scenario itself (`ScenarioResource.resolve`), so a run on another executor is refused by its
+first step with the same lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from pydantic import ValidationError
+
+from mock_pipeline.resources import DataDirResource, ScenarioResource, run_config_message
+from mock_pipeline.scenarios.model import Problem
+from mock_pipeline.toggle import disabled_reason
+
+SCENARIO_RESOURCE = "scenario"
+
+
+def _config(run_config: Mapping[str, Any], resource: str) -> dict[str, Any]:
+    resources = run_config.get("resources") or {}
+    return dict(((resources.get(resource) or {}).get("config")) or {})
+
+
+def run_problems(run_config: Mapping[str, Any]) -> list[Problem]:
+    """Everything a run with `run_config` would be refused for (after Dagster accepted its types);
+    MOCK_DATA_ENABLED is the caller's (a switch, not a bad value)."""
+    try:
+        scenario_resource = ScenarioResource(**_config(run_config, SCENARIO_RESOURCE))
+        data_dir = DataDirResource(**_config(run_config, "data_dir"))
+    except ValidationError as exc:  # a value Dagster's types let through and pydantic does not
+        return [Problem(f"scenario.{'.'.join(map(str, e['loc']))}", e["msg"]) for e in exc.errors()]
+    scenario, problems = scenario_resource.check(run_config)
+    if scenario is not None:
+        room = data_dir.room_problem(scenario)
+        problems += [room] if room is not None else []
+    return problems
+
+
+class _CheckedExecutor(dg.Executor):
+    """Refuses a bad run config before the first step, then delegates to the in-process executor."""
+
+    def __init__(self, inner: dg.Executor) -> None:
+        self._inner = inner
+
+    @property
+    def retries(self) -> Any:
+        return self._inner.retries
+
+    def execute(self, plan_context: Any, execution_plan: Any) -> Iterator[Any]:
+        job = plan_context.job.get_definition()
+        if any(SCENARIO_RESOURCE in node.required_resource_keys for node in job.graph.node_defs):
+            # Seed 001's toggle first: with mock data switched off nothing else matters.
+            reason = disabled_reason()
+            problems = run_problems(plan_context.run_config) if reason is None else []
+            if reason is not None or problems:
+                raise dg.Failure(description=reason or run_config_message(problems), allow_retries=False)
+        yield from self._inner.execute(plan_context, execution_plan)
+
+
+@dg.executor(name="in_process", config_schema=dg.in_process_executor.config_schema)
+def checked_in_process_executor(init_context: dg.InitExecutorContext) -> dg.Executor:
+    """`dg.in_process_executor` (same name and config) with the run's gate in front."""
+    return _CheckedExecutor(dg.in_process_executor.executor_creation_fn(init_context))
