@@ -238,7 +238,7 @@ CORRUPTIONS = [
     ("tickets", "SELECT * REPLACE (CASE WHEN started_at IS NOT NULL THEN started_at + INTERVAL 3 DAY END"
      " AS assigned_at) FROM tickets", "lifecycle_timestamps_in_order"),
     ("tickets", "SELECT * REPLACE (to_timestamp({start} + 3600 + ticket_id) AS created_at) FROM tickets",
-     "created_uniform_over_lookback"),
+     "created_spread_over_lookback"),
     ("ticket_transitions", "SELECT * REPLACE (CASE WHEN sequence = 2 THEN created_at - INTERVAL 400 DAY ELSE"
      " created_at END AS created_at) FROM ticket_transitions", "in_time_order"),
     ("ticket_transitions", "SELECT * FROM ticket_transitions WHERE transition <> 'qc_fail'",
@@ -250,6 +250,35 @@ CORRUPTIONS = [
     ("ticket_part_specs", "SELECT * REPLACE (CASE WHEN ticket_part_spec_id = (SELECT min(ticket_part_spec_id) FROM"
      " ticket_part_specs) THEN part_id % 800 + 4 ELSE part_id END AS part_id) FROM ticket_part_specs",
      "part_of_ticket_item"),
+    # issue 12: the world agrees with itself
+    ("tickets", "SELECT * REPLACE (CASE WHEN (epoch(created_at)::BIGINT // 86400 + 3) % 7 IN (0, 1)"
+     " THEN created_at + INTERVAL 5 DAY ELSE created_at END AS created_at) FROM tickets", "weekday_rhythm"),
+    ("tickets", "SELECT * REPLACE (CASE WHEN ticket_id % 2 = 0 THEN to_timestamp({start} + 86400 * 40 + ticket_id)"
+     " ELSE created_at END AS created_at) FROM tickets", "no_month_dominates"),
+    ("tickets", "SELECT * FROM tickets WHERE ticket_id <> 7", "volume_matches_profile"),
+    ("tickets", "SELECT * REPLACE (CASE WHEN started_at IS NOT NULL AND ticket_id % 5 = 0 THEN 'qc_failure'"
+     " ELSE anomaly END AS anomaly) FROM tickets", "anomaly_share_matches_profile"),
+    ("ticket_transitions", "SELECT * REPLACE (CASE WHEN transition = 'qc_fail' AND anomaly = 'rework'"
+     " AND sequence > 5 THEN 'to_waiting_qc' ELSE transition END AS transition) FROM ticket_transitions",
+     "anomaly_matches_qc_history"),
+    ("tickets", "SELECT * REPLACE (CASE WHEN anomaly = 'parts_delay' THEN assigned_at + INTERVAL 60 SECOND"
+     " ELSE started_at END AS started_at) FROM tickets", "parts_delay_waits_for_the_part"),
+    ("tickets", "SELECT * REPLACE (CASE WHEN anomaly = 'rework' THEN split_part(description, ' QC rejected', 1)"
+     " ELSE description END AS description) FROM tickets", "text_fits_the_ticket"),
+    ("tickets", "SELECT * REPLACE (CASE WHEN ticket_id = 1 THEN 'Lorem ipsum dolor sit amet.' ELSE description END"
+     " AS description) FROM tickets", "text_fits_the_ticket"),
+    ("ticket_transitions", "SELECT * REPLACE (CASE WHEN sequence = 1 AND ticket_id = 1 THEN 'rework' ELSE anomaly END"
+     " AS anomaly) FROM ticket_transitions", "anomaly_follows_ticket"),
+    ("ticket_transitions", "SELECT * REPLACE (CASE WHEN anomaly = 'parts_delay' THEN NULL ELSE anomaly END"
+     " AS anomaly) FROM ticket_transitions", "anomaly_follows_ticket"),
+    ("ticket_transitions", "SELECT * REPLACE (CASE WHEN transition = 'qc_pass' AND ticket_id % 3 = 0"
+     " THEN 'Travel time saved' ELSE note END AS note) FROM ticket_transitions", "notes_fit_the_transition"),
+    ("xp_transactions", "SELECT * REPLACE (CASE WHEN source = 'ticket_base' AND ticket_id % 4 = 0 THEN 'qc_failure'"
+     " ELSE anomaly END AS anomaly) FROM xp_transactions", "anomaly_follows_ticket"),
+    ("ticket_part_specs", "SELECT * REPLACE (NULL::VARCHAR AS anomaly) FROM ticket_part_specs",
+     "anomaly_follows_ticket"),
+    ("ticket_part_specs", "SELECT * REPLACE (CASE WHEN part_id % 4 = 0 THEN part_id - 3 ELSE part_id + 1 END"
+     " AS part_id) FROM ticket_part_specs", "ticket_names_its_part"),
 ]  # fmt: skip
 
 

@@ -9,6 +9,13 @@ from mock_pipeline.domains.maintenance import checks
 from mock_pipeline.domains.maintenance.model import MaintenanceModel, RunTagNamespace, run_tag_namespace
 from mock_pipeline.domains.maintenance.tables import DOMAIN, TABLES
 
-MAINTENANCE = Domain(name=DOMAIN, tables=TABLES, model=MaintenanceModel, rules=checks.RULES, rule_params=checks.params)
+MAINTENANCE = Domain(
+    name=DOMAIN,
+    tables=TABLES,
+    model=MaintenanceModel,
+    rules=checks.RULES,
+    rule_params=checks.params,
+    report=checks.report,
+)
 
 __all__ = ["MAINTENANCE", "RunTagNamespace", "run_tag_namespace"]

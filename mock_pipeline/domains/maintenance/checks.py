@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from mock_pipeline.domains.factory import ReportLine
 from mock_pipeline.domains.maintenance.model import (
+    ANOMALIES,
+    DAY,
     DISPATCHER_ROLES,
     MAX_USERS,
     ROLES,
     STATUSES,
     TRANSITIONS,
     MaintenanceModel,
+    trend_share,
 )
 from mock_pipeline.domains.maintenance.tables import TABLES, XP_SOURCES
 from mock_pipeline.validation import Rule, in_window, key_rules, row_rule, unique_key
@@ -20,6 +24,15 @@ WINDOW = "the lookback window ending with the scenario's as_of"
 TOLERANCE_PP = 3.0
 RESERVED_EMAIL = r"'^[a-z0-9._+-]+@([a-z0-9-]+\.)*(example\.(com|org|net)|[a-z0-9-]+\.(example|test))$'"
 UNIFORM_BINS = 10
+# Label shares are exact up to rounding (a keyed permutation decides them).
+LABEL_TOLERANCE = 0.01
+# Weekends are quieter: tickets per weekend day at most this share of tickets per weekday.
+WEEKEND_MAX_RATIO = 0.75
+MIN_ROWS = 1000  # shape rules need this many tickets
+# Work waits for a part: a parts_delay ticket starts at least this many times later than others.
+PARTS_DELAY_MIN_FACTOR = 3.0
+MIN_LABELLED = 5
+TREND_DAYS = 30  # the trend is first against last 30 days
 
 
 def _sql_list(values: tuple[str, ...]) -> str:
@@ -39,7 +52,78 @@ def params(model: MaintenanceModel) -> dict[str, Any]:
         "parts_per_item": model.parts_per_item,
         "users": model.users,
         "tolerance": TOLERANCE_PP / 100.0,
+        "tickets_asked": model.tickets,
+        "trend": model.trend,
+        "anomaly_rate": model.anomaly_rate,
+        **{f"share_{label}": share for label, share in zip(ANOMALIES, model.anomaly_shares, strict=True)},
+        "label_tolerance": LABEL_TOLERANCE,
+        "max_month_share": max_month_share(model.lookback_days),
+        "start_day": model.start // DAY,
+        "end_day": model.end // DAY,
+        "trend_seconds": min(TREND_DAYS * DAY, (model.end - model.start) // 2),
     }
+
+
+def max_month_share(lookback_days: int) -> float:
+    """catalog.md: no calendar month holds more than 35% of a history of six months or more, nor more
+    than half of a shorter one (a history inside two months cannot spread: no limit)."""
+    return 0.35 if lookback_days >= 183 else 0.5 if lookback_days >= 62 else 1.0
+
+
+def expected_trend_ratio(model: MaintenanceModel) -> float:
+    """Tickets of the last TREND_DAYS against the first, under the profile's linear trend."""
+    f = min(TREND_DAYS * DAY, (model.end - model.start) // 2) / (model.end - model.start)
+    return trend_share(1 - f, 1, model.trend) / trend_share(0, f, model.trend)
+
+
+WORKED = "started_at IS NOT NULL"
+SUSPECTED_PART = "'Suspected part: ([^.]+)\\.'"
+QC_LABELS = "('qc_failure', 'rework')"
+
+
+def report(model: MaintenanceModel) -> list[ReportLine]:
+    """Tickets asked vs generated, each label's share of worked tickets vs the profile's, the trend
+    (last against first 30 days) and the status shares."""
+    shares = dict(zip(ANOMALIES, model.anomaly_shares, strict=True))
+    lines = [
+        ReportLine(
+            "tickets (asked: preset x order_volume)", float(model.tickets), "SELECT count(*) AS observed FROM tickets"
+        ),
+        ReportLine(
+            "qc_fail share of worked tickets (qc_failure + rework)",
+            shares["qc_failure"] + shares["rework"],
+            f"SELECT count(*) FILTER (WHERE anomaly IN {QC_LABELS}) / count(*) AS observed FROM tickets WHERE {WORKED}",
+        ),
+        *(
+            ReportLine(
+                f"{label} share of worked tickets",
+                shares[label],
+                f"SELECT count(*) FILTER (WHERE anomaly = '{label}') / count(*) AS observed FROM tickets WHERE {WORKED}",
+            )
+            for label in ANOMALIES
+        ),
+        ReportLine(
+            "anomaly share of worked tickets",
+            model.anomaly_rate,
+            f"SELECT count(anomaly) / count(*) AS observed FROM tickets WHERE {WORKED}",
+        ),
+        ReportLine(
+            f"trend: tickets of the last {TREND_DAYS} days / the first {TREND_DAYS}",
+            expected_trend_ratio(model),
+            "SELECT count(*) FILTER (WHERE epoch(created_at) >= {end_epoch} - {trend_seconds})"
+            " / greatest(count(*) FILTER (WHERE epoch(created_at) < {start_epoch} + {trend_seconds}), 1)"
+            " AS observed FROM tickets",
+        ),
+        *(
+            ReportLine(
+                f"status share: {status}",
+                None,
+                f"SELECT avg((status = '{status}')::INT) AS observed FROM tickets",
+            )
+            for status in STATUSES
+        ),
+    ]
+    return lines
 
 
 ACTIVE = "status <> 'done'"
@@ -111,14 +195,69 @@ RULES: tuple[Rule, ...] = (
          "A ticket falls back to done only when its item already has an active ticket.",
          "SELECT count(*) AS violations FROM tickets t WHERE t.fell_back_to_done AND NOT EXISTS"
          " (SELECT 1 FROM tickets a WHERE a.item_id = t.item_id AND a.status <> 'done')"),
-    Rule("tickets", "created_uniform_over_lookback",
-         f"created_at is uniform over the lookback window: each of {UNIFORM_BINS} equal bins holds 10% ±3 pp.",
+    Rule("tickets", "created_spread_over_lookback",
+         f"created_at is spread over the lookback window as the profile says: each of {UNIFORM_BINS} equal bins"
+         " holds its share ±3 pp, 10% each without a trend, rising linearly with the profile's order_trend.",
          f"WITH b AS (SELECT floor((epoch(created_at) - {{start_epoch}}) * {UNIFORM_BINS}"
          " / ({end_epoch} - {start_epoch})) AS bin FROM tickets),"
-         f" c AS (SELECT bin, count(*) / (SELECT count(*) FROM b) AS share FROM b GROUP BY bin)"
-         f" SELECT CASE WHEN (SELECT count(*) FROM b) < 1000 THEN 0 ELSE {UNIFORM_BINS} - count(*) FILTER"
-         f" (WHERE bin BETWEEN 0 AND {UNIFORM_BINS - 1} AND abs(share - 1 / {UNIFORM_BINS}) <= {{tolerance}}) END"
-         f" AS violations, max(abs(share - 1 / {UNIFORM_BINS})) AS max_deviation FROM c"),
+         f" e AS (SELECT bin, ((1.0 / {UNIFORM_BINS}) + {{trend}} * (((bin + 1) / {UNIFORM_BINS}) ^ 2"
+         f" - (bin / {UNIFORM_BINS}) ^ 2) / 2) / (1 + {{trend}} / 2) AS expected FROM range({UNIFORM_BINS}) r(bin)),"
+         " c AS (SELECT e.bin, e.expected, count(b.bin) / (SELECT count(*) FROM b) AS share"
+         " FROM e LEFT JOIN b ON b.bin = e.bin GROUP BY e.bin, e.expected)"
+         f" SELECT CASE WHEN (SELECT count(*) FROM b) < {MIN_ROWS} THEN 0 ELSE"
+         " count(*) FILTER (WHERE abs(share - expected) > {tolerance})"
+         " + (SELECT count(*) FROM b WHERE bin NOT BETWEEN 0 AND 9) END"
+         " AS violations, max(abs(share - expected)) AS max_deviation FROM c"),
+    Rule("tickets", "weekday_rhythm",
+         f"Weekends are quieter: tickets per weekend day at most {WEEKEND_MAX_RATIO:.0%} of tickets per weekday"
+         " (but not none).",
+         "WITH d AS (SELECT ((r + 3) % 7 >= 5) AS weekend, count(*) AS days FROM range({start_day}, {end_day}) t(r)"
+         " GROUP BY 1), k AS (SELECT ((epoch(created_at)::BIGINT // 86400 + 3) % 7 >= 5) AS weekend, count(*) AS n"
+         " FROM tickets GROUP BY 1), r AS (SELECT coalesce(max(k.n / d.days) FILTER (WHERE d.weekend), 0) AS we,"
+         " max(k.n / d.days) FILTER (WHERE NOT d.weekend) AS wd, (SELECT count(*) FROM tickets) AS total"
+         " FROM d LEFT JOIN k USING (weekend))"
+         f" SELECT CASE WHEN total < {MIN_ROWS} OR we IS NULL OR wd IS NULL THEN 0"
+         f" WHEN we > {WEEKEND_MAX_RATIO} * wd OR we = 0 THEN 1 ELSE 0 END AS violations,"
+         " we / wd AS weekend_to_weekday FROM r"),
+    Rule("tickets", "no_month_dominates",
+         "No calendar month holds more than 35% of a history of six months or more (half of a shorter one).",
+         "WITH m AS (SELECT strftime(make_timestamp(epoch_us(created_at)), '%Y-%m') AS month, count(*) AS n"
+         " FROM tickets GROUP BY 1)"
+         " SELECT count(*) FILTER (WHERE n > {max_month_share} * (SELECT sum(n) FROM m)) AS violations,"
+         " max(n) / sum(n) AS top_month_share FROM m"),
+    Rule("tickets", "volume_matches_profile",
+         "As many tickets as the preset asks, times the profile's order_volume.",
+         "SELECT abs(count(*) - {tickets_asked}) AS violations, count(*) AS rows FROM tickets"),
+    Rule("tickets", "anomaly_share_matches_profile",
+         "Each label's share of worked tickets (started at least once) is the profile's (anomaly_rate split over"
+         " qc_failure, rework and parts_delay), within 1 pp; only worked tickets are labelled.",
+         "WITH w AS (SELECT anomaly FROM tickets WHERE started_at IS NOT NULL),"
+         " s(label, share) AS (VALUES ('qc_failure', {share_qc_failure}), ('rework', {share_rework}),"
+         " ('parts_delay', {share_parts_delay})),"
+         " c AS (SELECT s.label, s.share, (SELECT count(*) FROM w WHERE w.anomaly = s.label) AS k,"
+         " (SELECT count(*) FROM w) AS n FROM s)"
+         " SELECT count(*) FILTER (WHERE abs(k - share * n) > greatest(2, {label_tolerance} * n))"
+         " + (SELECT count(*) FROM tickets WHERE started_at IS NULL AND anomaly IS NOT NULL) AS violations,"
+         " max(abs(k / greatest(n, 1) - share)) AS max_deviation FROM c"),
+    Rule("tickets", "parts_delay_waits_for_the_part",
+         f"parts_delay tickets start at least {PARTS_DELAY_MIN_FACTOR:g}x later after assignment than unlabelled"
+         " ones on average (the awaited part is checked on ticket_part_specs).",
+         "WITH w AS (SELECT anomaly, epoch(started_at) - epoch(assigned_at) AS wait FROM tickets"
+         " WHERE started_at IS NOT NULL),"
+         " a AS (SELECT avg(wait) FILTER (WHERE anomaly = 'parts_delay') AS held, avg(wait) FILTER"
+         " (WHERE anomaly IS NULL) AS normal, count(*) FILTER (WHERE anomaly = 'parts_delay') AS n FROM w)"
+         f" SELECT CASE WHEN n >= {MIN_LABELLED} AND held < {PARTS_DELAY_MIN_FACTOR} * normal THEN 1 ELSE 0 END"
+         " AS violations, held / normal AS wait_factor FROM a"),
+    Rule("tickets", "text_fits_the_ticket",
+         "The title names the ticket's item; the description names the item and a suspected part, and speaks of"
+         " the ticket's anomaly (and of none when it has none). That the part is the item's: ticket_part_specs.",
+         "SELECT count(*) AS violations FROM tickets t JOIN items i USING (item_id)"
+         " WHERE NOT starts_with(t.title, i.name || ': ') OR NOT contains(t.description, i.name)"
+         f" OR coalesce(regexp_extract(t.description, {SUSPECTED_PART}, 1), '') = ''"
+         " OR contains(t.description, 'rejected the first repair once') <> (t.anomaly IS NOT DISTINCT FROM"
+         " 'qc_failure') OR contains(t.description, 'rejected the repair twice') <> (t.anomaly IS NOT DISTINCT"
+         " FROM 'rework') OR contains(t.description, 'held until the part arrived') <> (t.anomaly IS NOT"
+         " DISTINCT FROM 'parts_delay')"),
     row_rule("tickets", "lifecycle_timestamps_in_order",
           "created <= assigned <= started <= submitted for QC <= done <= updated, each set exactly when the"
           " status has passed that step.",
@@ -179,6 +318,39 @@ RULES: tuple[Rule, ...] = (
          "SELECT count(*) AS violations FROM ticket_transitions x JOIN tickets t USING (ticket_id)"
          " WHERE x.actor_id IS DISTINCT FROM CASE WHEN x.transition IN ('created', 'assigned') THEN t.created_by_id"
          " WHEN x.transition IN ('started', 'to_waiting_qc') THEN t.assigned_to_id ELSE t.qc_inspector_id END"),
+    Rule("ticket_transitions", "anomaly_matches_qc_history",
+         "The label is the ticket's QC history: qc_failure has exactly one qc_fail transition, rework two,"
+         " parts_delay and unlabelled tickets none.",
+         "WITH f AS (SELECT ticket_id, count(*) FILTER (WHERE transition = 'qc_fail') AS fails"
+         " FROM ticket_transitions GROUP BY ticket_id)"
+         " SELECT count(*) AS violations FROM tickets t LEFT JOIN f USING (ticket_id)"
+         f" WHERE (t.anomaly IS NOT NULL AND t.anomaly NOT IN ({_sql_list(ANOMALIES)}))"
+         " OR coalesce(f.fails, 0) <> CASE t.anomaly WHEN 'qc_failure' THEN 1 WHEN 'rework' THEN 2 ELSE 0 END"
+         " OR t.qc_fail_count <> coalesce(f.fails, 0)"),
+    Rule("ticket_transitions", "anomaly_follows_ticket",
+         "A transition carries its ticket's label exactly where the anomaly touched it: qc_fail transitions and"
+         " the resubmissions after them (qc_failure, rework), the start of a parts_delay ticket; none elsewhere.",
+         "WITH x AS (SELECT *, lag(transition) OVER (PARTITION BY ticket_id ORDER BY sequence) AS previous"
+         " FROM ticket_transitions)"
+         " SELECT count(*) AS violations FROM x JOIN tickets t USING (ticket_id)"
+         " WHERE x.anomaly IS DISTINCT FROM CASE"
+         f" WHEN t.anomaly IN {QC_LABELS} AND (x.transition = 'qc_fail'"
+         " OR (x.transition = 'to_waiting_qc' AND x.previous = 'qc_fail')) THEN t.anomaly"
+         " WHEN t.anomaly = 'parts_delay' AND x.transition = 'started' THEN t.anomaly END"),
+    Rule("ticket_transitions", "notes_fit_the_transition",
+         "Each note says what its transition did (opened, assigned, started, submitted, QC failed or passed);"
+         " notes between opening and the QC pass name the ticket's suspected part, the pass names the item's kind.",
+         "SELECT count(*) AS violations FROM ticket_transitions x JOIN tickets t USING (ticket_id)"
+         " WHERE NOT CASE x.transition"
+         " WHEN 'created' THEN starts_with(x.note, 'Opened: ')"
+         " WHEN 'assigned' THEN starts_with(x.note, 'Assigned for repair of the ')"
+         " WHEN 'started' THEN starts_with(x.note, 'Work started ')"
+         " WHEN 'to_waiting_qc' THEN ends_with(x.note, 'submitted for QC')"
+         " WHEN 'qc_fail' THEN starts_with(x.note, 'QC failed: ')"
+         " ELSE starts_with(x.note, 'QC passed: ') END"
+         " OR (x.transition NOT IN ('created', 'qc_pass')"
+         f" AND NOT contains(x.note, 'the ' || regexp_extract(t.description, {SUSPECTED_PART}, 1)))"
+         " OR (x.transition = 'qc_pass' AND NOT starts_with(t.title, substr(x.note, 12, strlen(x.note) - 27)))"),
     in_window("ticket_transitions", "created_at", window=WINDOW),
     # XP
     row_rule("xp_transactions", "source_and_amount_valid", "source is known and amount positive.",
@@ -215,6 +387,12 @@ RULES: tuple[Rule, ...] = (
          "SELECT count(*) AS violations FROM xp_transactions x JOIN ticket_transitions q USING (ticket_transition_id)"
          " WHERE x.ticket_id <> q.ticket_id OR x.created_at <> q.created_at"
          " OR (x.source <> 'qc_status_update' AND q.transition <> 'qc_pass')"),
+    Rule("xp_transactions", "anomaly_follows_ticket",
+         "A QC status update for a qc_fail decision carries its ticket's label; no other XP row carries one.",
+         "SELECT count(*) AS violations FROM xp_transactions x JOIN tickets t USING (ticket_id)"
+         " JOIN ticket_transitions q USING (ticket_transition_id)"
+         " WHERE x.anomaly IS DISTINCT FROM CASE WHEN x.source = 'qc_status_update' AND q.transition = 'qc_fail'"
+         " THEN t.anomaly END"),
     in_window("xp_transactions", "created_at", window=WINDOW),
     # part specs
     Rule("ticket_part_specs", "part_of_ticket_item", "Every specified part belongs to the ticket's own item.",
@@ -225,4 +403,16 @@ RULES: tuple[Rule, ...] = (
     Rule("ticket_part_specs", "specified_when_opened", "quantity >= 1; specified when the ticket was opened.",
          "SELECT count(*) AS violations FROM ticket_part_specs s JOIN tickets t USING (ticket_id)"
          " WHERE s.quantity < 1 OR s.created_at < t.created_at OR s.created_at >= {end}"),
+    Rule("ticket_part_specs", "ticket_names_its_part",
+         "A ticket with specified parts names its first specified part as the suspected one in its description.",
+         "SELECT count(*) AS violations FROM (SELECT ticket_id, min(ticket_part_spec_id) AS first"
+         " FROM ticket_part_specs GROUP BY ticket_id) f JOIN ticket_part_specs s ON s.ticket_part_spec_id = f.first"
+         " JOIN parts p USING (part_id) JOIN tickets t ON t.ticket_id = s.ticket_id"
+         f" WHERE regexp_extract(t.description, {SUSPECTED_PART}, 1) IS DISTINCT FROM p.name"),
+    Rule("ticket_part_specs", "anomaly_follows_ticket",
+         "Only a parts_delay ticket's awaited part carries a label (parts_delay), exactly one per such ticket.",
+         "WITH l AS (SELECT ticket_id, count(*) AS n, count(*) FILTER (WHERE anomaly <> 'parts_delay') AS other"
+         " FROM ticket_part_specs WHERE anomaly IS NOT NULL GROUP BY ticket_id)"
+         " SELECT count(*) AS violations FROM tickets t LEFT JOIN l USING (ticket_id)"
+         " WHERE coalesce(l.n, 0) <> (t.anomaly IS NOT DISTINCT FROM 'parts_delay')::INT OR l.other > 0"),
 )  # fmt: skip
