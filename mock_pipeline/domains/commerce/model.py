@@ -374,8 +374,8 @@ class CommerceModel:
         """Global customer index: someone of the same tenant who had signed up by then."""
         tenant = g // self.orders
         existing = self.customer_cohort.existing(order_date)
-        # Earlier customers order more often (loyalty); u**1.4 leans towards low indices.
-        local = np.floor(existing * self.stream("orders", "customer").uniform(g) ** 1.4).astype(np.int64)
+        # Earlier customers order more often (loyalty, a heavy tail); u**2 leans towards low indices.
+        local = np.floor(existing * self.stream("orders", "customer").uniform(g) ** 2.0).astype(np.int64)
         return tenant * self.customers + np.minimum(local, existing - 1)
 
     def item_count(self, g: np.ndarray) -> np.ndarray:
@@ -486,10 +486,14 @@ class CommerceModel:
             label["delivery_delay"], (8 + 22 * self.stream("orders", "late").uniform(g)) * DAY, 0
         ).astype(np.int64)
         delivered_at = shipped_at + transit
-        # A cancellation comes before the order ships (after payment for about half of them).
-        cancel_span = (shipped_at - date - 900).astype(np.float64)
-        cancelled_at = (
-            date + 600 + np.floor(cancel_span * self.stream("orders", "cancel_at").uniform(g)).astype(np.int64)
+        # A cancellation comes before the order ships: before the capture for some (the authorisation
+        # is voided), after it for the others (the payment is refunded).
+        u = self.stream("orders", "cancel_at").uniform(g)
+        before_capture = self.stream("orders", "cancel_early").bernoulli(g, 0.45)
+        cancelled_at = np.where(
+            before_capture,
+            date + 20 + np.floor((paid_at - date - 20) * u).astype(np.int64),
+            paid_at + 60 + np.floor((shipped_at - paid_at - 120) * u).astype(np.int64),
         )
 
         cancelled = label["cancellation"] & (cancelled_at < self.end)

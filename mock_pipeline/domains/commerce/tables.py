@@ -47,12 +47,12 @@ from mock_pipeline.domains.commerce.vocab import (
     REVIEW_LATE_NOTE,
     REVIEW_OPENINGS,
     REVIEW_TITLES,
+    SUBCATEGORY_FEATURES,
     SUBCATEGORY_NOUNS,
     SUBCATEGORY_VARIANTS,
     TICKET_CATEGORIES,
     TICKETS_BY_LABEL,
     TICKETS_WITHOUT_PROBLEM,
-    TOP_FEATURES,
 )
 from mock_pipeline.engine import columns as col
 from mock_pipeline.engine.columns import JSON, MONEY, TIMESTAMP
@@ -265,8 +265,8 @@ _NOUN_POOL = pa.array([n[k % len(n)] for n in SUBCATEGORY_NOUNS for k in range(_
 _VARIANT_POOL = pa.array([v[k % len(v)] for v in SUBCATEGORY_VARIANTS for k in range(_VARIANT_WIDTH)])
 _ADJECTIVE_POOL = pa.array(ADJECTIVES)
 _NAME_SPACE = len(ADJECTIVES) * _VARIANT_WIDTH * _NOUN_WIDTH
-_FEATURE_WIDTH = max(len(f) for f in TOP_FEATURES)
-_FEATURE_POOL = pa.array([f[k % len(f)] for f in TOP_FEATURES for k in range(_FEATURE_WIDTH)])
+_FEATURE_WIDTH = max(len(f) for f in SUBCATEGORY_FEATURES)
+_FEATURE_POOL = pa.array([f[k % len(f)] for f in SUBCATEGORY_FEATURES for k in range(_FEATURE_WIDTH)])
 _OPENER_POOL = pa.array(DESCRIPTION_OPENERS)
 _FOLLOW_POOL = pa.array(DESCRIPTION_FOLLOWS)
 _CLOSER_POOL = pa.array(DESCRIPTION_CLOSERS)
@@ -274,8 +274,8 @@ _CLOSER_POOL = pa.array(DESCRIPTION_CLOSERS)
 
 def _name_code(m: CommerceModel, g: np.ndarray) -> np.ndarray:
     """A code distinct per product of a tenant: adjective, variant, noun and series of its name."""
-    series = -(-m.products // _NAME_SPACE)
-    return unique_codes(m.stream("products", "name"), g % m.products, _NAME_SPACE * series)
+    series = -(-(m.tenants * m.products) // _NAME_SPACE)  # distinct global index: distinct across tenants too
+    return unique_codes(m.stream("products", "name"), g, _NAME_SPACE * series)
 
 
 def product_noun(m: CommerceModel, g: np.ndarray) -> pa.Array:
@@ -301,7 +301,7 @@ def product_name(m: CommerceModel, g: np.ndarray) -> pa.Array:
 
 def product_description(m: CommerceModel, g: np.ndarray, name: pa.Array) -> pa.Array:
     """Name + two different selling points of its top category + a closing line."""
-    top = (m.product_subcategory(g) - TOP_CATEGORIES) // 2
+    top = m.product_subcategory(g) - TOP_CATEGORIES  # features are per sub-category
     k = m.stream("products", "features").integers(g, 0, _FEATURE_WIDTH * (_FEATURE_WIDTH - 1))
     first = k % _FEATURE_WIDTH
     second = (first + 1 + k // _FEATURE_WIDTH) % _FEATURE_WIDTH
