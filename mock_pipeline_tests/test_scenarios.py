@@ -180,3 +180,77 @@ def test_toggle_off_stops_generation_before_anything_is_written(
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "MOCK_DATA_ENABLED=false: mock data is disabled" in failure.step_failure_data.error.message
     assert not data_dir.exists()
+
+
+def test_closed_choices_match_what_the_code_accepts() -> None:
+    from typing import get_args
+
+    from mock_pipeline.publish.assets import FilesExportConfig
+    from mock_pipeline.publish.files import FORMATS
+    from mock_pipeline.resources import SizePreset
+
+    assert list(get_args(SizePreset)) == list(size_presets())
+    assert get_args(FilesExportConfig.model_fields["format"].annotation) == FORMATS
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "blamed"),
+    [
+        ({"volume_multiplier": 5e5}, "scenario.volume_multiplier: 500000 makes about "),
+        ({"overrides": {"commerce.customers_per_tenant": 10**12}}, "scenario.overrides.commerce.customers_per_tenant: "),
+        # Of two overrides, the one that makes the scenario large is named.
+        (
+            {"overrides": {"scrum.issues": 2000, "commerce.orders_per_tenant": 10**11}},
+            "scenario.overrides.commerce.orders_per_tenant: 100,000,000,000 makes about ",
+        ),
+        ({"start_date": "1990-01-01", "size": "large", "volume_multiplier": 1.0, "max_total_rows": 200_000_000},
+         "scenario.start_date: '1990-01-01' makes about "),
+        ({"max_total_rows": 1000}, "scenario.size: 'small' makes about "),
+    ],
+)  # fmt: skip
+def test_size_guard_names_the_field_that_made_the_scenario_large(kwargs: dict, blamed: str) -> None:
+    with pytest.raises(ScenarioError) as raised:
+        build_scenario(**kwargs)
+    text = str(raised.value)
+    assert text.startswith(blamed), text
+    assert "allowed: at most " in text and "scenario.max_total_rows" in text
+
+
+def test_default_ceiling_allows_every_builtin_profile_at_the_large_preset() -> None:
+    for profile in builtin_profiles():
+        build_scenario(profile=profile, size="large")  # the size guard does not refuse them
+
+
+def test_size_estimate_is_close_to_the_rows_a_run_makes(tmp_path: Path) -> None:
+    """The guard's estimate against the rows the small preset really makes, domain by domain."""
+    import pyarrow.parquet as pq
+
+    from mock_pipeline.domains.erp import ERP
+    from mock_pipeline.domains.maintenance import MAINTENANCE
+    from mock_pipeline.domains.scrum import SCRUM
+    from mock_pipeline.scenarios.size import scenario_rows
+
+    estimate = scenario_rows(build_scenario())
+    data = tmp_path / "data"
+    for domain in (COMMERCE, ERP, MAINTENANCE, SCRUM):
+        assets, _ = domain_definitions(domain)
+        result = dg.materialize(
+            assets, resources={"scenario": ScenarioResource(), "data_dir": DataDirResource(root=str(data))}
+        )
+        assert result.success
+        rows = sum(pq.read_metadata(f).num_rows for f in data.glob(f"datasets/*/{domain.name}/*/*.parquet"))
+        assert 0.7 * rows <= estimate[domain.name] <= 1.3 * rows, (domain.name, rows, estimate[domain.name])
+
+
+@pytest.mark.parametrize(
+    ("raw", "tag"),
+    [("Über Tag ü", "uber-tag-u"), ("Straße Øst", "strasse-ost"), ("Ça va", "ca-va"), ("QA run #7", "qa-run-7")],
+)
+def test_run_tag_transliterates_latin_letters(raw: str, tag: str) -> None:
+    assert build_scenario(run_tag=raw).run_tag == tag
+
+
+@pytest.mark.parametrize("raw", ["标签", "Tag 标签", "🚀", "ünïcödé ✓"])
+def test_run_tag_refuses_characters_without_an_ascii_spelling(raw: str) -> None:
+    with pytest.raises(ScenarioError, match=r"^scenario\.run_tag: .* has characters with no ASCII spelling"):
+        build_scenario(run_tag=raw)
