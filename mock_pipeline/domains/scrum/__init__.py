@@ -5,4 +5,6 @@ from mock_pipeline.domains.scrum import checks
 from mock_pipeline.domains.scrum.model import ScrumModel
 from mock_pipeline.domains.scrum.tables import DOMAIN, TABLES
 
-SCRUM = Domain(name=DOMAIN, tables=TABLES, model=ScrumModel, rules=checks.RULES, rule_params=checks.params)
+SCRUM = Domain(
+    name=DOMAIN, tables=TABLES, model=ScrumModel, rules=checks.RULES, rule_params=checks.params, report=checks.report
+)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from mock_pipeline.domains.factory import ReportLine
 from mock_pipeline.domains.scrum.model import (
     ACTIVE_STATUS_SHARES,
+    ANOMALY_LABELS,
+    BUG,
     BUSINESS_DOMAINS,
     COMMENTED_SHARE,
     HISTORY_DAYS,
@@ -18,6 +21,8 @@ from mock_pipeline.domains.scrum.model import (
     PRIORITIES,
     PROJECT_STATUSES,
     STATUSES,
+    STORY,
+    TASK,
     ScrumModel,
 )
 from mock_pipeline.domains.scrum.tables import COMPONENTS, FEATURES, MEMBERS, TABLES
@@ -27,6 +32,15 @@ TOLERANCE_PP = 3.0  # seed 002's mixes, checked once a table has MIN_ROWS rows
 ABOUT_PP = 5.0  # "about 60%" of issues commented
 MIN_ROWS = 100
 RECENT_DAYS = 28
+# Calendar (catalog "Time fits the calendar"): a month's cap by the history's length, and how much
+# quieter a weekend day is than a weekday at most.
+MONTH_CAP_LONG, MONTH_CAP_SHORT, LONG_HISTORY_DAYS = 0.35, 0.5, 182
+WEEKEND_RATIO_MAX = 0.6
+# Words that speak of a problem anywhere in a comment (PROBLEM_WORDS open the problem comments).
+PROBLEM_REGEX = r"'(?i)\b(block|reopen|overdue|due date|scope)'"
+# What every issue type's description opens with (tables.issue_description).
+DESCRIPTION_OPENINGS = {"story": "As a", "task": "Technical work on the", "bug": "Steps to reproduce:",
+                        "epic": "Delivers", "improvement": "Improvement to", "subtask": "Part of the"}  # fmt: skip
 RESERVED_EMAIL = r"'^[a-z0-9._+-]+@([a-z0-9-]+\.)*(example\.(com|org|net)|[a-z0-9-]+\.(example|test))$'"
 PASSWORD_HASH = r"'pbkdf2_sha256\$[0-9]+\$[0-9a-f]{{16,}}\$[A-Za-z0-9+/]{{43}}='"
 
@@ -42,6 +56,11 @@ def params(model: ScrumModel) -> dict[str, Any]:
         "as_of": f"DATE '{model.as_of.isoformat()}'",
         "projects": model.projects,
         "issues": model.issues,
+        "anomaly_rate": model.anomaly_rate,
+        "story_share": model.type_shares[STORY],
+        "task_share": model.type_shares[TASK],
+        "bug_share": model.type_shares[BUG],
+        "other_share": 1.0 - model.type_shares[STORY] - model.type_shares[TASK] - model.type_shares[BUG],
         "tolerance": TOLERANCE_PP / 100.0,
         "about": ABOUT_PP / 100.0,
     }
@@ -73,7 +92,9 @@ def _per_project(table: str, count: int, what: str) -> Rule:
     )
 
 
-def _sharerow_rule(table: str, name: str, description: str, shares: dict[str, float], expr: str, source: str) -> Rule:
+def _sharerow_rule(
+    table: str, name: str, description: str, shares: dict[str, float | str], expr: str, source: str
+) -> Rule:
     """Observed shares of `expr` over the rows of `source` (a FROM clause) within tolerance once
     there are MIN_ROWS of them."""
     values = ", ".join(f"('{k}', {v})" for k, v in shares.items())
@@ -100,7 +121,8 @@ def _domain_match(text: str) -> str:
     return f"CASE p.business_domain {cases} ELSE false END"
 
 
-TYPE_SHARES = {"story": 0.50, "task": 0.25, "bug": 0.15, "other": 0.10}
+# Seed 002's 50/25/15/10 at normal-ops; the profile's anomaly rate moves the bug share (model.type_shares).
+TYPE_SHARES = {"story": "{story_share}", "task": "{task_share}", "bug": "{bug_share}", "other": "{other_share}"}
 ACTIVE_SHARES = dict(zip(STATUSES, ACTIVE_STATUS_SHARES, strict=True))
 
 RULES: tuple[Rule, ...] = (
@@ -201,7 +223,9 @@ RULES: tuple[Rule, ...] = (
          "SELECT count(*) AS violations FROM issues i JOIN issue_types t USING (issue_type_id)"
          " JOIN workflow_statuses s USING (workflow_status_id)"
          " WHERE t.project_id <> i.project_id OR s.project_id <> i.project_id"),
-    _sharerow_rule("issues", "type_mix", "Types: story 50%, task 25%, bug 15%, other 10% (±3 pp).", TYPE_SHARES,
+    _sharerow_rule("issues", "type_mix",
+                "Types: story 50%, task 25%, bug 15%, other 10% (±3 pp) at normal-ops; troubled profiles file more"
+                " bugs (the profile's shares).", TYPE_SHARES,
                 "CASE WHEN t.category IN ('story', 'task', 'bug') THEN t.category ELSE 'other' END",
                 "issues i JOIN issue_types t USING (issue_type_id)"),
     _sharerow_rule("issues", "active_project_status_mix",
@@ -244,12 +268,13 @@ RULES: tuple[Rule, ...] = (
          "SELECT count(*) AS violations FROM comments c JOIN issues i USING (issue_id)"
          " WHERE c.created_at <= i.created_at OR c.created_at >= {end} OR c.updated_at < c.created_at"),
     Rule("comments", "about_60_percent_of_issues_with_1_to_5",
-         f"About {COMMENTED_SHARE:.0%} of issues (±{ABOUT_PP:.0f} pp) have 1-5 comments.",
+         f"About {COMMENTED_SHARE:.0%} of issues (±{ABOUT_PP:.0f} pp; every anomalous one, when more) have 1-5 comments.",
          "WITH c AS (SELECT issue_id, count(*) AS n FROM comments GROUP BY issue_id),"
-         " t AS (SELECT count(*) AS issues FROM issues)"
+         " t AS (SELECT count(*) AS issues, count(anomaly) AS anomalous FROM issues)"
          " SELECT count(*) FILTER (WHERE n NOT BETWEEN 1 AND 5)"
          f" + CASE WHEN any_value(issues) >= {MIN_ROWS}"
-         f" AND abs(count(*) / any_value(issues) - {COMMENTED_SHARE}) > {{about}} THEN 1 ELSE 0 END AS violations,"
+         f" AND abs(count(*) / any_value(issues) - greatest({COMMENTED_SHARE}, any_value(anomalous) / any_value(issues)))"
+         " > {about} THEN 1 ELSE 0 END AS violations,"
          " count(*) / any_value(issues) AS commented_share FROM c, t"),
     Rule("comments", "fit_the_issue", "Comments mention a feature or component of the issue's project domain.",
          "SELECT count(*) AS violations FROM comments c JOIN issues i USING (issue_id) JOIN projects p USING (project_id)"
@@ -261,10 +286,116 @@ RULES: tuple[Rule, ...] = (
          f" WHERE l.source_issue_id = l.target_issue_id OR s.project_id <> t.project_id"
          f" OR l.link_type NOT IN ({_sql_list(LINK_TYPES)}) OR l.created_at < greatest(s.created_at, t.created_at)"),
     Rule("issue_links", "about_10_percent_of_issues_linked",
-         f"About {LINKED_SHARE:.0%} of issues (±{TOLERANCE_PP:.0f} pp) link to another issue.",
-         f"SELECT CASE WHEN (SELECT count(*) FROM issues) >= {MIN_ROWS} AND abs((SELECT count(DISTINCT"
-         f" source_issue_id) FROM issue_links) / (SELECT count(*) FROM issues) - {LINKED_SHARE}) > {{tolerance}}"
-         " THEN 1 ELSE 0 END AS violations,"
-         " (SELECT count(DISTINCT source_issue_id) FROM issue_links) / (SELECT count(*) FROM issues) AS linked_share"),
+         f"About {LINKED_SHARE:.0%} of the issues not blocked (±{TOLERANCE_PP:.0f} pp) link to another issue;"
+         " blocked issues have their 'blocks' link on top.",
+         "WITH n AS (SELECT count(*) AS issues, count(*) FILTER (WHERE anomaly = 'blocked') AS blocked FROM issues),"
+         " l AS (SELECT count(DISTINCT source_issue_id) AS linked FROM issue_links WHERE link_type <> 'blocks')"
+         f" SELECT CASE WHEN issues >= {MIN_ROWS} AND abs(linked / issues - {LINKED_SHARE} * (1 - blocked / issues))"
+         " > {tolerance} THEN 1 ELSE 0 END AS violations, linked / issues AS linked_share FROM n, l"),
     in_window("issue_links", "created_at"),
 )  # fmt: skip
+
+_LABELS = _sql_list(ANOMALY_LABELS)
+_OPENINGS = " ".join(f"WHEN '{k}' THEN starts_with(i.description, '{v}')" for k, v in DESCRIPTION_OPENINGS.items())
+
+# One world: the anomaly ground truth and its consequences, text that fits, time that fits the calendar.
+COHERENCE: tuple[Rule, ...] = (
+    Rule("issues", "anomaly_share_matches_profile",
+         "Labels are blocked, reopened, overdue or scope_creep; their share is the profile's anomaly rate (±3 pp).",
+         f"SELECT count(*) FILTER (WHERE anomaly IS NOT NULL AND anomaly NOT IN ({_LABELS}))"
+         f" + CASE WHEN count(*) >= {MIN_ROWS} AND abs(count(anomaly) / count(*) - {{anomaly_rate}}) > {{tolerance}}"
+         " THEN 1 ELSE 0 END AS violations, count(anomaly) / count(*) AS anomaly_share FROM issues"),
+    Rule("issues", "blocked_by_another_issue",
+         "A blocked issue is open and the target of exactly one 'blocks' link, from another issue of its project,"
+         " labelled blocked; every 'blocks' link points at a blocked issue; no other link carries a label.",
+         "SELECT (SELECT count(*) FROM issues i JOIN workflow_statuses s USING (workflow_status_id)"
+         " WHERE i.anomaly = 'blocked' AND (s.category = 'done' OR (SELECT count(*) FROM issue_links l"
+         " JOIN issues b ON b.issue_id = l.source_issue_id WHERE l.target_issue_id = i.issue_id"
+         " AND l.link_type = 'blocks' AND l.anomaly = 'blocked' AND b.project_id = i.project_id) <> 1))"
+         " + (SELECT count(*) FROM issue_links l JOIN issues t ON t.issue_id = l.target_issue_id"
+         " WHERE (l.link_type = 'blocks') <> (t.anomaly IS NOT DISTINCT FROM 'blocked' AND l.anomaly = 'blocked')"
+         " OR (l.link_type <> 'blocks' AND l.anomaly IS NOT NULL)) AS violations"),
+    Rule("issues", "overdue_means_open_past_due_date",
+         "overdue issues are open with a due date before as_of; every other issue is resolved by its due date or"
+         " not yet due.",
+         "SELECT count(*) FILTER (WHERE (anomaly IS NOT DISTINCT FROM 'overdue')"
+         " <> (resolved_at IS NULL AND due_date < {as_of})"
+         " OR (resolved_at IS NOT NULL AND CAST(resolved_at AS DATE) > due_date)) AS violations,"
+         " count(*) FILTER (WHERE anomaly = 'overdue') AS overdue FROM issues"),
+    Rule("issues", "scope_creep_means_grown_estimate",
+         "scope_creep issues' story points exceed their original estimate; every other issue keeps its estimate.",
+         "SELECT count(*) FILTER (WHERE (anomaly IS NOT DISTINCT FROM 'scope_creep')"
+         " <> coalesce(story_points > original_story_points, false)"
+         " OR (story_points IS NULL) <> (original_story_points IS NULL)"
+         " OR story_points < original_story_points) AS violations FROM issues"),
+    Rule("issues", "reopened_after_work_started",
+         "A reopened issue had been worked on: it is not in to do.",
+         "SELECT count(*) AS violations FROM issues i JOIN workflow_statuses s USING (workflow_status_id)"
+         " WHERE i.anomaly = 'reopened' AND s.category = 'to_do'"),
+    Rule("comments", "problems_told_only_by_their_issue",
+         "A comment that speaks of a problem (blocked, reopened, overdue, scope) carries its issue's label and the"
+         " words of that label; every anomalous issue has exactly one such comment; a blocked issue's names its"
+         " blocker; no other comment carries a label.",
+         "WITH c AS (SELECT c.*, i.anomaly AS issue_anomaly, i.issue_id AS iid FROM comments c JOIN issues i"
+         " USING (issue_id)),"
+         " told AS (SELECT issue_id, count(*) AS n FROM comments WHERE anomaly IS NOT NULL GROUP BY issue_id)"
+         f" SELECT (SELECT count(*) FROM c WHERE regexp_matches(body, {PROBLEM_REGEX}) <> (anomaly IS NOT NULL)"
+         " OR (anomaly IS NOT NULL AND anomaly IS DISTINCT FROM issue_anomaly)"
+         " OR (anomaly = 'blocked' AND NOT starts_with(body, 'Blocked by'))"
+         " OR (anomaly = 'reopened' AND NOT starts_with(body, 'Reopened'))"
+         " OR (anomaly = 'overdue' AND NOT starts_with(body, 'Overdue'))"
+         " OR (anomaly = 'scope_creep' AND NOT starts_with(body, 'Scope grew'))"
+         " OR (anomaly = 'blocked' AND NOT EXISTS (SELECT 1 FROM issue_links l JOIN issues b"
+         " ON b.issue_id = l.source_issue_id WHERE l.target_issue_id = c.iid AND l.link_type = 'blocks'"
+         " AND starts_with(c.body, 'Blocked by ' || b.key || ':'))))"
+         " + (SELECT count(*) FROM issues i LEFT JOIN told USING (issue_id)"
+         " WHERE (i.anomaly IS NOT NULL) <> (told.n IS NOT NULL) OR told.n <> 1) AS violations"),
+    Rule("issues", "descriptions_fit_type_and_domain",
+         "Descriptions are written for the issue type (a story's user voice, a bug's steps, ...) and mention a"
+         " feature or component of the project's domain: no random words.",
+         "SELECT count(*) AS violations FROM issues i JOIN issue_types t USING (issue_type_id)"
+         f" JOIN projects p ON p.project_id = i.project_id WHERE NOT (CASE t.category {_OPENINGS} ELSE false END)"
+         f" OR NOT ({_domain_match('i.description')})"),
+    Rule("issues", "no_month_dominates",
+         f"No calendar month holds more than {MONTH_CAP_LONG:.0%} of the issues of a history of six months or"
+         f" more, nor more than {MONTH_CAP_SHORT:.0%} of a shorter one.",
+         "WITH m AS (SELECT date_trunc('month', created_at) AS month, count(*) AS n FROM issues GROUP BY 1),"
+         " h AS (SELECT count(*) AS total, date_diff('day', min(created_at), max(created_at)) AS days FROM issues)"
+         f" SELECT CASE WHEN total < {MIN_ROWS} THEN 0 ELSE (max(n) > total * CASE WHEN days >= {LONG_HISTORY_DAYS}"
+         f" THEN {MONTH_CAP_LONG} ELSE {MONTH_CAP_SHORT} END)::INT END AS violations,"
+         " max(n) / any_value(total) AS max_month_share, any_value(days) AS history_days FROM m, h GROUP BY total, days"),
+    Rule("issues", "weekends_quieter",
+         f"Work tools rest at the weekend: a weekend day sees under {WEEKEND_RATIO_MAX:.0%} of a weekday's issues.",
+         "WITH d AS (SELECT count(*) FILTER (WHERE isodow(created_at) >= 6) / 2 AS weekend,"
+         " count(*) FILTER (WHERE isodow(created_at) < 6) / 5 AS weekday, count(*) AS n FROM issues)"
+         f" SELECT CASE WHEN n >= {MIN_ROWS} AND weekend >= {WEEKEND_RATIO_MAX} * weekday THEN 1 ELSE 0 END"
+         " AS violations, weekend / greatest(weekday, 1) AS weekend_ratio FROM d"),
+)  # fmt: skip
+RULES = (*RULES, *COHERENCE)
+
+
+def report(model: ScrumModel) -> list[ReportLine]:
+    """The scenario report's lines: what the profile asked for against what came out."""
+    lines = [
+        ReportLine("issues", float(model.issues), "SELECT count(*) AS observed FROM issues"),
+        ReportLine("projects", float(model.projects), "SELECT count(*) AS observed FROM projects"),
+        ReportLine("anomaly share", model.anomaly_rate,
+                   "SELECT count(anomaly) / count(*) AS observed FROM issues"),
+        ReportLine("bug share", model.type_shares[BUG],
+                   "SELECT count(*) FILTER (WHERE t.category = 'bug') / count(*) AS observed FROM issues"
+                   " JOIN issue_types t USING (issue_type_id)"),
+        *(ReportLine(f"{label} share", None,
+                     f"SELECT count(*) FILTER (WHERE anomaly = '{label}') / count(*) AS observed FROM issues")
+          for label in ANOMALY_LABELS),
+        ReportLine("trend: last 30 days / first 30 days of issues", None,
+                   "WITH h AS (SELECT min(created_at) AS first FROM issues) SELECT count(*) FILTER (WHERE created_at"
+                   " >= {end} - INTERVAL 30 DAY) / greatest(count(*) FILTER (WHERE created_at < first"
+                   " + INTERVAL 30 DAY), 1) AS observed FROM issues, h"),
+        ReportLine("max month share", MONTH_CAP_LONG,
+                   "SELECT max(n) / sum(n) AS observed FROM (SELECT count(*) AS n FROM issues"
+                   " GROUP BY date_trunc('month', created_at))"),
+        ReportLine("weekend / weekday issues per day", None,
+                   "SELECT (count(*) FILTER (WHERE isodow(created_at) >= 6) / 2)"
+                   " / greatest(count(*) FILTER (WHERE isodow(created_at) < 6) / 5, 1) AS observed FROM issues"),
+    ]  # fmt: skip
+    return lines

@@ -123,7 +123,7 @@ COMMENTS: dict[int, tuple[tuple[str, str, str], ...]] = {
           ("Added a regression test around ", "f", "."),
           ("Fix deployed; please verify ", "f", " again."),
           ("Verified the fix for ", "f", ", closing.")),
-    EPIC: (("Scope of ", "f", " confirmed with stakeholders."),
+    EPIC: (("Goals of ", "f", " confirmed with stakeholders."),
            ("Broke ", "f", " down into stories."),
            ("Moved the ", "c", " work to the next milestone."),
            ("Most stories of ", "f", " are done, two remain."),
@@ -513,8 +513,6 @@ STATUS_NOTES = ("Not started yet; ready to be picked up.", "Work in progress.", 
                 "Resolved and verified.")  # fmt: skip
 _PERSONA_POOL = pa.array([x for d in BUSINESS_DOMAINS for x in PERSONAS[d]], STRING)
 _BENEFIT_POOL = pa.array([x for d in BUSINESS_DOMAINS for x in BENEFITS[d]], STRING)
-# Words that speak of a problem: only an anomalous issue's own comment uses them.
-PROBLEM_WORDS = ("Blocked by", "Reopened", "Overdue", "Scope grew")
 
 
 def issue_title(m: ScrumModel, i: np.ndarray, p: np.ndarray, kind: np.ndarray) -> pa.Array:
@@ -554,7 +552,7 @@ def issue_description(m: ScrumModel, i: np.ndarray, p: np.ndarray, kind: np.ndar
                    ". Seen in ", _pick(ENVIRONMENTS, word), ".")  # fmt: skip
     epic = col.join("Delivers ", f, " end to end so that ", why, ": design, changes in the ", c, ", rollout and"
                     " monitoring.")  # fmt: skip
-    improvement = col.join(f, " works, but a ", who, " would benefit from ", _pick(IMPROVEMENT_AIMS, word),
+    improvement = col.join("Improvement to ", f, ": a ", who, " would benefit from ", _pick(IMPROVEMENT_AIMS, word),
                            " in the ", c, ".")  # fmt: skip
     subtask = col.join("Part of the ", f, " story: automated tests for the ", c, ".")
     return col.join(_by_kind(kind, [story, task, bug, epic, improvement, subtask]), " ", _pick(STATUS_NOTES, status))

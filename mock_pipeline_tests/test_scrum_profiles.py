@@ -1,0 +1,178 @@
+"""Scrum under every profile (issue 12): every rule holds, and each profile moves the data the way
+it names against normal-ops on the same seed (volume, bugs and blocked work, overdue work, a
+rising volume, more projects); the scenario report measures what was asked."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from mock_pipeline.domains.factory import materialize_table
+from mock_pipeline.domains.scrum import SCRUM
+from mock_pipeline.domains.scrum.model import ScrumModel
+from mock_pipeline.report import measure
+from mock_pipeline.scenarios.model import build_scenario
+from mock_pipeline.validation import connect, run_rules
+
+SMALL: dict[str, Any] = {"size": "small", "seed": 42, "as_of": "2024-12-31"}
+PROFILES = ("normal-ops", "peak-season", "anomaly-heavy", "warehouse-outage", "growth-phase", "payment-crisis")
+Facts = dict[str, float]
+
+
+@pytest.fixture(scope="module")
+def datasets(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[Path, ScrumModel]]:
+    """Each profile's dataset on the same seed, generated once per module on first use (no Dagster)."""
+    cache: dict[str, tuple[Path, ScrumModel]] = {}
+
+    def get(profile: str) -> tuple[Path, ScrumModel]:
+        if profile not in cache:
+            scenario = build_scenario(profile=profile, **SMALL)
+            dataset = tmp_path_factory.mktemp(profile) / "scrum"
+            for spec in SCRUM.tables:
+                materialize_table(SCRUM, spec, scenario, dataset)
+            cache[profile] = (dataset, ScrumModel(scenario))
+        return cache[profile]
+
+    return get
+
+
+def facts(dataset: Path) -> Facts:
+    """What a profile should move, measured in SQL on the Parquet (independently of the rules)."""
+    con = connect(dataset)
+    try:
+        row = con.execute(
+            "SELECT count(*) AS issues,"
+            " count(*) FILTER (WHERE t.category = 'bug') / count(*) AS bug_share,"
+            " count(*) FILTER (WHERE i.anomaly = 'blocked') / count(*) AS blocked_share,"
+            " count(*) FILTER (WHERE i.anomaly = 'reopened') / count(*) AS reopened_share,"
+            " count(*) FILTER (WHERE i.anomaly = 'overdue') / count(*) AS overdue_share,"
+            " count(i.anomaly) / count(*) AS anomaly_share,"
+            " count(*) FILTER (WHERE i.resolved_at IS NULL AND i.due_date < DATE '2024-12-31') / count(*) AS past_due,"
+            # issues of the last 60 days against the 60 before them: how fast volume rises
+            " count(*) FILTER (WHERE i.created_at >= TIMESTAMP '2024-11-02')"
+            " / count(*) FILTER (WHERE i.created_at >= TIMESTAMP '2024-09-03' AND i.created_at < TIMESTAMP '2024-11-02')"
+            " AS rise,"
+            " (SELECT count(*) FROM projects) AS projects,"
+            " (SELECT count(*) FROM issue_links WHERE link_type = 'blocks') AS blocks_links"
+            " FROM issues i JOIN issue_types t USING (issue_type_id)"
+        )
+        names = [d[0] for d in row.description]
+        return dict(zip(names, (float(v) for v in row.fetchone()), strict=True))
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_rule_holds_on_every_profile(datasets, profile: str) -> None:
+    dataset, model = datasets(profile)
+    failed = [(o.rule.table, o.rule.name, o.metadata) for o in run_rules(dataset, list(SCRUM.rules),
+              dict(SCRUM.rule_params(model))) if not o.passed]  # fmt: skip
+    assert failed == []
+
+
+PROMISES: dict[str, Callable[[Facts, Facts], None]] = {}
+
+
+def promise(profile: str):
+    def register(check: Callable[[Facts, Facts], None]) -> Callable[[Facts, Facts], None]:
+        PROMISES[profile] = check
+        return check
+
+    return register
+
+
+@promise("peak-season")
+def _peak(f: Facts, normal: Facts) -> None:
+    assert f["issues"] >= 2.5 * normal["issues"]  # 3x volume
+    assert f["anomaly_share"] > normal["anomaly_share"]
+
+
+@promise("anomaly-heavy")
+def _heavy(f: Facts, normal: Facts) -> None:
+    assert f["bug_share"] >= normal["bug_share"] + 0.05
+    assert f["blocked_share"] > 2 * normal["blocked_share"]
+    assert f["reopened_share"] > 2 * normal["reopened_share"]
+    assert f["blocks_links"] > normal["blocks_links"]
+
+
+@promise("warehouse-outage")
+def _outage(f: Facts, normal: Facts) -> None:
+    assert f["blocked_share"] > 5 * normal["blocked_share"]  # work stalls on dependencies
+    assert f["anomaly_share"] > 0.5
+
+
+@promise("growth-phase")
+def _growth(f: Facts, normal: Facts) -> None:
+    assert f["rise"] > normal["rise"]  # volume rises faster over the window
+    assert f["projects"] > normal["projects"]  # company_volume: more projects
+
+
+@promise("payment-crisis")
+def _crisis(f: Facts, normal: Facts) -> None:
+    assert f["overdue_share"] > 3 * normal["overdue_share"]
+    assert f["past_due"] > 3 * normal["past_due"]
+
+
+@pytest.mark.parametrize("profile", sorted(PROMISES))
+def test_profile_moves_the_data_the_way_it_names(datasets, profile: str) -> None:
+    normal = facts(datasets("normal-ops")[0])
+    PROMISES[profile](facts(datasets(profile)[0]), normal)
+
+
+def test_normal_ops_keeps_seed_002_bounds(datasets) -> None:
+    f = facts(datasets("normal-ops")[0])
+    assert 500 <= f["issues"] <= 1000 and 10 <= f["projects"] <= 20
+    assert abs(f["bug_share"] - 0.15) <= 0.03
+
+
+@pytest.mark.parametrize("profile", ["normal-ops", "anomaly-heavy"])
+def test_report_measures_what_was_asked(datasets, profile: str) -> None:
+    dataset, model = datasets(profile)
+    lines = list(SCRUM.report(model))
+    con = connect(dataset)
+    try:
+        observed = dict(
+            zip((x.metric for x in lines), measure(con, lines, dict(SCRUM.rule_params(model))), strict=True)
+        )
+    finally:
+        con.close()
+    asked = {x.metric: x.asked for x in lines}
+    assert observed["issues"] == asked["issues"] == model.issues
+    assert abs(observed["anomaly share"] - asked["anomaly share"]) <= 0.03
+    assert abs(observed["bug share"] - asked["bug share"]) <= 0.03
+    assert observed["max month share"] <= 0.35
+    assert observed["weekend / weekday issues per day"] < 0.6
+
+
+def test_problem_text_belongs_to_its_issue(datasets) -> None:
+    """Read back in Python: every comment that speaks of a problem is on an issue with that label, and a
+    blocked issue's comment names the issue that blocks it through a 'blocks' link."""
+    con: duckdb.DuckDBPyConnection = connect(datasets("anomaly-heavy")[0])
+    try:
+        rows = con.execute(
+            "SELECT c.body, i.anomaly, (SELECT list(b.key) FROM issue_links l JOIN issues b"
+            " ON b.issue_id = l.source_issue_id WHERE l.target_issue_id = i.issue_id AND l.link_type = 'blocks')"
+            " FROM comments c JOIN issues i USING (issue_id)"
+        ).fetchall()
+    finally:
+        con.close()
+    words = {
+        "blocked": r"\bblock",
+        "reopened": r"\breopen",
+        "overdue": r"\boverdue|\bdue date",
+        "scope_creep": r"\bscope",
+    }
+    seen = set()
+    for body, label, blockers in rows:
+        for name, pattern in words.items():
+            if re.search(pattern, body, re.IGNORECASE):
+                assert label == name, (body, label)
+                seen.add(name)
+        if label == "blocked" and body.startswith("Blocked by"):
+            assert body.split(":")[0].removeprefix("Blocked by ") in blockers
+    assert seen == set(words)
