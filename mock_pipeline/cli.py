@@ -184,6 +184,17 @@ def check_config(config: Mapping[str, Any]) -> Any:
         raise CliError(f"{flag_of(exc.field)}: {message}") from None
 
 
+def check_domains(scenario: Any, names: list[str]) -> None:
+    """A domain may refuse a scenario it cannot honour (its limits): said here, before the run starts."""
+    from mock_pipeline.api.catalog import domains
+
+    for name in names:
+        try:
+            domains()[name].model(scenario)
+        except ScenarioError as exc:
+            raise CliError(f"{flag_of(exc.field)}: {str(exc).removeprefix(f'scenario.{exc.field}: ')}") from None
+
+
 def selection(domain: str, upload: bool, dry_run: bool) -> str:
     """The asset selection of `generate`: the domain's group, without the HTTP upload unless --upload,
     without the database load under --dry-run."""
@@ -254,10 +265,8 @@ def validate(domain: str, **values: Any) -> None:
     grand_rows = grand_bytes = 0
     for name in _domains(domain):
         d = all_domains()[name]
-        try:
-            model = d.model(scenario)
-        except ScenarioError as exc:
-            raise CliError(f"{flag_of(exc.field)}: {str(exc).removeprefix(f'scenario.{exc.field}: ')}") from None
+        check_domains(scenario, [name])
+        model = d.model(scenario)
         lock = threading.Lock()
         click.echo(f"{name}:")
         for spec in d.tables:
@@ -316,7 +325,7 @@ def generate(
 
     domains = _domains(domain)
     config = run_config(values, domains)
-    check_config(config)
+    check_domains(check_config(config), domains)
     try:
         ExportOptions(
             values.get("export_format") or "csv",
@@ -372,8 +381,8 @@ def _run(select: str, config: dict[str, Any]) -> int:
     keys = dg.AssetSelection.from_string(select).resolve(defs.resolve_asset_graph())
     job = defs.resolve_implicit_global_asset_job_def()
     run_id = str(uuid.uuid4())
-    # The progress display below replaces Dagster's console log (warnings and errors still show).
-    execution = {**config, "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    # The progress display below replaces Dagster's console log (failures are shown there, in one line each).
+    execution = {**config, "loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     with _instance() as instance:
         done = threading.Event()
         follower = threading.Thread(target=_follow, args=(instance, run_id, done), daemon=True)
