@@ -25,6 +25,8 @@ ALL_ASSETS_JOB = "all_assets"
 EXECUTOR = checked_in_process_executor  # dg.in_process_executor, with the run config checked once first
 TAG_PROFILE = "mock_pipeline/profile"
 TAG_DOMAIN = "mock_pipeline/domain"
+# Runs log progress and results to the console, not every step event (the shipped run configs say the same).
+CONSOLE_AT_INFO: dict[str, Any] = {"console": {"config": {"log_level": "INFO"}}}
 # What dg.define_asset_job returns; Dagster does not export that class's name.
 AssetJob: TypeAlias = Any
 

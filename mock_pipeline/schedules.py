@@ -11,7 +11,7 @@ import os
 
 import dagster as dg
 
-from mock_pipeline.jobs import ALL_ASSETS_JOB
+from mock_pipeline.jobs import ALL_ASSETS_JOB, CONSOLE_AT_INFO
 from mock_pipeline.scenarios.model import ScenarioError, build_scenario
 from mock_pipeline.toggle import disabled_reason
 
@@ -64,8 +64,9 @@ def nightly_staging_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequ
         run_config={
             "resources": {"scenario": {"config": scenario}},
             # Staging is refreshed in place: last night's maintenance run tag is replaced on purpose
-            # (seed 000's collision guard would refuse the same tag from the second night on).
+            # (the maintenance command's collision guard would refuse the same tag from the second night on).
             "ops": {"maintenance__database_tables": {"config": {"replace_existing_namespace": True}}},
+            "loggers": CONSOLE_AT_INFO,
         },
         tags={TAG_TRIGGER: "nightly_staging_refresh", "mock_pipeline/profile": str(scenario["profile"])},
     )

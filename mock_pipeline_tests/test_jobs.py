@@ -1,5 +1,6 @@
 """Jobs: one per built-in profile (configured, so the launchpad offers it), per domain, for all."""
 
+import datetime as dt
 from pathlib import Path
 
 import dagster as dg
@@ -92,3 +93,17 @@ def test_profile_job_without_config_generates_that_profile(data_dir: Path) -> No
     assert (
         pq.read_table(dataset / "commerce" / "tenants").num_rows == materialization.metadata["dagster/row_count"].value
     )
+
+
+def test_every_default_run_config_logs_at_info() -> None:
+    """Runs print progress and results, not every step event: the launchpad's defaults and the nightly run."""
+    from mock_pipeline.schedules import nightly_staging_refresh
+
+    names = [job.name for job in defs.jobs if job.name != "mock_data_cleanup"]
+    configs = {name: defs.resolve_job_def(name).run_config for name in names}
+    request = nightly_staging_refresh(dg.build_schedule_context(scheduled_execution_time=dt.datetime(2025, 3, 10, 3)))
+    assert isinstance(request, dg.RunRequest)
+    configs["nightly_staging_refresh"] = request.run_config
+    for name, config in configs.items():
+        assert config["loggers"]["console"]["config"]["log_level"] == "INFO", name
+    dg.validate_run_config(defs.resolve_job_def(ALL_ASSETS_JOB), request.run_config)

@@ -398,7 +398,7 @@ def export_table(
         sink = open_file(None if not per_tenant else 0)
     close()
     if not per_tenant and len(files) == 1:
-        # A table that fits in one file keeps its plain name (seed 002's organizations.csv).
+        # A table that fits in one file keeps its plain name (the FICCT-Scrum generator's organizations.csv).
         only = files[0]
         plain = f"{table}{options.suffix}"
         (out / only.path).rename(out / plain)
