@@ -517,8 +517,9 @@ class StoredDataDirResource(DataDirResource):
 
     @contextlib.contextmanager
     def writing(self, folder: Path, files: Iterable[str]) -> Iterator[None]:
-        """Around a local write: keeps parallel local pulls off the files until they are published."""
-        with self.store().writing(folder, list(files)):
+        """Around a local write: keeps parallel local pulls off the files until they are published
+        (and, as the base class, turns a full disk into one line)."""
+        with super().writing(folder, files), self.store().writing(folder, list(files)):
             yield
 
     def export(self, scenario: Scenario, domain: str, pull: bool = True) -> Path:

@@ -360,3 +360,18 @@ def test_cli_reports_every_problem_once_before_any_step(tmp_path: Path) -> None:
     assert "\nMOCK_PIPELINE_VECTOR_STORE: 'bogus' is unknown; allowed: lancedb, pgvector, pinecone" in output
     assert "STEP_START" not in output and "STEP_FAILURE" not in output
     assert not (tmp_path / "data").exists()
+
+
+def test_disk_filling_up_while_writing_is_one_line(small_tmpfs: Path, clean_env: pytest.MonkeyPatch) -> None:
+    """The guard's estimate is approximate: a disk that fills up anyway fails with one line, no OSError."""
+    from mock_pipeline.storage import data_dir_from_env
+
+    clean_env.setenv("MOCK_PIPELINE_DATA_DIR", str(small_tmpfs / "data"))
+    data_dir = data_dir_from_env()  # what the definitions use
+    folder = small_tmpfs / "data" / "datasets" / "x" / "scrum" / "issues"
+    folder.mkdir(parents=True)
+    with pytest.raises(dg.Failure) as raised, data_dir.writing(folder, ["part-00000.parquet"]):
+        (folder / "part-00000.parquet").write_bytes(b"\0" * (4 * 1024 * 1024))  # twice the disk
+    text = raised.value.description
+    assert text.startswith(f"MOCK_PIPELINE_DATA_DIR: {small_tmpfs / 'data'} is full (No space left on device)"), text
+    assert "\n" not in text
