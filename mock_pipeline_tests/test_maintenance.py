@@ -253,6 +253,9 @@ CORRUPTIONS = [
     # issue 12: the world agrees with itself
     ("tickets", "SELECT * REPLACE (CASE WHEN (epoch(created_at)::BIGINT // 86400 + 3) % 7 IN (0, 1)"
      " THEN created_at + INTERVAL 5 DAY ELSE created_at END AS created_at) FROM tickets", "weekday_rhythm"),
+    ("ticket_transitions", "SELECT * REPLACE (CASE WHEN (epoch(created_at)::BIGINT // 86400 + 3) % 7 IN (0, 1)"
+     " THEN created_at + INTERVAL 5 DAY ELSE created_at END AS created_at) FROM ticket_transitions",
+     "weekday_rhythm"),
     ("tickets", "SELECT * REPLACE (CASE WHEN ticket_id % 2 = 0 THEN to_timestamp({start} + 86400 * 40 + ticket_id)"
      " ELSE created_at END AS created_at) FROM tickets", "no_month_dominates"),
     ("tickets", "SELECT * FROM tickets WHERE ticket_id <> 7", "volume_matches_profile"),

@@ -24,6 +24,7 @@ WINDOW = "the lookback window ending with the scenario's as_of"
 TOLERANCE_PP = 3.0
 RESERVED_EMAIL = r"'^[a-z0-9._+-]+@([a-z0-9-]+\.)*(example\.(com|org|net)|[a-z0-9-]+\.(example|test))$'"
 UNIFORM_BINS = 10
+MIN_BIN_DAYS = 14
 # Label shares are exact up to rounding (a keyed permutation decides them).
 LABEL_TOLERANCE = 0.01
 # Weekends are quieter: tickets per weekend day at most this share of tickets per weekday.
@@ -54,6 +55,7 @@ def params(model: MaintenanceModel) -> dict[str, Any]:
         "tolerance": TOLERANCE_PP / 100.0,
         "tickets_asked": model.tickets,
         "trend": model.trend,
+        "spread_bins": max(1, min(UNIFORM_BINS, model.lookback_days // MIN_BIN_DAYS)),
         "anomaly_rate": model.anomaly_rate,
         **{f"share_{label}": share for label, share in zip(ANOMALIES, model.anomaly_shares, strict=True)},
         "label_tolerance": LABEL_TOLERANCE,
@@ -126,6 +128,24 @@ def report(model: MaintenanceModel) -> list[ReportLine]:
     return lines
 
 
+def weekday_rhythm(table: str, what: str) -> Rule:
+    """Weekends are quieter: rows per weekend day at most WEEKEND_MAX_RATIO of rows per weekday."""
+    return Rule(
+        table,
+        "weekday_rhythm",
+        f"Weekends are quieter: {what} per weekend day at most {WEEKEND_MAX_RATIO:.0%} of those per weekday"
+        " (but not none).",
+        "WITH d AS (SELECT ((r + 3) % 7 >= 5) AS weekend, count(*) AS days FROM range({start_day}, {end_day}) t(r)"
+        " GROUP BY 1), k AS (SELECT ((epoch(created_at)::BIGINT // 86400 + 3) % 7 >= 5) AS weekend, count(*) AS n"
+        f" FROM {table} GROUP BY 1), r AS (SELECT coalesce(max(k.n / d.days) FILTER (WHERE d.weekend), 0) AS we,"
+        f" max(k.n / d.days) FILTER (WHERE NOT d.weekend) AS wd, (SELECT count(*) FROM {table}) AS total"
+        " FROM d LEFT JOIN k USING (weekend))"
+        f" SELECT CASE WHEN total < {MIN_ROWS} OR we IS NULL OR wd IS NULL THEN 0"
+        f" WHEN we > {WEEKEND_MAX_RATIO} * wd OR we = 0 THEN 1 ELSE 0 END AS violations,"
+        " we / wd AS weekend_to_weekday FROM r",
+    )
+
+
 ACTIVE = "status <> 'done'"
 EXPECTED_PATH = (
     "'created' || CASE WHEN t.status = 'new' THEN '' ELSE ',assigned' END"
@@ -196,29 +216,20 @@ RULES: tuple[Rule, ...] = (
          "SELECT count(*) AS violations FROM tickets t WHERE t.fell_back_to_done AND NOT EXISTS"
          " (SELECT 1 FROM tickets a WHERE a.item_id = t.item_id AND a.status <> 'done')"),
     Rule("tickets", "created_spread_over_lookback",
-         f"created_at is spread over the lookback window as the profile says: each of {UNIFORM_BINS} equal bins"
-         " holds its share ±3 pp, 10% each without a trend, rising linearly with the profile's order_trend.",
-         f"WITH b AS (SELECT floor((epoch(created_at) - {{start_epoch}}) * {UNIFORM_BINS}"
+         f"created_at is spread over the lookback window as the profile says: each of up to {UNIFORM_BINS} equal"
+         f" bins of at least {MIN_BIN_DAYS} days (so that weekends average out) holds its share ±3 pp: equal shares"
+         " without a trend, rising linearly with the profile's order_trend.",
+         "WITH b AS (SELECT floor((epoch(created_at) - {start_epoch}) * {spread_bins}"
          " / ({end_epoch} - {start_epoch})) AS bin FROM tickets),"
-         f" e AS (SELECT bin, ((1.0 / {UNIFORM_BINS}) + {{trend}} * (((bin + 1) / {UNIFORM_BINS}) ^ 2"
-         f" - (bin / {UNIFORM_BINS}) ^ 2) / 2) / (1 + {{trend}} / 2) AS expected FROM range({UNIFORM_BINS}) r(bin)),"
+         " e AS (SELECT bin, ((1.0 / {spread_bins}) + {trend} * (((bin + 1) / {spread_bins}) ^ 2"
+         " - (bin / {spread_bins}) ^ 2) / 2) / (1 + {trend} / 2) AS expected FROM range({spread_bins}) r(bin)),"
          " c AS (SELECT e.bin, e.expected, count(b.bin) / (SELECT count(*) FROM b) AS share"
          " FROM e LEFT JOIN b ON b.bin = e.bin GROUP BY e.bin, e.expected)"
          f" SELECT CASE WHEN (SELECT count(*) FROM b) < {MIN_ROWS} THEN 0 ELSE"
          " count(*) FILTER (WHERE abs(share - expected) > {tolerance})"
-         " + (SELECT count(*) FROM b WHERE bin NOT BETWEEN 0 AND 9) END"
+         " + (SELECT count(*) FROM b WHERE bin NOT BETWEEN 0 AND {spread_bins} - 1) END"
          " AS violations, max(abs(share - expected)) AS max_deviation FROM c"),
-    Rule("tickets", "weekday_rhythm",
-         f"Weekends are quieter: tickets per weekend day at most {WEEKEND_MAX_RATIO:.0%} of tickets per weekday"
-         " (but not none).",
-         "WITH d AS (SELECT ((r + 3) % 7 >= 5) AS weekend, count(*) AS days FROM range({start_day}, {end_day}) t(r)"
-         " GROUP BY 1), k AS (SELECT ((epoch(created_at)::BIGINT // 86400 + 3) % 7 >= 5) AS weekend, count(*) AS n"
-         " FROM tickets GROUP BY 1), r AS (SELECT coalesce(max(k.n / d.days) FILTER (WHERE d.weekend), 0) AS we,"
-         " max(k.n / d.days) FILTER (WHERE NOT d.weekend) AS wd, (SELECT count(*) FROM tickets) AS total"
-         " FROM d LEFT JOIN k USING (weekend))"
-         f" SELECT CASE WHEN total < {MIN_ROWS} OR we IS NULL OR wd IS NULL THEN 0"
-         f" WHEN we > {WEEKEND_MAX_RATIO} * wd OR we = 0 THEN 1 ELSE 0 END AS violations,"
-         " we / wd AS weekend_to_weekday FROM r"),
+    weekday_rhythm("tickets", "tickets are opened"),
     Rule("tickets", "no_month_dominates",
          "No calendar month holds more than 35% of a history of six months or more (half of a shorter one).",
          "WITH m AS (SELECT strftime(make_timestamp(epoch_us(created_at)), '%Y-%m') AS month, count(*) AS n"
@@ -318,6 +329,8 @@ RULES: tuple[Rule, ...] = (
          "SELECT count(*) AS violations FROM ticket_transitions x JOIN tickets t USING (ticket_id)"
          " WHERE x.actor_id IS DISTINCT FROM CASE WHEN x.transition IN ('created', 'assigned') THEN t.created_by_id"
          " WHEN x.transition IN ('started', 'to_waiting_qc') THEN t.assigned_to_id ELSE t.qc_inspector_id END"),
+    weekday_rhythm("ticket_transitions", "transitions (work and QC decisions)"),
+    weekday_rhythm("xp_transactions", "XP awards"),
     Rule("ticket_transitions", "anomaly_matches_qc_history",
          "The label is the ticket's QC history: qc_failure has exactly one qc_fail transition, rework two,"
          " parts_delay and unlabelled tickets none.",

@@ -86,6 +86,30 @@ HOUR_WEIGHTS = (
 )  # fmt: skip
 
 
+# Work happens on weekdays 07:00-19:00 (UTC); critical tickets are worked around the clock (on call).
+WORK_START = 7 * HOUR
+WORK_SECONDS = 12 * HOUR
+ON_CALL_PRIORITY = 3  # critical
+
+
+def to_work_clock(seconds: np.ndarray) -> np.ndarray:
+    """Working seconds (weekdays 07:00-19:00) since the Monday before the epoch; an off-hours moment
+    maps to the next opening. Non-decreasing in `seconds`."""
+    seconds = np.asarray(seconds, dtype=np.int64)
+    day = seconds // DAY + 3  # days since Monday 1969-12-29
+    weekday = day % 7
+    within = np.where(weekday < 5, np.clip(seconds % DAY - WORK_START, 0, WORK_SECONDS), 0)
+    return ((day // 7) * 5 + np.minimum(weekday, 5)) * WORK_SECONDS + within
+
+
+def from_work_clock(work: np.ndarray) -> np.ndarray:
+    """The wall-clock moment of a working second (inverse of to_work_clock inside working hours)."""
+    work = np.asarray(work, dtype=np.int64)
+    workday, offset = work // WORK_SECONDS, work % WORK_SECONDS
+    day = (workday // 5) * 7 + workday % 5 - 3
+    return day * DAY + WORK_START + offset
+
+
 def anomaly_shares(anomaly_rate: float, anomaly_mix: dict[str, float] | None) -> tuple[float, float, float]:
     """Shares of worked tickets labelled qc_failure, rework and parts_delay under a profile."""
     mix = dict(anomaly_mix or {})
@@ -372,12 +396,21 @@ class MaintenanceModel:
         mean = np.where(held, PARTS_DELAY_MEAN_WAIT, mean)
         wait = np.where(kinds > CREATED, exponential(self.stream("ticket_transitions", "wait"), slot_g, mean), 0.0)
         created = self.ticket_created(t)
+        # Work is done in working hours (a working day is half a calendar day, so waits halve),
+        # except on call for critical tickets and where too little working time is left.
+        created_w = to_work_clock(created)
+        room_w = to_work_clock(self.end - 1) - created_w - events - 1
+        on_clock = (self.ticket_priority(t) != ON_CALL_PRIORITY) & (room_w >= 600 * events)
+        start = np.where(on_clock, created_w, created)
+        room = np.where(on_clock, room_w, self.end - 1 - created - events).astype(np.float64)
+        wait = wait * np.where(on_clock, WORK_SECONDS / DAY, 1.0)[:, None]
         # Squeeze a ticket's history into what is left of the window; every step takes >= 1 s.
-        room = (self.end - 1 - created - events).astype(np.float64)
         total = wait.sum(axis=1)
         scale = np.where(total > room, room / np.maximum(total, 1.0), 1.0)
         steps = np.where(kinds > CREATED, np.floor(wait * scale[:, None]).astype(np.int64) + 1, 0)
-        times = created[:, None] + np.cumsum(steps, axis=1)
+        clock = start[:, None] + np.cumsum(steps, axis=1)
+        times = np.where(on_clock[:, None], from_work_clock(clock), clock)
+        times[:, 0] = created  # opened when it was reported, at any hour
         return Lifecycle(status=status, qc_fails=fails, events=events, times=times, kinds=kinds)
 
     def transition_actor(self, t: np.ndarray, kinds: np.ndarray) -> np.ndarray:
