@@ -317,6 +317,100 @@ def test_every_anomaly_is_labelled_with_a_known_label(datasets) -> None:
     assert unlabelled_failures == 0
 
 
+@pytest.mark.parametrize("profile", PROFILES)
+def test_one_ground_truth_per_order_and_its_consequence(datasets, profile: str) -> None:
+    """Every labelled child row carries its order's label, and each label shows its consequence (issue 12)."""
+    dataset, _ = datasets(profile)
+    mismatched = query(
+        dataset,
+        "SELECT (SELECT count(*) FROM payments p JOIN orders o USING (order_id) WHERE p.anomaly IS NOT NULL"
+        "   AND p.anomaly IS DISTINCT FROM o.anomaly)"
+        " + (SELECT count(*) FROM shipments s JOIN orders o USING (order_id) WHERE s.anomaly IS NOT NULL"
+        "   AND s.anomaly IS DISTINCT FROM o.anomaly)"
+        " + (SELECT count(*) FROM refunds r JOIN orders o USING (order_id) WHERE r.anomaly IS NOT NULL"
+        "   AND r.anomaly IS DISTINCT FROM o.anomaly)",
+    )[0]
+    assert mismatched == 0
+    labelled_days, unlabelled_days, labelled = query(
+        dataset,
+        "SELECT avg(d) FILTER (WHERE anomaly = 'payment_delay'), avg(d) FILTER (WHERE anomaly IS NULL),"
+        " count(*) FILTER (WHERE anomaly = 'payment_delay') FROM (SELECT anomaly,"
+        " date_diff('day', invoice_date, coalesce(paid_at, TIMESTAMPTZ '2025-01-01 00:00:00+00')) AS d FROM payments)",
+    )
+    if labelled:
+        assert labelled_days > unlabelled_days + 10  # a delayed payment is paid weeks later
+    failures_without_failed_attempt, cancelled_with_goods_or_invoice, unlabelled_cancellations = query(
+        dataset,
+        "SELECT (SELECT count(*) FROM orders o JOIN shipments s USING (order_id) WHERE o.anomaly = 'delivery_failure'"
+        "   AND NOT EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.shipment_id = s.shipment_id"
+        "   AND a.outcome = 'failed')),"
+        " (SELECT count(*) FROM orders o WHERE o.anomaly = 'cancellation' AND (o.status <> 'cancelled'"
+        "   OR EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.order_id)"
+        "   OR EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.order_id))),"
+        " (SELECT count(*) FROM orders WHERE status = 'cancelled' AND anomaly IS DISTINCT FROM 'cancellation')",
+    )
+    assert (failures_without_failed_attempt, cancelled_with_goods_or_invoice, unlabelled_cancellations) == (0, 0, 0)
+    # Payment statuses reflect outcomes: on time, late, overdue, retried after a failed collection, refunded.
+    statuses = {r[0] for r in connect(dataset).execute("SELECT DISTINCT status FROM payments").fetchall()}
+    assert {"paid", "overdue", "pending", "refunded", "partially_refunded"} <= statuses
+    assert query(dataset, "SELECT count(*) FROM payments WHERE collection_attempts > 1")[0] > 0
+
+
+def test_no_timestamp_is_another_shifted_by_whole_days(datasets) -> None:
+    """The issue's example: invoices paid on the due date at the invoice's second of the day."""
+    dataset, _ = datasets("normal-ops")
+    copies, paid = query(
+        dataset,
+        "SELECT count(*) FILTER (WHERE (CAST(epoch(paid_at) AS BIGINT) - CAST(epoch(invoice_date) AS BIGINT))"
+        " % 86400 = 0), count(paid_at) FROM payments",
+    )
+    assert paid > 10_000 and copies <= 0.001 * paid
+    hours = query(dataset, "SELECT min(hour(paid_at)), max(hour(paid_at)) FROM payments WHERE method <> 'cash'")
+    assert hours[0] >= 6 and hours[1] <= 16  # office hours in Cairo (UTC+2), in UTC
+
+
+@pytest.mark.parametrize("locale", [None, "de_DE"])
+def test_company_names_unique_at_any_size(locale: str | None) -> None:
+    """Beyond the plain name combinations qualifiers (then districts) keep names apart, never a counter."""
+    model = ErpModel(build_scenario(**{**SMALL, "volume_multiplier": 30, "locale": locale}))
+    names = ERP.table("companies").build(model, 0, model.companies).column("name").to_pylist()
+    assert len(names) == model.companies >= 3000
+    assert len(set(names)) == len(names)
+    assert not any(re.search(r"\d", n) for n in names)
+
+
+def test_keys_dense_whatever_the_chunking(tmp_path: Path) -> None:
+    """Slotted tables number their rows 1..n, identically for any chunk size."""
+    dense_tables = ("branches", "order_items", "payments", "inventory_movements", "audit_logs")
+    keys = {}
+    for chunk in (997, 50_000):
+        root, _ = generate(tmp_path / str(chunk), chunk_size=chunk)
+        keys[chunk] = {t: pq.read_table(root / t / PART_FILE).column(ERP.table(t).key).to_numpy() for t in dense_tables}
+    for t in dense_tables:
+        assert np.array_equal(keys[997][t], np.arange(1, len(keys[997][t]) + 1)), t
+        assert np.array_equal(keys[997][t], keys[50_000][t]), t
+
+
+@pytest.mark.parametrize("profile", ["normal-ops", "payment-crisis", "warehouse-outage"])
+def test_scenario_report_measures_what_the_profile_asked(datasets, profile: str) -> None:
+    from mock_pipeline.report import measure
+
+    dataset, model = datasets(profile)
+    lines = list(ERP.report(model))
+    con = connect(dataset)
+    observed = dict(
+        zip((line.metric for line in lines), measure(con, lines, dict(ERP.rule_params(model))), strict=True)
+    )
+    asked = {line.metric: line.asked for line in lines}
+    overdue = "overdue share of due invoices"
+    assert abs(observed[overdue] - asked[overdue]) <= 0.03
+    share = "anomaly share of orders"
+    assert asked[share] - 0.1 <= observed[share] <= asked[share] + 0.03
+    per_day = "orders per day (entity_rates.orders_per_day x multiplier x order_volume)"
+    assert asked[per_day] == 50 * model.scenario.profile.order_volume
+    assert 0.8 * asked[per_day] <= observed[per_day] <= 1.25 * asked[per_day]
+
+
 # --- bad input ------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("config", "message"),
@@ -417,6 +511,49 @@ CORRUPTIONS = [
     ("audit_logs", "SELECT * REPLACE (occurred_at - INTERVAL 2 HOUR AS occurred_at) FROM audit_logs",
      "entity_exists_and_precedes"),
     ("audit_logs", "SELECT * REPLACE (entity_id + 1000000 AS entity_id) FROM audit_logs", "entity_exists_and_precedes"),
+    # coherence: one ground truth per anomaly, its consequences, ledgers, text, calendar, shapes
+    ("payments", "SELECT * REPLACE (CASE WHEN status = 'overdue' THEN 'payment_delay' ELSE anomaly END AS anomaly)"
+     " FROM payments", "anomaly_is_the_orders"),
+    ("shipments", "SELECT * REPLACE (CASE WHEN anomaly IS NULL AND shipment_id % 50 = 0 THEN 'stockout'"
+     " ELSE anomaly END AS anomaly) FROM shipments", "anomaly_is_the_orders"),
+    ("refunds", "SELECT * REPLACE (coalesce(anomaly, 'delivery_delay') AS anomaly) FROM refunds",
+     "anomaly_is_the_orders"),
+    ("inventory_movements", "SELECT * REPLACE (CASE WHEN movement_type = 'return' THEN 'delivery_failure'"
+     " ELSE anomaly END AS anomaly) FROM inventory_movements", "anomaly_is_the_orders"),
+    ("payments", "SELECT * REPLACE (NULL AS anomaly) FROM payments", "labels_show_their_consequence"),
+    ("payments", "SELECT * FROM payments UNION ALL SELECT p.* REPLACE (10000000 + o.order_id AS payment_id,"
+     " o.order_id AS order_id) FROM payments p JOIN orders o ON o.order_id % 1000 = p.payment_id % 1000"
+     " WHERE o.status = 'cancelled' AND p.payment_id < 1000", "labels_show_their_consequence"),
+    ("payments", "SELECT * REPLACE (CASE WHEN anomaly = 'payment_delay' THEN invoice_date ELSE paid_at END"
+     " AS paid_at) FROM payments", "payment_delay_paid_later"),
+    ("payments", "SELECT * REPLACE (CASE WHEN anomaly IS NULL AND status = 'paid' AND payment_id % 7 = 0"
+     " THEN paid_at + INTERVAL 60 DAY ELSE paid_at END AS paid_at) FROM payments", "status_follows_times"),
+    ("payments", "SELECT * REPLACE ('paid' AS status, 1 AS collection_attempts) FROM payments", "outcomes_vary"),
+    ("delivery_attempts", "SELECT * REPLACE ('delivered' AS outcome, NULL AS failure_reason) FROM delivery_attempts",
+     "delivery_labels_show_their_consequence"),
+    ("delivery_attempts", "SELECT * REPLACE (attempted_at + INTERVAL 2 DAY AS attempted_at) FROM delivery_attempts",
+     "delivery_labels_show_their_consequence"),
+    ("refunds", "SELECT * REPLACE (CASE WHEN anomaly IS NULL THEN 'late delivery' ELSE reason END AS reason)"
+     " FROM refunds", "reason_is_the_orders_problem"),
+    ("refunds", "SELECT * REPLACE (CASE WHEN status = 'rejected' THEN 'approved' ELSE status END AS status,"
+     " NULL AS rejection_reason) FROM refunds", "refunded_amount_is_approved_refunds"),
+    ("inventory_movements", "SELECT * FROM inventory_movements UNION ALL SELECT * REPLACE (10000000"
+     " + inventory_movement_id AS inventory_movement_id, 'return' AS movement_type, -quantity_change"
+     " AS quantity_change, moved_at + INTERVAL 5 DAY AS moved_at) FROM inventory_movements"
+     " WHERE movement_type = 'fulfillment' AND anomaly IS NULL AND inventory_movement_id % 97 = 0",
+     "returns_follow_failed_deliveries_and_refunds"),
+    ("companies", "SELECT * REPLACE (CASE WHEN company_id % 10 = 0 THEN 'Golden Nile Resort' ELSE name END AS name)"
+     " FROM companies", "name_unique"),
+    ("users", "SELECT * REPLACE (replace(email, '@', CAST(user_id - 1 AS VARCHAR) || '@') AS email) FROM users",
+     "email_without_counter"),
+    ("companies", "SELECT * REPLACE (replace(email, '.example', lpad(CAST(company_id AS VARCHAR), 4, '0')"
+     " || '.example') AS email) FROM companies", "email_without_counter"),
+    ("orders", "SELECT * REPLACE (CASE WHEN order_id % 2 = 0 THEN TIMESTAMPTZ '2024-12-05 10:00:00+00'"
+     " ELSE order_date END AS order_date) FROM orders", "no_month_dominates"),
+    ("maintenance_visits", "SELECT * REPLACE ('Lorem ipsum dolor sit amet, consectetur adipiscing elit.' AS notes)"
+     " FROM maintenance_visits", "notes_fit_the_visit"),
+    ("maintenance_visits", "SELECT * REPLACE (CASE WHEN visit_type = 'repair' THEN 'Routine inspection. '"
+     " || notes ELSE notes END AS notes) FROM maintenance_visits", "notes_fit_the_visit"),
 ]  # fmt: skip
 
 

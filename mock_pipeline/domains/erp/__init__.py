@@ -6,4 +6,6 @@ from mock_pipeline.domains.erp.model import DOMAIN, ErpModel
 from mock_pipeline.domains.erp.tables import TABLES
 from mock_pipeline.domains.factory import Domain
 
-ERP = Domain(name=DOMAIN, tables=TABLES, model=ErpModel, rules=checks.RULES, rule_params=checks.params)
+ERP = Domain(
+    name=DOMAIN, tables=TABLES, model=ErpModel, rules=checks.RULES, rule_params=checks.params, report=checks.report
+)

@@ -19,6 +19,8 @@ from mock_pipeline.domains.erp.model import (
     ErpModel,
 )
 from mock_pipeline.domains.erp.tables import ENTITY_TYPES, MOVEMENT_TYPES, TABLES
+from mock_pipeline.domains.factory import ReportLine
+from mock_pipeline.scenarios.model import ANOMALY_LABELS
 from mock_pipeline.validation import Rule, in_window, key_rules, row_rule, unique_key
 
 TOLERANCE_PP = 3.0
@@ -473,3 +475,140 @@ RULES: tuple[Rule, ...] = (
          " WHERE e.entity_id IS NULL OR k.action IS NULL OR a.occurred_at < e.created_at OR a.occurred_at < u.created_at"),
     in_window("audit_logs", "occurred_at"),
 )  # fmt: skip
+
+
+# --- coherence: one world per dataset (catalog.md, "Coherence") ---------------------------------------
+def _label_is_the_orders(table: str, join: str, allowed: tuple[str, ...]) -> Rule:
+    """Rows of `table` carry their order's anomaly label or none, and only labels this table can show."""
+    labels = ", ".join(repr(a) for a in allowed)
+    return Rule(
+        table,
+        "anomaly_is_the_orders",
+        f"A {table} row's anomaly is its order's label or null, and only one of {labels}: the label is decided once,"
+        " on the order.",
+        f"SELECT count(*) AS violations FROM {table} t {join}"
+        f" WHERE t.anomaly IS NOT NULL AND (t.anomaly IS DISTINCT FROM o.anomaly OR t.anomaly NOT IN ({labels}))",
+    )
+
+
+_MONTHS = (
+    "WITH m AS (SELECT date_trunc('month', {column}) AS month, count(*) AS n FROM {table} GROUP BY ALL),"
+    " s AS (SELECT count(*) AS months, sum(n) AS total, max(n) AS top FROM m)"
+    " SELECT CASE WHEN total < 100 THEN 0 WHEN top > (CASE WHEN date_diff('day', {{start}}, {{end}}) >= 180"
+    " THEN 0.35 ELSE 0.5 END) * total THEN 1 ELSE 0 END AS violations, top / total AS top_month_share FROM s"
+)
+_VISIT_OPENING = _values(
+    [("preventive", "Scheduled preventive service."), ("repair", "Called out for a fault:"),
+     ("installation", "Installed and commissioned the machine."), ("emergency", "Emergency call-out, machine down:"),
+     ("inspection", "Routine inspection."), ("follow_up", "Follow-up of the earlier visit:")]
+)  # fmt: skip
+_PART_FINDING = _values(
+    [(part, finding) for (part, _), finding in zip(data.SPARE_PARTS, data.PART_FINDINGS, strict=True)]
+)
+_LOREM = "'(?i)\\b(lorem|ipsum|dolor sit|consectetur|adipiscing)\\b'"
+
+COHERENCE_RULES: tuple[Rule, ...] = (
+    _label_is_the_orders("shipments", "JOIN orders o USING (order_id)",
+                         ("delivery_delay", "delivery_failure", "stockout")),
+    _label_is_the_orders("payments", "JOIN orders o USING (order_id)", ("payment_delay",)),
+    _label_is_the_orders("refunds", "JOIN orders o USING (order_id)", ("delivery_delay", "delivery_failure", "stockout")),
+    _label_is_the_orders("inventory_movements",
+                         "JOIN order_items i USING (order_item_id) JOIN orders o ON o.order_id = i.order_id",
+                         ("stockout", "delivery_failure")),
+    Rule("payments", "labels_show_their_consequence",
+         "Every label shows its consequence: a cancellation is a cancelled order with no shipment and no invoice (and"
+         " every cancelled order is labelled so); an order labelled payment_delay was invoiced and its payment carries"
+         " the label; a stockout or delivery_delay order was shipped.",
+         "SELECT count(*) AS violations FROM orders o LEFT JOIN shipments s USING (order_id)"
+         " LEFT JOIN payments p USING (order_id)"
+         " WHERE ((o.anomaly = 'cancellation') <> (o.status = 'cancelled'))"
+         " OR (o.anomaly = 'cancellation' AND (s.shipment_id IS NOT NULL OR p.payment_id IS NOT NULL))"
+         " OR (o.anomaly = 'payment_delay' AND p.anomaly IS DISTINCT FROM 'payment_delay')"
+         " OR (o.anomaly IN ('stockout', 'delivery_delay', 'delivery_failure') AND s.shipment_id IS NULL)"),
+    Rule("payments", "payment_delay_paid_later",
+         "Invoices labelled payment_delay are settled later than unlabelled ones: their mean days from invoice to"
+         " payment (or to the end of the window, if unpaid) is larger.",
+         "WITH d AS (SELECT anomaly, date_diff('second', invoice_date, coalesce(paid_at, {end})) / 86400.0 AS days"
+         " FROM payments)"
+         " SELECT CASE WHEN count(*) FILTER (WHERE anomaly = 'payment_delay') < 20 THEN 0"
+         " WHEN avg(days) FILTER (WHERE anomaly = 'payment_delay') <= avg(days) FILTER (WHERE anomaly IS NULL)"
+         " THEN 1 ELSE 0 END AS violations, avg(days) FILTER (WHERE anomaly = 'payment_delay') AS labelled_days,"
+         " avg(days) FILTER (WHERE anomaly IS NULL) AS unlabelled_days FROM d"),
+    Rule("delivery_attempts", "delivery_labels_show_their_consequence",
+         "A delivery_failure order has a failed attempt; a delivery_delay or stockout order's first attempt is after"
+         " its scheduled date (or has not happened yet); an unlabelled order's first attempt is on the scheduled date.",
+         "SELECT count(*) AS violations FROM shipments s JOIN orders o USING (order_id) LEFT JOIN (SELECT shipment_id,"
+         " min(attempted_at) AS first_at, count(*) FILTER (WHERE outcome = 'failed') AS failed FROM delivery_attempts"
+         " GROUP BY shipment_id) a USING (shipment_id)"
+         " WHERE (o.anomaly = 'delivery_failure' AND s.attempt_count > 0 AND coalesce(a.failed, 0) = 0)"
+         " OR (o.anomaly IN ('delivery_delay', 'stockout')"
+         " AND (CAST(epoch(a.first_at) AS BIGINT) // 86400) <= (s.scheduled_delivery_date - DATE '1970-01-01'))"
+         " OR (o.anomaly IS NULL AND a.first_at IS NOT NULL"
+         " AND (CAST(epoch(a.first_at) AS BIGINT) // 86400) <> (s.scheduled_delivery_date - DATE '1970-01-01'))"),
+    Rule("refunds", "reason_is_the_orders_problem",
+         "A refund claimed for a late delivery is on an order labelled delivery_delay or delivery_failure, one for"
+         " backordered items on a stockout order; an order with such a label is refunded for that problem.",
+         "SELECT count(*) AS violations FROM refunds r JOIN orders o USING (order_id)"
+         " WHERE (r.reason = 'late delivery') <> coalesce(o.anomaly IN ('delivery_delay', 'delivery_failure'), false)"
+         " OR (r.reason = 'backordered items arrived late') <> coalesce(o.anomaly = 'stockout', false)"
+         " OR (r.status = 'rejected' AND r.reason = 'damaged goods'"
+         "     AND r.rejection_reason NOT IN ('no proof of damage', 'outside refund window'))"),
+    unique_key("companies", "name"),
+    row_rule("users", "email_without_counter", "E-mail addresses hold no row counter (no digits in the local part).",
+             "regexp_matches(split_part(email, '@', 1), '[0-9]')"),
+    row_rule("companies", "email_without_counter", "E-mail addresses hold no row counter (no digits before the"
+             " reserved top-level domain).", "regexp_matches(email, '[0-9]')"),
+    Rule("orders", "no_month_dominates", "No calendar month holds more than 35% of the orders of a window of six"
+         " months or more (half of a shorter one).", _MONTHS.format(column="order_date", table="orders")),
+    Rule("maintenance_visits", "notes_fit_the_visit",
+         "A technician's note opens with its visit type's opening, names the finding the first spare part fitted"
+         " answers, and lists the first service done; no lorem ipsum.",
+         f"WITH o AS (SELECT * FROM (VALUES {_VISIT_OPENING}) v(visit_type, opening)),"
+         f" f AS (SELECT * FROM (VALUES {_PART_FINDING}) v(part, finding))"
+         " SELECT count(*) AS violations FROM maintenance_visits v JOIN o USING (visit_type)"
+         " LEFT JOIN f ON f.part = json_extract_string(v.spare_parts, '$[0].part')"
+         " WHERE NOT starts_with(v.notes, o.opening)"
+         " OR (f.finding IS NOT NULL AND NOT contains(lower(v.notes), f.finding))"
+         " OR NOT contains(v.notes, lower(json_extract_string(v.services, '$[0]')))"
+         f" OR regexp_matches(v.notes, {_LOREM})"),
+)  # fmt: skip
+RULES = (*RULES, *COHERENCE_RULES)
+
+
+def report(model: ErpModel) -> list[ReportLine]:
+    """The scenario report's lines: what the run's profile asked for against what came out."""
+    profile = model.scenario.profile
+    weights = np.asarray(profile.mix_weights(), dtype=float)
+    shares = profile.anomaly_rate * weights / weights.sum() if weights.sum() > 0 else np.zeros(len(weights))
+    days = model.window.days
+    p = params(model)
+    lines = [
+        ReportLine("orders per day (entity_rates.orders_per_day x multiplier x order_volume)", model.order_rate,
+                   f"SELECT count(*) / {days} AS observed FROM orders"),
+        ReportLine("orders (time-series engine expectation)", model.expected_orders,
+                   "SELECT count(*) AS observed FROM orders"),
+        ReportLine("trend: orders in the last third / first third of the window", p["expected_trend"],
+                   "SELECT count(*) FILTER (WHERE order_date >= {third_end})"
+                   " / greatest(count(*) FILTER (WHERE order_date < {third_start}), 1) AS observed FROM orders"),
+        ReportLine("companies", float(model.companies), "SELECT count(*) AS observed FROM companies"),
+        ReportLine("anomaly share of orders", profile.anomaly_rate,
+                   "SELECT count(anomaly) / count(*) AS observed FROM orders"),
+        *(ReportLine(f"{label} share of orders", float(share),
+                     f"SELECT count(*) FILTER (WHERE anomaly = '{label}') / count(*) AS observed FROM orders")
+          for label, share in zip(ANOMALY_LABELS, shares, strict=True)),
+        ReportLine("overdue share of due invoices", profile.overdue_share,
+                   f"SELECT avg((status = 'overdue')::INT) AS observed FROM payments WHERE {_DUE_DAY} < {{end_day}}"),
+        ReportLine("cancelled share of orders", float(shares[ANOMALY_LABELS.index("cancellation")]),
+                   "SELECT avg((status = 'cancelled')::INT) AS observed FROM orders"),
+        ReportLine("stock-outs: backordered fulfilments", None,
+                   "SELECT count(*) FILTER (WHERE anomaly = 'stockout') AS observed FROM inventory_movements"),
+        ReportLine("mean days to pay on time (payment_delay_days, capped at the terms)", profile.payment_delay_days,
+                   "SELECT avg(date_diff('second', invoice_date, paid_at) / 86400.0) AS observed FROM payments"
+                   " WHERE status = 'paid' AND settlement = 'single' AND payment_terms_days > 0"),
+        ReportLine("mean days late of payment_delay invoices", None,
+                   "SELECT avg(days_late) AS observed FROM payments WHERE anomaly = 'payment_delay'"),
+        ReportLine("max month share of orders", 0.35 if days >= 180 else 0.5,
+                   "SELECT max(n) / sum(n) AS observed FROM (SELECT count(*) AS n FROM orders"
+                   " GROUP BY date_trunc('month', order_date))"),
+    ]  # fmt: skip
+    return lines

@@ -517,7 +517,9 @@ class ErpModel:
         # On credit: a delay drawn with the profile's mean, capped at the terms; received in office hours.
         delay = exponential(s("delay"), g, profile.payment_delay_days)
         delay_days = np.minimum(np.floor(delay + 0.5), terms).astype(np.int64)
-        credit_at = np.maximum(office_time(s("credit_time"), g, invoice_day + delay_days), invoice_at + 600)
+        credit_at = office_time(s("credit_time"), g, invoice_day + delay_days)
+        # Not before the invoice: a same-day payment whose office hour has passed arrives the next morning.
+        credit_at = np.where(credit_at <= invoice_at + 600, credit_at + DAY, credit_at)
         on_time = np.where(terms == 0, cod_at, credit_at)
         on_time = np.where(bulk, anchor + cycle * cycle_len, on_time)
         # Late: 1 to 40 days after the due date, squeezed into the window when the due date is inside it.
