@@ -11,7 +11,7 @@ first step with the same lines.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 import dagster as dg
@@ -29,17 +29,18 @@ def _config(run_config: Mapping[str, Any], resource: str) -> dict[str, Any]:
     return dict(((resources.get(resource) or {}).get("config")) or {})
 
 
-def run_problems(run_config: Mapping[str, Any]) -> list[Problem]:
+def run_problems(run_config: Mapping[str, Any], domains: Collection[str] | None = None) -> list[Problem]:
     """Everything a run with `run_config` would be refused for (after Dagster accepted its types);
-    MOCK_DATA_ENABLED is the caller's (a switch, not a bad value)."""
+    the disk must have room for the `domains` the run makes (None: all). MOCK_DATA_ENABLED is the
+    caller's (a switch, not a bad value)."""
     try:
         scenario_resource = ScenarioResource(**_config(run_config, SCENARIO_RESOURCE))
-        data_dir = DataDirResource(**_config(run_config, "data_dir"))
     except ValidationError as exc:  # a value Dagster's types let through and pydantic does not
         return [Problem(f"scenario.{'.'.join(map(str, e['loc']))}", e["msg"]) for e in exc.errors()]
     scenario, problems = scenario_resource.check(run_config)
     if scenario is not None:
-        room = data_dir.room_problem(scenario)
+        # Only the folder matters here; the data_dir resource's other settings are the store's.
+        room = DataDirResource(root=_config(run_config, "data_dir").get("root")).room_problem(scenario, domains)
         problems += [room] if room is not None else []
     return problems
 
@@ -59,7 +60,9 @@ class _CheckedExecutor(dg.Executor):
         if any(SCENARIO_RESOURCE in node.required_resource_keys for node in job.graph.node_defs):
             # Seed 001's toggle first: with mock data switched off nothing else matters.
             reason = disabled_reason()
-            problems = run_problems(plan_context.run_config) if reason is None else []
+            # Asset steps are named <domain>__<table>: the disk needs room for those domains only.
+            domains = {key.split("__", 1)[0] for key in execution_plan.step_keys_to_execute if "__" in key}
+            problems = run_problems(plan_context.run_config, domains) if reason is None else []
             if reason is not None or problems:
                 raise dg.Failure(description=reason or run_config_message(problems), allow_retries=False)
         yield from self._inner.execute(plan_context, execution_plan)

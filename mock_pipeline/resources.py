@@ -9,7 +9,7 @@ import contextlib
 import errno
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -188,19 +188,22 @@ class DataDirResource(dg.ConfigurableResource):
             return "data_dir.root"
         return DATA_DIR_ENV if os.environ.get(DATA_DIR_ENV) else f"{DATA_DIR_ENV} (unset: ./data)"
 
-    def room_problem(self, scenario: Scenario) -> Problem | None:
-        """The data folder is a writable folder with room for what the scenario still needs: its
-        estimated bytes less what this dataset already holds (later steps and re-runs are not
-        refused for their own files). The problem's line says both figures."""
+    def room_problem(self, scenario: Scenario, domains: Collection[str] | None = None) -> Problem | None:
+        """The data folder is a writable folder with room for what the scenario's `domains` (None: all)
+        still need: their estimated bytes less what this dataset already holds of them (later steps
+        and re-runs are not refused for their own files). The problem's line says both figures."""
         from mock_pipeline.scenarios.size import room_problem
         from mock_pipeline.settings import folder_problem
 
-        written = [self.path / "datasets" / scenario.dataset_id, self.path / "exports" / scenario.dataset_id]
-        return folder_problem(self.setting, self.path) or room_problem(self.setting, self.path, scenario, written)
+        roots = [self.path / "datasets" / scenario.dataset_id, self.path / "exports" / scenario.dataset_id]
+        written = roots if domains is None else [root / d for root in roots for d in domains]
+        return folder_problem(self.setting, self.path) or room_problem(
+            self.setting, self.path, scenario, written, domains
+        )
 
-    def check_room(self, scenario: Scenario) -> None:
+    def check_room(self, scenario: Scenario, domains: Collection[str] | None = None) -> None:
         """Before a dataset's tables are written: `room_problem` as a one-line `dg.Failure`."""
-        problem = self.room_problem(scenario)
+        problem = self.room_problem(scenario, domains)
         if problem is not None:
             raise dg.Failure(description=str(problem), allow_retries=False)
 
@@ -210,7 +213,7 @@ class DataDirResource(dg.ConfigurableResource):
         `tables`: those the step reads (None: all, (): none). With an object store
         (mock_pipeline.storage) they are first brought up to date from it; here there is none.
         """
-        self.check_room(scenario)
+        self.check_room(scenario, [domain])
         return self.path / "datasets" / scenario.dataset_id / domain
 
     def publish(

@@ -314,7 +314,7 @@ def test_full_disk_is_refused_with_both_figures(small_tmpfs: Path, clean_env: py
 
 def test_scenario_larger_than_the_disk_is_refused(small_tmpfs: Path, clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("MOCK_PIPELINE_DATA_DIR", str(small_tmpfs / "data"))
-    text = launch(scenario(size="medium"))
+    text = launch(scenario(overrides={"scrum.issues": 100_000}))  # about 39 MB of scrum, on a 2 MB disk
     assert_clean_refusal(text, "MOCK_PIPELINE_DATA_DIR")
     assert "needs about" in text and "MB free on" in text, text
     assert not (small_tmpfs / "data").exists()

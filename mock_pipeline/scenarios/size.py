@@ -9,7 +9,7 @@ seed 42; they are approximations, good to a few tens of percent, which is what a
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 from mock_pipeline.scenarios.model import Problem, Profile, Scenario, ScenarioError, size_presets
@@ -141,10 +141,12 @@ def _bytes_under(folders: Sequence[Path]) -> int:
     return sum(f.stat().st_size for folder in folders if folder.is_dir() for f in folder.rglob("*") if f.is_file())
 
 
-def room_problem(field: str, folder: Path, scenario: Scenario, written: Sequence[Path] = ()) -> Problem | None:
-    """A Problem when the scenario's estimated bytes, less those already in `written`, exceed the
-    free space where `folder` lives."""
-    rows = sum(scenario_rows(scenario).values())
+def room_problem(
+    field: str, folder: Path, scenario: Scenario, written: Sequence[Path] = (), domains: Collection[str] | None = None
+) -> Problem | None:
+    """A Problem when the estimated bytes of `domains` (None: all), less those already in `written`,
+    exceed the free space where `folder` lives."""
+    rows = sum(n for d, n in scenario_rows(scenario).items() if domains is None or d in domains)
     needed = rows * BYTES_PER_ROW - _bytes_under(written)
     where, free = free_bytes(folder)
     if needed <= free:
