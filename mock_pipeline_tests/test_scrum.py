@@ -242,7 +242,7 @@ def test_bad_input_fails_the_run_before_anything_is_written(
 
 
 def test_non_positive_issues_refused() -> None:
-    with pytest.raises(ScenarioError, match=r"scenario\.overrides\.scrum\.issues: must be a positive integer"):
+    with pytest.raises(ScenarioError, match=r"scenario\.overrides\.scrum\.issues: got 0; allowed: an integer from 1"):
         build_scenario(**SMALL, overrides={"scrum.issues": 0})
 
 
@@ -295,6 +295,55 @@ CORRUPTIONS = [
     ("issue_links", "SELECT * REPLACE (source_issue_id AS target_issue_id) FROM issue_links",
      "never_to_itself_same_project"),
     ("issue_links", "SELECT * FROM issue_links WHERE issue_link_id % 3 = 0", "about_10_percent_of_issues_linked"),
+    # one world (issue 12): the generic coherence rules on scrum's tables
+    ("sprints", "SELECT * REPLACE (sprint_id * 2 AS sprint_id) FROM sprints", "keys_dense"),
+    ("comments", "SELECT * REPLACE (comment_id + 5 AS comment_id) FROM comments", "keys_dense"),
+    ("issue_links", "SELECT * REPLACE (CASE WHEN issue_link_id = 1 THEN 999 ELSE issue_link_id END AS issue_link_id)"
+     " FROM issue_links", "keys_dense"),
+    ("issues", "SELECT * REPLACE (CASE WHEN issue_id % 7 = 0 THEN created_at - INTERVAL 150 DAY ELSE created_at END"
+     " AS created_at) FROM issues", "created_after_parents"),
+    ("comments", "SELECT c.* REPLACE (i.created_at + INTERVAL 2 DAY AS created_at) FROM comments c"
+     " JOIN issues i USING (issue_id)", "created_after_parents"),
+    ("issue_links", "SELECT * REPLACE (created_at - INTERVAL 120 DAY AS created_at) FROM issue_links",
+     "created_after_parents"),
+    ("issues", "SELECT * REPLACE (date_trunc('day', updated_at) + INTERVAL 23 HOUR AS updated_at) FROM issues",
+     "timestamps_natural"),
+    ("projects", "SELECT * REPLACE ((SELECT min(created_at) FROM workspaces) - INTERVAL 1 HOUR AS created_at)"
+     " FROM projects", "created_after_workspace"),
+    ("projects", "SELECT * REPLACE ((SELECT min(created_at) FROM workspaces) - INTERVAL 1 HOUR AS created_at)"
+     " FROM projects", "created_after_parents"),
+    # the anomaly ground truth and its consequences
+    ("issues", "SELECT * REPLACE (NULL AS anomaly) FROM issues", "anomaly_share_matches_profile"),
+    ("issues", "SELECT * REPLACE (CASE WHEN issue_id = (SELECT min(issue_id) FROM issues WHERE anomaly IS NULL)"
+     " THEN 'blocked' ELSE anomaly END AS anomaly) FROM issues", "issue_links.blocked_by_another_issue"),
+    ("issue_links", "SELECT * FROM issue_links WHERE link_type <> 'blocks'", "blocked_by_another_issue"),
+    ("issue_links", "SELECT * REPLACE (CASE WHEN issue_link_id = (SELECT min(issue_link_id) FROM issue_links WHERE"
+     " link_type <> 'blocks') THEN 'blocks' ELSE link_type END AS link_type) FROM issue_links",
+     "blocked_by_another_issue"),
+    ("issues", "SELECT * REPLACE (CASE WHEN anomaly IS NULL THEN due_date - INTERVAL 30 DAY ELSE due_date END"
+     " AS due_date) FROM issues", "overdue_means_open_past_due_date"),
+    ("issues", "SELECT * REPLACE (CASE WHEN issue_id = (SELECT min(issue_id) FROM issues WHERE anomaly IS NULL"
+     " AND resolved_at IS NULL) THEN 'overdue' ELSE anomaly END AS anomaly) FROM issues",
+     "overdue_means_open_past_due_date"),
+    ("issues", "SELECT * REPLACE (CASE WHEN anomaly IS NULL THEN story_points + 1 ELSE story_points END"
+     " AS story_points) FROM issues", "scope_creep_means_grown_estimate"),
+    ("issues", "SELECT i.* REPLACE (CASE WHEN i.issue_id = (SELECT min(issue_id) FROM issues JOIN workflow_statuses s"
+     " USING (workflow_status_id) WHERE s.category = 'to_do') THEN 'reopened' ELSE i.anomaly END AS anomaly)"
+     " FROM issues i", "reopened_after_work_started"),
+    ("comments", "SELECT * REPLACE (CASE WHEN comment_id = (SELECT min(comment_id) FROM comments WHERE anomaly IS NULL)"
+     " THEN 'Still blocked by the vendor, no news.' ELSE body END AS body) FROM comments",
+     "problems_told_only_by_their_issue"),
+    ("comments", "SELECT * FROM comments WHERE anomaly IS NULL", "problems_told_only_by_their_issue"),
+    ("comments", "SELECT c.* REPLACE (CASE WHEN c.anomaly = 'blocked' THEN 'Blocked by XYZ-1: the'"
+     " || split_part(c.body, ': the', 2) ELSE c.body END AS body) FROM comments c",
+     "issue_links.blocked_by_another_issue"),
+    # text and calendar
+    ("issues", "SELECT * REPLACE ('Treat such near Democrat number young least important I stay.' AS description)"
+     " FROM issues", "descriptions_fit_type_and_domain"),
+    ("issues", "SELECT * REPLACE (CASE WHEN issue_id % 2 = 0 THEN TIMESTAMP '2024-12-16 10:00:00'"
+     " + INTERVAL (issue_id) MINUTE ELSE created_at END AS created_at) FROM issues", "no_month_dominates"),
+    ("issues", "SELECT * REPLACE (date_trunc('week', created_at) + INTERVAL 5 DAY"
+     " + (created_at - date_trunc('day', created_at)) AS created_at) FROM issues", "weekends_quieter"),
 ]  # fmt: skip
 
 
@@ -303,5 +352,7 @@ def test_rules_fail_on_corrupted_data(
     dataset: Path, model: ScrumModel, tmp_path: Path, table: str, select: str, rule: str
 ) -> None:
     broken = corrupt_with_sql(dataset, tmp_path, table, select)
-    result = outcome(broken, RULES[(table, rule)], model)
+    # "table.rule" names a rule of another table that reads the corrupted one
+    owner, name = rule.split(".") if "." in rule else (table, rule)
+    result = outcome(broken, RULES[(owner, name)], model)
     assert not result["passed"] and result["violations"] > 0

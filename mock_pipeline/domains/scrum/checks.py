@@ -305,16 +305,6 @@ COHERENCE: tuple[Rule, ...] = (
          f"SELECT count(*) FILTER (WHERE anomaly IS NOT NULL AND anomaly NOT IN ({_LABELS}))"
          f" + CASE WHEN count(*) >= {MIN_ROWS} AND abs(count(anomaly) / count(*) - {{anomaly_rate}}) > {{tolerance}}"
          " THEN 1 ELSE 0 END AS violations, count(anomaly) / count(*) AS anomaly_share FROM issues"),
-    Rule("issues", "blocked_by_another_issue",
-         "A blocked issue is open and the target of exactly one 'blocks' link, from another issue of its project,"
-         " labelled blocked; every 'blocks' link points at a blocked issue; no other link carries a label.",
-         "SELECT (SELECT count(*) FROM issues i JOIN workflow_statuses s USING (workflow_status_id)"
-         " WHERE i.anomaly = 'blocked' AND (s.category = 'done' OR (SELECT count(*) FROM issue_links l"
-         " JOIN issues b ON b.issue_id = l.source_issue_id WHERE l.target_issue_id = i.issue_id"
-         " AND l.link_type = 'blocks' AND l.anomaly = 'blocked' AND b.project_id = i.project_id) <> 1))"
-         " + (SELECT count(*) FROM issue_links l JOIN issues t ON t.issue_id = l.target_issue_id"
-         " WHERE (l.link_type = 'blocks') <> (t.anomaly IS NOT DISTINCT FROM 'blocked' AND l.anomaly = 'blocked')"
-         " OR (l.link_type <> 'blocks' AND l.anomaly IS NOT NULL)) AS violations"),
     Rule("issues", "overdue_means_open_past_due_date",
          "overdue issues are open with a due date before as_of; every other issue is resolved by its due date or"
          " not yet due.",
@@ -334,9 +324,9 @@ COHERENCE: tuple[Rule, ...] = (
          " WHERE i.anomaly = 'reopened' AND s.category = 'to_do'"),
     Rule("comments", "problems_told_only_by_their_issue",
          "A comment that speaks of a problem (blocked, reopened, overdue, scope) carries its issue's label and the"
-         " words of that label; every anomalous issue has exactly one such comment; a blocked issue's names its"
-         " blocker; no other comment carries a label.",
-         "WITH c AS (SELECT c.*, i.anomaly AS issue_anomaly, i.issue_id AS iid FROM comments c JOIN issues i"
+         " words of that label; every anomalous issue has exactly one such comment; no other comment carries a"
+         " label.",
+         "WITH c AS (SELECT c.*, i.anomaly AS issue_anomaly FROM comments c JOIN issues i"
          " USING (issue_id)),"
          " told AS (SELECT issue_id, count(*) AS n FROM comments WHERE anomaly IS NOT NULL GROUP BY issue_id)"
          f" SELECT (SELECT count(*) FROM c WHERE regexp_matches(body, {PROBLEM_REGEX}) <> (anomaly IS NOT NULL)"
@@ -344,12 +334,23 @@ COHERENCE: tuple[Rule, ...] = (
          " OR (anomaly = 'blocked' AND NOT starts_with(body, 'Blocked by'))"
          " OR (anomaly = 'reopened' AND NOT starts_with(body, 'Reopened'))"
          " OR (anomaly = 'overdue' AND NOT starts_with(body, 'Overdue'))"
-         " OR (anomaly = 'scope_creep' AND NOT starts_with(body, 'Scope grew'))"
-         " OR (anomaly = 'blocked' AND NOT EXISTS (SELECT 1 FROM issue_links l JOIN issues b"
-         " ON b.issue_id = l.source_issue_id WHERE l.target_issue_id = c.iid AND l.link_type = 'blocks'"
-         " AND starts_with(c.body, 'Blocked by ' || b.key || ':'))))"
+         " OR (anomaly = 'scope_creep' AND NOT starts_with(body, 'Scope grew')))"
          " + (SELECT count(*) FROM issues i LEFT JOIN told USING (issue_id)"
          " WHERE (i.anomaly IS NOT NULL) <> (told.n IS NOT NULL) OR told.n <> 1) AS violations"),
+    Rule("issue_links", "blocked_by_another_issue",
+         "A blocked issue is open and the target of exactly one 'blocks' link, from another issue of its project,"
+         " labelled blocked, that its problem comment names; every 'blocks' link points at a blocked issue; no other"
+         " link carries a label.",
+         "SELECT (SELECT count(*) FROM issues i JOIN workflow_statuses s USING (workflow_status_id)"
+         " WHERE i.anomaly = 'blocked' AND (s.category = 'done' OR (SELECT count(*) FROM issue_links l"
+         " JOIN issues b ON b.issue_id = l.source_issue_id WHERE l.target_issue_id = i.issue_id"
+         " AND l.link_type = 'blocks' AND l.anomaly = 'blocked' AND b.project_id = i.project_id) <> 1))"
+         " + (SELECT count(*) FROM issue_links l JOIN issues t ON t.issue_id = l.target_issue_id"
+         " WHERE (l.link_type = 'blocks') <> (t.anomaly IS NOT DISTINCT FROM 'blocked' AND l.anomaly = 'blocked')"
+         " OR (l.link_type <> 'blocks' AND l.anomaly IS NOT NULL))"
+         " + (SELECT count(*) FROM comments c WHERE c.anomaly = 'blocked' AND NOT EXISTS (SELECT 1 FROM issue_links l"
+         " JOIN issues b ON b.issue_id = l.source_issue_id WHERE l.target_issue_id = c.issue_id"
+         " AND l.link_type = 'blocks' AND starts_with(c.body, 'Blocked by ' || b.key || ':'))) AS violations"),
     Rule("issues", "descriptions_fit_type_and_domain",
          "Descriptions are written for the issue type (a story's user voice, a bug's steps, ...) and mention a"
          " feature or component of the project's domain: no random words.",

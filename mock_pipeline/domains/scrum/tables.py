@@ -733,6 +733,9 @@ FOREIGN_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
 }  # fmt: skip
 
 
+# Tables built after others they do not reference, so that their checks can read them (a blocked
+# issue's comment names the blocker of its "blocks" link).
+LATER_THAN: dict[str, tuple[str, ...]] = {"issue_links": ("comments",)}
 # When each table's row came to be (the causal-order rules compare it with its parents').
 CREATED: dict[str, str] = {
     "users": "date_joined", "organization_members": "joined_at", "workspace_members": "joined_at",
@@ -886,7 +889,7 @@ COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
 
 def _spec(name: str, key: str, schema: pa.Schema, slots, build, description: str, **kw) -> TableSpec:
     fks = FOREIGN_KEYS.get(name, ())
-    parents = tuple(dict.fromkeys(parent for _, parent in fks))
+    parents = tuple(dict.fromkeys([*(parent for _, parent in fks), *LATER_THAN.get(name, ())]))
     return TableSpec(
         DOMAIN, name, key, schema, description, slots, build, parents, foreign_keys=fks,
         created=CREATED.get(name, "created_at"), column_descriptions=COLUMN_DESCRIPTIONS[name], **kw,
