@@ -375,3 +375,24 @@ def test_disk_filling_up_while_writing_is_one_line(small_tmpfs: Path, clean_env:
     text = raised.value.description
     assert text.startswith(f"MOCK_PIPELINE_DATA_DIR: {small_tmpfs / 'data'} is full (No space left on device)"), text
     assert "\n" not in text
+
+
+def test_room_is_needed_only_for_the_domains_a_run_makes(small_tmpfs: Path) -> None:
+    from mock_pipeline.scenarios.model import build_scenario
+
+    medium = build_scenario(size="medium")  # about 930 MB in all; its scrum part about 370 KB
+    data_dir = DataDirResource(root=str(small_tmpfs / "data"))
+    assert data_dir.room_problem(medium, ["scrum"]) is None
+    problem = data_dir.room_problem(medium)
+    assert problem is not None and problem.field == "data_dir.root"
+    assert data_dir.room_problem(medium, ["commerce"]) is not None
+
+
+def test_every_job_runs_behind_the_gate() -> None:
+    from mock_pipeline.definitions import defs
+    from mock_pipeline.preflight import checked_in_process_executor
+
+    jobs = [defs.resolve_job_def(job.name) for job in defs.jobs]
+    assert jobs and all(job.executor_def is checked_in_process_executor for job in jobs), [
+        job.name for job in jobs if job.executor_def is not checked_in_process_executor
+    ]
