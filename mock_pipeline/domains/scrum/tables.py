@@ -483,15 +483,15 @@ ISSUES = col.schema(
     ("anomaly", STRING), ("created_at", TIMESTAMP), ("updated_at", TIMESTAMP), ("resolved_at", TIMESTAMP),
 )  # fmt: skip
 
-# Who uses each domain's product, and what they get from it (seed 002: "comments make sense in
+# Who uses each domain's product (with its article), and what they get from it (seed 002: "comments make sense in
 # context"): two of each per business domain, in BUSINESS_DOMAINS order.
 PERSONAS: dict[str, tuple[str, str]] = {
-    "healthcare": ("patient", "clinician"), "finance": ("account holder", "risk analyst"),
-    "e-commerce": ("shopper", "store manager"), "education": ("student", "teacher"),
-    "logistics": ("dispatcher", "driver"), "real-estate": ("tenant", "letting agent"),
-    "travel": ("traveller", "travel agent"), "media": ("subscriber", "editor"),
-    "manufacturing": ("line operator", "plant manager"), "government": ("citizen", "case worker"),
-    "utilities": ("household customer", "billing agent"),
+    "healthcare": ("a patient", "a clinician"), "finance": ("an account holder", "a risk analyst"),
+    "e-commerce": ("a shopper", "a store manager"), "education": ("a student", "a teacher"),
+    "logistics": ("a dispatcher", "a driver"), "real-estate": ("a tenant", "a letting agent"),
+    "travel": ("a traveller", "a travel agent"), "media": ("a subscriber", "an editor"),
+    "manufacturing": ("a line operator", "a plant manager"), "government": ("a citizen", "a case worker"),
+    "utilities": ("a household customer", "a billing agent"),
 }  # fmt: skip
 BENEFITS: dict[str, tuple[str, str]] = {
     "healthcare": ("I spend less time on the phone with the clinic", "care teams see the same information"),
@@ -543,16 +543,16 @@ def issue_description(m: ScrumModel, i: np.ndarray, p: np.ndarray, kind: np.ndar
     who = col.take(_PERSONA_POOL, domain * 2 + m.stream("issues", "persona").integers(i, 0, 2))
     why = col.take(_BENEFIT_POOL, domain * 2 + m.stream("issues", "benefit").integers(i, 0, 2))
     word = m.stream("issues", "detail").integers(i, 0, 4)
-    story = col.join("As a ", who, ", I want ", f, " so that ", why, ". Acceptance criteria: works on web and mobile,"
+    story = col.join("As ", who, ", I want ", f, " so that ", why, ". Acceptance criteria: works on web and mobile,"
                      " covered by tests in the ", c, ".")  # fmt: skip
     task = col.join("Technical work on the ", c, " behind ", f, ". Done when the change is reviewed, deployed to"
                     " staging and documented.")  # fmt: skip
-    bug = col.join("Steps to reproduce: open ", f, " as a ", who, " and save. Expected: the request succeeds."
+    bug = col.join("Steps to reproduce: open ", f, " as ", who, " and save. Expected: the request succeeds."
                    " Actual: the ", c, " ", _pick(SYMPTOMS, m.stream("issues", "verb").integers(i, 0, 6)),
                    ". Seen in ", _pick(ENVIRONMENTS, word), ".")  # fmt: skip
     epic = col.join("Delivers ", f, " end to end so that ", why, ": design, changes in the ", c, ", rollout and"
                     " monitoring.")  # fmt: skip
-    improvement = col.join("Improvement to ", f, ": a ", who, " would benefit from ", _pick(IMPROVEMENT_AIMS, word),
+    improvement = col.join("Improvement to ", f, ": ", who, " would benefit from ", _pick(IMPROVEMENT_AIMS, word),
                            " in the ", c, ".")  # fmt: skip
     subtask = col.join("Part of the ", f, " story: automated tests for the ", c, ".")
     return col.join(_by_kind(kind, [story, task, bug, epic, improvement, subtask]), " ", _pick(STATUS_NOTES, status))
