@@ -5,4 +5,6 @@ from mock_pipeline.domains.commerce.model import CommerceModel
 from mock_pipeline.domains.commerce.tables import DOMAIN, TABLES
 from mock_pipeline.domains.factory import Domain
 
-COMMERCE = Domain(name=DOMAIN, tables=TABLES, model=CommerceModel, rules=checks.RULES, rule_params=checks.params)
+COMMERCE = Domain(
+    name=DOMAIN, tables=TABLES, model=CommerceModel, rules=checks.RULES, rule_params=checks.params, report=checks.report
+)

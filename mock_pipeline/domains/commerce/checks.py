@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from mock_pipeline.domains.commerce.model import CommerceModel
+from mock_pipeline.domains.commerce.model import CATEGORY_TREE, PROMOTION_THEMES, TENANT_LOCALES, CommerceModel
 from mock_pipeline.domains.commerce.tables import TABLES
+from mock_pipeline.domains.commerce.vocab import SUBCATEGORY_NOUNS, TICKETS_BY_LABEL
+from mock_pipeline.domains.factory import ReportLine
+from mock_pipeline.scenarios.model import ANOMALY_LABELS
 from mock_pipeline.validation import Rule, in_window, key_rules, row_rule, unique_key
 
 TENANT = "tenant_id"
@@ -21,6 +24,211 @@ def params(model: CommerceModel) -> dict[str, Any]:
         "anomaly_rate": model.scenario.profile.anomaly_rate,
         "tolerance": TOLERANCE_PP / 100.0,
     }
+
+
+def _values(rows: list[tuple[str, ...]]) -> str:
+    """A SQL VALUES list of string tuples (vocabulary the rules check against)."""
+    return ", ".join("(" + ", ".join("'" + v.replace("'", "''") + "'" for v in row) + ")" for row in rows)
+
+
+_LOCALES = _values([(locale, currency) for locale, currency, _ in TENANT_LOCALES])
+_CARRIERS = _values([(locale, carrier) for locale, _, carriers in TENANT_LOCALES for carrier in carriers])
+_SUB_NOUNS = _values(
+    [(f"{top[0]} / {sub}", noun) for i, top in enumerate(CATEGORY_TREE) for j, sub in enumerate(top[3])
+     for noun in SUBCATEGORY_NOUNS[2 * i + j]]
+)  # fmt: skip
+_SEASONS = _values([(word, str(lo), str(hi)) for word, _, (lo, hi) in PROMOTION_THEMES])
+# Words that give a review's sentiment away.
+_NEGATIVE = "(disappointed|poor|not worth|terrible|regret|broke|avoid|save your money|cheaply made|flimsy)"
+_POSITIVE = "(love|excellent|fantastic|outstanding|perfect|best|exceeded|worth every penny|could not be happier)"
+# Ticket subjects that describe a problem, by the label whose problem they describe.
+_PROBLEM_SUBJECTS = _values([(label, s) for label, (_, subjects) in TICKETS_BY_LABEL.items() for s in subjects])
+_LABELLED_TABLES = ("payments", "shipments", "returns", "support_tickets", "stock_events")
+# Reasons that only make sense for clothing and sports gear.
+_SIZE_REASONS = "('wrong size', 'does not fit')"
+
+COHERENCE: tuple[Rule, ...] = (
+    # One ground truth per anomaly: related rows carry the order's label or none.
+    *(Rule(t, "anomaly_matches_order", "anomaly is null or the label of the row's order.",
+           f"SELECT count(*) AS violations FROM {t} x JOIN orders o USING (order_id)"
+           " WHERE x.anomaly IS NOT NULL AND x.anomaly IS DISTINCT FROM o.anomaly") for t in _LABELLED_TABLES),
+    Rule("shipments", "cancellation_consequences",
+         "An order is cancelled exactly when labelled cancellation; it has no shipment, and its payment is voided"
+         " or refunded.",
+         "SELECT count(*) FILTER (WHERE (o.order_status = 'cancelled') <> (o.anomaly IS NOT DISTINCT FROM 'cancellation'))"
+         " + count(*) FILTER (WHERE o.order_status = 'cancelled' AND (s.order_id IS NOT NULL"
+         " OR p.status NOT IN ('voided', 'refunded'))) AS violations"
+         " FROM orders o LEFT JOIN shipments s USING (order_id) LEFT JOIN payments p USING (order_id)"),
+    Rule("shipments", "delivery_failure_consequences",
+         "An order labelled delivery_failure has a failed shipment and its payment refunded; only those fail.",
+         "SELECT count(*) FILTER (WHERE (o.anomaly IS NOT DISTINCT FROM 'delivery_failure')"
+         " <> (s.status IS NOT DISTINCT FROM 'failed')) + count(*) FILTER (WHERE o.anomaly = 'delivery_failure'"
+         " AND p.status IS DISTINCT FROM 'refunded') AS violations FROM orders o LEFT JOIN shipments s USING (order_id)"
+         " LEFT JOIN payments p USING (order_id)"),
+    Rule("payments", "payment_delay_paid_later",
+         "Orders labelled payment_delay are paid later (median) than unlabelled ones and needed retries.",
+         "WITH w AS (SELECT o.anomaly, epoch(p.paid_at) - epoch(o.order_date) AS wait, p.attempts FROM payments p"
+         " JOIN orders o USING (order_id) WHERE p.paid_at IS NOT NULL)"
+         " SELECT CASE WHEN (SELECT count(*) FROM w WHERE anomaly = 'payment_delay') = 0 THEN 0"
+         " WHEN (SELECT median(wait) FROM w WHERE anomaly = 'payment_delay')"
+         " <= (SELECT median(wait) FROM w WHERE anomaly IS NULL) THEN 1 ELSE 0 END"
+         " + (SELECT count(*) FROM w WHERE anomaly = 'payment_delay' AND attempts < 2) AS violations,"
+         " (SELECT median(wait) FROM w WHERE anomaly = 'payment_delay') AS delayed_median_seconds,"
+         " (SELECT median(wait) FROM w WHERE anomaly IS NULL) AS normal_median_seconds"),
+    Rule("payments", "status_reflects_outcome",
+         "status is captured, partially_refunded, refunded or voided and agrees with paid_at and refunded_amount;"
+         " not one status for all.",
+         "SELECT count(*) FILTER (WHERE status NOT IN ('captured', 'partially_refunded', 'refunded', 'voided')"
+         " OR (status = 'voided') <> (paid_at IS NULL) OR (status IN ('captured', 'voided')) <> (refunded_amount IS NULL)"
+         " OR (status = 'refunded' AND refunded_amount <> amount) OR refunded_amount > amount"
+         " OR (status = 'partially_refunded' AND refunded_amount >= amount) OR attempts < 1)"
+         " + CASE WHEN count(*) >= 1000 AND count(DISTINCT status) < 2 THEN 1 ELSE 0 END AS violations FROM payments"),
+    Rule("returns", "refund_follows_status_and_reason_fits",
+         "Rejected and pending returns carry no refund; 'arrived too late' only after a late delivery;"
+         " size reasons only for clothing and sports gear; accepted returns refund the payment.",
+         "SELECT count(*) FILTER (WHERE r.status IN ('rejected', 'requested') AND r.refund_amount IS NOT NULL)"
+         " + count(*) FILTER (WHERE r.reason = 'arrived too late' AND o.anomaly IS DISTINCT FROM 'delivery_delay')"
+         f" + count(*) FILTER (WHERE r.reason IN {_SIZE_REASONS} AND c.sku_prefix NOT IN ('CLO', 'SPO'))"
+         " + count(*) FILTER (WHERE r.status = 'refunded' AND p.refunded_amount IS NULL) AS violations"
+         " FROM returns r JOIN orders o USING (order_id) JOIN products pr ON pr.product_id = r.product_id"
+         " JOIN categories c ON c.category_id = pr.category_id LEFT JOIN payments p ON p.order_id = r.order_id"),
+    Rule("support_tickets", "subject_speaks_of_the_orders_problem",
+         "A ticket about a problem is about the problem its order had; tickets of orders without one raise none.",
+         f"WITH s(label, subject) AS (VALUES {_PROBLEM_SUBJECTS})"
+         " SELECT count(*) AS violations FROM support_tickets t JOIN orders o USING (order_id)"
+         " LEFT JOIN s ON s.subject = t.subject"
+         " WHERE s.label IS DISTINCT FROM o.anomaly OR t.anomaly IS DISTINCT FROM o.anomaly"),
+    Rule("stock_events", "sales_follow_order_items",
+         "Units leaving as sales equal, per product, the units of order items of orders not cancelled.",
+         "SELECT count(*) AS violations FROM (SELECT product_id, -sum(delta) AS units FROM stock_events"
+         " WHERE source = 'sale' GROUP BY product_id) s FULL JOIN (SELECT i.product_id, sum(i.quantity) AS units"
+         " FROM order_items i JOIN orders o USING (order_id) WHERE o.order_status <> 'cancelled'"
+         " GROUP BY i.product_id) i USING (product_id) WHERE s.units IS DISTINCT FROM i.units"),
+    Rule("stock_events", "stockout_at_empty_shelf",
+         "Every order labelled stockout meets an empty shelf: a sale of it labelled stockout with no stock before it;"
+         " only those orders' sales carry the label.",
+         "SELECT (SELECT count(*) FROM orders o WHERE o.anomaly = 'stockout' AND NOT EXISTS (SELECT 1 FROM"
+         " stock_events s WHERE s.order_id = o.order_id AND s.anomaly = 'stockout' AND s.resulting_level - s.delta <= 0"
+         " AND s.resulting_level < 0)) + (SELECT count(*) FROM stock_events s JOIN orders o USING (order_id)"
+         " WHERE s.anomaly = 'stockout' AND o.anomaly IS DISTINCT FROM 'stockout') AS violations"),
+    Rule("stock_events", "returns_restocked",
+         "Every restocked return comes back into stock once, with its quantity, at its restock time.",
+         "SELECT count(*) AS violations FROM returns r FULL JOIN (SELECT * FROM stock_events WHERE source = 'return') s"
+         " USING (return_id) WHERE (r.restocked_at IS NOT NULL) <> (s.stock_event_id IS NOT NULL)"
+         " OR s.delta <> r.quantity OR s.event_time <> r.restocked_at"),
+    Rule("reviews", "sentiment_follows_rating",
+         "Titles and bodies of 4-5 star reviews carry no complaint, those of 1-2 stars no praise; at least 50"
+         " distinct titles per 1,000 reviews.",
+         f"SELECT count(*) FILTER (WHERE rating >= 4 AND regexp_matches(lower(title || ' ' || body), '{_NEGATIVE}'))"
+         f" + count(*) FILTER (WHERE rating <= 2 AND regexp_matches(lower(title || ' ' || body), '{_POSITIVE}'))"
+         " + CASE WHEN count(*) >= 100 AND count(DISTINCT title) < 0.05 * count(*) THEN 1 ELSE 0 END AS violations,"
+         " count(DISTINCT title) AS distinct_titles FROM reviews"),
+    Rule("products", "name_from_its_subcategory",
+         "A product's name ends with a noun of its sub-category's vocabulary (optionally a series number after it).",
+         f"WITH v(category, noun) AS (VALUES {_SUB_NOUNS})"
+         " SELECT count(*) AS violations FROM products p JOIN categories c USING (category_id)"
+         " WHERE NOT EXISTS (SELECT 1 FROM v WHERE v.category = c.name"
+         " AND regexp_replace(p.name, ' Series [0-9]+$', '') LIKE '%' || v.noun)"),
+    Rule("products", "names_distinct_and_prices_mixed",
+         "At least 95% of product names are distinct and no price ending (cents) covers more than 80% of products.",
+         "SELECT CASE WHEN count(DISTINCT name) < 0.95 * count(*) THEN 1 ELSE 0 END"
+         " + (SELECT count(*) FROM (SELECT count(*) AS k FROM products GROUP BY CAST(price * 100 AS BIGINT) % 100)"
+         " WHERE k > 0.8 * (SELECT count(*) FROM products) AND (SELECT count(*) FROM products) >= 20) AS violations,"
+         " count(DISTINCT name) AS distinct_names FROM products"),
+    Rule("products", "created_after_vendor_category_warehouse",
+         "A product is listed after its tenant, category, vendor and warehouse were created.",
+         "SELECT count(*) AS violations FROM products p JOIN vendors v USING (vendor_id) JOIN warehouses w"
+         " ON w.warehouse_id = p.warehouse_id JOIN categories c ON c.category_id = p.category_id JOIN tenants t"
+         " ON t.tenant_id = p.tenant_id WHERE p.created_at < greatest(v.created_at, w.created_at, c.created_at,"
+         " t.created_at)"),
+    Rule("orders", "heavy_tailed_customers",
+         "The top 20% of customers (by orders) place at least 40% of the orders.",
+         "WITH c AS (SELECT count(*) AS n FROM orders GROUP BY customer_id),"
+         " r AS (SELECT n, row_number() OVER (ORDER BY n DESC) AS rk, count(*) OVER () AS total FROM c)"
+         " SELECT CASE WHEN sum(n) >= 1000 AND sum(n) FILTER (WHERE rk <= 0.2 * total) < 0.4 * sum(n) THEN 1 ELSE 0"
+         " END AS violations, sum(n) FILTER (WHERE rk <= 0.2 * total) / sum(n) AS top_fifth_share FROM r"),
+    Rule("orders", "campaigns_and_codes_in_season",
+         "Discount codes are used while their promotion runs; summer_sale orders fall in June-August, black_friday"
+         " ones on 20-30 November.",
+         "SELECT count(*) FILTER (WHERE json_extract_string(o.raw_payload, '$.discount_code') IS NOT NULL"
+         " AND NOT (o.order_date >= p.starts_at AND o.order_date < p.ends_at))"
+         " + count(*) FILTER (WHERE json_extract_string(o.raw_payload, '$.campaign') = 'summer_sale'"
+         " AND month(o.order_date) NOT BETWEEN 6 AND 8)"
+         " + count(*) FILTER (WHERE json_extract_string(o.raw_payload, '$.campaign') = 'black_friday'"
+         " AND NOT (month(o.order_date) = 11 AND day(o.order_date) >= 20)) AS violations"
+         " FROM orders o LEFT JOIN promotions p ON p.tenant_id = o.tenant_id"
+         " AND p.code = json_extract_string(o.raw_payload, '$.discount_code')"),
+    Rule("orders", "months_balanced",
+         "No calendar month holds more than 35% of the orders of a history of six months or more (50% if shorter).",
+         "WITH m AS (SELECT date_trunc('month', order_date) AS month, count(*) AS n FROM orders GROUP BY 1),"
+         " h AS (SELECT date_diff('month', {start}, {end} - INTERVAL 1 SECOND) + 1 AS months)"
+         " SELECT CASE WHEN h.months >= 6 AND max(m.n) > 0.35 * sum(m.n) THEN 1"
+         " WHEN h.months BETWEEN 2 AND 5 AND max(m.n) > 0.5 * sum(m.n) THEN 1 ELSE 0 END AS violations,"
+         " max(m.n) / sum(m.n) AS busiest_month_share, h.months AS window_months FROM m, h GROUP BY h.months"),
+    Rule("promotions", "seasonal_in_season",
+         "Seasonal promotions (SPRING, SUMMER, SCHOOL, HOLIDAY codes) start and end within their season.",
+         f"WITH s(word, lo, hi) AS (VALUES {_SEASONS})"
+         " SELECT count(*) AS violations FROM promotions p JOIN s ON p.code LIKE s.word || '%'"
+         " WHERE month(p.starts_at) NOT BETWEEN CAST(s.lo AS INT) AND CAST(s.hi AS INT)"
+         " OR month(p.ends_at - INTERVAL 1 SECOND) NOT BETWEEN CAST(s.lo AS INT) AND CAST(s.hi AS INT)"),
+    Rule("tenants", "one_locale_per_tenant",
+         "A tenant's currency is its locale's; its orders and payments use it.",
+         f"WITH l(locale, currency) AS (VALUES {_LOCALES})"
+         " SELECT count(*) AS violations FROM tenants t LEFT JOIN l USING (locale) WHERE l.currency IS DISTINCT FROM t.currency"),
+    Rule("shipments", "carrier_of_tenants_country",
+         "Shipments go with a carrier of the tenant's country; orders use the tenant's currency.",
+         f"WITH c(locale, carrier) AS (VALUES {_CARRIERS})"
+         " SELECT (SELECT count(*) FROM shipments s JOIN tenants t USING (tenant_id) WHERE NOT EXISTS"
+         " (SELECT 1 FROM c WHERE c.locale = t.locale AND c.carrier = s.carrier))"
+         " + (SELECT count(*) FROM orders o JOIN tenants t USING (tenant_id) WHERE o.currency <> t.currency)"
+         " AS violations"),
+    Rule("vendors", "company_names_unique",
+         "Company names (tenants and vendors) are unique in the dataset.",
+         "SELECT count(*) - count(DISTINCT name) AS violations FROM"
+         " (SELECT name FROM vendors UNION ALL SELECT name FROM tenants)"),
+    row_rule("customers", "email_without_row_counter",
+             "E-mail local parts are names with at most two digits (no row counter).",
+             "regexp_matches(split_part(email, '@', 1), '[0-9]{{3,}}')"),
+)  # fmt: skip
+
+
+def report(model: CommerceModel) -> list[ReportLine]:
+    """What the profile asked for against what the orders show."""
+    profile = model.scenario.profile
+    mix = dict(zip(ANOMALY_LABELS, profile.mix_weights(), strict=True))
+    total = sum(mix.values()) or 1.0
+    lines = [
+        ReportLine("orders", float(model.tenants * model.orders), "SELECT count(*) AS observed FROM orders"),
+        ReportLine(
+            "anomaly share", profile.anomaly_rate, "SELECT avg((anomaly IS NOT NULL)::INT) AS observed FROM orders"
+        ),
+        ReportLine(
+            "orders in the last quarter of the window / first quarter",
+            None,
+            "WITH b AS (SELECT min(order_date) AS lo, max(order_date) AS hi FROM orders)"
+            " SELECT count(*) FILTER (WHERE order_date >= hi - (hi - lo) / 4)"
+            " / greatest(count(*) FILTER (WHERE order_date < lo + (hi - lo) / 4), 1) AS observed FROM orders, b",
+        ),
+        ReportLine(
+            "cancellation share",
+            profile.anomaly_rate * mix["cancellation"] / total,
+            "SELECT avg((order_status = 'cancelled')::INT) AS observed FROM orders",
+        ),
+        ReportLine(
+            "stock-outs (sales meeting an empty shelf)",
+            None,
+            "SELECT count(*) AS observed FROM stock_events WHERE anomaly = 'stockout'",
+        ),
+    ]
+    for label in ANOMALY_LABELS:
+        lines.append(
+            ReportLine(
+                f"share labelled {label}",
+                profile.anomaly_rate * mix[label] / total,
+                f"SELECT avg((anomaly IS NOT DISTINCT FROM '{label}')::INT) AS observed FROM orders",
+            )
+        )
+    return lines
 
 
 RULES: tuple[Rule, ...] = (
@@ -196,4 +404,5 @@ RULES: tuple[Rule, ...] = (
          " SELECT count(*) AS violations FROM delta WHERE listed <> 1 OR catalogued <> 1 OR lines <> 0 OR units <> 0"
          " OR revenue <> 0 OR reviews <> 0 OR returned <> 0"
          " OR abs(coalesce(average, 0) - coalesce(stars / nullif(rated, 0), 0)) > 0.0001"),
+    *COHERENCE,
 )  # fmt: skip

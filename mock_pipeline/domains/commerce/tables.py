@@ -689,7 +689,7 @@ def payments(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     returned = ret["present"][keep] & ret["refunded"][keep]
     _, product, ordered = _first_item(m, g, date)
     return_cents = _return_quantity(m, g, ordered) * m.price_at(product, date)
-    refunded = np.where(full_refund, total, np.where(returned, return_cents, 0))
+    refunded = np.where(full_refund, total, np.where(returned, np.minimum(return_cents, total), 0))
     refunded_at = np.where(full_refund, full_at, ret["refunded_at"][keep])
     status = np.select(
         [voided, full_refund | (refunded >= total), refunded > 0],

@@ -1,0 +1,217 @@
+"""Commerce as one world: each coherence rule holds on the generated data and fails on data
+corrupted in the one way it guards against; profiles move the data in the direction they name."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from mock_pipeline.domains.commerce import COMMERCE
+from mock_pipeline.domains.commerce.model import CommerceModel
+from mock_pipeline.engine.table import PART_FILE
+from mock_pipeline.scenarios.model import ANOMALY_LABELS, build_scenario
+from mock_pipeline.validation import run_rules
+from mock_pipeline_tests.conftest import SMALL as SCENARIO
+
+Change = Callable[[pa.Table], pa.Table]
+
+
+@pytest.fixture
+def dataset(commerce_small: tuple[dg.ExecuteInProcessResult, Path]) -> Path:
+    return next(commerce_small[1].glob("datasets/*/commerce"))
+
+
+def read(dataset: Path, table: str) -> pa.Table:
+    return pq.read_table(dataset / table / PART_FILE)
+
+
+def _outcome(dataset: Path, table: str, rule: str) -> bool:
+    model = CommerceModel(build_scenario(**SCENARIO))
+    rules = [r for r in COMMERCE.rules if r.table == table and r.name == rule]
+    assert len(rules) == 1, f"{table}.{rule} is not a commerce rule"
+    (outcome,) = run_rules(dataset, rules, COMMERCE.rule_params(model))
+    return outcome.passed
+
+
+def _first(table: pa.Table, mask: pa.Array) -> int:
+    index = pc.index(pc.fill_null(mask, False), True).as_py()
+    assert index >= 0, "no row to corrupt"
+    return index
+
+
+def _set(table: pa.Table, column: str, row: int, value: object) -> pa.Table:
+    values = table[column].to_pylist()
+    values[row] = value
+    field = table.schema.field(column)
+    return table.set_column(table.schema.get_field_index(column), field, pa.array(values, field.type))
+
+
+def _set_where(column: str, where: Callable[[pa.Table], pa.Array], value: object) -> Change:
+    return lambda t: _set(t, column, _first(t, where(t)), value)
+
+
+def _replace(column: str, values: Callable[[pa.Table], pa.Array]) -> Change:
+    def change(t: pa.Table) -> pa.Table:
+        field = t.schema.field(column)
+        return t.set_column(t.schema.get_field_index(column), field, values(t).cast(field.type))
+
+    return change
+
+
+def _at(column: str, row: int, value: object) -> Change:
+    return lambda t: _set(t, column, row, value)
+
+
+def _is(column: str, value: object) -> Callable[[pa.Table], pa.Array]:
+    return lambda t: pc.equal(t[column], value)
+
+
+def _customers_round_robin(t: pa.Table) -> pa.Array:
+    order = t["order_id"].to_numpy() - 1
+    tenant = t["tenant_id"].to_numpy() - 1
+    return pa.array((tenant * 100 + order % 100 + 1).astype(np.int64))
+
+
+CORRUPTIONS: list[tuple[str, Change, str, str]] = [
+    # (table corrupted, change, table of the rule, rule)
+    ("payments", _set_where("anomaly", lambda t: pc.is_null(t["anomaly"]), "stockout"), "payments",
+     "anomaly_matches_order"),
+    ("shipments", _set_where("anomaly", lambda t: pc.is_null(t["anomaly"]), "delivery_failure"), "shipments",
+     "anomaly_matches_order"),
+    ("support_tickets", _set_where("anomaly", lambda t: pc.is_null(t["anomaly"]), "payment_delay"),
+     "support_tickets", "anomaly_matches_order"),
+    ("support_tickets", _set_where("subject", lambda t: pc.equal(t["anomaly"], "delivery_failure"), "Cannot log in"),
+     "support_tickets", "subject_speaks_of_the_orders_problem"),
+    ("payments", _set_where("status", _is("status", "voided"), "captured"), "shipments", "cancellation_consequences"),
+    ("shipments", _set_where("status", _is("status", "failed"), "delivered"), "shipments",
+     "delivery_failure_consequences"),
+    ("payments", _set_where("attempts", _is("anomaly", "payment_delay"), 1), "payments", "payment_delay_paid_later"),
+    ("payments", _replace("status", lambda t: pa.array(["captured"] * t.num_rows)), "payments",
+     "status_reflects_outcome"),
+    ("returns", _set_where("status", lambda t: pc.is_valid(t["refund_amount"]), "rejected"), "returns",
+     "refund_follows_status_and_reason_fits"),
+    ("returns", _set_where("reason", lambda t: pc.is_null(t["anomaly"]), "arrived too late"), "returns",
+     "refund_follows_status_and_reason_fits"),
+    ("stock_events", _set_where("delta", _is("source", "sale"), -1000), "stock_events", "sales_follow_order_items"),
+    ("stock_events", _replace("anomaly", lambda t: pa.nulls(t.num_rows, pa.string())), "stock_events",
+     "stockout_at_empty_shelf"),
+    ("returns", _set_where("restocked_at", lambda t: pc.is_valid(t["restocked_at"]), None), "stock_events",
+     "returns_restocked"),
+    ("reviews", _set_where("title", lambda t: pc.equal(t["rating"], 5), "Terrible product, avoid"), "reviews",
+     "sentiment_follows_rating"),
+    ("products", _at("name", 0, "Premium Walnut Widget"), "products", "name_from_its_subcategory"),
+    ("products", _replace("price", lambda t: pa.array([19.99] * t.num_rows)), "products",
+     "names_distinct_and_prices_mixed"),
+    ("products", _replace("created_at", lambda t: pa.array([dt.datetime(2024, 1, 1, tzinfo=dt.UTC)] * t.num_rows)),
+     "products", "created_after_vendor_category_warehouse"),
+    ("orders", _replace("customer_id", _customers_round_robin), "orders", "heavy_tailed_customers"),
+    ("orders", lambda t: _set(t, "raw_payload", _first(t, pc.less(t["order_date"], pa.scalar(
+        dt.datetime(2024, 2, 1, tzinfo=dt.UTC), t.schema.field("order_date").type))),
+        json.dumps({"source": "web", "campaign": "black_friday", "discount_code": None})),
+     "orders", "campaigns_and_codes_in_season"),
+    ("orders", _replace("order_date", lambda t: pa.array([dt.datetime(2024, 3, 5, 12, tzinfo=dt.UTC)] * t.num_rows)),
+     "orders", "months_balanced"),
+    ("promotions", _set_where("code", lambda t: pc.less(t["starts_at"], pa.scalar(
+        dt.datetime(2024, 2, 1, tzinfo=dt.UTC), t.schema.field("starts_at").type)), "SUMMER10-999"),
+     "promotions", "seasonal_in_season"),
+    ("tenants", _at("currency", 0, "XXX"), "tenants", "one_locale_per_tenant"),
+    ("shipments", _at("carrier", 0, "Pony Express"), "shipments", "carrier_of_tenants_country"),
+    ("vendors", lambda t: _set(t, "name", 1, t["name"][0].as_py()), "vendors", "company_names_unique"),
+    ("customers", _at("email", 0, "kelly.grant0001@example.com"), "customers", "email_without_row_counter"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("table", "change", "rule_table", "rule"), CORRUPTIONS, ids=[f"{c[2]}.{c[3]}<-{c[0]}" for c in CORRUPTIONS]
+)
+def test_coherence_rule_fails_on_corrupted_data(
+    dataset: Path, tmp_path: Path, table: str, change: Change, rule_table: str, rule: str
+) -> None:
+    assert _outcome(dataset, rule_table, rule) is True
+    copy = tmp_path / "dataset"
+    shutil.copytree(dataset, copy)
+    path = copy / table / PART_FILE
+    pq.write_table(change(pq.read_table(path)), path)
+    assert _outcome(copy, rule_table, rule) is False
+
+
+def test_stock_ledger_follows_sales(dataset: Path) -> None:
+    """Product by product, the ledger's sales are the units ordered in orders not cancelled."""
+    items = read(dataset, "order_items").to_pandas()
+    orders = read(dataset, "orders").to_pandas()[["order_id", "order_status"]]
+    live = items.merge(orders, on="order_id").query("order_status != 'cancelled'")
+    sold = live.groupby("product_id")["quantity"].sum()
+    events = read(dataset, "stock_events").to_pandas()
+    ledger = -events[events["source"] == "sale"].groupby("product_id")["delta"].sum()
+    assert sold.sort_index().equals(ledger.sort_index().astype(sold.dtype))
+    inventory = read(dataset, "inventory").to_pandas().set_index("product_id")["quantity_on_hand"]
+    last = events.sort_values("stock_event_id").groupby("product_id")["resulting_level"].last()
+    assert inventory.sort_index().equals(last.sort_index())
+    negative = events[events["resulting_level"] < 0]
+    assert (negative["anomaly"] == "stockout").all() and len(negative) > 0
+
+
+def test_one_label_per_order_and_its_consequences(dataset: Path) -> None:
+    orders = read(dataset, "orders").to_pandas().set_index("order_id")
+    for table in ("payments", "shipments", "support_tickets", "returns"):
+        rows = read(dataset, table).to_pandas()
+        labelled = rows[rows["anomaly"].notna()]
+        assert (labelled["anomaly"].values == orders.loc[labelled["order_id"], "anomaly"].values).all(), table
+    returns = read(dataset, "returns").to_pandas()
+    late = returns[returns["reason"] == "arrived too late"]
+    assert (orders.loc[late["order_id"], "anomaly"] == "delivery_delay").all()
+    assert returns.loc[returns["status"] == "rejected", "refund_amount"].isna().all()
+    statuses = set(read(dataset, "payments")["status"].to_pylist())
+    assert {"captured", "refunded", "voided"} <= statuses
+
+
+def test_parents_are_created_before_children(dataset: Path) -> None:
+    products = read(dataset, "products").to_pandas()
+    vendors = read(dataset, "vendors").to_pandas().set_index("vendor_id")["created_at"]
+    assert (products["created_at"].to_numpy() >= vendors.loc[products["vendor_id"]].to_numpy()).all()
+    tenants = read(dataset, "tenants").to_pandas().set_index("tenant_id")["created_at"]
+    customers = read(dataset, "customers").to_pandas()
+    assert (customers["created_at"].to_numpy() >= tenants.loc[customers["tenant_id"]].to_numpy()).all()
+
+
+def _orders(profile: str) -> tuple[CommerceModel, np.ndarray, np.ndarray]:
+    model = CommerceModel(build_scenario(profile=profile))
+    g = np.arange(model.tenants * model.orders)
+    life = model.lifecycle(g)
+    return model, life.anomaly, life.status
+
+
+@pytest.mark.parametrize(
+    ("profile", "label", "factor"),
+    [
+        ("peak-season", None, 2.0),
+        ("anomaly-heavy", "delivery_failure", 3.0),
+        ("anomaly-heavy", "payment_delay", 3.0),
+        ("warehouse-outage", "cancellation", 5.0),
+        ("payment-crisis", "payment_delay", 3.0),
+        ("growth-phase", None, 1.0),
+    ],
+)
+def test_profiles_move_commerce_the_way_they_say(profile: str, label: str | None, factor: float) -> None:
+    normal, normal_anomaly, _ = _orders("normal-ops")
+    model, anomaly, _ = _orders(profile)
+    if label is None and profile == "peak-season":
+        assert model.orders >= 3 * normal.orders
+        assert (anomaly >= 0).mean() > 2 * (normal_anomaly >= 0).mean()
+    elif label is None:  # growth: the last two months far busier than the first two
+        counts = model.schedule.counts
+        assert counts[-60:].sum() > 1.5 * counts[:60].sum()
+        assert not np.array_equal(model.schedule.counts, normal.schedule.counts)
+    else:
+        index = ANOMALY_LABELS.index(label)
+        assert (anomaly == index).mean() > factor * (normal_anomaly == index).mean()
