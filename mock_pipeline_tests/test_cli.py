@@ -200,13 +200,13 @@ def test_dry_run_writes_nothing_to_the_database_and_status_shows_the_runs(tmp_pa
     dry = subprocess.run(
         [*CLI, "generate", "scrum", "--seed", "5", "--dry-run"], env=env, capture_output=True, text=True
     )
-    assert dry.returncode == 0, dry.stderr[-3000:]
+    assert dry.returncode == 0, dry.stdout[-3000:] + dry.stderr[-3000:]
     assert "scrum/database_tables" not in dry.stdout and "scrum/exported_files" in dry.stdout
     assert mock_tables() == before
     assert any((tmp_path / "data" / "exports").rglob("issues*"))
 
     wet = subprocess.run([*CLI, "generate", "scrum", "--seed", "5"], env=env, capture_output=True, text=True)
-    assert wet.returncode == 0, wet.stderr[-3000:]
+    assert wet.returncode == 0, wet.stdout[-3000:] + wet.stderr[-3000:]
     assert "scrum_issues" in mock_tables()  # the same command without --dry-run does load
 
     listed = subprocess.run([*CLI, "status"], env=env, capture_output=True, text=True)
