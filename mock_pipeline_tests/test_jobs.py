@@ -15,6 +15,7 @@ from mock_pipeline.jobs import (
     profile_job_name,
     publish_job_name,
 )
+from mock_pipeline.preflight import checked_in_process_executor
 from mock_pipeline.scenarios.model import builtin_profiles
 
 RUN_CONFIGS = Path(__file__).parents[1] / "mock_pipeline" / "scenarios" / "run_configs"
@@ -54,7 +55,8 @@ def test_every_job_runs_in_process() -> None:
     for job in defs.jobs:
         if job.name == "mock_data_cleanup":
             continue  # another module's job; its executor is its own choice
-        assert defs.resolve_job_def(job.name).executor_def is dg.in_process_executor, job.name
+        # dg.in_process_executor behind the run gate (mock_pipeline.preflight)
+        assert defs.resolve_job_def(job.name).executor_def is checked_in_process_executor, job.name
 
 
 def test_selections_cover_domains_and_publishing() -> None:
