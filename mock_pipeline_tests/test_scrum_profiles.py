@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from mock_pipeline.domains.factory import materialize_table
 from mock_pipeline.domains.scrum import SCRUM
 from mock_pipeline.domains.scrum.model import ScrumModel
+from mock_pipeline.engine.table import generate
 from mock_pipeline.report import measure
 from mock_pipeline.scenarios.model import build_scenario
 from mock_pipeline.validation import connect, run_rules
@@ -176,3 +178,15 @@ def test_problem_text_belongs_to_its_issue(datasets) -> None:
         if label == "blocked" and body.startswith("Blocked by"):
             assert body.split(":")[0].removeprefix("Blocked by ") in blockers
     assert seen == set(words)
+
+
+@pytest.mark.parametrize("profile", ["anomaly-heavy", "growth-phase"])
+def test_dense_keys_never_depend_on_the_chunk_size(profile: str) -> None:
+    """Slotted tables (sprints, comments, links) number their rows 1..n whatever the chunking."""
+    model = ScrumModel(build_scenario(profile=profile, **SMALL))
+    for name in ("sprints", "issues", "comments", "issue_links"):
+        spec = SCRUM.table(name)
+        whole = pa.concat_tables(generate(spec, model, 10**7))
+        assert whole.equals(pa.concat_tables(generate(spec, model, 41))), name
+        keys = whole[spec.key].to_pylist()
+        assert keys == list(range(1, len(keys) + 1)), name
