@@ -276,6 +276,9 @@ CORRUPTIONS = [
      " AS anomaly) FROM ticket_transitions", "anomaly_follows_ticket"),
     ("ticket_transitions", "SELECT * REPLACE (CASE WHEN transition = 'qc_pass' AND ticket_id % 3 = 0"
      " THEN 'Travel time saved' ELSE note END AS note) FROM ticket_transitions", "notes_fit_the_transition"),
+    ("ticket_transitions", "SELECT * REPLACE (CASE WHEN transition = 'qc_fail' THEN replace(replace(note,"
+     " 'not seated correctly', 'failing the functional test'), 'out of tolerance', 'not seated correctly')"
+     " ELSE note END AS note) FROM ticket_transitions", "notes_fit_the_transition"),
     ("xp_transactions", "SELECT * REPLACE (CASE WHEN source = 'ticket_base' AND ticket_id % 4 = 0 THEN 'qc_failure'"
      " ELSE anomaly END AS anomaly) FROM xp_transactions", "anomaly_follows_ticket"),
     ("ticket_part_specs", "SELECT * REPLACE (NULL::VARCHAR AS anomaly) FROM ticket_part_specs",

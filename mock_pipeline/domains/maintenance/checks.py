@@ -352,7 +352,8 @@ RULES: tuple[Rule, ...] = (
          " WHEN t.anomaly = 'parts_delay' AND x.transition = 'started' THEN t.anomaly END"),
     Rule("ticket_transitions", "notes_fit_the_transition",
          "Each note says what its transition did (opened, assigned, started, submitted, QC failed or passed);"
-         " notes between opening and the QC pass name the ticket's suspected part, the pass names the item's kind.",
+         " notes between opening and the QC pass name the ticket's suspected part, the pass names the item's kind,"
+         " a QC failure gives the reason the ticket's description gives.",
          "SELECT count(*) AS violations FROM ticket_transitions x JOIN tickets t USING (ticket_id)"
          " WHERE NOT CASE x.transition"
          " WHEN 'created' THEN starts_with(x.note, 'Opened: ')"
@@ -363,7 +364,8 @@ RULES: tuple[Rule, ...] = (
          " ELSE starts_with(x.note, 'QC passed: ') END"
          " OR (x.transition NOT IN ('created', 'qc_pass')"
          f" AND NOT contains(x.note, 'the ' || regexp_extract(t.description, {SUSPECTED_PART}, 1)))"
-         " OR (x.transition = 'qc_pass' AND NOT starts_with(t.title, substr(x.note, 12, strlen(x.note) - 27)))"),
+         " OR (x.transition = 'qc_pass' AND NOT starts_with(t.title, substr(x.note, 12, strlen(x.note) - 27)))"
+         " OR (x.transition = 'qc_fail' AND NOT contains(t.description, substr(x.note, 12) || '.'))"),
     in_window("ticket_transitions", "created_at", window=WINDOW),
     # XP
     row_rule("xp_transactions", "source_and_amount_valid", "source is known and amount positive.",

@@ -10,6 +10,7 @@ from mock_pipeline.domains.maintenance.model import (
     ANOMALIES,
     ASSIGNED_T,
     BASE_XP,
+    CREATED,
     DOMAIN,
     DONE,
     FIRST_PASS_BONUS_XP,
@@ -280,22 +281,44 @@ def _choose(which: np.ndarray, *options: pa.Array) -> pa.Array:
     return pc.choose(pa.array(np.asarray(which, dtype=np.int8)), *options)
 
 
-def ticket_text(m: MaintenanceModel, t: np.ndarray) -> dict[str, pa.Array]:
-    """Per ticket: item name, symptom, part name, repair verb and QC reason, from the vocabulary of
-    the item's category (the strings every ticket text is composed of)."""
+def ticket_vocab(m: MaintenanceModel, t: np.ndarray) -> dict[str, np.ndarray]:
+    """Per ticket, indices into the vocabulary of its item's category: item kind, symptom, part kind,
+    repair and QC reason (every ticket text is composed of these)."""
     item = m.plan[2][t]
     category = m.item_category(item)
     bank = category_bank_index(category)
-    symptom = bank * SYMPTOMS_PER_CATEGORY + m.stream("tickets", "symptom").integers(t, 0, SYMPTOMS_PER_CATEGORY)
     return {
-        "item": item_name(m, item, category),
-        "noun": col.take(ITEM_NOUNS, item_noun_index(m, item, category)),
-        "location": col.take(LOCATIONS, m.item_location(item)),
-        "symptom": col.take(SYMPTOM_WORDS, symptom),
-        "part": col.take(PART_NOUNS, part_noun_index(m, m.ticket_part(t))),
-        "repair": col.take(REPAIR_WORDS, m.stream("tickets", "repair").integers(t, 0, len(REPAIRS))),
-        "reason": col.take(QC_REASON_WORDS, m.stream("tickets", "qc_reason").integers(t, 0, len(QC_REASONS))),
+        "item": item,
+        "category": category,
+        "noun": item_noun_index(m, item, category),
+        "symptom": bank * SYMPTOMS_PER_CATEGORY + m.stream("tickets", "symptom").integers(t, 0, SYMPTOMS_PER_CATEGORY),
+        "part": part_noun_index(m, m.ticket_part(t)),
+        "repair": m.stream("tickets", "repair").integers(t, 0, len(REPAIRS)),
+        "reason": m.stream("tickets", "qc_reason").integers(t, 0, len(QC_REASONS)),
     }
+
+
+def ticket_text(m: MaintenanceModel, t: np.ndarray, v: dict[str, np.ndarray]) -> dict[str, pa.Array]:
+    """Per ticket: the strings of its vocabulary indices `v` (and the item's full name and location)."""
+    return {
+        "item": item_name(m, v["item"], v["category"]),
+        "location": col.take(LOCATIONS, m.item_location(v["item"])),
+        "symptom": col.take(SYMPTOM_WORDS, v["symptom"]),
+        "part": col.take(PART_NOUNS, v["part"]),
+    }
+
+
+def _description_pools() -> tuple[pa.Array, pa.Array]:
+    """The state of a ticket's work (the open statuses; done: the repair of the part) and what its
+    anomaly did (nothing; QC rejected the part for a reason once or twice; the part was awaited)."""
+    parts = PART_NOUNS.to_pylist()
+    state = [*STATUS_LINES[:-1], *(f"{STATUS_LINES[-1]} The {p} was {r}." for r in REPAIRS for p in parts)]
+    qc = [f" {line}: the {p} was {reason}." for line in LABEL_LINES[:2] for reason in QC_REASONS for p in parts]
+    happened = ["", *qc, *(f" {LABEL_LINES[PARTS_DELAY]} ({p})." for p in parts)]
+    return pa.array(state, STRING), pa.array(happened, STRING)
+
+
+STATE_POOL, HAPPENED_POOL = _description_pools()
 
 
 def tickets(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
@@ -303,17 +326,18 @@ def tickets(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
     sampled, status, item = (a[t] for a in m.plan)
     life = m.lifecycle(t)
     label = m.ticket_anomaly(t)
-    w = ticket_text(m, t)
+    v = ticket_vocab(m, t)
+    w = ticket_text(m, t, v)
     updated = life.times[np.arange(len(t)), life.events - 1]
-    qc_line = col.join(": the ", w["part"], " was ", w["reason"], ".")
-    label_line = _choose(
-        np.where(label >= 0, label, len(ANOMALIES)),
-        col.join(" ", LABEL_LINES[QC_FAILURE], qc_line),
-        col.join(" ", LABEL_LINES[REWORK], qc_line),
-        col.join(" ", LABEL_LINES[PARTS_DELAY], " (", w["part"], ")."),
-        pa.nulls(len(t), STRING).fill_null(""),
-    )
-    done_line = col.join(" The ", w["part"], " was ", w["repair"], ".")
+    # The state of the work and what the anomaly did: index arithmetic into phrase pools.
+    n_parts = len(PART_NOUNS)
+    state = np.where(status == DONE, len(STATUS_LINES) - 1 + v["repair"] * n_parts + v["part"], status)
+    happened = np.select(
+        [label == QC_FAILURE, label == REWORK, label == PARTS_DELAY],
+        [1 + v["reason"] * n_parts + v["part"], 1 + (len(QC_REASONS) + v["reason"]) * n_parts + v["part"],
+         1 + 2 * len(QC_REASONS) * n_parts + v["part"]],
+        0,
+    )  # fmt: skip
     return col.table(
         {
             "ticket_id": t + 1,
@@ -330,9 +354,8 @@ def tickets(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
                 ". Suspected part: ",
                 w["part"],
                 ". ",
-                col.take(STATUS_LINE_WORDS, status),
-                pc.if_else(pa.array(status == DONE), done_line, ""),
-                label_line,
+                STATE_POOL.take(pa.array(state)),
+                HAPPENED_POOL.take(pa.array(happened)),
             ),
             "priority": _pick(PRIORITIES, m.ticket_priority(t)),
             "status": _pick(STATUSES, status),
@@ -365,6 +388,27 @@ _TO = pa.array([to for _, to in TRANSITION_STATUSES], STRING)
 HELD_START, RESUBMIT = len(TRANSITIONS), len(TRANSITIONS) + 1  # note variants beyond the six kinds
 
 
+def _note_pool() -> tuple[pa.Array, np.ndarray]:
+    """Every transition note, by variant (created, assigned, started, to_waiting_qc, qc_fail, qc_pass,
+    held start, resubmission) and the vocabulary it names; and each variant's offset in the pool."""
+    parts = PART_NOUNS.to_pylist()
+    variants: list[list[str]] = [
+        [f"Opened: {symptom}" for symptom in SYMPTOM_WORDS.to_pylist()],
+        [f"Assigned for repair of the {part}" for part in parts],
+        [f"Work started on the {part}" for part in parts],
+        [f"{repair.capitalize()} the {part}; submitted for QC" for repair in REPAIRS for part in parts],
+        [f"QC failed: the {part} was {reason}" for reason in QC_REASONS for part in parts],
+        [f"QC passed: {noun} back in service" for noun in ITEM_NOUNS.to_pylist()],
+        [f"Work started once the {part} arrived from stores" for part in parts],
+        [f"Reworked the {part}; resubmitted for QC" for part in parts],
+    ]
+    offsets = np.cumsum([0] + [len(v) for v in variants[:-1]]).astype(np.int64)
+    return pa.array([note for v in variants for note in v], STRING), offsets
+
+
+NOTE_POOL, NOTE_OFFSETS = _note_pool()
+
+
 def transition_labels(kinds: np.ndarray, ticket_label: np.ndarray) -> np.ndarray:
     """The anomaly each transition slot carries: a QC label on its qc_fail transitions and the
     resubmissions after them, parts_delay on the held start; NO_ANOMALY elsewhere."""
@@ -390,23 +434,18 @@ def ticket_transitions(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
     kinds = life.kinds.ravel()[keep]
     row_ticket = np.repeat(np.arange(len(t)), TRANSITION_SLOTS)[keep]
     labels = transition_labels(life.kinds, m.ticket_anomaly(t)).ravel()[keep]
-    w = {k: v.take(pa.array(row_ticket)) for k, v in ticket_text(m, t).items()}
-    reason = col.take(
-        QC_REASON_WORDS, m.stream("ticket_transitions", "qc_reason").integers(slot_g.ravel()[keep], 0, len(QC_REASONS))
-    )
+    v = {k: a[row_ticket] for k, a in ticket_vocab(m, t).items()}
+    reason = v["reason"]  # QC rejects a ticket's repair for the reason its description gives
     variant = np.where((kinds == STARTED) & (labels == PARTS_DELAY), HELD_START, kinds)
     variant = np.where((kinds == TO_WAITING_QC) & (slot_g.ravel()[keep] % TRANSITION_SLOTS > 3), RESUBMIT, variant)
-    note = _choose(
-        variant,
-        col.join("Opened: ", w["symptom"]),
-        col.join("Assigned for repair of the ", w["part"]),
-        col.join("Work started on the ", w["part"]),
-        col.join(pc.utf8_capitalize(w["repair"]), " the ", w["part"], "; submitted for QC"),
-        col.join("QC failed: the ", w["part"], " was ", reason),
-        col.join("QC passed: ", w["noun"], " back in service"),
-        col.join("Work started once the ", w["part"], " arrived from stores"),
-        col.join("Reworked the ", w["part"], "; resubmitted for QC"),
+    # Index arithmetic into the pool of every note a transition can have (no string work per row).
+    n_parts = len(PART_NOUNS)
+    local = np.select(
+        [variant == CREATED, variant == TO_WAITING_QC, variant == QC_FAIL, variant == QC_PASS],
+        [v["symptom"], v["repair"] * n_parts + v["part"], reason * n_parts + v["part"], v["noun"]],
+        v["part"],
     )
+    note = NOTE_POOL.take(pa.array(NOTE_OFFSETS[variant] + local))
     return col.table(
         {
             "ticket_transition_id": keys.offset(lo) + 1 + np.arange(int(keep.sum()), dtype=np.int64),
