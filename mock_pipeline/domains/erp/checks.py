@@ -106,6 +106,9 @@ _ACTIONS_BY_ENTITY = _values(
      ("inventory_movement", "adjust_stock")]
 )  # fmt: skip
 _CENTS = "CAST(round({0} * 100) AS BIGINT)"
+_BACKORDER_REASONS = ", ".join(
+    repr(r) for r in ("picking found no sellable stock: count corrected to zero", "backorder received from the roaster")
+)
 # Calendar days as epoch day numbers (independent of the session's time zone).
 _DUE_DAY = "(due_date - DATE '1970-01-01')"
 _PAID_DAY = "(CAST(epoch(paid_at) AS BIGINT) // 86400)"
@@ -401,22 +404,23 @@ RULES: tuple[Rule, ...] = (
     # inventory -------------------------------------------------------------------------------------
     row_rule("inventory_movements", "type_and_sign",
           f"movement_type is one of {', '.join(MOVEMENT_TYPES)}; restocks and returns add stock, fulfilments remove it;"
-          " fulfilments and returns reference an order item, the others do not.",
+          " fulfilments, returns and a stockout's count and backorder receipt reference an order item, weekly restocks"
+          " and counts do not.",
           f"movement_type NOT IN ({', '.join(repr(t) for t in MOVEMENT_TYPES)})"
           " OR (movement_type IN ('restock', 'return') AND quantity_change <= 0)"
           " OR (movement_type = 'fulfillment' AND quantity_change >= 0) OR quantity_change = 0"
-          " OR (movement_type IN ('fulfillment', 'return')) <> (order_item_id IS NOT NULL)"),
+          f" OR (movement_type IN ('fulfillment', 'return') OR reason IN ({_BACKORDER_REASONS}))"
+          " <> (order_item_id IS NOT NULL)"),
     Rule("inventory_movements", "fulfilments_match_order_items",
          "A fulfilment moves its order item's product and quantity when the shipment leaves; a return brings it back"
-         " later; every shipped item is fulfilled exactly once; only a backordered order's fulfilment says stockout"
-         " and only goods back from a failed delivery say delivery_failure.",
+         " later; every shipped item is fulfilled exactly once (stock leaving equals the units of the shipped orders'"
+         " items, per product).",
          "SELECT (SELECT count(*) FROM inventory_movements m JOIN order_items i USING (order_item_id)"
          " JOIN orders o ON o.order_id = i.order_id LEFT JOIN shipments s ON s.order_id = i.order_id"
-         " WHERE m.product_id <> i.product_id OR abs(m.quantity_change) <> i.quantity OR s.shipment_id IS NULL"
+         " WHERE m.movement_type IN ('fulfillment', 'return') AND (m.product_id <> i.product_id"
+         " OR abs(m.quantity_change) <> i.quantity OR s.shipment_id IS NULL"
          " OR (m.movement_type = 'fulfillment' AND m.moved_at <> s.shipped_at)"
-         " OR (m.movement_type = 'return' AND m.moved_at <= s.shipped_at)"
-         " OR m.anomaly IS DISTINCT FROM CASE WHEN m.movement_type = 'fulfillment' AND o.anomaly = 'stockout'"
-         " THEN 'stockout' WHEN m.movement_type = 'return' AND o.status = 'delivery_failed' THEN 'delivery_failure' END)"
+         " OR (m.movement_type = 'return' AND m.moved_at <= s.shipped_at) OR m.anomaly IS NOT NULL))"
          " + (SELECT count(*) FROM order_items i JOIN shipments s USING (order_id) LEFT JOIN (SELECT order_item_id,"
          " count(*) AS n FROM inventory_movements WHERE movement_type = 'fulfillment' GROUP BY order_item_id) f"
          " USING (order_item_id) WHERE f.n IS DISTINCT FROM 1) AS violations"),
@@ -432,6 +436,23 @@ RULES: tuple[Rule, ...] = (
          " count(*) AS n FROM inventory_movements WHERE movement_type = 'return' GROUP BY order_item_id) x"
          " USING (order_item_id) WHERE f.goods_returned AND (f.status <> 'approved' OR x.n IS DISTINCT FROM 1))"
          " AS violations"),
+    Rule("inventory_movements", "stockout_at_zero_stock",
+         "A stockout happens when the product's stock is at zero: each shipped stockout order has exactly one"
+         " movement labelled stockout, on its item's product, leaving the stock at 0, before the item ships and"
+         " followed by the backorder receipt; no other movement carries the label.",
+         "SELECT (SELECT count(*) FROM inventory_movements m LEFT JOIN order_items i USING (order_item_id)"
+         " LEFT JOIN orders o ON o.order_id = i.order_id LEFT JOIN shipments s ON s.order_id = i.order_id"
+         " WHERE m.anomaly IS NOT NULL AND (m.anomaly <> 'stockout' OR m.resulting_level <> 0"
+         " OR o.anomaly IS DISTINCT FROM 'stockout' OR m.product_id <> i.product_id OR m.moved_at > s.shipped_at))"
+         " + (SELECT count(*) FROM orders o JOIN shipments s USING (order_id) LEFT JOIN (SELECT i.order_id,"
+         " count(*) AS n FROM inventory_movements m JOIN order_items i USING (order_item_id)"
+         " WHERE m.anomaly = 'stockout' GROUP BY i.order_id) x USING (order_id)"
+         " WHERE o.anomaly = 'stockout' AND x.n IS DISTINCT FROM 1) AS violations"),
+    Rule("inventory_movements", "resulting_level_is_running_sum",
+         "resulting_level is the running sum of quantity_change per product in ledger order (time, then key).",
+         "SELECT count(*) AS violations FROM (SELECT resulting_level, sum(quantity_change) OVER (PARTITION BY"
+         " product_id ORDER BY moved_at, inventory_movement_id ROWS UNBOUNDED PRECEDING) AS running"
+         " FROM inventory_movements) WHERE resulting_level <> running"),
     Rule("inventory_movements", "stock_never_negative",
          "The running stock of every product (movements in time order) never drops below zero, and nothing moves"
          " before the product exists.",
@@ -514,7 +535,7 @@ COHERENCE_RULES: tuple[Rule, ...] = (
     _label_is_the_orders("refunds", "JOIN orders o USING (order_id)", ("delivery_delay", "delivery_failure", "stockout")),
     _label_is_the_orders("inventory_movements",
                          "JOIN order_items i USING (order_item_id) JOIN orders o ON o.order_id = i.order_id",
-                         ("stockout", "delivery_failure")),
+                         ("stockout",)),
     Rule("payments", "labels_show_their_consequence",
          "Every label shows its consequence: a cancellation is a cancelled order with no shipment and no invoice (and"
          " every cancelled order is labelled so); an order labelled payment_delay was invoiced and its payment carries"

@@ -126,6 +126,7 @@ COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
         "delivered_at": "When the goods were delivered (delivered shipments only).",
         "attempt_count": "Delivery attempts made.",
         "last_failure_reason": "Why the latest failed attempt failed; null without failures.",
+        "returned_to_depot_at": "When the goods of a failed delivery were back at the depot; null otherwise.",
         "created_at": "When the shipment was created (its shipping time).",
         "anomaly": ANOMALY + " Here: delivery_delay, delivery_failure or stockout.",
     },
@@ -175,6 +176,7 @@ COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
         "decided_by_user_id": "The manager or admin who decided it.",
         "requested_at": "When it was requested (after the payment; UTC).",
         "decided_at": "When it was decided; null while open.",
+        "goods_received_at": "When the returned goods were collected back into stock; null if none came back.",
         "created_at": "When the request was created (requested_at).",
         "anomaly": ANOMALY + " Here: the order's delivery anomaly when the refund is claimed for it.",
     },
@@ -183,11 +185,13 @@ COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
         "product_id": "The product moved.",
         "movement_type": "restock, adjustment (count correction), fulfillment (shipped order item) or return.",
         "quantity_change": "Units added (+) or removed (-).",
-        "order_item_id": "The order line a fulfilment ships or a return brings back; null otherwise.",
+        "resulting_level": "Stock of the product after this movement (the running sum in time order).",
+        "order_item_id": "The order line a fulfilment ships, a return brings back or a stockout concerns; null"
+        " for weekly restocks and counts.",
         "reason": "Why the stock moved.",
         "moved_at": "When the stock moved (UTC).",
-        "anomaly": ANOMALY + " Here: stockout on backordered fulfilments, delivery_failure on goods that came back"
-        " from a failed delivery.",
+        "anomaly": ANOMALY + " Here: stockout on the count that finds the shelf empty (resulting level 0) before a"
+        " backordered item ships.",
     },
     "maintenance_visits": {
         "maintenance_visit_id": "Visit key, 1..n.",

@@ -686,13 +686,15 @@ class ErpModel:
 
     @cached_property
     def stock_plan(self) -> dict[str, np.ndarray]:
-        """Weekly restocks and count adjustments per product, planned from the demand of each week.
+        """The restock plan of the model's own order facts (the audit log books its restocks)."""
+        return self.plan_stock(self.facts.demand, self.facts.back)
 
-        The loop runs over weeks, vectorised over products. Each restock tops stock up to the week's
-        demand plus safety stock, so fulfilments can never take it below zero.
+    def plan_stock(self, demand: np.ndarray, returned: np.ndarray) -> dict[str, np.ndarray]:
+        """Weekly restocks and count adjustments per product, planned from the units shipped and returned per
+        (product, week). The loop runs over weeks, vectorised over products. Each restock tops stock up to the
+        week's demand plus safety stock, so fulfilments can never take it below zero.
         """
         P, W = self.products, self.weeks
-        demand, returned = self.facts.demand, self.facts.back
         created_week = self.week_of(self.product["created"])
         safety = self.product["safety"]
         restock = np.zeros((P, W), dtype=np.int64)

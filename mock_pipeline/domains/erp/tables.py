@@ -6,8 +6,10 @@ indices; no per-row Python runs. Ids are slot + 1, so ids are stable whatever th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,7 +38,6 @@ from mock_pipeline.domains.erp.model import (
     PAY_PARTIALLY_REFUNDED,
     PAY_REFUNDED,
     PAYMENT_STATUSES,
-    REASON_WRONG_ITEM,
     REFUND_APPROVED,
     REFUND_NONE,
     REFUND_REJECTED,
@@ -85,7 +86,8 @@ def dense(m: ErpModel, table: str) -> DenseKeys:
     keys = m.dense_keys.get(table)
     if keys is None:
         present = PRESENT[table]
-        keys = m.dense_keys.setdefault(table, DenseKeys(lambda lo, hi: present(m, lo, hi), SLOTS[table](m)))
+        slots = product_slots(m) if table == "inventory_movements" else SLOTS[table](m)  # its restocks come first
+        keys = m.dense_keys.setdefault(table, DenseKeys(lambda lo, hi: present(m, lo, hi), slots))
     return keys
 
 
@@ -554,7 +556,8 @@ def order_status_history(m: ErpModel, lo: int, hi: int) -> pa.Table:
 SHIPMENTS = col.schema(
     ("shipment_id", INT), ("order_id", INT), ("depot", STRING), ("carrier", STRING), ("tracking_number", STRING),
     ("status", STRING), ("shipped_at", TIMESTAMP), ("scheduled_delivery_date", DATE), ("delivered_at", TIMESTAMP),
-    ("attempt_count", INT), ("last_failure_reason", STRING), ("created_at", TIMESTAMP), ("anomaly", STRING),
+    ("attempt_count", INT), ("last_failure_reason", STRING), ("returned_to_depot_at", TIMESTAMP),
+    ("created_at", TIMESTAMP), ("anomaly", STRING),
 )  # fmt: skip
 _SHIPMENT_LABELS = ("delivery_delay", "delivery_failure", "stockout")
 
@@ -570,6 +573,8 @@ def _shipments_present(m: ErpModel, lo: int, hi: int) -> np.ndarray:
 def shipments(m: ErpModel, lo: int, hi: int) -> pa.Table:
     g = _ids(lo, hi)
     life = m.lifecycle(g)
+    back, depot_at = m.goods_back(life, m.refunds(life, m.billing(life)))
+    back &= life.status == STATUS_FAILED
     keep = life.shipped
     g = g[keep]
     status, region, attempts = life.status[keep], life.region[keep], life.attempts[keep]
@@ -595,6 +600,7 @@ def shipments(m: ErpModel, lo: int, hi: int) -> pa.Table:
             "last_failure_reason": _null_if(
                 failed_so_far == 0, _pick(data.FAILURE_REASONS, failure_reason(m, last_failed_slot))
             ),
+            "returned_to_depot_at": col.timestamps(depot_at[keep], nulls=~back[keep]),
             "created_at": col.timestamps(life.shipped_at[keep]),
             "anomaly": _labels(life.anomaly[keep], _SHIPMENT_LABELS),
         },
@@ -706,8 +712,8 @@ def payments(m: ErpModel, lo: int, hi: int) -> pa.Table:
 REFUNDS = col.schema(
     ("refund_id", INT), ("payment_id", INT), ("order_id", INT), ("amount", MONEY), ("reason", STRING),
     ("status", STRING), ("rejection_reason", STRING), ("goods_returned", pa.bool_()), ("requested_by_user_id", INT),
-    ("decided_by_user_id", INT), ("requested_at", TIMESTAMP), ("decided_at", TIMESTAMP), ("created_at", TIMESTAMP),
-    ("anomaly", STRING),
+    ("decided_by_user_id", INT), ("requested_at", TIMESTAMP), ("decided_at", TIMESTAMP),
+    ("goods_received_at", TIMESTAMP), ("created_at", TIMESTAMP), ("anomaly", STRING),
 )  # fmt: skip
 
 
@@ -754,6 +760,7 @@ def refunds(m: ErpModel, lo: int, hi: int) -> pa.Table:
             "decided_by_user_id": col.ints(decider + 1, nulls=open_),
             "requested_at": col.timestamps(r["requested_at"]),
             "decided_at": col.timestamps(r["decided_at"], nulls=open_),
+            "goods_received_at": col.timestamps(r["returned_at"], nulls=~r["returned"]),
             "created_at": col.timestamps(r["requested_at"]),
             "anomaly": _labels(life.anomaly[keep], _REFUND_LABELS),
         },
@@ -764,32 +771,26 @@ def refunds(m: ErpModel, lo: int, hi: int) -> pa.Table:
 # --- inventory movements -----------------------------------------------------------------------
 INVENTORY_MOVEMENTS = col.schema(
     ("inventory_movement_id", INT), ("product_id", INT), ("movement_type", STRING), ("quantity_change", INT),
-    ("order_item_id", INT), ("reason", STRING), ("moved_at", TIMESTAMP), ("anomaly", STRING),
+    ("resulting_level", INT), ("order_item_id", INT), ("reason", STRING), ("moved_at", TIMESTAMP), ("anomaly", STRING),
 )  # fmt: skip
 MOVEMENT_TYPES = ("restock", "adjustment", "fulfillment", "return")
-_MOVEMENT_REASONS = ("weekly replenishment", "cycle count correction", "order shipped", "")
-_RETURN_REASONS = (
-    "failed delivery returned to depot",
-    "customer return: wrong item sent back",
-    "customer return: quality complaint",
-)
 
 
 def product_slots(m: ErpModel) -> int:
     return m.products * m.weeks * 2
 
 
-def _product_plan(m: ErpModel, lo: int, hi: int) -> tuple[np.ndarray, ...]:
+def _product_plan(m: ErpModel, lo: int, hi: int, plan: dict | None = None) -> tuple[np.ndarray, ...]:
     """(slot, kind, product, week, quantity) of the restock (kind 0) and count (kind 1) slots of [lo, hi)."""
     s = _ids(lo, hi)
     pw, kind = s // 2, s % 2
     p, w = pw // m.weeks, pw % m.weeks
-    plan = m.stock_plan
+    plan = plan if plan is not None else m.stock_plan
     return s, kind, p, w, np.where(kind == 0, plan["restock"][p, w], plan["adjust"][p, w])
 
 
-def _product_movements(m: ErpModel, lo: int, hi: int) -> dict[str, np.ndarray | pa.Array]:
-    s, kind, p, w, qty = _product_plan(m, lo, hi)
+def _product_movements(m: ErpModel, lo: int, hi: int, plan: dict | None = None) -> dict[str, np.ndarray]:
+    s, kind, p, w, qty = _product_plan(m, lo, hi, plan)
     keep = qty != 0
     s, kind, p, w, qty = s[keep], kind[keep], p[keep], w[keep], qty[keep]
     st = lambda c: m.stream("inventory_movements", c)  # noqa: E731
@@ -800,109 +801,157 @@ def _product_movements(m: ErpModel, lo: int, hi: int) -> dict[str, np.ndarray | 
     restock_at = week_day * DAY + OFFICE_OPEN + st("restock_time").integers(s, 0, 2 * HOUR)
     count_day = np.minimum(week_day + 2 + st("count_day").integers(s, 0, 3), last_day)
     count_at = office_time(st("count_time"), s, count_day)
-    first_week = w == m.stock_plan["created_week"][p]
+    first_week = w == (plan if plan is not None else m.stock_plan)["created_week"][p]
     at = np.where(kind == 0, np.where(first_week, m.product["created"][p], restock_at), count_at)
-    return {
-        "id": s,
-        "product": p,
-        "type": kind,
-        "qty": qty,
-        "item": np.full(len(s), -1),
-        "reason": _pick(_MOVEMENT_REASONS, kind),
-        "at": at,
-        "anomaly": np.full(len(s), NO_ANOMALY),
-    }
-
-
-def _item_slots(m: ErpModel, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The orders covering movement slots [lo, hi) of the item part and each item slot's two movement ids."""
-    base = product_slots(m)
-    item_lo, item_hi = (lo - base) // 2, (hi - 1 - base) // 2 + 1
-    g = _order_range(item_lo, item_hi, ITEM_SLOTS)
-    slot = g[:, None] * ITEM_SLOTS + np.arange(ITEM_SLOTS)[None, :]
-    mid = base + 2 * slot
-    return g, slot, np.stack([mid, mid + 1], axis=-1).ravel()
+    return {"id": s, "product": p, "type": kind, "qty": qty, "at": at}
 
 
 def _inventory_present(m: ErpModel, lo: int, hi: int) -> np.ndarray:
-    base = product_slots(m)
-    parts = []
-    if lo < base:
-        parts.append(_product_plan(m, lo, min(hi, base))[4] != 0)
-    if hi > base:
-        a = max(lo, base)
-        g, _, ids = _item_slots(m, a, hi)
-        f = m.facts
-        shipped = (np.arange(ITEM_SLOTS)[None, :] < m.item_count(g)[:, None]) & f.shipped[g][:, None]
-        present = np.stack([shipped, shipped & f.returned[g][:, None]], axis=-1).ravel()
-        parts.append(present[(ids >= a) & (ids < hi)])
-    return np.concatenate(parts)
+    """The restock and count rows come first in the ledger, in (product, week) order: the audit log's
+    restock entries compute their keys from the model's plan (the same plan the ledger derives)."""
+    return _product_plan(m, lo, hi)[4] != 0
 
 
-def _item_movements(m: ErpModel, lo: int, hi: int) -> dict[str, np.ndarray | pa.Array]:
-    g, slot, ids = _item_slots(m, lo, hi)
-    life = m.lifecycle(g)
-    items = m.items(g, life.date)
-    r = m.refunds(life, m.billing(life))
-    back, when = m.goods_back(life, r)
-    shipped = items["present"] & life.shipped[:, None]
-    came_back = shipped & back[:, None]
-    present = np.stack([shipped, came_back], axis=-1).ravel()
-    keep = present & (ids >= lo) & (ids < hi)
-    is_return = np.tile([False, True], slot.size)[keep]
-    qty = np.repeat(items["quantity"].ravel(), 2)[keep]
-    per_item = lambda a: np.repeat(np.repeat(a, ITEM_SLOTS), 2)[keep]  # noqa: E731
-    failed_back = per_item(life.status == STATUS_FAILED)
-    at = np.where(is_return, per_item(when), per_item(life.shipped_at))
-    stockout = per_item(life.anomaly == LABEL["stockout"]) & ~is_return
-    return_reason = np.where(failed_back, 0, np.where(per_item(r["reason"]) == REASON_WRONG_ITEM, 1, 2))
-    reason = pc.if_else(
-        pa.array(is_return),
-        _pick(_RETURN_REASONS, return_reason),
-        pc.if_else(pa.array(stockout), "order shipped after backorder", "order shipped"),
-    )
-    anomaly = np.where(
-        stockout, LABEL["stockout"], np.where(failed_back & is_return, LABEL["delivery_failure"], NO_ANOMALY)
-    )
-    return {
-        "id": ids[keep],
-        "product": np.repeat(items["product"].ravel(), 2)[keep],
-        "type": np.where(is_return, 3, 2),
-        "qty": np.where(is_return, qty, -qty),
-        "item": np.repeat(slot.ravel(), 2)[keep],
-        "reason": reason,
-        "at": at,
-        "anomaly": anomaly,
-    }
+# Ledger rows: the kinds of movement and why each happened.
+(_RESTOCK, _COUNT, _FULFIL, _DEPOT_RETURN, _WRONG_ITEM_RETURN, _QUALITY_RETURN, _BACKORDER_SHORT,
+ _BACKORDER_RECEIPT) = range(8)  # fmt: skip
+_LEDGER_TYPE = np.array([0, 1, 2, 3, 3, 3, 1, 0])  # MOVEMENT_TYPES index of each kind
+_LEDGER_REASONS = pa.array(
+    ["weekly replenishment", "cycle count correction", "order shipped", "failed delivery returned to depot",
+     "customer return: wrong item sent back", "customer return: quality complaint",
+     "picking found no sellable stock: count corrected to zero", "backorder received from the roaster"], STRING
+)  # fmt: skip
+_SHIPPED_ITEMS = """
+SELECT i.order_item_id, i.product_id, i.quantity, CAST(epoch(s.shipped_at) AS BIGINT) AS shipped_at,
+       CAST(epoch(o.order_date) AS BIGINT) AS ordered_at,
+       coalesce(o.anomaly = 'stockout', false)
+           AND i.order_item_id = min(i.order_item_id) OVER (PARTITION BY i.order_id) AS short,
+       coalesce(CAST(epoch(coalesce(s.returned_to_depot_at, r.goods_received_at)) AS BIGINT), -1) AS back_at,
+       CASE WHEN s.returned_to_depot_at IS NOT NULL THEN {depot} WHEN r.reason = 'wrong item' THEN {wrong}
+            ELSE {quality} END AS back_kind
+FROM order_items i JOIN shipments s USING (order_id) JOIN orders o USING (order_id)
+LEFT JOIN refunds r ON r.order_id = i.order_id AND r.goods_returned
+ORDER BY i.order_item_id
+"""
 
 
-def inventory_movements(m: ErpModel, lo: int, hi: int) -> pa.Table:
-    base = product_slots(m)
-    parts = []
-    if lo < base:
-        parts.append(_product_movements(m, lo, min(hi, base)))
-    if hi > base:
-        parts.append(_item_movements(m, max(lo, base), hi))
-    keys = dense(m, "inventory_movements")
-    tables = [
-        col.table(
+def _read_shipped_items(dataset: Path) -> dict[str, np.ndarray]:
+    con = duckdb.connect(config={"threads": 2})
+    try:
+        for name in ("order_items", "shipments", "orders", "refunds"):
+            files = str(dataset / name / "*.parquet").replace("'", "''")
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{files}')")
+        sql = _SHIPPED_ITEMS.format(depot=_DEPOT_RETURN, wrong=_WRONG_ITEM_RETURN, quality=_QUALITY_RETURN)
+        t = con.sql(sql).to_arrow_table()
+    finally:
+        con.close()
+    return {c: t.column(c).to_numpy(zero_copy_only=False) for c in t.column_names}
+
+
+def _grouped_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Running sums that restart where `starts` is True (rows sorted by group)."""
+    if not len(values):
+        return values.copy()
+    first = np.maximum.accumulate(np.where(starts, np.arange(len(values)), 0))
+    total = np.cumsum(values)
+    return total - (total - values)[first]
+
+
+def ledger(m: ErpModel, dataset: Path) -> dict[str, np.ndarray]:
+    """The stock ledger from what is written: fulfilments of the shipped order items, returns of goods back
+    from failed deliveries and approved refunds, the weekly restocks and counts planned from those, and at a
+    stockout order the count that finds the shelf empty (stock at zero) and the backorder receipt before it ships.
+    Rows: the plan's restocks and counts in (product, week) order, then the order movements in time order."""
+    items = _read_shipped_items(dataset)
+    product = items["product_id"] - 1
+    qty = items["quantity"]
+    shipped_at = items["shipped_at"]
+    back = items["back_at"] >= 0
+    back_at = np.where(back, items["back_at"], 0)
+    P, W = m.products, m.weeks
+    demand = np.zeros((P, W), dtype=np.int64)
+    returned = np.zeros((P, W), dtype=np.int64)
+    np.add.at(demand, (product, m.week_of(shipped_at)), qty)
+    np.add.at(returned, (product[back], m.week_of(back_at[back])), qty[back])
+    plan = m.plan_stock(demand, returned)
+    fixed = _product_movements(m, 0, product_slots(m), plan)
+    # Order movements: each shipped item's fulfilment, then its return if its goods came back.
+    n = len(product)
+    item = items["order_item_id"]
+    o_product = np.concatenate([product, product[back]])
+    o_kind = np.concatenate([np.full(n, _FULFIL), items["back_kind"][back].astype(np.int64)])
+    o_qty = np.concatenate([-qty, qty[back]])
+    o_at = np.concatenate([shipped_at, back_at[back]])
+    o_item = np.concatenate([item, item[back]])
+    o_short = np.concatenate([items["short"].astype(bool), np.zeros(int(back.sum()), dtype=bool)])
+    # One time-ordered sequence per product (fixed rows first at equal times, as their keys are lower).
+    f_n = len(fixed["product"])
+    all_product = np.concatenate([fixed["product"], o_product])
+    all_at = np.concatenate([fixed["at"], o_at])
+    all_qty = np.concatenate([fixed["qty"], o_qty])
+    part = np.concatenate([np.zeros(f_n, dtype=np.int64), np.ones(len(o_product), dtype=np.int64)])
+    seq = np.concatenate([np.arange(f_n), np.arange(len(o_product))])
+    order = np.lexsort((seq, part, all_at, all_product))
+    starts = np.r_[True, all_product[order][1:] != all_product[order][:-1]]
+    level_after = _grouped_cumsum(all_qty[order], starts)
+    prev_at = np.where(starts, all_at[order], np.r_[all_at[order][:1], all_at[order][:-1]])
+    # Stockouts: the level before the short item's fulfilment is counted away to zero, then received back.
+    at_pos = np.flatnonzero((part[order] == 1) & np.concatenate([np.zeros(f_n, bool), o_short])[order])
+    short_idx = seq[order][at_pos]  # index into the order movements
+    level_before = level_after[at_pos] - all_qty[order][at_pos]
+    # Between the product's previous movement (or the order, if later) and the shipment: nothing else moves it.
+    t = all_at[order][at_pos]
+    t0 = np.maximum(prev_at[at_pos], items["ordered_at"][seq[order][at_pos]])
+    u = m.stream("inventory_movements", "backorder").uniform(o_item[short_idx])
+    drain_at = t0 + np.floor((t - t0) * (0.2 + 0.3 * u)).astype(np.int64)
+    receipt_at = drain_at + np.floor((t - drain_at) * (0.3 + 0.6 * u)).astype(np.int64)
+    k = len(short_idx)
+    x_product = np.concatenate([o_product, o_product[short_idx], o_product[short_idx]])
+    x_kind = np.concatenate([o_kind, np.full(k, _BACKORDER_SHORT), np.full(k, _BACKORDER_RECEIPT)])
+    x_qty = np.concatenate([o_qty, -level_before, level_before])
+    x_at = np.concatenate([o_at, drain_at, receipt_at])
+    x_item = np.concatenate([o_item, o_item[short_idx], o_item[short_idx]])
+    # Within a product, the drain and the receipt sit between the previous movement and the short fulfilment.
+    position = np.empty(len(order), dtype=np.float64)
+    position[order] = np.arange(len(order))
+    o_position = position[f_n:]
+    x_position = np.concatenate([o_position, o_position[short_idx] - 0.66, o_position[short_idx] - 0.33])
+    x_order = np.lexsort((x_position, x_at))
+    kind = np.concatenate([fixed["type"], x_kind[x_order]])
+    product_all = np.concatenate([fixed["product"], x_product[x_order]])
+    qty_all = np.concatenate([fixed["qty"], x_qty[x_order]])
+    at_all = np.concatenate([fixed["at"], x_at[x_order]])
+    item_all = np.concatenate([np.zeros(f_n, dtype=np.int64), x_item[x_order]])
+    # Resulting level per product in (time, key) order, the order a reader replays the ledger in.
+    ids = np.arange(len(kind))
+    by = np.lexsort((ids, at_all, product_all))
+    first = np.r_[True, product_all[by][1:] != product_all[by][:-1]]
+    level = np.empty(len(kind), dtype=np.int64)
+    level[by] = _grouped_cumsum(qty_all[by], first)
+    return {"kind": kind, "product": product_all, "qty": qty_all, "at": at_all, "item": item_all, "level": level}
+
+
+def derive_inventory_movements(m: ErpModel, dataset: Path, chunk_size: int) -> Iterator[pa.Table]:
+    book = ledger(m, dataset)
+    n = len(book["kind"])
+    for lo in range(0, n, chunk_size):
+        c = {k: v[lo : lo + chunk_size] for k, v in book.items()}
+        kind = c["kind"]
+        labelled = kind == _BACKORDER_SHORT
+        yield col.table(
             {
-                "inventory_movement_id": keys.keys(part["id"]),
-                "product_id": part["product"] + 1,
-                "movement_type": _pick(MOVEMENT_TYPES, part["type"]),
-                "quantity_change": part["qty"],
-                "order_item_id": col.ints(
-                    dense(m, "order_items").keys(np.maximum(part["item"], 0)), nulls=part["item"] < 0
-                ),
-                "reason": part["reason"],
-                "moved_at": col.timestamps(part["at"]),
-                "anomaly": _labels(part["anomaly"]),
+                "inventory_movement_id": np.arange(lo, lo + len(kind), dtype=np.int64) + 1,
+                "product_id": c["product"] + 1,
+                "movement_type": _pick(MOVEMENT_TYPES, _LEDGER_TYPE[kind]),
+                "quantity_change": c["qty"],
+                "resulting_level": c["level"],
+                "order_item_id": col.ints(c["item"], nulls=c["item"] == 0),
+                "reason": col.take(_LEDGER_REASONS, kind),
+                "moved_at": col.timestamps(c["at"]),
+                "anomaly": _labels(np.where(labelled, LABEL["stockout"], NO_ANOMALY)),
             },
             INVENTORY_MOVEMENTS,
         )
-        for part in parts
-    ]
-    return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
 
 
 # --- maintenance visits ------------------------------------------------------------------------
@@ -1301,11 +1350,13 @@ CREATED = {
 }  # fmt: skip
 
 
-def _spec(name: str, key: str, schema: pa.Schema, build, parents: tuple[str, ...], description: str) -> TableSpec:
+def _spec(
+    name: str, key: str, schema: pa.Schema, build, parents: tuple[str, ...], description: str, derive=None
+) -> TableSpec:
     return TableSpec(
         DOMAIN, name, key, schema, description, SLOTS[name], build, parents,
         foreign_keys=FOREIGN_KEYS.get(name, ()), created=CREATED[name],
-        column_descriptions=COLUMN_DESCRIPTIONS[name],
+        column_descriptions=COLUMN_DESCRIPTIONS[name], derive=derive,
     )  # fmt: skip
 
 
@@ -1333,9 +1384,11 @@ TABLES: tuple[TableSpec, ...] = (
           "Invoices at delivery and their payment: due date from terms, bulk transfers, retries, refunds, overdue."),
     _spec("refunds", "refund_id", REFUNDS, refunds, ("payments", "orders", "users"),
           "Refund requests with an approval workflow; the reason is the order's own problem."),
-    _spec("inventory_movements", "inventory_movement_id", INVENTORY_MOVEMENTS, inventory_movements,
-          ("products", "order_items", "shipments", "refunds"),
-          "Restocks, count adjustments, fulfilments of shipped order items and returns; stock never negative."),
+    _spec("inventory_movements", "inventory_movement_id", INVENTORY_MOVEMENTS, None,
+          ("products", "order_items", "orders", "shipments", "refunds"),
+          "Stock ledger derived from what is written: fulfilments of shipped order items, returns from failed"
+          " deliveries and refunds, the weekly restocks and counts they call for, and stockouts at zero stock.",
+          derive=derive_inventory_movements),
     _spec("maintenance_visits", "maintenance_visit_id", MAINTENANCE_VISITS, maintenance_visits, ("companies", "users"),
           "Coffee machine service visits with spare parts, services, notes and follow-ups."),
     _spec("audit_logs", "audit_log_id", AUDIT_LOGS, audit_logs, ("users", *AUDITED_TABLES),
