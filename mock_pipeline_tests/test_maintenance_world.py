@@ -262,3 +262,35 @@ def test_report_measures_what_the_profile_asked(datasets, profile: str) -> None:
     assert abs(observed[trend] - asked[trend]) < 0.35 * asked[trend]
     statuses = [m for m in asked if m.startswith("status share")]
     assert len(statuses) == 5 and abs(sum(observed[m] for m in statuses) - 1) < 1e-9
+
+
+def test_scenario_report_asset_shows_asked_against_observed(tmp_path: Path) -> None:
+    """The [maintenance, scenario_report] asset, materialised with the tables through Dagster."""
+    import dagster as dg
+
+    from mock_pipeline.domains.factory import domain_definitions
+    from mock_pipeline.report import scenario_report_asset
+    from mock_pipeline.resources import DataDirResource, ScenarioResource
+
+    assets, _ = domain_definitions(MAINTENANCE)
+    result = dg.materialize(
+        [*assets, scenario_report_asset(MAINTENANCE)],
+        resources={
+            "scenario": ScenarioResource(profile="peak-season"),
+            "data_dir": DataDirResource(root=str(tmp_path / "data")),
+        },
+    )
+    assert result.success
+    event = next(
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["maintenance", "scenario_report"])
+    )
+    metadata = event.materialization.metadata
+    assert metadata["profile"].value == "peak-season"
+    rows = {r.data["metric"]: r.data for r in metadata["report"].value.records}
+    tickets = next(m for m in rows if m.startswith("tickets"))
+    assert rows[tickets]["asked"] == rows[tickets]["observed"] == "6000"  # 3x the preset's 2,000
+    qc = rows["qc_fail share of worked tickets (qc_failure + rework)"]
+    assert abs(float(qc["observed"]) - float(qc["asked"])) < 0.01 and float(qc["asked"]) > 0.1
+    assert Path(metadata["dagster/uri"].value).read_bytes().startswith(b"\x89PNG")
