@@ -254,9 +254,9 @@ def test_report_measures_what_the_profile_asked(datasets, profile: str) -> None:
     tickets = next(m for m in asked if m.startswith("tickets"))
     assert observed[tickets] == asked[tickets] == round(2000 * model.scenario.profile.order_volume)
     for label in ANOMALIES:
-        metric = f"{label} share of worked tickets"
+        metric = f"{label} share of tickets"
         assert abs(observed[metric] - asked[metric]) < 0.01, metric
-    assert abs(observed["anomaly share of worked tickets"] - model.anomaly_rate) < 0.01
+    assert abs(observed["anomaly share of tickets"] - model.anomaly_rate) < 0.01
     trend = next(m for m in asked if m.startswith("trend"))
     assert asked[trend] == pytest.approx(expected_trend_ratio(model))
     assert abs(observed[trend] - asked[trend]) < 0.35 * asked[trend]
@@ -291,6 +291,6 @@ def test_scenario_report_asset_shows_asked_against_observed(tmp_path: Path) -> N
     rows = {r.data["metric"]: r.data for r in metadata["report"].value.records}
     tickets = next(m for m in rows if m.startswith("tickets"))
     assert rows[tickets]["asked"] == rows[tickets]["observed"] == "6000"  # 3x the preset's 2,000
-    qc = rows["qc_fail share of worked tickets (qc_failure + rework)"]
+    qc = rows["qc_fail share of tickets (qc_failure + rework)"]
     assert abs(float(qc["observed"]) - float(qc["asked"])) < 0.01 and float(qc["asked"]) > 0.1
     assert Path(metadata["dagster/uri"].value).read_bytes().startswith(b"\x89PNG")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from mock_pipeline.domains.factory import ReportLine
@@ -58,6 +59,10 @@ def params(model: MaintenanceModel) -> dict[str, Any]:
         "spread_bins": max(1, min(UNIFORM_BINS, model.lookback_days // MIN_BIN_DAYS)),
         "anomaly_rate": model.anomaly_rate,
         **{f"share_{label}": share for label, share in zip(ANOMALIES, model.anomaly_shares, strict=True)},
+        **{
+            f"cum_{label}": float(cum)
+            for label, cum in zip(ANOMALIES, itertools.accumulate(model.anomaly_shares), strict=True)
+        },
         "label_tolerance": LABEL_TOLERANCE,
         "max_month_share": max_month_share(model.lookback_days),
         "start_day": model.start // DAY,
@@ -78,7 +83,6 @@ def expected_trend_ratio(model: MaintenanceModel) -> float:
     return trend_share(1 - f, 1, model.trend) / trend_share(0, f, model.trend)
 
 
-WORKED = "started_at IS NOT NULL"
 SUSPECTED_PART = "'Suspected part: ([^.]+)\\.'"
 QC_LABELS = "('qc_failure', 'rework')"
 
@@ -92,22 +96,22 @@ def report(model: MaintenanceModel) -> list[ReportLine]:
             "tickets (asked: preset x order_volume)", float(model.tickets), "SELECT count(*) AS observed FROM tickets"
         ),
         ReportLine(
-            "qc_fail share of worked tickets (qc_failure + rework)",
+            "qc_fail share of tickets (qc_failure + rework)",
             shares["qc_failure"] + shares["rework"],
-            f"SELECT count(*) FILTER (WHERE anomaly IN {QC_LABELS}) / count(*) AS observed FROM tickets WHERE {WORKED}",
+            f"SELECT count(*) FILTER (WHERE anomaly IN {QC_LABELS}) / count(*) AS observed FROM tickets",
         ),
         *(
             ReportLine(
-                f"{label} share of worked tickets",
+                f"{label} share of tickets",
                 shares[label],
-                f"SELECT count(*) FILTER (WHERE anomaly = '{label}') / count(*) AS observed FROM tickets WHERE {WORKED}",
+                f"SELECT count(*) FILTER (WHERE anomaly = '{label}') / count(*) AS observed FROM tickets",
             )
             for label in ANOMALIES
         ),
         ReportLine(
-            "anomaly share of worked tickets",
+            "anomaly share of tickets",
             model.anomaly_rate,
-            f"SELECT count(anomaly) / count(*) AS observed FROM tickets WHERE {WORKED}",
+            "SELECT count(anomaly) / count(*) AS observed FROM tickets",
         ),
         ReportLine(
             f"trend: tickets of the last {TREND_DAYS} days / the first {TREND_DAYS}",
@@ -240,16 +244,17 @@ RULES: tuple[Rule, ...] = (
          "As many tickets as the preset asks, times the profile's order_volume.",
          "SELECT abs(count(*) - {tickets_asked}) AS violations, count(*) AS rows FROM tickets"),
     Rule("tickets", "anomaly_share_matches_profile",
-         "Each label's share of worked tickets (started at least once) is the profile's (anomaly_rate split over"
-         " qc_failure, rework and parts_delay), within 1 pp; only worked tickets are labelled.",
-         "WITH w AS (SELECT anomaly FROM tickets WHERE started_at IS NOT NULL),"
-         " s(label, share) AS (VALUES ('qc_failure', {share_qc_failure}), ('rework', {share_rework}),"
-         " ('parts_delay', {share_parts_delay})),"
-         " c AS (SELECT s.label, s.share, (SELECT count(*) FROM w WHERE w.anomaly = s.label) AS k,"
-         " (SELECT count(*) FROM w) AS n FROM s)"
-         " SELECT count(*) FILTER (WHERE abs(k - share * n) > greatest(2, {label_tolerance} * n))"
+         "Each label's share of all tickets is the profile's (anomaly_rate split over qc_failure, rework and"
+         " parts_delay), within 1 pp; only worked tickets (started at least once) are labelled, so the labels are"
+         " capped at their number.",
+         "WITH n AS (SELECT count(*) AS total, count(*) FILTER (WHERE started_at IS NOT NULL) AS worked FROM tickets),"
+         " s(label, lo, hi) AS (VALUES ('qc_failure', 0, {cum_qc_failure}), ('rework', {cum_qc_failure},"
+         " {cum_rework}), ('parts_delay', {cum_rework}, {cum_parts_delay})),"
+         " c AS (SELECT s.label, least(floor(s.hi * n.total), n.worked) - least(floor(s.lo * n.total), n.worked)"
+         " AS expected, (SELECT count(*) FROM tickets t WHERE t.anomaly = s.label) AS k, n.total FROM s, n)"
+         " SELECT count(*) FILTER (WHERE abs(k - expected) > greatest(2, {label_tolerance} * total))"
          " + (SELECT count(*) FROM tickets WHERE started_at IS NULL AND anomaly IS NOT NULL) AS violations,"
-         " max(abs(k / greatest(n, 1) - share)) AS max_deviation FROM c"),
+         " max(abs(k - expected) / total) AS max_deviation FROM c"),
     Rule("tickets", "parts_delay_waits_for_the_part",
          f"parts_delay tickets start at least {PARTS_DELAY_MIN_FACTOR:g}x later after assignment than unlabelled"
          " ones on average (the awaited part is checked on ticket_part_specs).",

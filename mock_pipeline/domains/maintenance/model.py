@@ -8,8 +8,8 @@ can be generated alone. The whole-table computations are small int arrays per ti
 (which sampled-active tickets keep their status: at most one per item) and the anomaly labels.
 
 Profiles apply where they mean something: `order_volume` scales the ticket count, `order_trend`
-makes ticket volume rise over the window, `anomaly_rate` is the share of worked tickets (started at
-least once) that carry an anomaly. The anomaly is decided once per ticket (`ticket_anomaly`):
+makes ticket volume rise over the window, `anomaly_rate` is the share of tickets that carry an
+anomaly (drawn among the worked ones: started at least once). The anomaly is decided once per ticket (`ticket_anomaly`):
 `qc_failure` (QC rejected the repair once), `rework` (rejected twice, reworked twice) or
 `parts_delay` (work held until a part arrived); the profile's supply labels (stockout,
 delivery_delay) set the parts_delay share of the mix, the rest are QC failures.
@@ -289,16 +289,22 @@ class MaintenanceModel:
     def labels(self) -> np.ndarray:
         """The anomaly of every ticket (index into ANOMALIES, NO_ANOMALY when none), decided once.
 
-        Only worked tickets (started at least once) can carry one. A keyed permutation of the worked
-        tickets makes each label's share exactly the profile's (up to rounding).
+        Each label's share of all tickets is the profile's (up to rounding): `label_cuts` tickets,
+        drawn by a keyed permutation among the worked ones (started at least once), the only ones a
+        QC failure or a parts delay can have happened to (capped at their number).
         """
         worked = self.plan[1] >= IN_PROGRESS
         n = int(worked.sum())
         rank = np.cumsum(worked) - 1
         order = permuted(self.stream("tickets", "anomaly"), np.maximum(rank, 0), max(n, 1))
-        cuts = np.floor(np.cumsum(self.anomaly_shares) * n).astype(np.int64)
+        cuts = self.label_cuts
         label = np.searchsorted(cuts, order, side="right")
         return np.where(worked & (label < len(ANOMALIES)), label, NO_ANOMALY)
+
+    @property
+    def label_cuts(self) -> np.ndarray:
+        """Cumulative ticket counts of the labels, in ANOMALIES order (the shares of all tickets)."""
+        return np.floor(np.cumsum(self.anomaly_shares) * self.tickets + 1e-9).astype(np.int64)
 
     @cached_property
     def qc_fails_all(self) -> np.ndarray:
