@@ -396,3 +396,42 @@ def test_every_job_runs_behind_the_gate() -> None:
     assert jobs and all(job.executor_def is checked_in_process_executor for job in jobs), [
         job.name for job in jobs if job.executor_def is not checked_in_process_executor
     ]
+
+
+# --- the launchpad ----------------------------------------------------------------------------------
+
+LAUNCHPAD_VALIDATION = """
+query ($selector: PipelineSelector!, $config: RunConfigData!) {
+  isPipelineConfigValid(pipeline: $selector, runConfigData: $config, mode: "default") {
+    __typename
+    ... on RunConfigValidationInvalid { errors { message reason } }
+  }
+}
+"""
+
+
+@pytest.mark.integration
+def test_the_launchpad_underlines_closed_choices(tmp_path: Path) -> None:
+    """The query the launchpad sends as you type: a wrong size or export format is invalid config."""
+    from dagster_graphql.test.utils import define_out_of_process_context, execute_dagster_graphql, infer_job_selector
+
+    import mock_pipeline.definitions
+
+    with (
+        dg.instance_for_test(temp_dir=str(tmp_path)) as instance,
+        define_out_of_process_context(mock_pipeline.definitions.__file__, "defs", instance) as context,
+    ):
+        selector = infer_job_selector(context, "all_assets")
+
+        def errors(run_config: dict[str, Any]) -> list[str]:
+            result = execute_dagster_graphql(
+                context, LAUNCHPAD_VALIDATION, {"selector": selector, "config": run_config}
+            )
+            answer = result.data["isPipelineConfigValid"]
+            return [e["message"] for e in answer.get("errors", [])]
+
+        assert errors(scenario(size="small")) == []
+        (size,) = errors(scenario(size="huge"))
+        assert "size" in size and "huge" in size
+        (fmt,) = errors({"ops": {"commerce__exported_files": {"config": {"format": "xlsx"}}}})
+        assert "format" in fmt and "xlsx" in fmt
