@@ -1,8 +1,10 @@
 """Resources: the run's scenario and where local data lives.
 
-The run's first step validates everything at once (`ScenarioResource.resolve`): the scenario, the
-export options in the run config, every environment variable and each domain's limits; all
-problems come back as one message, one line per problem, before the first table is written.
+A run's config is validated at once (`ScenarioResource.check`): the scenario, the export options in
+the run config, every environment variable and each domain's limits; all problems come back as one
+message, one line per problem, before the first table is written. The run gate
+(`mock_pipeline.preflight`) does it before any step; each step does it again through `resolve()`
+(once per process), for runs on other executors.
 """
 
 import contextlib
@@ -88,8 +90,11 @@ class ScenarioResource(dg.ConfigurableResource):
         reason = disabled_reason()
         if reason is not None:
             raise dg.Failure(description=reason, allow_retries=False)
-        key = json.dumps([self.scenario_kwargs(), self._run_config.get("ops", {}), sorted(os.environ.items())],
-                         sort_keys=True, default=str)  # fmt: skip
+        key = json.dumps(
+            [self.scenario_kwargs(), self.max_total_rows, self._run_config.get("ops", {}), sorted(os.environ.items())],
+            sort_keys=True,
+            default=str,
+        )
         if key not in _verdicts:
             _verdicts[key] = self._validate()
         verdict = _verdicts[key]
@@ -106,7 +111,7 @@ class ScenarioResource(dg.ConfigurableResource):
     def check(self, run_config: Mapping[str, Any] | None = None) -> tuple[Scenario | None, list[Problem]]:
         """Everything a run with this scenario and `run_config` would be refused for, all at once:
         the scenario (size guard included), the files export options, the environment variables and
-        each wired domain's limits. What the run's first step and the scenario sensor both check."""
+        each wired domain's limits. What the run gate, the scenario sensor and each step check."""
         # Imported here: these modules import this one.
         from mock_pipeline.domains.factory import domain_problems
         from mock_pipeline.settings import environment_problems

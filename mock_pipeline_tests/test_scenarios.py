@@ -254,3 +254,10 @@ def test_run_tag_transliterates_latin_letters(raw: str, tag: str) -> None:
 def test_run_tag_refuses_characters_without_an_ascii_spelling(raw: str) -> None:
     with pytest.raises(ScenarioError, match=r"^scenario\.run_tag: .* has characters with no ASCII spelling"):
         build_scenario(run_tag=raw)
+
+
+def test_max_total_rows_is_part_of_what_a_resource_checks() -> None:
+    assert ScenarioResource().resolve().size == "small"
+    with pytest.raises(dg.Failure, match=r"^scenario\.size: 'small' makes about [\d,]+ rows"):
+        ScenarioResource(max_total_rows=1000).resolve()
+    assert ScenarioResource(max_total_rows=10**6).resolve().dataset_id == ScenarioResource().resolve().dataset_id
