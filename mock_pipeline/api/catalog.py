@@ -150,9 +150,8 @@ class Catalog:
             raise ApiError(409, self.materialize_hint(dataset.scenario, domain, spec))
         model = self.model(domain, dataset.scenario)
         lock = self._warm_locks.setdefault((domain.name, dataset.dataset_id), threading.Lock())
-        return self._sources.get(
-            ("generated", domain.name, dataset.dataset_id, spec.name), lambda: GeneratedRows(spec, model, lock)
-        )
+        key = ("generated", domain.name, dataset.dataset_id, spec.name)
+        return self._sources.get(key, lambda: GeneratedRows(spec, model, lock, key))
 
     def model(self, domain: Domain, scenario: Scenario) -> Any:
         def build() -> Any:

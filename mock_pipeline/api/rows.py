@@ -81,6 +81,16 @@ class ParquetRows(RowSource):
         full = pq.read_schema(self.files[0]) if self.files else spec.schema
         self.columns = export_columns(spec, full.names)
         self.schema = pa.schema([full.field(c) for c in self.columns])
+        # Files are replaced by rename, never rewritten in place: name, mtime and size name a version.
+        self.key = (str(folder), tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in self.files))
+
+    def _group(self, at: int) -> pa.Table:
+        group = self.groups[at]
+        # pre_buffer=False: only this row group's column chunks are read (bounded memory).
+        return BLOCKS.get(
+            (self.key, at),
+            lambda: pq.ParquetFile(group.path, pre_buffer=False).read_row_group(group.index, columns=self.columns),
+        )
 
     def total(self) -> int:
         return self._total
@@ -91,8 +101,7 @@ class ParquetRows(RowSource):
         at = bisect.bisect_right(self._starts, offset) - 1
         while offset < stop and at < len(self.groups):
             group = self.groups[at]
-            # pre_buffer=False: only this row group's column chunks are read (bounded memory).
-            data = pq.ParquetFile(group.path, pre_buffer=False).read_row_group(group.index, columns=self.columns)
+            data = self._group(at)
             lo = offset - group.start
             take = min(stop - offset, group.rows - lo)
             pieces.append(data.slice(lo, take))
@@ -103,13 +112,12 @@ class ParquetRows(RowSource):
     def between(self, column: str, low: int, high: int) -> pa.Table:
         # Row group statistics (written by write_parquet) skip every group outside the range.
         pieces = []
-        for group in self.groups:
+        for at, group in enumerate(self.groups):
             meta = self._meta[group.path].row_group(group.index)
             stats = meta.column(_column_index(meta, column)).statistics
             if stats is not None and stats.has_min_max and (stats.max < low or stats.min > high):
                 continue
-            data = pq.ParquetFile(group.path, pre_buffer=False).read_row_group(group.index, columns=self.columns)
-            pieces.append(_filter(data, column, low, high))
+            pieces.append(_filter(self._group(at), column, low, high))
         return _concat(pieces, self.schema)
 
 
@@ -125,7 +133,14 @@ class GeneratedRows(RowSource):
     table and dataset (the price of X-Total-Count), after which any page costs what page 1 costs.
     """
 
-    def __init__(self, spec: TableSpec, model: Any, warm_lock: threading.Lock, block: int = INDEX_BLOCK_SLOTS) -> None:
+    def __init__(
+        self,
+        spec: TableSpec,
+        model: Any,
+        warm_lock: threading.Lock,
+        key: Hashable | None = None,
+        block: int = INDEX_BLOCK_SLOTS,
+    ) -> None:
         if spec.build is None:
             raise ValueError(f"{spec.name} is derived; it has no rows before it is materialised")
         self.spec, self.model, self.block = spec, model, block
@@ -140,6 +155,13 @@ class GeneratedRows(RowSource):
         # model's lock, as the asset's generator builds its first chunk alone.
         self._warm_lock = warm_lock
         self._warm = False
+        self.key = key  # (domain, table, dataset_id): built blocks are shared through BLOCKS; None: not kept
+
+    def _block(self, block: int) -> pa.Table:
+        """A block's rows in the export's columns, kept for the next page when the source has a key."""
+        if self.key is None:
+            return self._build(block).select(self.columns)
+        return BLOCKS.get((self.key, block), lambda: self._build(block).select(self.columns))
 
     def _build(self, block: int) -> pa.Table:
         lo = block * self.block
@@ -178,10 +200,10 @@ class GeneratedRows(RowSource):
         pieces: list[pa.Table] = []
         at = int(np.searchsorted(starts, offset, side="right")) - 1
         while offset < stop:
-            data = self._build(at)
+            data = self._block(at)
             first = offset - int(starts[at])
             take = min(stop - offset, data.num_rows - first)
-            pieces.append(data.select(self.columns).slice(first, take))
+            pieces.append(data.slice(first, take))
             offset += take
             at += 1
         return _concat(pieces, self.schema)
@@ -192,7 +214,7 @@ class GeneratedRows(RowSource):
             raise ValueError(f"{self.spec.name}.{column} is not a foreign key column")
         ranges = self._ranges[column]
         hits = np.flatnonzero((ranges[:, 1] >= low) & (ranges[:, 0] <= high) & (ranges[:, 0] <= ranges[:, 1]))
-        pieces = [_filter(self._build(int(b)).select(self.columns), column, low, high) for b in hits]
+        pieces = [_filter(self._block(int(b)), column, low, high) for b in hits]
         return _concat(pieces, self.schema)
 
 
@@ -226,3 +248,8 @@ class LruCache:
                     self._items.popitem(last=False)
                 self._building.pop(key, None)
             return value
+
+
+# Decoded row groups and built blocks, shared by every source: consecutive pages reuse them, and
+# memory stays bounded by this many blocks (a row group is at most ROW_GROUP_ROWS rows).
+BLOCKS = LruCache(8)
