@@ -28,8 +28,8 @@ ANOMALY_LABELS = ("payment_delay", "delivery_delay", "delivery_failure", "cancel
 DEFAULT_AS_OF = "2024-12-31"
 RUN_TAG_MAX_LENGTH = 32  # the tag prefixes category names and serial numbers: keep it short
 # The window's ends: every generator turns days into epoch seconds and back, and some look back
-# before the window (maintenance.lookback_days, at most MAX_LOOKBACK_DAYS); these stay far inside
-# what Python's dates, int64 seconds and nanosecond timestamps (up to 2262) represent.
+# before the window (maintenance.lookback_days, at most 3650 days); these stay far inside what
+# Python's dates, int64 seconds and nanosecond timestamps (up to 2262) represent.
 DATE_MIN = dt.date(1990, 1, 1)
 DATE_MAX = dt.date(2199, 12, 31)
 SEED_MAX = 2**63 - 1
@@ -41,7 +41,7 @@ PROFILE_VOLUME_MAX = 1000.0  # order_volume, company_volume and order_trend
 PAYMENT_DELAY_DAYS_MAX = 3650.0
 ENTITY_RATE_MAX = 1e9
 # The size guard's ceiling (scenario.max_total_rows): above the large preset with every built-in
-# profile (peak-season's 3x orders: about 320 million rows), below a run that cannot finish.
+# profile (peak-season's 3x orders: about 413 million rows estimated), below a run that cannot finish.
 DEFAULT_MAX_TOTAL_ROWS = 1_000_000_000
 
 
@@ -367,7 +367,7 @@ def build_scenario(
     if start_date is not None and start_date != "":
         start = _date("start_date", start_date, problems)
     elif end is not None:
-        start = max(_year_before(end), DATE_MIN)
+        start = max(_year_before(end), DATE_MIN)  # the default window starts no earlier than DATE_MIN
     if start is not None and end is not None and start > end:
         problems.append(
             Problem("scenario.start_date", f"{start} is after as_of {end}; allowed: a start on or before as_of")
