@@ -187,8 +187,6 @@ class OrderFacts:
     paid: np.ndarray  # bool, the invoice was paid by the end of the window
     refund: np.ndarray  # int8, REFUND_* (REFUND_NONE when no refund was requested)
     returned: np.ndarray  # bool, the order's goods came back to stock (failed delivery or a return)
-    demand: np.ndarray  # [products, weeks] units shipped
-    back: np.ndarray  # [products, weeks] units returned to stock
 
     @property
     def shipped(self) -> np.ndarray:
@@ -654,27 +652,36 @@ class ErpModel:
 
     @cached_property
     def facts(self) -> OrderFacts:
-        """One chunked pass over the orders: their outcomes (for child row presence and dense keys) and
-        the units shipped and returned per (product, week) that the restock plan follows."""
-        n, P, W = self.orders, self.products, self.weeks
+        """One chunked pass over the orders: their outcomes, from which the child tables' row presence (and so
+        their dense keys) follows."""
+        n = self.orders
         status = np.zeros(n, dtype=np.int8)
         confirmed = np.zeros(n, dtype=bool)
         attempts = np.zeros(n, dtype=np.int8)
         paid = np.zeros(n, dtype=bool)
         refund = np.full(n, REFUND_NONE, dtype=np.int8)
         returned = np.zeros(n, dtype=bool)
-        demand = np.zeros((P, W), dtype=np.int64)
-        back_units = np.zeros((P, W), dtype=np.int64)
-        step = max(self.scenario.chunk_size, 1)
-        for lo in range(0, n, step):
-            g = np.arange(lo, min(lo + step, n), dtype=np.int64)
+        for lo in range(0, n, max(self.scenario.chunk_size, 1)):
+            g = np.arange(lo, min(lo + self.scenario.chunk_size, n), dtype=np.int64)
             life = self.lifecycle(g)
             pay = self.billing(life)
             r = self.refunds(life, pay)
-            back, when = self.goods_back(life, r)
+            back, _ = self.goods_back(life, r)
             status[g], confirmed[g], attempts[g] = life.status, life.confirmed, life.attempts
             paid[g] = life.delivered & pay.paid
             refund[g], returned[g] = r["status"], back
+        return OrderFacts(status, confirmed, attempts, paid, refund, returned)
+
+    @cached_property
+    def stock_demand(self) -> tuple[np.ndarray, np.ndarray]:
+        """Units shipped and units returned to stock per (product, week): what the restock plan follows."""
+        P, W = self.products, self.weeks
+        demand = np.zeros((P, W), dtype=np.int64)
+        back_units = np.zeros((P, W), dtype=np.int64)
+        for lo in range(0, self.orders, max(self.scenario.chunk_size, 1)):
+            g = np.arange(lo, min(lo + self.scenario.chunk_size, self.orders), dtype=np.int64)
+            life = self.lifecycle(g)
+            back, when = self.goods_back(life, self.refunds(life, self.billing(life)))
             items = self.items(g, life.date)
             shipped = items["present"] & life.shipped[:, None]
             week = np.broadcast_to(self.week_of(life.shipped_at)[:, None], shipped.shape)
@@ -682,12 +689,12 @@ class ErpModel:
             came_back = shipped & back[:, None]
             back_week = np.broadcast_to(self.week_of(when)[:, None], shipped.shape)
             np.add.at(back_units, (items["product"][came_back], back_week[came_back]), items["quantity"][came_back])
-        return OrderFacts(status, confirmed, attempts, paid, refund, returned, demand, back_units)
+        return demand, back_units
 
     @cached_property
     def stock_plan(self) -> dict[str, np.ndarray]:
         """The restock plan of the model's own order facts (the audit log books its restocks)."""
-        return self.plan_stock(self.facts.demand, self.facts.back)
+        return self.plan_stock(*self.stock_demand)
 
     def plan_stock(self, demand: np.ndarray, returned: np.ndarray) -> dict[str, np.ndarray]:
         """Weekly restocks and count adjustments per product, planned from the units shipped and returned per
