@@ -296,6 +296,20 @@ RULES: tuple[Rule, ...] = (
 )  # fmt: skip
 
 _LABELS = _sql_list(ANOMALY_LABELS)
+
+
+def _weekends_quieter(table: str) -> Rule:
+    return Rule(
+        table,
+        "weekends_quieter",
+        f"Work tools rest at the weekend: a weekend day sees under {WEEKEND_RATIO_MAX:.0%} of a weekday's {table}.",
+        "WITH d AS (SELECT count(*) FILTER (WHERE isodow(created_at) >= 6) / 2 AS weekend,"
+        f" count(*) FILTER (WHERE isodow(created_at) < 6) / 5 AS weekday, count(*) AS n FROM {table})"
+        f" SELECT CASE WHEN n >= {MIN_ROWS} AND weekend >= {WEEKEND_RATIO_MAX} * weekday THEN 1 ELSE 0 END"
+        " AS violations, weekend / greatest(weekday, 1) AS weekend_ratio FROM d",
+    )
+
+
 _OPENINGS = " ".join(f"WHEN '{k}' THEN starts_with(i.description, '{v}')" for k, v in DESCRIPTION_OPENINGS.items())
 
 # One world: the anomaly ground truth and its consequences, text that fits, time that fits the calendar.
@@ -365,12 +379,8 @@ COHERENCE: tuple[Rule, ...] = (
          f" SELECT CASE WHEN total < {MIN_ROWS} THEN 0 ELSE (max(n) > total * CASE WHEN days >= {LONG_HISTORY_DAYS}"
          f" THEN {MONTH_CAP_LONG} ELSE {MONTH_CAP_SHORT} END)::INT END AS violations,"
          " max(n) / any_value(total) AS max_month_share, any_value(days) AS history_days FROM m, h GROUP BY total, days"),
-    Rule("issues", "weekends_quieter",
-         f"Work tools rest at the weekend: a weekend day sees under {WEEKEND_RATIO_MAX:.0%} of a weekday's issues.",
-         "WITH d AS (SELECT count(*) FILTER (WHERE isodow(created_at) >= 6) / 2 AS weekend,"
-         " count(*) FILTER (WHERE isodow(created_at) < 6) / 5 AS weekday, count(*) AS n FROM issues)"
-         f" SELECT CASE WHEN n >= {MIN_ROWS} AND weekend >= {WEEKEND_RATIO_MAX} * weekday THEN 1 ELSE 0 END"
-         " AS violations, weekend / greatest(weekday, 1) AS weekend_ratio FROM d"),
+    _weekends_quieter("issues"),
+    _weekends_quieter("comments"),
 )  # fmt: skip
 RULES = (*RULES, *COHERENCE)
 

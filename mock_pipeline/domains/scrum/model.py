@@ -234,13 +234,12 @@ class ScrumModel:
         return 1.0 + slope * (t - self.history_start) / (self.end - self.history_start)
 
     def work_moment(self, stream: Stream, idx: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """A moment of [lo, hi) in working hours of a whole day inside it, days weighted by `density`
-        and most weekend days moved to the Friday before or the Monday after (when still inside).
-        Intervals without a whole day fall back to a uniform moment."""
+        """A moment of [lo, hi): a day weighted by `density`, most weekend days moved to the Friday
+        before or the Monday after (when still inside), then a time in that day's working hours
+        (07:00-19:00, busiest around lunch) as far as they overlap [lo, hi); else any time of it."""
         lo, hi = np.asarray(lo, dtype=np.int64), np.asarray(hi, dtype=np.int64)
-        first, stop = -(-lo // DAY), hi // DAY  # whole days [first, stop)
-        whole = stop > first
-        stop = np.maximum(stop, first + 1)
+        hi = np.maximum(hi, lo + 1)
+        first, stop = lo // DAY, (hi - 1) // DAY + 1  # days touching [lo, hi)
         d0, d1 = self.density(first * DAY), self.density(stop * DAY)
         u = stream.uniform(idx)
         # Inverse CDF of a linear density on [0, 1) from d0 to d1.
@@ -254,9 +253,16 @@ class ScrumModel:
         day = np.where(
             move & (near >= first) & (near < stop), near, np.where(move & (far >= first) & (far < stop), far, day)
         )
-        at = day * DAY + working_time(stream.sub("time"), idx)
-        fallback = lo + np.floor(u * np.maximum(hi - lo, 1)).astype(np.int64)
-        return np.where(whole, at, fallback)
+        # A time of the day's working hours inside [lo, hi), else of the day's part inside it.
+        t = stream.sub("time")
+        shape = (t.uniform(idx) + t.sub("second").uniform(idx)) / 2
+        work_lo = np.maximum(day * DAY + WORK_START_HOUR * 3600, lo)
+        work_hi = np.minimum(day * DAY + (WORK_START_HOUR + WORK_HOURS) * 3600, hi)
+        part_lo, part_hi = np.maximum(day * DAY, lo), np.minimum(day * DAY + DAY, hi)
+        working = work_hi > work_lo
+        start = np.where(working, work_lo, part_lo)
+        width = np.where(working, work_hi - work_lo, np.maximum(part_hi - part_lo, 1))
+        return start + np.floor(shape * width).astype(np.int64)
 
     # -- projects ------------------------------------------------------------------------------
     @cached_property
@@ -369,14 +375,10 @@ class ScrumModel:
         sprint = np.where(spread | current, np.clip((created - first_start) // (SPRINT_DAYS * DAY), 0, k - 1), -1)
         sprint_end = first_start + (np.maximum(sprint, 0) + 1) * SPRINT_DAYS * DAY
         finish = np.where(sprint >= 0, np.minimum(sprint_end, limit), limit) - 60
-        room = np.maximum(finish - created, 2)
-        resolved = (
-            created + 1 + np.floor(self.stream("issues", "resolved").uniform(i) ** 0.7 * (room - 1)).astype(np.int64)
-        )
-        touched = (
-            created
-            + 1
-            + np.floor(self.stream("issues", "updated").uniform(i) * (self.end - 2 - created)).astype(np.int64)
+        # Resolutions and updates happen in working hours on weekdays, like the filing.
+        resolved = np.maximum(self.work_moment(self.stream("issues", "resolved"), i, created + 1, finish), created + 1)
+        touched = np.maximum(
+            self.work_moment(self.stream("issues", "updated"), i, created + 1, self.end - 1), created + 1
         )
         # Anomalies: an exact share of issues, each given its label from the mix when the issue can
         # show it, else the first label it can show.

@@ -645,7 +645,11 @@ def comments(m: ScrumModel, lo: int, hi: int) -> pa.Table:
     facts = {k: v[keep] for k, v in facts.items()}
     created, updated = facts["created"], facts["updated"]
     position = (j + m.stream("comments", "at").uniform(s)) / n  # in (0, 1), increasing with j
-    at = np.maximum(created + np.floor((updated - created) * position).astype(np.int64), created + 1)
+    # Comment j falls in the j-th of n equal parts of the issue's life (so they stay in order), in
+    # working hours of a weekday when the part holds one.
+    span = updated - created
+    at = m.work_moment(m.stream("comments", "at"), s, created + span * j // n, created + span * (j + 1) // n)
+    at = np.minimum(np.maximum(at, created + 1), np.maximum(updated, created + 1))
     # Later comments speak of later stages, never past what the issue's status has reached.
     stages = COMMENT_STAGES[facts["status"]]
     stage = np.minimum(np.floor(stages * position).astype(np.int64), stages - 1)
@@ -691,11 +695,7 @@ def issue_links(m: ScrumModel, lo: int, hi: int) -> pa.Table:
     p = m.issue_project(i)
     later = np.maximum(m.issue_facts(source)["created"], m.issue_facts(target)["created"])
     limit = m.project_limit(p) - 1
-    at = (
-        later
-        + 1
-        + np.floor(m.stream("issue_links", "at").uniform(i) * np.maximum(limit - later - 1, 0)).astype(np.int64)
-    )
+    at = np.maximum(m.work_moment(m.stream("issue_links", "at"), i, later + 1, limit), later + 1)
     kind = np.where(blocked, BLOCKS_LINK, categorical(m.stream("issue_links", "type"), i, LINK_TYPE_WEIGHTS))
     return col.table(
         {
