@@ -251,6 +251,8 @@ CORRUPTIONS = [
      " ticket_part_specs) THEN part_id % 800 + 4 ELSE part_id END AS part_id) FROM ticket_part_specs",
      "part_of_ticket_item"),
     # issue 12: the world agrees with itself
+    ("users", "SELECT * REPLACE (replace(email, '@', user_id::VARCHAR || '@') AS email) FROM users",
+     "no_row_counter_in_logins"),
     ("tickets", "SELECT * REPLACE (CASE WHEN (epoch(created_at)::BIGINT // 86400 + 3) % 7 IN (0, 1)"
      " THEN created_at + INTERVAL 5 DAY ELSE created_at END AS created_at) FROM tickets", "weekday_rhythm"),
     ("ticket_transitions", "SELECT * REPLACE (CASE WHEN (epoch(created_at)::BIGINT // 86400 + 3) % 7 IN (0, 1)"

@@ -172,6 +172,8 @@ RULES: tuple[Rule, ...] = (
     unique_key("users", "username"),
     row_rule("users", "email_on_reserved_domain", "E-mail addresses use RFC 2606 reserved domains only.",
           f"NOT regexp_full_match(email, {RESERVED_EMAIL})"),
+    row_rule("users", "no_row_counter_in_logins", "Logins and e-mail addresses come from names, with no counter.",
+          "regexp_matches(username || email, '[0-9]')"),
     in_window("users", "created_at", window=WINDOW),
     # the run-scoped inventory and its catalogue
     Rule("inventories", "exactly_one_for_the_run", "One inventory, tagged with the normalised run tag.",

@@ -121,20 +121,32 @@ USERS = col.schema(
 )  # fmt: skip
 
 
+# Logins of users whose names have no Latin letters (ja_JP, ...): one per user, so still unique.
+LATIN_LOGINS = ("alex", "sam", "robin", "kim", "jo", "lee", "max", "noa", "ira", "kai")
+
+
+def _slug(names: pa.Array) -> pa.Array:
+    """Lower-case a-z only, accents folded (for logins and e-mail addresses)."""
+    return pc.replace_substring_regex(pc.utf8_lower(pc.utf8_normalize(names, "NFKD")), r"[^a-z]", "")
+
+
 def users(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
-    """Deterministic mock staff (reused by every run, so not run-tagged), at most 10."""
+    """Deterministic mock staff (reused by every run, so not run-tagged), at most 10. Distinct first
+    names (a keyed permutation of the pool) make logins and e-mail addresses unique without a counter."""
     u = _ids(lo, hi)
     role = pa.array(m.role_of_user[u], STRING)
-    number = col.digits(u + 1, 2)
-    first = col.take(m.pools.first_names, m.stream("users", "first").integers(u, 0, len(m.pools.first_names)))
+    first = col.take(m.pools.first_names, permuted(m.stream("users", "first"), u, len(m.pools.first_names)))
     last = col.take(m.pools.last_names, m.stream("users", "last").integers(u, 0, len(m.pools.last_names)))
-    username = col.join("mock_", role, "_", number)
+    login_first, login_last = _slug(first), _slug(last)
+    latin = (pc.utf8_length(login_first).to_numpy() > 0) & (pc.utf8_length(login_last).to_numpy() > 0)
+    login_first = pc.if_else(pa.array(latin), login_first, _pick(LATIN_LOGINS, u))
+    login_last = pc.if_else(pa.array(latin), login_last, pc.replace_substring(role, "_", ""))
     return col.table(
         {
             "user_id": u + 1,
-            "username": username,
+            "username": col.join("mock_", login_first, "_", login_last),
             "full_name": col.join(first, " ", last),
-            "email": col.join(pc.replace_substring(username, "_", "."), "@maintenance.example"),
+            "email": col.join(login_first, ".", login_last, "@maintenance.example"),
             "role": role,
             "is_active": np.ones(len(u), dtype=bool),
             "created_at": col.timestamps(m.start + u),
@@ -566,7 +578,7 @@ ANOMALY_DESCRIPTION = (
 COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
     "users": {
         "user_id": "Key of the mock user (1..n, at most 10)",
-        "username": "Login name: mock_, the role and a two-digit number",
+        "username": "Login name: mock_ and the user's first and last name",
         "full_name": "The user's display name",
         "email": "E-mail address on a reserved example domain",
         "role": "super_admin, ops_manager, master, technician or qc_inspector",
