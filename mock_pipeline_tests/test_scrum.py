@@ -338,6 +338,8 @@ CORRUPTIONS = [
      " || split_part(c.body, ': the', 2) ELSE c.body END AS body) FROM comments c",
      "issue_links.blocked_by_another_issue"),
     # text and calendar
+    ("issues", "SELECT i.* REPLACE (CASE WHEN t.category = 'bug' THEN 'Implement ' || i.title ELSE i.title END"
+     " AS title) FROM issues i JOIN issue_types t USING (issue_type_id)", "titles_fit_type"),
     ("issues", "SELECT * REPLACE ('Treat such near Democrat number young least important I stay.' AS description)"
      " FROM issues", "descriptions_fit_type_and_domain"),
     ("issues", "SELECT * REPLACE (CASE WHEN issue_id % 2 = 0 THEN TIMESTAMP '2024-12-16 10:00:00'"

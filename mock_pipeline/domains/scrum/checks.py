@@ -25,7 +25,16 @@ from mock_pipeline.domains.scrum.model import (
     TASK,
     ScrumModel,
 )
-from mock_pipeline.domains.scrum.tables import COMPONENTS, FEATURES, MEMBERS, TABLES
+from mock_pipeline.domains.scrum.tables import (
+    COMPONENTS,
+    FEATURES,
+    IMPROVEMENTS,
+    MEMBERS,
+    STORY_VERBS,
+    SYMPTOMS,
+    TABLES,
+    TASK_VERBS,
+)
 from mock_pipeline.validation import Rule, in_window, key_rules, row_rule, unique_key
 
 TOLERANCE_PP = 3.0  # seed 002's mixes, checked once a table has MIN_ROWS rows
@@ -298,6 +307,19 @@ RULES: tuple[Rule, ...] = (
 _LABELS = _sql_list(ANOMALY_LABELS)
 
 
+def _alternatives(words: tuple[str, ...]) -> str:
+    return "(" + "|".join(words) + ")"
+
+
+# How each issue type's title reads (tables.issue_title): a story's verb, a bug's symptom, ...
+TITLE_PATTERNS = {
+    "story": f"{_alternatives(STORY_VERBS)} .+", "task": f"{_alternatives(TASK_VERBS)} the .+",
+    "bug": f"The .+ {_alternatives(SYMPTOMS)} during .+", "epic": "End-to-end .+",
+    "improvement": f"{_alternatives(IMPROVEMENTS)} .+", "subtask": "Add tests for .+ in the .+",
+}  # fmt: skip
+_TITLES = " ".join(f"WHEN '{k}' THEN regexp_full_match(i.title, '{v}')" for k, v in TITLE_PATTERNS.items())
+
+
 def _weekends_quieter(table: str) -> Rule:
     return Rule(
         table,
@@ -365,6 +387,10 @@ COHERENCE: tuple[Rule, ...] = (
          " + (SELECT count(*) FROM comments c WHERE c.anomaly = 'blocked' AND NOT EXISTS (SELECT 1 FROM issue_links l"
          " JOIN issues b ON b.issue_id = l.source_issue_id WHERE l.target_issue_id = c.issue_id"
          " AND l.link_type = 'blocks' AND starts_with(c.body, 'Blocked by ' || b.key || ':'))) AS violations"),
+    Rule("issues", "titles_fit_type",
+         "Titles read as their issue type: a story's user-facing verb, a task's technical chore, a bug's symptom...",
+         "SELECT count(*) AS violations FROM issues i JOIN issue_types t USING (issue_type_id)"
+         f" WHERE NOT coalesce(CASE t.category {_TITLES} ELSE false END, false)"),
     Rule("issues", "descriptions_fit_type_and_domain",
          "Descriptions are written for the issue type (a story's user voice, a bug's steps, ...) and mention a"
          " feature or component of the project's domain: no random words.",
