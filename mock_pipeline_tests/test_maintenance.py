@@ -251,6 +251,8 @@ CORRUPTIONS = [
      " ticket_part_specs) THEN part_id % 800 + 4 ELSE part_id END AS part_id) FROM ticket_part_specs",
      "part_of_ticket_item"),
     # issue 12: the world agrees with itself
+    ("parts", "SELECT * REPLACE (CASE WHEN part_id = 2 THEN (SELECT part_number FROM parts WHERE part_id = 1)"
+     " ELSE part_number END AS part_number) FROM parts", "part_number_unique"),
     ("users", "SELECT * REPLACE (replace(email, '@', user_id::VARCHAR || '@') AS email) FROM users",
      "no_row_counter_in_logins"),
     ("tickets", "SELECT * REPLACE (CASE WHEN (epoch(created_at)::BIGINT // 86400 + 3) % 7 IN (0, 1)"

@@ -189,6 +189,7 @@ RULES: tuple[Rule, ...] = (
           "NOT starts_with(serial_number, {serial_prefix})"
           " OR NOT regexp_full_match(serial_number, '[a-z0-9-]+:SN-[0-9]{{8}}')"),
     unique_key("items", "serial_number"),
+    unique_key("parts", "part_number"),
     Rule("items", "created_after_category", "Created inside the window, after its category.",
          "SELECT count(*) AS violations FROM items i JOIN categories c USING (category_id)"
          " WHERE i.created_at < c.created_at OR i.created_at >= {end}"),

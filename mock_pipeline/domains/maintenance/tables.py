@@ -255,13 +255,15 @@ def parts(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
     p = _ids(lo, hi)
     item, k = p // m.parts_per_item, p % m.parts_per_item
     noun = part_noun_index(m, p)
+    width = max(9, len(str(m.items * m.parts_per_item)))
     cents = np.maximum(100, np.round(4500 * lognormal(m.stream("parts", "cost"), p, 0.0, 0.8))).astype(np.int64)
     return col.table(
         {
             "part_id": p + 1,
             "item_id": item + 1,
             "name": col.take(PART_NOUNS, noun),
-            "part_number": col.join("PN-", col.digits(p + 1, 9)),
+            # A keyed permutation: unique, but not the row counter.
+            "part_number": col.join("PN-", col.digits(permuted(m.stream("parts", "number"), p, 10**width), width)),
             "quantity_in_stock": m.stream("parts", "stock").integers(p, 0, 40),
             "unit_cost": col.money(cents),
             "created_at": col.timestamps(m.item_created(item) + 1 + k % 60),
@@ -613,7 +615,7 @@ COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
         "part_id": "Key of the spare part",
         "item_id": "Item the part belongs to",
         "name": "Part kind, from the item's category",
-        "part_number": "Part number",
+        "part_number": "Part number: PN- and digits, unique",
         "quantity_in_stock": "Units of the part in stock",
         "unit_cost": "Cost of one unit",
         "created_at": "When the part was registered, after its item (UTC)",
