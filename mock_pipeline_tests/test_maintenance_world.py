@@ -294,3 +294,10 @@ def test_scenario_report_asset_shows_asked_against_observed(tmp_path: Path) -> N
     qc = rows["qc_fail share of tickets (qc_failure + rework)"]
     assert abs(float(qc["observed"]) - float(qc["asked"])) < 0.01 and float(qc["asked"]) > 0.1
     assert Path(metadata["dagster/uri"].value).read_bytes().startswith(b"\x89PNG")
+
+
+def test_every_column_is_described_and_every_table_says_when_its_rows_were_created() -> None:
+    for spec in MAINTENANCE.tables:
+        assert set(spec.column_descriptions) == set(spec.columns), spec.name
+        assert all(text.strip() for text in spec.column_descriptions.values()), spec.name
+        assert spec.created == "created_at" and spec.created in spec.columns, spec.name
