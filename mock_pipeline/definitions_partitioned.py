@@ -22,7 +22,7 @@ from mock_pipeline.partitions import partitioned_domain_assets, shards_from_env
 PARTITIONED_TABLES: Mapping[str, tuple[str, ...]] = {
     "commerce": (
         "products", "price_history", "orders", "order_items", "payments", "shipments", "returns", "reviews",
-        "support_tickets", "stock_events", "inventory",
+        "support_tickets",
     ),
 }  # fmt: skip
 

@@ -8,6 +8,7 @@ per parent use fixed slots per parent (order g has item slots 4g..4g+3) and drop
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from mock_pipeline.engine.cohort import Cohort
 from mock_pipeline.engine.distributions import categorical, exponential, lognormal, unique_codes
@@ -156,6 +158,13 @@ def _distinct_slugs(names: pa.Array) -> tuple[pa.Array, pa.Array]:
 
 
 @lru_cache(maxsize=8)
+def _one_line_pools(locale: str, seed: int) -> Pools:
+    """The locale's pools with multi-line addresses (en_GB "Flat 1\\n...") joined on one line."""
+    p = pools(locale, seed)
+    return dataclasses.replace(p, streets=pc.replace_substring(p.streets, "\n", ", "))
+
+
+@lru_cache(maxsize=8)
 def _name_parts(locale: str, seed: int) -> NameParts:
     p = pools(locale, seed)
     first, first_slug = _distinct_slugs(p.first_names)
@@ -241,7 +250,7 @@ class CommerceModel:
     def tenant_pools(self, tenant: int) -> Pools:
         """Names, places and phones of the tenant's locale."""
         index = int(self.tenant_currency(np.array([tenant]))[0])
-        return pools(TENANT_LOCALES[index][0], self.scenario.seed)
+        return _one_line_pools(TENANT_LOCALES[index][0], self.scenario.seed)
 
     def tenant_carrier(self, tenant: np.ndarray, u: np.ndarray) -> pa.Array:
         """A carrier of the tenant's country for each row (u uniform in [0, 1))."""

@@ -129,6 +129,15 @@ def _company(m: CommerceModel, tenant: np.ndarray, index: np.ndarray) -> pa.Arra
     return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
 
 
+def _tenant_names(m: CommerceModel, t: np.ndarray) -> pa.Array:
+    """A company of the tenant's locale; tenants sharing a locale get distinct ones (a keyed permutation)."""
+    names = []
+    for tenant in t:
+        pool = m.tenant_pools(int(tenant)).companies
+        names.append(pool[int(unique_codes(m.stream("tenants", "name"), np.array([tenant % len(pool)]), len(pool))[0])])
+    return pa.array([n.as_py() for n in names], STRING)
+
+
 def tenants(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     t = _ids(lo, hi)
     key_bits = np.stack([m.stream("tenants", f"api_key_{i}").bits(t) for i in range(4)], axis=1)
@@ -139,9 +148,7 @@ def tenants(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     return col.table(
         {
             "tenant_id": t + 1,
-            "name": _from_tenant_pools(
-                m, t, lambda x: m.tenant_pools(x).companies, m.stream("tenants", "name").uniform(t)
-            ),
+            "name": _tenant_names(m, t),
             "api_key_hash": pa.array(hashes, STRING),
             "plan": _pick(("starter", "growth", "enterprise"), categorical(m.stream("tenants", "plan"), t, (5, 3, 2))),
             "locale": _pick(tuple(x for x, _, _ in TENANT_LOCALES), locale),
