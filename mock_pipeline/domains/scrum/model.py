@@ -472,7 +472,9 @@ class ScrumModel:
     def comment_keys(self) -> DenseKeys:
         def present(lo: int, hi: int) -> np.ndarray:
             s = np.arange(lo, hi, dtype=np.int64)
-            return s % COMMENT_SLOTS < self.comment_count(s // COMMENT_SLOTS)
+            first = lo // COMMENT_SLOTS
+            counts = self.comment_count(np.arange(first, -(-hi // COMMENT_SLOTS), dtype=np.int64))  # once per issue
+            return s % COMMENT_SLOTS < counts[s // COMMENT_SLOTS - first]
 
         return DenseKeys(present, self.issues * COMMENT_SLOTS)
 

@@ -638,11 +638,15 @@ def comments(m: ScrumModel, lo: int, hi: int) -> pa.Table:
     s = _ids(lo, hi)
     key0 = m.comment_keys.offset(lo)
     i, j = s // COMMENT_SLOTS, s % COMMENT_SLOTS
-    facts = m.issue_facts(i)
-    n = m.comment_count(i, facts["anomaly"])
+    # Facts once per issue of the range, then spread over its slots.
+    first = lo // COMMENT_SLOTS
+    issues_here = np.arange(first, -(-hi // COMMENT_SLOTS), dtype=np.int64)
+    per_issue = m.issue_facts(issues_here)
+    counts = m.comment_count(issues_here, per_issue["anomaly"])
+    n = counts[i - first]
     keep = j < n
     s, i, j, n = s[keep], i[keep], j[keep], n[keep]
-    facts = {k: v[keep] for k, v in facts.items()}
+    facts = {k: v[i - first] for k, v in per_issue.items()}
     created, updated = facts["created"], facts["updated"]
     position = (j + m.stream("comments", "at").uniform(s)) / n  # in (0, 1), increasing with j
     # Comment j falls in the j-th of n equal parts of the issue's life (so they stay in order), in
