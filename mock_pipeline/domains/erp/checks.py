@@ -575,6 +575,14 @@ COHERENCE_RULES: tuple[Rule, ...] = (
          " OR (r.status = 'rejected' AND r.reason = 'damaged goods'"
          "     AND r.rejection_reason NOT IN ('no proof of damage', 'outside refund window'))"),
     unique_key("companies", "name"),
+    unique_key("products", "name"),
+    Rule("discounts", "reason_fits_the_order",
+         "A branch-opening discount is on an order from a branch opened in the 60 days before it (and such an"
+         " order's discount says so); clearance is for an item, never a whole order.",
+         "SELECT count(*) AS violations FROM discounts d JOIN orders o USING (order_id)"
+         " LEFT JOIN branches b USING (branch_id)"
+         " WHERE (d.reason = 'new branch opening') <> coalesce(o.order_date - b.created_at <= INTERVAL 60 DAY, false)"
+         " OR (d.reason = 'clearance' AND d.discount_level = 'order')"),
     row_rule("users", "email_without_counter", "E-mail addresses hold no row counter (no digits in the local part).",
              "regexp_matches(split_part(email, '@', 1), '[0-9]')"),
     row_rule("companies", "email_without_counter", "E-mail addresses hold no row counter (no digits before the"

@@ -136,6 +136,9 @@ PRODUCT_CATEGORIES: tuple[tuple[str, str, float, str, tuple[str, ...]], ...] = (
     )),
 )  # fmt: skip
 PRODUCT_GRADES: tuple[str, ...] = ("Classic", "Premium", "Gold", "Barista Edition", "Professional")
+# Name variants beyond the plain catalogue (large catalogues): a product line, optionally tagged.
+PRODUCT_LINES: tuple[str, ...] = ("Signature", "Reserve", "House", "Select", "Estate", "Heritage", "Origin", "Craft")
+PRODUCT_TAGS: tuple[str, ...] = ("", "Organic", "Fair Trade", "Limited", "Seasonal", "Export")
 
 # Coffee machine service (maintenance visits): what technicians do and which parts they fit.
 VISIT_TYPES: tuple[str, ...] = ("preventive", "repair", "installation", "emergency", "inspection")

@@ -71,6 +71,7 @@ ERP_WEEKDAYS = (1.1, 1.1, 1.1, 1.1, 0.15, 0.6, 1.15)
 
 NO_ANOMALY = -1
 MAX_ORDERS = 5_000_000
+PRODUCT_VARIANTS = 1 + len(data.PRODUCT_LINES) * len(data.PRODUCT_TAGS)  # plain, then line x tag
 LABEL = {name: i for i, name in enumerate(ANOMALY_LABELS)}
 
 STATUS_PENDING, STATUS_CONFIRMED, STATUS_SHIPPED, STATUS_DELIVERED, STATUS_FAILED, STATUS_CANCELLED = range(6)
@@ -225,6 +226,12 @@ class ErpModel:
         self.companies = max(1, round(rates["companies"] * v * profile.company_volume))
         self.branch_ratio = float(rates["branch_ratio"])
         self.products = max(5, round(rates["products"] * v))
+        if self.products > self.catalogue_size * PRODUCT_VARIANTS:
+            raise ScenarioError(
+                "volume_multiplier",
+                f"ERP products would be {self.products:,}; the catalogue names at most"
+                f" {self.catalogue_size * PRODUCT_VARIANTS:,} distinct products (lower volume_multiplier)",
+            )
         self.order_rate = float(rates["orders_per_day"]) * v * profile.order_volume
         self.visit_rate = float(rates["maintenance_visits_per_week"]) * v / 7.0
         self.window = scenario.window
@@ -342,7 +349,13 @@ class ErpModel:
     def catalogue(self) -> dict[str, np.ndarray | pa.Array]:
         """Every (pack size, grade, category, name) combination of the coffee and beverage catalogue."""
         rows = [
-            (pack, grade, cat, f"{grade_name} {name}", f"{unit}{'' if pack == 1 else f' x{pack}'}")
+            (
+                pack,
+                grade,
+                cat,
+                f"{grade_name} {name}{'' if pack == 1 else f', case of {pack}'}",
+                f"{unit}{'' if pack == 1 else f' x{pack}'}",
+            )
             for pack in PACK_SIZES
             for grade, grade_name in enumerate(data.PRODUCT_GRADES)
             for cat, (_, _, _, unit, names) in enumerate(data.PRODUCT_CATEGORIES)
@@ -365,7 +378,10 @@ class ErpModel:
     def product(self) -> dict[str, np.ndarray]:
         p = np.arange(self.products, dtype=np.int64)
         combos = self.catalogue_size
-        combo = unique_codes(self.stream("products", "combo"), p % combos, combos)
+        # Beyond the catalogue's combinations, product lines and tags keep names apart (never a number).
+        variants = max(1, -(-self.products // combos))
+        code = unique_codes(self.stream("products", "combo"), p, combos * variants)
+        combo = code % combos
         category = self.catalogue["category"][combo]
         typical = np.array([c[2] for c in data.PRODUCT_CATEGORIES])[category]
         grade = self.catalogue["grade"][combo]
@@ -376,6 +392,7 @@ class ErpModel:
         margin = 0.55 + 0.2 * self.stream("products", "cost").uniform(p)
         return {
             "combo": combo,
+            "variant": code // combos,
             "category": category,
             "price_cents": price,
             "cost_cents": np.floor(price * margin).astype(np.int64),

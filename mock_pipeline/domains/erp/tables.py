@@ -70,6 +70,7 @@ INT = pa.int64()
 DATE = pa.date32()
 CURRENCY = "EGP"
 STAFF_DOMAIN = "synergyflow.example"
+NEW_BRANCH_DAYS = 60  # an order from a branch this young gets the branch-opening discount
 CARRIERS = ("SynergyFlow Fleet", "Bosta", "Aramex", "Mylerz", "R2S")
 PAYMENT_METHODS = ("bank_transfer", "cheque", "instapay", "cash")  # indexed by model.METHOD_*
 # Why a collection attempt failed, two per method (cash is collected in hand and never fails).
@@ -347,10 +348,13 @@ def products(m: ErpModel, lo: int, hi: int) -> pa.Table:
     names, units = m.catalogue["name"], m.catalogue["unit"]
     category = info["category"][p]
     prefixes = tuple(c[1] for c in data.PRODUCT_CATEGORIES)
-    # Beyond the catalogue's combinations a lot number keeps names apart.
-    lot = p // m.catalogue_size
-    name = col.take(names, combo)
-    name = pc.if_else(pa.array(lot > 0), col.join(name, " Lot ", col.text(lot + 1)), name)
+    # Beyond the catalogue's combinations a product line and a tag keep names apart: "Organic Gold Estate ...".
+    variant = info["variant"][p]
+    lines = len(data.PRODUCT_LINES)
+    line = _pick(data.PRODUCT_LINES, (variant - 1) % lines)
+    tag = _pick(data.PRODUCT_TAGS, (variant - 1) // lines)
+    tagged = pc.utf8_trim_whitespace(col.join(tag, " ", line, " ", col.take(names, combo)))
+    name = pc.if_else(pa.array(variant > 0), tagged, col.take(names, combo))
     return col.table(
         {
             "product_id": p + 1,
@@ -486,7 +490,17 @@ def discounts(m: ErpModel, lo: int, hi: int) -> pa.Table:
     flat = slot.ravel()
     keep = present.ravel() & (flat >= lo) & (flat < hi)
     is_order = np.tile(np.arange(DISCOUNT_SLOTS) == 0, len(g))  # slot 0 of each order
-    reason = m.stream("discounts", "reason").integers(flat[keep], 0, len(data.DISCOUNT_REASONS))
+    # The reason fits the order: a branch opened in the last 60 days gets its opening discount; others a
+    # volume, loyalty or seasonal discount, or (on a single line) clearance.
+    company = m.order_company(g, date)
+    branch = m.order_branch(g, company, date)
+    opened = m.branch_created.ravel()[np.maximum(branch, 0)]
+    new_branch = np.repeat((branch >= 0) & (date - opened <= NEW_BRANCH_DAYS * DAY), DISCOUNT_SLOTS)[keep]
+    usual = np.array([0, 1, 2, 4])[
+        categorical(m.stream("discounts", "reason"), flat[keep], (40, 30, 20, 10))
+    ]  # volume, loyalty, seasonal, clearance
+    usual = np.where(is_order[keep] & (usual == 4), 0, usual)  # clearance is for an item, not a whole order
+    reason = np.where(new_branch, 3, usual)
     return col.table(
         {
             "discount_id": dense(m, "discounts").keys(flat[keep]),
