@@ -53,7 +53,6 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from pydantic import Field
 
-from mock_pipeline.engine.table import replace_dir
 from mock_pipeline.publish.files import MANIFEST
 from mock_pipeline.publish.s3 import (
     ENDPOINT_ENV,
@@ -66,6 +65,7 @@ from mock_pipeline.publish.s3 import (
     redact_url,
     upload_export,
 )
+from mock_pipeline.publish.swap import replace_dir
 from mock_pipeline.resources import DataDirResource, env_var_if_set
 from mock_pipeline.scenarios.model import Scenario
 

@@ -29,7 +29,8 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from mock_pipeline.engine.columns import digits
-from mock_pipeline.engine.table import TableSpec, ordered_map, read_batches, replace_dir
+from mock_pipeline.engine.table import TableSpec, ordered_map, read_batches
+from mock_pipeline.publish.swap import replace_dir
 
 FORMATS = ("csv", "ndjson", "json", "xml", "parquet")
 EXTENSIONS = {"csv": "csv", "ndjson": "ndjson", "json": "json", "xml": "xml", "parquet": "parquet"}

@@ -39,9 +39,10 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from mock_pipeline.domains.factory import OWNERS, Domain
-from mock_pipeline.engine.table import TableSpec, read_batches, rebatch, replace_dir
+from mock_pipeline.engine.table import TableSpec, read_batches, rebatch
 from mock_pipeline.publish.files import ndjson_lines
 from mock_pipeline.publish.scrubbing import excerpt, scrub
+from mock_pipeline.publish.swap import replace_dir
 from mock_pipeline.resources import DataDirResource, ScenarioResource, env_var_if_set
 
 API_URL_ENV = "MOCK_PIPELINE_UPLOAD_API_URL"
