@@ -1,5 +1,6 @@
 """Schedules and sensors: the nightly staging refresh, scenario files, republish, and the toggle."""
 
+import copy
 import datetime as dt
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def evaluate(cursor: str | None = None) -> dg.SensorResult | dg.SkipReason:
 
 def test_scenario_file_starts_one_run_and_bad_files_none(scenario_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MOCK_DATA_ENABLED", raising=False)
-    good = builtin_run_config("peak-season")
+    good = copy.deepcopy(builtin_run_config("peak-season"))  # cached: it is also the profile job's default
     good["resources"]["scenario"]["config"]["seed"] = 11
     (scenario_dir / "peak.yaml").write_text(yaml.safe_dump(good))
     (scenario_dir / "typo.yaml").write_text("resources:\n  scenario:\n    config:\n      profile: peak-seasn\n")
