@@ -247,12 +247,13 @@ def _facts(dataset: Path) -> dict[str, float]:
         " (SELECT avg((status = 'overdue')::INT) FROM payments"
         "   WHERE invoice_date + to_days(CAST(payment_terms_days AS INTEGER)) < {end}),"
         " (SELECT count(*) FILTER (WHERE order_date >= TIMESTAMP '2024-09-01')"
-        "   / count(*) FILTER (WHERE order_date < TIMESTAMP '2024-05-01') FROM orders)".format(
-            end="TIMESTAMP '2025-01-01'"
-        ),
+        "   / count(*) FILTER (WHERE order_date < TIMESTAMP '2024-05-01') FROM orders),"
+        " (SELECT count(*) FROM inventory_movements WHERE anomaly = 'stockout') / (SELECT count(*) FROM orders),"
+        " (SELECT count(*) FROM refunds) / (SELECT count(*) FROM payments)".format(end="TIMESTAMP '2025-01-01'"),
     )
     keys = ("companies", "orders", "cancelled", "delivered", "payment_delay", "delivery_failure",
-            "failed_attempts_per_order", "days_to_pay", "late_payments", "overdue", "late_over_early")  # fmt: skip
+            "failed_attempts_per_order", "days_to_pay", "late_payments", "overdue", "late_over_early",
+            "stockouts_per_order", "refunds_per_payment")  # fmt: skip
     return dict(zip(keys, row, strict=True))
 
 
@@ -286,6 +287,8 @@ def _heavy(p: dict[str, float], n: dict[str, float]) -> None:
 def _outage(p: dict[str, float], n: dict[str, float]) -> None:
     assert p["cancelled"] >= 0.25 and p["cancelled"] >= 5 * n["cancelled"]  # many cancellations
     assert p["delivered"] <= 0.8 * n["delivered"]  # few deliveries
+    assert p["stockouts_per_order"] >= 10 * n["stockouts_per_order"]  # stock at zero far more often
+    assert p["refunds_per_payment"] >= 2 * n["refunds_per_payment"]  # late and backordered goods refunded
 
 
 @promise("growth-phase")
@@ -298,6 +301,8 @@ def _growth(p: dict[str, float], n: dict[str, float]) -> None:
 def _crisis(p: dict[str, float], n: dict[str, float]) -> None:
     assert 0.27 <= p["overdue"] <= 0.33  # 30% overdue, ±3 pp
     assert n["overdue"] <= 0.08
+    assert p["late_payments"] >= 5 * n["late_payments"]  # payment_delay on the invoices of many more orders
+    assert p["days_to_pay"] >= 1.5 * n["days_to_pay"]
 
 
 @pytest.mark.parametrize("profile", sorted(PROMISES))

@@ -514,9 +514,15 @@ def _label_is_the_orders(table: str, join: str, allowed: tuple[str, ...]) -> Rul
 
 _MONTHS = (
     "WITH m AS (SELECT date_trunc('month', {column}) AS month, count(*) AS n FROM {table} GROUP BY ALL),"
-    " s AS (SELECT count(*) AS months, sum(n) AS total, max(n) AS top FROM m)"
-    " SELECT CASE WHEN total < 100 THEN 0 WHEN top > (CASE WHEN date_diff('day', {{start}}, {{end}}) >= 180"
-    " THEN 0.35 ELSE 0.5 END) * total THEN 1 ELSE 0 END AS violations, top / total AS top_month_share FROM s"
+    " d AS (SELECT date_trunc('month', day) AS month, count(*) AS days FROM"
+    " (SELECT unnest(generate_series(CAST({{start}} AS DATE), CAST({{end}} AS DATE) - 1, INTERVAL 1 DAY)) AS day)"
+    " GROUP BY ALL),"
+    " w AS (SELECT sum(days) AS window_days FROM d), t AS (SELECT sum(n) AS total FROM m)"
+    # A month may hold more only where the window gives it more days (a window inside one month).
+    " SELECT CASE WHEN t.total < 100 THEN 0 ELSE count(*) FILTER (WHERE m.n > t.total * greatest(CASE WHEN"
+    " w.window_days >= 180 THEN 0.35 ELSE 0.5 END, 1.25 * coalesce(d.days, 0) / w.window_days + 0.05)) END"
+    " AS violations, max(m.n / t.total) AS top_month_share FROM m LEFT JOIN d USING (month), w, t"
+    " GROUP BY t.total, w.window_days"
 )
 _VISIT_OPENING = _values(
     [("preventive", "Scheduled preventive service."), ("repair", "Called out for a fault:"),
@@ -588,7 +594,8 @@ COHERENCE_RULES: tuple[Rule, ...] = (
     row_rule("companies", "email_without_counter", "E-mail addresses hold no row counter (no digits before the"
              " reserved top-level domain).", "regexp_matches(email, '[0-9]')"),
     Rule("orders", "no_month_dominates", "No calendar month holds more than 35% of the orders of a window of six"
-         " months or more (half of a shorter one).", _MONTHS.format(column="order_date", table="orders")),
+         " months or more (half of a shorter one, unless the window gives that month most of its days).",
+         _MONTHS.format(column="order_date", table="orders")),
     Rule("maintenance_visits", "notes_fit_the_visit",
          "A technician's note opens with its visit type's opening, names the finding the first spare part fitted"
          " answers, and lists the first service done; no lorem ipsum.",
