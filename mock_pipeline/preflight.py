@@ -56,16 +56,29 @@ class _CheckedExecutor(dg.Executor):
         return self._inner.retries
 
     def execute(self, plan_context: Any, execution_plan: Any) -> Iterator[Any]:
-        job = plan_context.job.get_definition()
-        if any(SCENARIO_RESOURCE in node.required_resource_keys for node in job.graph.node_defs):
-            # Seed 001's toggle first: with mock data switched off nothing else matters.
-            reason = disabled_reason()
-            # Asset steps are named <domain>__<table>: the disk needs room for those domains only.
-            domains = {key.split("__", 1)[0] for key in execution_plan.step_keys_to_execute if "__" in key}
-            problems = run_problems(plan_context.run_config, domains) if reason is None else []
-            if reason is not None or problems:
-                raise dg.Failure(description=reason or run_config_message(problems), allow_retries=False)
+        refusal = self._refusal(plan_context, execution_plan)
+        if refusal is not None:
+            raise dg.Failure(description=refusal, allow_retries=False)
         yield from self._inner.execute(plan_context, execution_plan)
+
+    @staticmethod
+    def _refusal(plan_context: Any, execution_plan: Any) -> str | None:
+        """Why the run must not start, or None; only for jobs whose steps use the scenario."""
+        job = plan_context.job.get_definition()
+        if not any(SCENARIO_RESOURCE in node.required_resource_keys for node in job.graph.node_defs):
+            return None  # mock_data_cleanup and the like: nothing to check
+        # Seed 001's toggle first: with mock data switched off nothing else matters.
+        reason = disabled_reason()
+        if reason is not None:
+            return reason
+        # A run launched without config gets the job's own (a profile job's run config).
+        run_config = plan_context.run_config or {}
+        if not run_config.get("resources") and isinstance(job.run_config, Mapping):
+            run_config = job.run_config
+        # Asset steps are named <domain>__<table>: the disk needs room for those domains only.
+        domains = {key.split("__", 1)[0] for key in execution_plan.step_keys_to_execute if "__" in key}
+        problems = run_problems(run_config, domains)
+        return run_config_message(problems) if problems else None
 
 
 @dg.executor(name="in_process", config_schema=dg.in_process_executor.config_schema)
