@@ -119,9 +119,11 @@ MIX_LABELS = {"payment_delay": OVERDUE, "delivery_delay": SCOPE_CREEP, "delivery
 NORMAL_MIX = (0.25, 0.15, 0.30, 0.30)
 # Calendar: activity rises over the history (1 + RECENT_SLOPE + order_trend times the first day's
 # rate on as_of); most weekend work moves to the Friday before or the Monday after.
-RECENT_SLOPE = 0.6
+RECENT_SLOPE = 0.4
 WEEKEND_MOVED = 0.8
 WORK_START_HOUR, WORK_HOURS = 7, 12
+CYCLE_DAYS_MAX = 21  # an issue is resolved within days to three weeks of its filing
+TOUCHED_DAYS_MAX = 45  # an open issue was last updated within weeks of its filing
 # History reaches 3-6 months back (seed 002); the organization predates it by a few days.
 HISTORY_DAYS = 190
 PASSWORD_ITERATIONS = 100_000  # PBKDF2-SHA256 rounds of the stored hashes (Django's format; it accepts any count)
@@ -375,11 +377,14 @@ class ScrumModel:
         sprint = np.where(spread | current, np.clip((created - first_start) // (SPRINT_DAYS * DAY), 0, k - 1), -1)
         sprint_end = first_start + (np.maximum(sprint, 0) + 1) * SPRINT_DAYS * DAY
         finish = np.where(sprint >= 0, np.minimum(sprint_end, limit), limit) - 60
-        # Resolutions and updates happen in working hours on weekdays, like the filing.
-        resolved = np.maximum(self.work_moment(self.stream("issues", "resolved"), i, created + 1, finish), created + 1)
-        touched = np.maximum(
-            self.work_moment(self.stream("issues", "updated"), i, created + 1, self.end - 1), created + 1
-        )
+        # Work is resolved within a cycle time of days to weeks (inside its sprint), and an open issue
+        # was last touched within weeks of its filing; both in working hours on weekdays.
+        cycle = created + _days(self.stream("issues", "cycle"), i, 1, CYCLE_DAYS_MAX)
+        resolved = self.work_moment(self.stream("issues", "resolved"), i, created + 1, np.minimum(cycle, finish))
+        resolved = np.maximum(resolved, created + 1)
+        quiet = created + _days(self.stream("issues", "quiet"), i, 1, TOUCHED_DAYS_MAX)
+        touched = self.work_moment(self.stream("issues", "updated"), i, created + 1, np.minimum(quiet, self.end - 1))
+        touched = np.maximum(touched, created + 1)
         # Anomalies: an exact share of issues, each given its label from the mix when the issue can
         # show it, else the first label it can show.
         has_points = (kind != EPIC) & (kind != SUBTASK)

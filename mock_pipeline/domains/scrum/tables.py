@@ -699,7 +699,9 @@ def issue_links(m: ScrumModel, lo: int, hi: int) -> pa.Table:
     p = m.issue_project(i)
     later = np.maximum(m.issue_facts(source)["created"], m.issue_facts(target)["created"])
     limit = m.project_limit(p) - 1
-    at = np.maximum(m.work_moment(m.stream("issue_links", "at"), i, later + 1, limit), later + 1)
+    # Linked within a week of the later issue's filing.
+    soon = np.minimum(later + 7 * DAY, limit)
+    at = np.maximum(m.work_moment(m.stream("issue_links", "at"), i, later + 1, soon), later + 1)
     kind = np.where(blocked, BLOCKS_LINK, categorical(m.stream("issue_links", "type"), i, LINK_TYPE_WEIGHTS))
     return col.table(
         {
