@@ -43,6 +43,7 @@ from mock_pipeline.domains.factory import OWNERS, Domain
 from mock_pipeline.engine.columns import json_escape
 from mock_pipeline.engine.random import mix64
 from mock_pipeline.engine.table import TableSpec, read_batches
+from mock_pipeline.publish.locks import hold
 from mock_pipeline.publish.scrubbing import scrub
 from mock_pipeline.resources import DataDirResource, ScenarioResource
 
@@ -505,6 +506,13 @@ class LanceDBStore(VectorStore):
                 )
 
     def sync(self, collection: str, dimension: int, batches: Iterable[pa.Table], prune: bool = True) -> SyncResult:
+        # One sync of a collection at a time: two runs at once would both create the table ("already
+        # exists"); the later one waits for the earlier, then merges the same ids (no duplicates).
+        self.path.mkdir(parents=True, exist_ok=True)
+        with hold(self.path / f".{collection}.lock", f"LanceDB table {collection!r} in {self.path}"):
+            return self._sync(collection, dimension, batches, prune)
+
+    def _sync(self, collection: str, dimension: int, batches: Iterable[pa.Table], prune: bool) -> SyncResult:
         self.check(collection, dimension)
         schema = record_schema(dimension)
         db = self._db()
