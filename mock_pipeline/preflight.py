@@ -11,6 +11,7 @@ first step with the same lines.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
@@ -24,23 +25,39 @@ from mock_pipeline.toggle import disabled_reason
 SCENARIO_RESOURCE = "scenario"
 
 
-def _config(run_config: Mapping[str, Any], resource: str) -> dict[str, Any]:
+def _config(run_config: Mapping[str, Any], resource: str, problems: list[Problem]) -> dict[str, Any]:
+    """A resource's config as the run will see it: `{env: NAME}` values read from the environment
+    (Dagster's StringSource/IntSource; pydantic turns "7" into 7 for an int field)."""
     resources = run_config.get("resources") or {}
-    return dict(((resources.get(resource) or {}).get("config")) or {})
+    config = dict(((resources.get(resource) or {}).get("config")) or {})
+    for key, value in list(config.items()):
+        if isinstance(value, Mapping) and set(value) == {"env"}:
+            name = str(value["env"])
+            if name in os.environ:
+                config[key] = os.environ[name]
+            else:
+                problems.append(Problem(f"{resource}.{key}", f"environment variable {name} is not set"))
+                del config[key]
+    return config
 
 
 def run_problems(run_config: Mapping[str, Any], domains: Collection[str] | None = None) -> list[Problem]:
     """Everything a run with `run_config` would be refused for (after Dagster accepted its types);
     the disk must have room for the `domains` the run makes (None: all). MOCK_DATA_ENABLED is the
     caller's (a switch, not a bad value)."""
+    unset: list[Problem] = []
+    scenario_config = _config(run_config, SCENARIO_RESOURCE, unset)
+    root = _config(run_config, "data_dir", unset).get("root")
+    if unset:
+        return unset
     try:
-        scenario_resource = ScenarioResource(**_config(run_config, SCENARIO_RESOURCE))
+        scenario_resource = ScenarioResource(**scenario_config)
     except ValidationError as exc:  # a value Dagster's types let through and pydantic does not
         return [Problem(f"scenario.{'.'.join(map(str, e['loc']))}", e["msg"]) for e in exc.errors()]
     scenario, problems = scenario_resource.check(run_config)
     if scenario is not None:
         # Only the folder matters here; the data_dir resource's other settings are the store's.
-        room = DataDirResource(root=_config(run_config, "data_dir").get("root")).room_problem(scenario, domains)
+        room = DataDirResource(root=root).room_problem(scenario, domains)
         problems += [room] if room is not None else []
     return problems
 

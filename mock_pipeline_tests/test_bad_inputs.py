@@ -435,3 +435,16 @@ def test_the_launchpad_underlines_closed_choices(tmp_path: Path) -> None:
         assert "size" in size and "huge" in size
         (fmt,) = errors({"ops": {"commerce__exported_files": {"config": {"format": "xlsx"}}}})
         assert "format" in fmt and "xlsx" in fmt
+
+
+def test_the_gate_reads_env_sources_as_the_run_will(clean_env: pytest.MonkeyPatch, data_dir: Path) -> None:
+    """`seed: {env: NAME}` is valid Dagster run config: the gate checks the value the run would get."""
+    from mock_pipeline.preflight import run_problems
+
+    config = scenario(seed={"env": "MOCK_TEST_SEED"})
+    clean_env.setenv("MOCK_TEST_SEED", "7")
+    assert run_problems(config) == []
+    clean_env.setenv("MOCK_TEST_SEED", "-3")
+    assert [str(p).split(";")[0] for p in run_problems(config)] == ["scenario.seed: got -3"]
+    clean_env.delenv("MOCK_TEST_SEED")
+    assert [str(p) for p in run_problems(config)] == ["scenario.seed: environment variable MOCK_TEST_SEED is not set"]
