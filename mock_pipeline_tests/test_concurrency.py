@@ -218,3 +218,38 @@ def test_two_exports_into_one_folder_at_once_both_succeed_with_identical_bytes(t
     assert sorted(p.name for p in target.iterdir()) == ["manifest.json", *(f"part-{i:03d}.csv" for i in range(50))]
     assert all((target / f"part-{i:03d}.csv").read_text() == f"row,{i}\n" * 1000 for i in range(50))
     assert sorted(p.name for p in target.parent.iterdir()) == ["commerce"]  # no staging or lock left
+
+
+S3_CHILD = """
+    import sys, time
+    from pathlib import Path
+    import boto3
+    from boto3.s3.transfer import TransferConfig
+    from mock_pipeline.publish.s3 import S3ObjectStore, upload_export
+
+    endpoint, bucket, root, go_at = sys.argv[1], sys.argv[2], Path(sys.argv[3]), float(sys.argv[4])
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    time.sleep(max(0.0, go_at - time.time()))
+    upload_export(root, S3ObjectStore(client, bucket, TransferConfig(), acl=None), "mock/commerce/")
+    print("ok")
+"""
+
+
+@pytest.mark.integration
+def test_two_s3_uploads_of_one_export_at_once_both_succeed_with_the_same_objects(
+    tmp_path: Path, s3_endpoint: str
+) -> None:
+    import boto3
+
+    from mock_pipeline_tests.test_swap import bucket_view, complete_or_absent, export_folder
+
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    bucket = f"c{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    export = export_folder(tmp_path / "export", "new")
+    assert finish(start_together(S3_CHILD, s3_endpoint, bucket, str(export))) == ["ok", "ok"]
+    view = bucket_view(client, bucket, "mock/commerce/")
+    assert complete_or_absent(view) == "new"  # the manifest is there and every file it lists matches
+    assert set(view) == {p.relative_to(export).as_posix() for p in export.rglob("*") if p.is_file()}
