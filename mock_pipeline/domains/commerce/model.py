@@ -131,7 +131,8 @@ EVERGREEN_THEMES: tuple[tuple[str, str], ...] = (
 
 
 def month_day(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Calendar month (1..12) and day of month (1..31) of epoch seconds, UTC."""
+    """Calendar month (1..12) and day of month (1..31) of epoch seconds, UTC (for a few values;
+    CommerceModel.month_day looks whole columns up in a per-day table)."""
     days = (np.asarray(t, dtype=np.int64) // DAY).astype("datetime64[D]")
     months = days.astype("datetime64[M]")
     return months.astype(np.int64) % 12 + 1, (days - months.astype("datetime64[D]")).astype(np.int64) + 1
@@ -447,6 +448,19 @@ class CommerceModel:
             theme = np.where(fits, k, theme)
         return starts, ends, theme
 
+    @cached_property
+    def _calendar(self) -> tuple[int, np.ndarray, np.ndarray]:
+        first = self.start // DAY
+        days = np.arange(first, (self.end - 1) // DAY + 1, dtype=np.int64) * DAY
+        month, day = month_day(days)
+        return first, month, day
+
+    def month_day(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Month and day of month of times inside the window, by table lookup."""
+        first, month, day = self._calendar
+        index = np.asarray(t, dtype=np.int64) // DAY - first
+        return month[index], day[index]
+
     def promotion_at(self, g: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Global index of the tenant's promotion running at time t."""
         tenant = g // self.orders
@@ -478,31 +492,31 @@ class CommerceModel:
         # Payments: a delayed one fails 1-3 times and is captured days later; a few others fail
         # once and succeed on a retry within the hour.
         retry = self.stream("orders", "retry").bernoulli(g, 0.04)
-        failures = np.where(
-            label["payment_delay"], self.stream("orders", "failures").integers(g, 1, 4), retry.astype(np.int64)
-        )
+        # Draws that only some orders need are made for those rows only (same values: counter-based).
+        delayed, stockout, late = label["payment_delay"], label["stockout"], label["delivery_delay"]
+        failures = retry.astype(np.int64)
+        failures[delayed] = self.stream("orders", "failures").integers(g[delayed], 1, 4)
         pay_wait = exponential(self.stream("orders", "pay_wait"), g, 0.5 * hours)
-        pay_wait += np.where(retry, 300 + 3000 * self.stream("orders", "retry_wait").uniform(g), 0)
-        pay_wait += np.where(label["payment_delay"], (3 + 17 * self.stream("orders", "pay_delay").uniform(g)) * DAY, 0)
+        pay_wait[retry] += 300 + 3000 * self.stream("orders", "retry_wait").uniform(g[retry])
+        pay_wait[delayed] += (3 + 17 * self.stream("orders", "pay_delay").uniform(g[delayed])) * DAY
         paid_at = date + 60 + np.floor(pay_wait).astype(np.int64)
         ship_wait = (4 * hours + 2.5 * DAY * self.stream("orders", "ship_wait").uniform(g)).astype(np.int64)
-        ship_wait += np.where(
-            label["stockout"], (7 + 14 * self.stream("orders", "backorder").uniform(g)) * DAY, 0
-        ).astype(np.int64)
+        ship_wait[stockout] += ((7 + 14 * self.stream("orders", "backorder").uniform(g[stockout])) * DAY).astype(
+            np.int64
+        )
         shipped_at = paid_at + ship_wait
         transit = (DAY + 5 * DAY * self.stream("orders", "transit").uniform(g)).astype(np.int64)
-        transit += np.where(
-            label["delivery_delay"], (8 + 22 * self.stream("orders", "late").uniform(g)) * DAY, 0
-        ).astype(np.int64)
+        transit[late] += ((8 + 22 * self.stream("orders", "late").uniform(g[late])) * DAY).astype(np.int64)
         delivered_at = shipped_at + transit
         # A cancellation comes before the order ships: before the capture for some (the authorisation
         # is voided), after it for the others (the payment is refunded).
-        u = self.stream("orders", "cancel_at").uniform(g)
-        before_capture = self.stream("orders", "cancel_early").bernoulli(g, 0.45)
-        cancelled_at = np.where(
-            before_capture,
-            date + 20 + np.floor((paid_at - date - 20) * u).astype(np.int64),
-            paid_at + 60 + np.floor((shipped_at - paid_at - 120) * u).astype(np.int64),
+        c = np.flatnonzero(label["cancellation"])
+        cancelled_at = np.full(len(g), self.end, dtype=np.int64)
+        u = self.stream("orders", "cancel_at").uniform(g[c])
+        cancelled_at[c] = np.where(
+            self.stream("orders", "cancel_early").bernoulli(g[c], 0.45),
+            date[c] + 20 + np.floor((paid_at[c] - date[c] - 20) * u).astype(np.int64),
+            paid_at[c] + 60 + np.floor((shipped_at[c] - paid_at[c] - 120) * u).astype(np.int64),
         )
 
         cancelled = label["cancellation"] & (cancelled_at < self.end)

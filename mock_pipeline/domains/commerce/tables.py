@@ -32,7 +32,6 @@ from mock_pipeline.domains.commerce.model import (
     TENANT_LOCALES,
     TOP_CATEGORIES,
     CommerceModel,
-    month_day,
 )
 from mock_pipeline.domains.commerce.vocab import (
     ADJECTIVES,
@@ -531,7 +530,7 @@ CAMPAIGNS = ("summer_sale", "black_friday", "newsletter", "retargeting", "influe
 def order_campaign(m: CommerceModel, g: np.ndarray, date: np.ndarray) -> np.ndarray:
     """A campaign running at the order date: seasonal ones only in season (summer sale June-August,
     Black Friday / Cyber Monday 20-30 November), evergreen ones all year."""
-    month, day = month_day(date)
+    month, day = m.month_day(date)
     evergreen = 2 + m.stream("orders", "campaign").integers(g, 0, len(CAMPAIGNS) - 2)
     u = m.stream("orders", "seasonal").uniform(g)
     black_friday = (month == 11) & (day >= 20) & (u < 0.6)
@@ -591,9 +590,9 @@ def orders(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     customer = m.order_customer(g, date)
     amounts = order_amounts(m, g, date)
     source = categorical(m.stream("orders", "source"), g, (45, 35, 10, 6, 4))
-    campaign = np.where(
-        m.stream("orders", "has_campaign").bernoulli(g, 0.3), order_campaign(m, g, date), len(CAMPAIGNS)
-    )  # len(CAMPAIGNS): no campaign
+    has_campaign = m.stream("orders", "has_campaign").bernoulli(g, 0.3)
+    campaign = np.full(len(g), len(CAMPAIGNS))  # len(CAMPAIGNS): no campaign
+    campaign[has_campaign] = order_campaign(m, g[has_campaign], date[has_campaign])
     code = np.where(amounts["promo"], m.promotion_at(g, date) % m.promotions, m.promotions)  # m.promotions: none
     combination = (source * (len(CAMPAIGNS) + 1) + campaign) * (m.promotions + 1) + code
     combinations = len(ORDER_SOURCES) * (len(CAMPAIGNS) + 1) * (m.promotions + 1)
