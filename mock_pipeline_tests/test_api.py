@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -210,6 +211,24 @@ def test_derived_table_hint_is_a_run_config_for_the_same_dataset(world: dict[str
     config = json.loads(command.split("--config-json ", 1)[1].strip("'"))
     resource = ScenarioResource(**config["resources"]["scenario"]["config"])
     assert resource.resolve().dataset_id == world["dataset_id"]
+
+
+@pytest.mark.slow
+def test_derived_table_hint_makes_the_table(world: dict[str, Any], materialised: str, tmp_path: Path) -> None:
+    """Run the 409's command as written; the API then serves the table, equal to the materialised one."""
+    data = tmp_path / "data"
+    data.mkdir()
+    with api_server(data) as (base, _):
+        refused = httpx.get(f"{base}/api/v1/analytics/users?format=csv&{QUERY}", timeout=60)
+        assert refused.status_code == 409
+        command = shlex.split(refused.text.split("make it with: ", 1)[1])
+        command[0] = str(Path(sys.executable).parent / "dagster")
+        env = {**os.environ, "MOCK_PIPELINE_DATA_DIR": str(data)}
+        made = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True)
+        assert made.returncode == 0, made.stderr[-3000:]
+        served = httpx.get(f"{base}/api/v1/analytics/users?format=csv&{QUERY}", timeout=60)
+    assert served.status_code == 200
+    assert served.content == httpx.get(f"{materialised}/api/v1/analytics/users?format=csv&{QUERY}", timeout=60).content
 
 
 def test_dataset_id_names_the_same_rows(world: dict[str, Any], materialised: str) -> None:
