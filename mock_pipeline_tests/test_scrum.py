@@ -346,6 +346,8 @@ CORRUPTIONS = [
      " + INTERVAL (issue_id) MINUTE ELSE created_at END AS created_at) FROM issues", "no_month_dominates"),
     ("issues", "SELECT * REPLACE (date_trunc('week', created_at) + INTERVAL 5 DAY"
      " + (created_at - date_trunc('day', created_at)) AS created_at) FROM issues", "weekends_quieter"),
+    ("comments", "SELECT * REPLACE (CASE WHEN comment_id % 2 = 0 THEN TIMESTAMP '2024-12-16 10:00:00'"
+     " + INTERVAL (comment_id) MINUTE ELSE created_at END AS created_at) FROM comments", "no_month_dominates"),
     ("comments", "SELECT * REPLACE (created_at + INTERVAL ((6 - isodow(created_at)) % 7) DAY AS created_at)"
      " FROM comments", "weekends_quieter"),
 ]  # fmt: skip

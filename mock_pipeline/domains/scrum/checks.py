@@ -320,6 +320,20 @@ TITLE_PATTERNS = {
 _TITLES = " ".join(f"WHEN '{k}' THEN regexp_full_match(i.title, '{v}')" for k, v in TITLE_PATTERNS.items())
 
 
+def _no_month_dominates(table: str) -> Rule:
+    return Rule(
+        table,
+        "no_month_dominates",
+        f"No calendar month holds more than {MONTH_CAP_LONG:.0%} of the {table} of a history of six months or"
+        f" more, nor more than {MONTH_CAP_SHORT:.0%} of a shorter one.",
+        f"WITH m AS (SELECT date_trunc('month', created_at) AS month, count(*) AS n FROM {table} GROUP BY 1),"
+        f" h AS (SELECT count(*) AS total, date_diff('day', min(created_at), max(created_at)) AS days FROM {table})"
+        f" SELECT CASE WHEN total < {MIN_ROWS} THEN 0 ELSE (max(n) > total * CASE WHEN days >= {LONG_HISTORY_DAYS}"
+        f" THEN {MONTH_CAP_LONG} ELSE {MONTH_CAP_SHORT} END)::INT END AS violations,"
+        " max(n) / any_value(total) AS max_month_share, any_value(days) AS history_days FROM m, h GROUP BY total, days",
+    )
+
+
 def _weekends_quieter(table: str) -> Rule:
     return Rule(
         table,
@@ -397,14 +411,8 @@ COHERENCE: tuple[Rule, ...] = (
          "SELECT count(*) AS violations FROM issues i JOIN issue_types t USING (issue_type_id)"
          f" JOIN projects p ON p.project_id = i.project_id WHERE NOT (CASE t.category {_OPENINGS} ELSE false END)"
          f" OR NOT ({_domain_match('i.description')})"),
-    Rule("issues", "no_month_dominates",
-         f"No calendar month holds more than {MONTH_CAP_LONG:.0%} of the issues of a history of six months or"
-         f" more, nor more than {MONTH_CAP_SHORT:.0%} of a shorter one.",
-         "WITH m AS (SELECT date_trunc('month', created_at) AS month, count(*) AS n FROM issues GROUP BY 1),"
-         " h AS (SELECT count(*) AS total, date_diff('day', min(created_at), max(created_at)) AS days FROM issues)"
-         f" SELECT CASE WHEN total < {MIN_ROWS} THEN 0 ELSE (max(n) > total * CASE WHEN days >= {LONG_HISTORY_DAYS}"
-         f" THEN {MONTH_CAP_LONG} ELSE {MONTH_CAP_SHORT} END)::INT END AS violations,"
-         " max(n) / any_value(total) AS max_month_share, any_value(days) AS history_days FROM m, h GROUP BY total, days"),
+    _no_month_dominates("issues"),
+    _no_month_dominates("comments"),
     _weekends_quieter("issues"),
     _weekends_quieter("comments"),
 )  # fmt: skip
