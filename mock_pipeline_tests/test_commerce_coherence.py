@@ -20,7 +20,7 @@ from mock_pipeline.domains.commerce import COMMERCE
 from mock_pipeline.domains.commerce.model import CommerceModel
 from mock_pipeline.engine.table import PART_FILE
 from mock_pipeline.scenarios.model import ANOMALY_LABELS, build_scenario
-from mock_pipeline.validation import run_rules
+from mock_pipeline.validation import connect, run_rules
 from mock_pipeline_tests.conftest import SMALL as SCENARIO
 
 Change = Callable[[pa.Table], pa.Table]
@@ -215,3 +215,21 @@ def test_profiles_move_commerce_the_way_they_say(profile: str, label: str | None
     else:
         index = ANOMALY_LABELS.index(label)
         assert (anomaly == index).mean() > factor * (normal_anomaly == index).mean()
+
+
+def test_report_lines_measure_what_the_profile_asked(dataset: Path) -> None:
+    model = CommerceModel(build_scenario(**SCENARIO))
+    params = COMMERCE.rule_params(model)
+    con = connect(dataset)
+    try:
+        observed = {line.metric: (line.asked, con.execute(line.sql.format(**params)).fetchone()[0])
+                    for line in COMMERCE.report(model)}  # fmt: skip
+    finally:
+        con.close()
+    assert observed["orders"] == (10_000.0, 10_000)
+    asked, share = observed["anomaly share"]
+    assert abs(share - asked) < 0.02
+    assert observed["stock-outs (sales meeting an empty shelf)"][1] > 0
+    for label in ANOMALY_LABELS:
+        asked, share = observed[f"share labelled {label}"]
+        assert abs(share - asked) < 0.01, label
