@@ -10,6 +10,8 @@ import pyarrow.compute as pc
 TIMESTAMP = pa.timestamp("ms", tz="UTC")
 MONEY = pa.decimal128(14, 2)
 JSON = "json"  # marker type: a string column holding a JSON document (exported as nested JSON)
+STRING = pa.string()
+INT = pa.int64()
 
 
 def schema(*pairs: tuple[str, pa.DataType | str]) -> pa.Schema:
@@ -21,6 +23,16 @@ def schema(*pairs: tuple[str, pa.DataType | str]) -> pa.Schema:
 
 def take(pool: pa.Array, idx: np.ndarray) -> pa.Array:
     return pool.take(pa.array(np.asarray(idx, dtype=np.int64) % len(pool)))
+
+
+def ids(lo: int, hi: int) -> np.ndarray:
+    """The slot indices [lo, hi) a builder is asked for."""
+    return np.arange(lo, hi, dtype=np.int64)
+
+
+def pick(values: tuple[str, ...] | list[str], idx: np.ndarray) -> pa.Array:
+    """values[idx % len(values)] as a string array."""
+    return take(pa.array(values, STRING), idx)
 
 
 def join(*parts: pa.Array | str, sep: str = "") -> pa.Array:

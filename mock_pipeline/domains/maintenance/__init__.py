@@ -11,7 +11,7 @@ from mock_pipeline.domains.maintenance.tables import DOMAIN, TABLES
 
 MAINTENANCE = Domain(
     name=DOMAIN,
-    tables=TABLES,
+    tables=TABLES.specs,
     model=MaintenanceModel,
     rules=checks.RULES,
     rule_params=checks.params,

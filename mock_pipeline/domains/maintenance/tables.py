@@ -1,4 +1,8 @@
-"""The maintenance tables (seed 000): schema and a pure, columnar builder for each."""
+"""The maintenance tables (seed 000), each declared once beside its pure, columnar builder.
+
+Each `@TABLES.table(...)` holds the table's columns with their types, meanings and foreign keys (see
+mock_pipeline.engine.declare); `TABLES` is the domain's table list in declaration order.
+"""
 
 from __future__ import annotations
 
@@ -45,12 +49,11 @@ from mock_pipeline.domains.maintenance.vocabulary import (
     SYMPTOMS_PER_CATEGORY,
 )
 from mock_pipeline.engine import columns as col
-from mock_pipeline.engine.columns import MONEY, TIMESTAMP
+from mock_pipeline.engine.columns import INT, MONEY, STRING, TIMESTAMP, ids, pick
+from mock_pipeline.engine.declare import Column, Columns, Tables
 from mock_pipeline.engine.distributions import lognormal
-from mock_pipeline.engine.table import TableSpec
 
-STRING = pa.string()
-INT = pa.int64()
+TABLES = Tables(DOMAIN)
 
 # Equipment categories: label, the kinds of items in it and the spare parts they take.
 CATEGORY_BANK: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
@@ -93,14 +96,6 @@ assert len(SYMPTOMS) == len(CATEGORY_BANK), "one symptom list per equipment cate
 LOCATIONS = pa.array(["Building A", "Building B", "Warehouse", "Plant 1", "Plant 2", "Basement", "Roof", "Annex"])
 
 
-def _ids(lo: int, hi: int) -> np.ndarray:
-    return np.arange(lo, hi, dtype=np.int64)
-
-
-def _pick(values: tuple[str, ...] | list[str], idx: np.ndarray) -> pa.Array:
-    return col.take(pa.array(values, STRING), idx)
-
-
 def category_bank_index(c: np.ndarray) -> np.ndarray:
     return np.asarray(c, dtype=np.int64) % len(CATEGORY_BANK)
 
@@ -108,19 +103,13 @@ def category_bank_index(c: np.ndarray) -> np.ndarray:
 def category_label(c: np.ndarray) -> pa.Array:
     """ "HVAC", "Electrical", ... and "HVAC 2" once every label is taken."""
     c = np.asarray(c, dtype=np.int64)
-    base = _pick([b[0] for b in CATEGORY_BANK], category_bank_index(c))
+    base = pick([b[0] for b in CATEGORY_BANK], category_bank_index(c))
     round_ = c // len(CATEGORY_BANK)
     suffix = pc.if_else(pa.array(round_ > 0), col.join(" ", col.text(round_ + 1)), "")
     return col.join(base, suffix)
 
 
 # --- users -------------------------------------------------------------------------------------
-USERS = col.schema(
-    ("user_id", INT), ("username", STRING), ("full_name", STRING), ("email", STRING), ("role", STRING),
-    ("is_active", pa.bool_()), ("created_at", TIMESTAMP),
-)  # fmt: skip
-
-
 # Logins of users whose names have no Latin letters (ja_JP, ...): one per user, so still unique.
 LATIN_LOGINS = ("alex", "sam", "robin", "kim", "jo", "lee", "max", "noa", "ira", "kai")
 
@@ -130,78 +119,91 @@ def _slug(names: pa.Array) -> pa.Array:
     return pc.replace_substring_regex(pc.utf8_lower(pc.utf8_normalize(names, "NFKD")), r"[^a-z]", "")
 
 
-def users(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
+@TABLES.table(
+    key="user_id",
+    slots=lambda m: m.users,
+    description="Deterministic mock staff, at most 10, every role present.",
+    columns=(
+        Column("user_id", INT, "Key of the mock user (1..n, at most 10)"),
+        Column("username", STRING, "Login name: mock_ and the user's first and last name"),
+        Column("full_name", STRING, "The user's display name"),
+        Column("email", STRING, "E-mail address on a reserved example domain"),
+        Column("role", STRING, "super_admin, ops_manager, master, technician or qc_inspector"),
+        Column("is_active", pa.bool_(), "Whether the account can log in"),
+        Column("created_at", TIMESTAMP, "When the account was created (UTC, at the start of the lookback window)"),
+    ),
+)
+def users(m: MaintenanceModel, lo: int, hi: int) -> Columns:
     """Deterministic mock staff (reused by every run, so not run-tagged), at most 10. Distinct first
     names (a keyed permutation of the pool) make logins and e-mail addresses unique without a counter."""
-    u = _ids(lo, hi)
+    u = ids(lo, hi)
     role = pa.array(m.role_of_user[u], STRING)
     first = col.take(m.pools.first_names, permuted(m.stream("users", "first"), u, len(m.pools.first_names)))
     last = col.take(m.pools.last_names, m.stream("users", "last").integers(u, 0, len(m.pools.last_names)))
     login_first, login_last = _slug(first), _slug(last)
     latin = (pc.utf8_length(login_first).to_numpy() > 0) & (pc.utf8_length(login_last).to_numpy() > 0)
-    login_first = pc.if_else(pa.array(latin), login_first, _pick(LATIN_LOGINS, u))
+    login_first = pc.if_else(pa.array(latin), login_first, pick(LATIN_LOGINS, u))
     login_last = pc.if_else(pa.array(latin), login_last, pc.replace_substring(role, "_", ""))
-    return col.table(
-        {
-            "user_id": u + 1,
-            "username": col.join("mock_", login_first, "_", login_last),
-            "full_name": col.join(first, " ", last),
-            "email": col.join(login_first, ".", login_last, "@maintenance.example"),
-            "role": role,
-            "is_active": np.ones(len(u), dtype=bool),
-            "created_at": col.timestamps(m.start + u),
-        },
-        USERS,
-    )
+    return {
+        "user_id": u + 1,
+        "username": col.join("mock_", login_first, "_", login_last),
+        "full_name": col.join(first, " ", last),
+        "email": col.join(login_first, ".", login_last, "@maintenance.example"),
+        "role": role,
+        "is_active": np.ones(len(u), dtype=bool),
+        "created_at": col.timestamps(m.start + u),
+    }
 
 
 # --- inventory, categories, items, parts -------------------------------------------------------
-INVENTORIES = col.schema(
-    ("inventory_id", INT), ("name", STRING), ("run_tag", STRING), ("location", STRING), ("created_by_id", INT),
-    ("created_at", TIMESTAMP),
-)  # fmt: skip
-
-
-def inventories(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
+@TABLES.table(
+    key="inventory_id",
+    slots=lambda m: 1,
+    description="The run-scoped inventory, named after the run tag.",
+    columns=(
+        Column("inventory_id", INT, "Key of the run-scoped inventory"),
+        Column("name", STRING, "Inventory name, carrying the run tag"),
+        Column("run_tag", STRING, "The normalised run tag this run's names are namespaced with"),
+        Column("location", STRING, "Site of the inventory"),
+        Column("created_by_id", INT, "User (the super admin) who created the inventory", references="users"),
+        Column("created_at", TIMESTAMP, "When the inventory was set up (UTC)"),
+    ),
+)
+def inventories(m: MaintenanceModel, lo: int, hi: int) -> Columns:
     """One inventory per run, named after the run tag."""
-    i = _ids(lo, hi)
-    return col.table(
-        {
-            "inventory_id": i + 1,
-            "name": pa.array([f"Mock inventory {m.run_tag}"] * len(i), STRING),
-            "run_tag": pa.array([m.run_tag] * len(i), STRING),
-            "location": col.take(LOCATIONS, m.stream("inventories", "location").integers(i, 0, len(LOCATIONS))),
-            "created_by_id": np.ones(len(i), dtype=np.int64),  # the super admin
-            "created_at": col.timestamps(m.start + 60 + i),
-        },
-        INVENTORIES,
-    )
+    i = ids(lo, hi)
+    return {
+        "inventory_id": i + 1,
+        "name": pa.array([f"Mock inventory {m.run_tag}"] * len(i), STRING),
+        "run_tag": pa.array([m.run_tag] * len(i), STRING),
+        "location": col.take(LOCATIONS, m.stream("inventories", "location").integers(i, 0, len(LOCATIONS))),
+        "created_by_id": np.ones(len(i), dtype=np.int64),  # the super admin
+        "created_at": col.timestamps(m.start + 60 + i),
+    }
 
 
-CATEGORIES = col.schema(
-    ("category_id", INT), ("inventory_id", INT), ("name", STRING), ("description", STRING), ("created_at", TIMESTAMP),
-)  # fmt: skip
-
-
-def categories(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
-    c = _ids(lo, hi)
+@TABLES.table(
+    key="category_id",
+    slots=lambda m: m.categories,
+    description="Equipment categories; names carry the run tag's namespace.",
+    columns=(
+        Column("category_id", INT, "Key of the equipment category"),
+        Column("inventory_id", INT, "Inventory the category belongs to", references="inventories"),
+        Column("name", STRING, "Category name, prefixed with the run tag's namespace"),
+        Column("description", STRING, "What the category holds"),
+        Column("created_at", TIMESTAMP, "When the category was set up, after its inventory (UTC)"),
+    ),
+)
+def categories(m: MaintenanceModel, lo: int, hi: int) -> Columns:
+    c = ids(lo, hi)
     label = category_label(c)
-    return col.table(
-        {
-            "category_id": c + 1,
-            "inventory_id": np.ones(len(c), dtype=np.int64),
-            "name": col.join(m.namespace.category_prefix, label),
-            "description": col.join(label, " equipment and spare parts"),
-            "created_at": col.timestamps(m.start + 300 + c % 300),
-        },
-        CATEGORIES,
-    )
-
-
-ITEMS = col.schema(
-    ("item_id", INT), ("inventory_id", INT), ("category_id", INT), ("name", STRING), ("serial_number", STRING),
-    ("location", STRING), ("created_at", TIMESTAMP),
-)  # fmt: skip
+    return {
+        "category_id": c + 1,
+        "inventory_id": np.ones(len(c), dtype=np.int64),
+        "name": col.join(m.namespace.category_prefix, label),
+        "description": col.join(label, " equipment and spare parts"),
+        "created_at": col.timestamps(m.start + 300 + c % 300),
+    }
 
 
 def item_noun_index(m: MaintenanceModel, i: np.ndarray, category: np.ndarray) -> np.ndarray:
@@ -225,63 +227,70 @@ def part_noun_index(m: MaintenanceModel, p: np.ndarray) -> np.ndarray:
     return bank * PARTS_PER_CATEGORY + (offset + k) % PARTS_PER_CATEGORY
 
 
-def items(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
-    i = _ids(lo, hi)
+@TABLES.table(
+    key="item_id",
+    slots=lambda m: m.items,
+    description="Equipment items; serial numbers carry the run tag's namespace.",
+    columns=(
+        Column("item_id", INT, "Key of the equipment item"),
+        Column("inventory_id", INT, "Inventory holding the item", references="inventories"),
+        Column("category_id", INT, "Equipment category of the item", references="categories"),
+        Column("name", STRING, "Equipment kind of the category and a model number"),
+        Column("serial_number", STRING, "Serial number: the run tag's serial prefix and 8 digits, unique per run"),
+        Column("location", STRING, "Where the item is installed"),
+        Column("created_at", TIMESTAMP, "When the item was registered, after its category (UTC)"),
+    ),
+)
+def items(m: MaintenanceModel, lo: int, hi: int) -> Columns:
+    i = ids(lo, hi)
     category = m.item_category(i)
     # Serial numbers: the run's prefix and 8 digits from a keyed permutation (unique per run).
     serial = permuted(m.stream("items", "serial"), i, 10**8)
-    return col.table(
-        {
-            "item_id": i + 1,
-            "inventory_id": np.ones(len(i), dtype=np.int64),
-            "category_id": category + 1,
-            "name": item_name(m, i, category),
-            "serial_number": col.join(m.namespace.serial_prefix, col.digits(serial, 8)),
-            "location": col.take(LOCATIONS, m.item_location(i)),
-            "created_at": col.timestamps(m.item_created(i)),
-        },
-        ITEMS,
-    )
+    return {
+        "item_id": i + 1,
+        "inventory_id": np.ones(len(i), dtype=np.int64),
+        "category_id": category + 1,
+        "name": item_name(m, i, category),
+        "serial_number": col.join(m.namespace.serial_prefix, col.digits(serial, 8)),
+        "location": col.take(LOCATIONS, m.item_location(i)),
+        "created_at": col.timestamps(m.item_created(i)),
+    }
 
 
-PARTS = col.schema(
-    ("part_id", INT), ("item_id", INT), ("name", STRING), ("part_number", STRING), ("quantity_in_stock", INT),
-    ("unit_cost", MONEY), ("created_at", TIMESTAMP),
-)  # fmt: skip
-
-
-def parts(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
+@TABLES.table(
+    key="part_id",
+    slots=lambda m: m.items * m.parts_per_item,
+    description="Spare parts: parts_per_item per item.",
+    columns=(
+        Column("part_id", INT, "Key of the spare part"),
+        Column("item_id", INT, "Item the part belongs to", references="items"),
+        Column("name", STRING, "Part kind, from the item's category"),
+        Column("part_number", STRING, "Part number: PN- and digits, unique"),
+        Column("quantity_in_stock", INT, "Units of the part in stock"),
+        Column("unit_cost", MONEY, "Cost of one unit"),
+        Column("created_at", TIMESTAMP, "When the part was registered, after its item (UTC)"),
+    ),
+)
+def parts(m: MaintenanceModel, lo: int, hi: int) -> Columns:
     """parts_per_item parts per item: slot p is part p % parts_per_item of item p // parts_per_item."""
-    p = _ids(lo, hi)
+    p = ids(lo, hi)
     item, k = p // m.parts_per_item, p % m.parts_per_item
     noun = part_noun_index(m, p)
     width = max(9, len(str(m.items * m.parts_per_item)))
     cents = np.maximum(100, np.round(4500 * lognormal(m.stream("parts", "cost"), p, 0.0, 0.8))).astype(np.int64)
-    return col.table(
-        {
-            "part_id": p + 1,
-            "item_id": item + 1,
-            "name": col.take(PART_NOUNS, noun),
-            # A keyed permutation: unique, but not the row counter.
-            "part_number": col.join("PN-", col.digits(permuted(m.stream("parts", "number"), p, 10**width), width)),
-            "quantity_in_stock": m.stream("parts", "stock").integers(p, 0, 40),
-            "unit_cost": col.money(cents),
-            "created_at": col.timestamps(m.item_created(item) + 1 + k % 60),
-        },
-        PARTS,
-    )
+    return {
+        "part_id": p + 1,
+        "item_id": item + 1,
+        "name": col.take(PART_NOUNS, noun),
+        # A keyed permutation: unique, but not the row counter.
+        "part_number": col.join("PN-", col.digits(permuted(m.stream("parts", "number"), p, 10**width), width)),
+        "quantity_in_stock": m.stream("parts", "stock").integers(p, 0, 40),
+        "unit_cost": col.money(cents),
+        "created_at": col.timestamps(m.item_created(item) + 1 + k % 60),
+    }
 
 
 # --- tickets -----------------------------------------------------------------------------------
-TICKETS = col.schema(
-    ("ticket_id", INT), ("item_id", INT), ("title", STRING), ("description", STRING), ("priority", STRING),
-    ("status", STRING), ("sampled_status", STRING), ("fell_back_to_done", pa.bool_()), ("created_by_id", INT),
-    ("assigned_to_id", INT), ("qc_inspector_id", INT), ("qc_fail_count", INT), ("anomaly", STRING), ("created_at", TIMESTAMP),
-    ("assigned_at", TIMESTAMP), ("started_at", TIMESTAMP), ("submitted_for_qc_at", TIMESTAMP),
-    ("done_at", TIMESTAMP), ("updated_at", TIMESTAMP),
-)  # fmt: skip
-
-
 def _stamp(seconds: np.ndarray) -> pa.Array:
     return col.timestamps(np.maximum(seconds, 0), nulls=seconds < 0)
 
@@ -335,8 +344,62 @@ def _description_pools() -> tuple[pa.Array, pa.Array]:
 STATE_POOL, HAPPENED_POOL = _description_pools()
 
 
-def tickets(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
-    t = _ids(lo, hi)
+ANOMALY_DESCRIPTION = (
+    "The ticket's anomaly ground truth (null when none): qc_failure (QC rejected the repair once), rework"
+    " (rejected twice, reworked twice) or parts_delay (work held until a part arrived)"
+)
+
+
+@TABLES.table(
+    key="ticket_id",
+    slots=lambda m: m.tickets,
+    description="Maintenance tickets: uniform sampled status, lifecycle timestamps, at most one active per item.",
+    columns=(
+        Column("ticket_id", INT, "Key of the maintenance ticket"),
+        Column("item_id", INT, "Item the ticket is about", references="items"),
+        Column("title", STRING, "The item and its symptom"),
+        Column(
+            "description",
+            STRING,
+            (
+                "Who reported what on which item, the suspected part, the state of the work and, when the ticket had "
+                "an anomaly, what happened"
+            ),
+        ),
+        Column("priority", STRING, "low, medium, high or critical"),
+        Column("status", STRING, "Current status: new, assigned, in_progress, waiting_qc or done"),
+        Column("sampled_status", STRING, "Status drawn uniformly before the one-active-ticket-per-item rule"),
+        Column(
+            "fell_back_to_done",
+            pa.bool_(),
+            ("True when the sampled active status fell back to done (the item had an active ticket)"),
+        ),
+        Column(
+            "created_by_id",
+            INT,
+            ("Dispatcher (super_admin, ops_manager or master) who opened the ticket"),
+            references="users",
+        ),
+        Column("assigned_to_id", INT, "Technician working the ticket (null while new)", references="users"),
+        Column(
+            "qc_inspector_id",
+            INT,
+            ("QC inspector deciding on the repair (null before the first QC submission)"),
+            references="users",
+        ),
+        Column("qc_fail_count", INT, "Failed QC rounds: 1 for qc_failure, 2 for rework, else 0"),
+        Column("anomaly", STRING, ANOMALY_DESCRIPTION),
+        Column("created_at", TIMESTAMP, "When the ticket was opened (UTC)"),
+        Column("assigned_at", TIMESTAMP, "First assignment (UTC)"),
+        Column("started_at", TIMESTAMP, "Work started (UTC); days after assignment for parts_delay"),
+        Column("submitted_for_qc_at", TIMESTAMP, "Last submission for QC (UTC)"),
+        Column("done_at", TIMESTAMP, "QC pass (UTC)"),
+        Column("updated_at", TIMESTAMP, "Time of the ticket's last transition (UTC)"),
+    ),
+    text_columns=("title", "description"),
+)
+def tickets(m: MaintenanceModel, lo: int, hi: int) -> Columns:
+    t = ids(lo, hi)
     sampled, status, item = (a[t] for a in m.plan)
     life = m.lifecycle(t)
     label = m.ticket_anomaly(t)
@@ -352,51 +415,43 @@ def tickets(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
          1 + 2 * len(QC_REASONS) * n_parts + v["part"]],
         0,
     )  # fmt: skip
-    return col.table(
-        {
-            "ticket_id": t + 1,
-            "item_id": item + 1,
-            "title": col.join(w["item"], ": ", w["symptom"]),
-            "description": col.join(
-                col.take(REPORTED_BY_WORDS, m.stream("tickets", "reporter").integers(t, 0, len(REPORTED_BY))),
-                ": ",
-                w["item"],
-                " (",
-                w["location"],
-                ") is ",
-                w["symptom"],
-                ". Suspected part: ",
-                w["part"],
-                ". ",
-                STATE_POOL.take(pa.array(state)),
-                HAPPENED_POOL.take(pa.array(happened)),
-            ),
-            "priority": _pick(PRIORITIES, m.ticket_priority(t)),
-            "status": _pick(STATUSES, status),
-            "sampled_status": _pick(STATUSES, sampled),
-            "fell_back_to_done": sampled != status,
-            "created_by_id": m.ticket_creator(t) + 1,
-            "assigned_to_id": col.ints(m.ticket_assignee(t) + 1, nulls=status == NEW),
-            # The inspector is set from the first QC submission on (also when sent back to work).
-            "qc_inspector_id": col.ints(m.ticket_inspector(t) + 1, nulls=(status < WAITING_QC) & (life.qc_fails == 0)),
-            "qc_fail_count": life.qc_fails,
-            "anomaly": _label_of(label),
-            "created_at": col.timestamps(m.ticket_created(t)),
-            "assigned_at": _stamp(life.first(ASSIGNED_T)),
-            "started_at": _stamp(life.first(STARTED)),
-            "submitted_for_qc_at": _stamp(np.where(status >= WAITING_QC, life.last(TO_WAITING_QC), -1)),
-            "done_at": _stamp(life.first(QC_PASS)),
-            "updated_at": col.timestamps(updated),
-        },
-        TICKETS,
-    )
+    return {
+        "ticket_id": t + 1,
+        "item_id": item + 1,
+        "title": col.join(w["item"], ": ", w["symptom"]),
+        "description": col.join(
+            col.take(REPORTED_BY_WORDS, m.stream("tickets", "reporter").integers(t, 0, len(REPORTED_BY))),
+            ": ",
+            w["item"],
+            " (",
+            w["location"],
+            ") is ",
+            w["symptom"],
+            ". Suspected part: ",
+            w["part"],
+            ". ",
+            STATE_POOL.take(pa.array(state)),
+            HAPPENED_POOL.take(pa.array(happened)),
+        ),
+        "priority": pick(PRIORITIES, m.ticket_priority(t)),
+        "status": pick(STATUSES, status),
+        "sampled_status": pick(STATUSES, sampled),
+        "fell_back_to_done": sampled != status,
+        "created_by_id": m.ticket_creator(t) + 1,
+        "assigned_to_id": col.ints(m.ticket_assignee(t) + 1, nulls=status == NEW),
+        # The inspector is set from the first QC submission on (also when sent back to work).
+        "qc_inspector_id": col.ints(m.ticket_inspector(t) + 1, nulls=(status < WAITING_QC) & (life.qc_fails == 0)),
+        "qc_fail_count": life.qc_fails,
+        "anomaly": _label_of(label),
+        "created_at": col.timestamps(m.ticket_created(t)),
+        "assigned_at": _stamp(life.first(ASSIGNED_T)),
+        "started_at": _stamp(life.first(STARTED)),
+        "submitted_for_qc_at": _stamp(np.where(status >= WAITING_QC, life.last(TO_WAITING_QC), -1)),
+        "done_at": _stamp(life.first(QC_PASS)),
+        "updated_at": col.timestamps(updated),
+    }
 
 
-TICKET_TRANSITIONS = col.schema(
-    ("ticket_transition_id", INT), ("ticket_id", INT), ("sequence", INT), ("transition", STRING),
-    ("from_status", STRING), ("to_status", STRING), ("actor_id", INT), ("note", STRING), ("anomaly", STRING),
-    ("created_at", TIMESTAMP),
-)  # fmt: skip
 _FROM = pa.array([f for f, _ in TRANSITION_STATUSES], STRING)
 _TO = pa.array([to for _, to in TRANSITION_STATUSES], STRING)
 HELD_START, RESUBMIT = len(TRANSITIONS), len(TRANSITIONS) + 1  # note variants beyond the six kinds
@@ -435,11 +490,40 @@ def transition_labels(kinds: np.ndarray, ticket_label: np.ndarray) -> np.ndarray
     return np.where(touched, label, NO_ANOMALY)
 
 
-def ticket_transitions(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
+@TABLES.table(
+    key="ticket_transition_id",
+    slots=lambda m: m.tickets * TRANSITION_SLOTS,
+    description="Each ticket's transitions in time order, ending in its status.",
+    columns=(
+        Column("ticket_transition_id", INT, "Key of the transition (1..n in ticket and time order)"),
+        Column("ticket_id", INT, "Ticket that changed status", references="tickets"),
+        Column("sequence", INT, "Position of the transition in the ticket's history, from 1"),
+        Column("transition", STRING, "created, assigned, started, to_waiting_qc, qc_fail or qc_pass"),
+        Column("from_status", STRING, "Status before the transition (null for created)"),
+        Column("to_status", STRING, "Status after the transition"),
+        Column(
+            "actor_id",
+            INT,
+            ("User who made the transition: dispatcher, technician or QC inspector"),
+            references="users",
+        ),
+        Column("note", STRING, "What was done or decided, naming the ticket's part"),
+        Column(
+            "anomaly",
+            STRING,
+            (
+                "The ticket's label on the rows it touched: qc_fail transitions and the resubmissions after them "
+                "(qc_failure, rework), the held start (parts_delay); null elsewhere"
+            ),
+        ),
+        Column("created_at", TIMESTAMP, "When the transition happened (UTC)"),
+    ),
+)
+def ticket_transitions(m: MaintenanceModel, lo: int, hi: int) -> Columns:
     """Slot s of ticket t is its (s+1)-th transition; slots past the ticket's history are empty."""
     keys = m.transition_keys
     first, last = lo // TRANSITION_SLOTS, -(-hi // TRANSITION_SLOTS)
-    t = _ids(first, last)
+    t = ids(first, last)
     life = m.lifecycle(t)
     actor = m.transition_actor(t, life.kinds)
     slot = np.arange(TRANSITION_SLOTS)[None, :]
@@ -460,35 +544,48 @@ def ticket_transitions(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
         v["part"],
     )
     note = NOTE_POOL.take(pa.array(NOTE_OFFSETS[variant] + local))
-    return col.table(
-        {
-            "ticket_transition_id": keys.offset(lo) + 1 + np.arange(int(keep.sum()), dtype=np.int64),
-            "ticket_id": t[row_ticket] + 1,
-            "sequence": (slot_g.ravel()[keep] % TRANSITION_SLOTS) + 1,
-            "transition": col.take(pa.array(TRANSITIONS, STRING), kinds),
-            "from_status": col.take(_FROM, kinds),
-            "to_status": col.take(_TO, kinds),
-            "actor_id": actor.ravel()[keep] + 1,
-            "note": note,
-            "anomaly": _label_of(labels),
-            "created_at": col.timestamps(life.times.ravel()[keep]),
-        },
-        TICKET_TRANSITIONS,
-    )
+    return {
+        "ticket_transition_id": keys.offset(lo) + 1 + np.arange(int(keep.sum()), dtype=np.int64),
+        "ticket_id": t[row_ticket] + 1,
+        "sequence": (slot_g.ravel()[keep] % TRANSITION_SLOTS) + 1,
+        "transition": col.take(pa.array(TRANSITIONS, STRING), kinds),
+        "from_status": col.take(_FROM, kinds),
+        "to_status": col.take(_TO, kinds),
+        "actor_id": actor.ravel()[keep] + 1,
+        "note": note,
+        "anomaly": _label_of(labels),
+        "created_at": col.timestamps(life.times.ravel()[keep]),
+    }
 
 
-XP_TRANSACTIONS = col.schema(
-    ("xp_transaction_id", INT), ("user_id", INT), ("ticket_id", INT), ("ticket_transition_id", INT),
-    ("source", STRING), ("amount", INT), ("anomaly", STRING), ("created_at", TIMESTAMP),
-)  # fmt: skip
 XP_SOURCES = ("ticket_base", "first_pass_bonus", "qc_status_update")
 
 
-def xp_transactions(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
+@TABLES.table(
+    key="xp_transaction_id",
+    slots=lambda m: m.tickets * XP_SLOTS,
+    description="XP: ticket base XP, first-pass bonus and QC status-update events.",
+    columns=(
+        Column("xp_transaction_id", INT, "Key of the XP award (1..n)"),
+        Column("user_id", INT, "User who earned the XP", references="users"),
+        Column("ticket_id", INT, "Ticket the XP was earned on", references="tickets"),
+        Column(
+            "ticket_transition_id",
+            INT,
+            ("Transition that earned the XP (qc_pass for base XP and bonus, the QC decision for status updates)"),
+            references="ticket_transitions",
+        ),
+        Column("source", STRING, "ticket_base, first_pass_bonus (passed QC with no qc_fail) or qc_status_update"),
+        Column("amount", INT, "XP awarded"),
+        Column("anomaly", STRING, "The ticket's label on QC status updates of qc_fail decisions; null elsewhere"),
+        Column("created_at", TIMESTAMP, "When the XP was awarded: the time of its transition (UTC)"),
+    ),
+)
+def xp_transactions(m: MaintenanceModel, lo: int, hi: int) -> Columns:
     """Per ticket: slot 0 base XP and slot 1 first-pass bonus (technician, when QC passed), then one
     slot per QC decision (inspector), each tied to the transition that earned it."""
     first, last = lo // XP_SLOTS, -(-hi // XP_SLOTS)
-    t = _ids(first, last)
+    t = ids(first, last)
     life = m.lifecycle(t)
     slot = np.arange(XP_SLOTS)[None, :]
     present = m.xp_present(t[:, None], slot)
@@ -513,31 +610,35 @@ def xp_transactions(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
     def flat(a: np.ndarray) -> np.ndarray:
         return np.broadcast_to(a, slot_g.shape).ravel()[keep]
 
-    return col.table(
-        {
-            "xp_transaction_id": m.xp_keys.offset(lo) + 1 + np.arange(int(keep.sum()), dtype=np.int64),
-            "user_id": flat(user) + 1,
-            "ticket_id": flat(t[:, None]) + 1,
-            "ticket_transition_id": m.transition_keys.keys(flat(transition_g)),
-            "source": _pick(XP_SOURCES, np.minimum(flat(slot), 2)),
-            "amount": flat(amount),
-            "anomaly": _label_of(flat(labels)),
-            "created_at": col.timestamps(flat(at)),
-        },
-        XP_TRANSACTIONS,
-    )
+    return {
+        "xp_transaction_id": m.xp_keys.offset(lo) + 1 + np.arange(int(keep.sum()), dtype=np.int64),
+        "user_id": flat(user) + 1,
+        "ticket_id": flat(t[:, None]) + 1,
+        "ticket_transition_id": m.transition_keys.keys(flat(transition_g)),
+        "source": pick(XP_SOURCES, np.minimum(flat(slot), 2)),
+        "amount": flat(amount),
+        "anomaly": _label_of(flat(labels)),
+        "created_at": col.timestamps(flat(at)),
+    }
 
 
-TICKET_PART_SPECS = col.schema(
-    ("ticket_part_spec_id", INT), ("ticket_id", INT), ("part_id", INT), ("quantity", INT), ("anomaly", STRING),
-    ("created_at", TIMESTAMP),
-)  # fmt: skip
-
-
-def ticket_part_specs(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
+@TABLES.table(
+    key="ticket_part_spec_id",
+    slots=lambda m: m.tickets * SPEC_SLOTS,
+    description="Parts a ticket needs, sampled from its own item's parts.",
+    columns=(
+        Column("ticket_part_spec_id", INT, "Key of the part specification (1..n)"),
+        Column("ticket_id", INT, "Ticket needing the part", references="tickets"),
+        Column("part_id", INT, "Part of the ticket's own item", references="parts"),
+        Column("quantity", INT, "Units needed"),
+        Column("anomaly", STRING, "parts_delay on the part a parts_delay ticket waited for; null elsewhere"),
+        Column("created_at", TIMESTAMP, "When the part was specified: when the ticket was opened (UTC)"),
+    ),
+)
+def ticket_part_specs(m: MaintenanceModel, lo: int, hi: int) -> Columns:
     """Up to 3 distinct parts of the ticket's own item, specified when the ticket is opened; the
     first is the ticket's suspected part (the one a parts_delay ticket waited for)."""
-    s = _ids(lo, hi)
+    s = ids(lo, hi)
     t, j = s // SPEC_SLOTS, s % SPEC_SLOTS
     keep = j < m.spec_count(t)
     s, t, j = s[keep], t[keep], j[keep]
@@ -545,166 +646,11 @@ def ticket_part_specs(m: MaintenanceModel, lo: int, hi: int) -> pa.Table:
     item = first // m.parts_per_item
     part = item * m.parts_per_item + (first % m.parts_per_item + j) % m.parts_per_item
     label = m.ticket_anomaly(t)
-    return col.table(
-        {
-            "ticket_part_spec_id": m.spec_keys.offset(lo) + 1 + np.arange(len(s), dtype=np.int64),
-            "ticket_id": t + 1,
-            "part_id": part + 1,
-            "quantity": 1 + m.stream("ticket_part_specs", "quantity").integers(s, 0, 4),
-            "anomaly": _label_of(np.where((label == PARTS_DELAY) & (j == 0), label, NO_ANOMALY)),
-            "created_at": col.timestamps(m.ticket_created(t)),
-        },
-        TICKET_PART_SPECS,
-    )
-
-
-# --- specs -------------------------------------------------------------------------------------
-FOREIGN_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
-    "inventories": (("created_by_id", "users"),),
-    "categories": (("inventory_id", "inventories"),),
-    "items": (("inventory_id", "inventories"), ("category_id", "categories")),
-    "parts": (("item_id", "items"),),
-    "tickets": (("item_id", "items"), ("created_by_id", "users"), ("assigned_to_id", "users"),
-                ("qc_inspector_id", "users")),
-    "ticket_transitions": (("ticket_id", "tickets"), ("actor_id", "users")),
-    "xp_transactions": (("user_id", "users"), ("ticket_id", "tickets"),
-                        ("ticket_transition_id", "ticket_transitions")),
-    "ticket_part_specs": (("ticket_id", "tickets"), ("part_id", "parts")),
-}  # fmt: skip
-
-
-ANOMALY_DESCRIPTION = (
-    "The ticket's anomaly ground truth (null when none): qc_failure (QC rejected the repair once), rework"
-    " (rejected twice, reworked twice) or parts_delay (work held until a part arrived)"
-)
-COLUMN_DESCRIPTIONS: dict[str, dict[str, str]] = {
-    "users": {
-        "user_id": "Key of the mock user (1..n, at most 10)",
-        "username": "Login name: mock_ and the user's first and last name",
-        "full_name": "The user's display name",
-        "email": "E-mail address on a reserved example domain",
-        "role": "super_admin, ops_manager, master, technician or qc_inspector",
-        "is_active": "Whether the account can log in",
-        "created_at": "When the account was created (UTC, at the start of the lookback window)",
-    },
-    "inventories": {
-        "inventory_id": "Key of the run-scoped inventory",
-        "name": "Inventory name, carrying the run tag",
-        "run_tag": "The normalised run tag this run's names are namespaced with",
-        "location": "Site of the inventory",
-        "created_by_id": "User (the super admin) who created the inventory",
-        "created_at": "When the inventory was set up (UTC)",
-    },
-    "categories": {
-        "category_id": "Key of the equipment category",
-        "inventory_id": "Inventory the category belongs to",
-        "name": "Category name, prefixed with the run tag's namespace",
-        "description": "What the category holds",
-        "created_at": "When the category was set up, after its inventory (UTC)",
-    },
-    "items": {
-        "item_id": "Key of the equipment item",
-        "inventory_id": "Inventory holding the item",
-        "category_id": "Equipment category of the item",
-        "name": "Equipment kind of the category and a model number",
-        "serial_number": "Serial number: the run tag's serial prefix and 8 digits, unique per run",
-        "location": "Where the item is installed",
-        "created_at": "When the item was registered, after its category (UTC)",
-    },
-    "parts": {
-        "part_id": "Key of the spare part",
-        "item_id": "Item the part belongs to",
-        "name": "Part kind, from the item's category",
-        "part_number": "Part number: PN- and digits, unique",
-        "quantity_in_stock": "Units of the part in stock",
-        "unit_cost": "Cost of one unit",
-        "created_at": "When the part was registered, after its item (UTC)",
-    },
-    "tickets": {
-        "ticket_id": "Key of the maintenance ticket",
-        "item_id": "Item the ticket is about",
-        "title": "The item and its symptom",
-        "description": "Who reported what on which item, the suspected part, the state of the work and, when the"
-        " ticket had an anomaly, what happened",
-        "priority": "low, medium, high or critical",
-        "status": "Current status: new, assigned, in_progress, waiting_qc or done",
-        "sampled_status": "Status drawn uniformly before the one-active-ticket-per-item rule",
-        "fell_back_to_done": "True when the sampled active status fell back to done (the item had an active ticket)",
-        "created_by_id": "Dispatcher (super_admin, ops_manager or master) who opened the ticket",
-        "assigned_to_id": "Technician working the ticket (null while new)",
-        "qc_inspector_id": "QC inspector deciding on the repair (null before the first QC submission)",
-        "qc_fail_count": "Failed QC rounds: 1 for qc_failure, 2 for rework, else 0",
-        "anomaly": ANOMALY_DESCRIPTION,
-        "created_at": "When the ticket was opened (UTC)",
-        "assigned_at": "First assignment (UTC)",
-        "started_at": "Work started (UTC); days after assignment for parts_delay",
-        "submitted_for_qc_at": "Last submission for QC (UTC)",
-        "done_at": "QC pass (UTC)",
-        "updated_at": "Time of the ticket's last transition (UTC)",
-    },
-    "ticket_transitions": {
-        "ticket_transition_id": "Key of the transition (1..n in ticket and time order)",
-        "ticket_id": "Ticket that changed status",
-        "sequence": "Position of the transition in the ticket's history, from 1",
-        "transition": "created, assigned, started, to_waiting_qc, qc_fail or qc_pass",
-        "from_status": "Status before the transition (null for created)",
-        "to_status": "Status after the transition",
-        "actor_id": "User who made the transition: dispatcher, technician or QC inspector",
-        "note": "What was done or decided, naming the ticket's part",
-        "anomaly": "The ticket's label on the rows it touched: qc_fail transitions and the resubmissions after"
-        " them (qc_failure, rework), the held start (parts_delay); null elsewhere",
-        "created_at": "When the transition happened (UTC)",
-    },
-    "xp_transactions": {
-        "xp_transaction_id": "Key of the XP award (1..n)",
-        "user_id": "User who earned the XP",
-        "ticket_id": "Ticket the XP was earned on",
-        "ticket_transition_id": "Transition that earned the XP (qc_pass for base XP and bonus, the QC decision"
-        " for status updates)",
-        "source": "ticket_base, first_pass_bonus (passed QC with no qc_fail) or qc_status_update",
-        "amount": "XP awarded",
-        "anomaly": "The ticket's label on QC status updates of qc_fail decisions; null elsewhere",
-        "created_at": "When the XP was awarded: the time of its transition (UTC)",
-    },
-    "ticket_part_specs": {
-        "ticket_part_spec_id": "Key of the part specification (1..n)",
-        "ticket_id": "Ticket needing the part",
-        "part_id": "Part of the ticket's own item",
-        "quantity": "Units needed",
-        "anomaly": "parts_delay on the part a parts_delay ticket waited for; null elsewhere",
-        "created_at": "When the part was specified: when the ticket was opened (UTC)",
-    },
-}
-
-
-def _spec(name: str, key: str, schema: pa.Schema, slots, build, description: str, **kw) -> TableSpec:
-    fks = FOREIGN_KEYS.get(name, ())
-    parents = tuple(dict.fromkeys(parent for _, parent in fks))
-    return TableSpec(
-        DOMAIN, name, key, schema, description, slots, build, parents, foreign_keys=fks, created="created_at",
-        column_descriptions=COLUMN_DESCRIPTIONS[name], **kw,
-    )  # fmt: skip
-
-
-TABLES: tuple[TableSpec, ...] = (
-    _spec("users", "user_id", USERS, lambda m: m.users, users,
-          "Deterministic mock staff, at most 10, every role present."),
-    _spec("inventories", "inventory_id", INVENTORIES, lambda m: 1, inventories,
-          "The run-scoped inventory, named after the run tag."),
-    _spec("categories", "category_id", CATEGORIES, lambda m: m.categories, categories,
-          "Equipment categories; names carry the run tag's namespace."),
-    _spec("items", "item_id", ITEMS, lambda m: m.items, items,
-          "Equipment items; serial numbers carry the run tag's namespace."),
-    _spec("parts", "part_id", PARTS, lambda m: m.items * m.parts_per_item, parts,
-          "Spare parts: parts_per_item per item."),
-    _spec("tickets", "ticket_id", TICKETS, lambda m: m.tickets, tickets,
-          "Maintenance tickets: uniform sampled status, lifecycle timestamps, at most one active per item.",
-          text_columns=("title", "description")),
-    _spec("ticket_transitions", "ticket_transition_id", TICKET_TRANSITIONS,
-          lambda m: m.tickets * TRANSITION_SLOTS, ticket_transitions,
-          "Each ticket's transitions in time order, ending in its status."),
-    _spec("xp_transactions", "xp_transaction_id", XP_TRANSACTIONS, lambda m: m.tickets * XP_SLOTS,
-          xp_transactions, "XP: ticket base XP, first-pass bonus and QC status-update events."),
-    _spec("ticket_part_specs", "ticket_part_spec_id", TICKET_PART_SPECS, lambda m: m.tickets * SPEC_SLOTS,
-          ticket_part_specs, "Parts a ticket needs, sampled from its own item's parts."),
-)  # fmt: skip
+    return {
+        "ticket_part_spec_id": m.spec_keys.offset(lo) + 1 + np.arange(len(s), dtype=np.int64),
+        "ticket_id": t + 1,
+        "part_id": part + 1,
+        "quantity": 1 + m.stream("ticket_part_specs", "quantity").integers(s, 0, 4),
+        "anomaly": _label_of(np.where((label == PARTS_DELAY) & (j == 0), label, NO_ANOMALY)),
+        "created_at": col.timestamps(m.ticket_created(t)),
+    }

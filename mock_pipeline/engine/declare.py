@@ -1,0 +1,284 @@
+"""Each table declared once, beside its builder: name, columns (type, meaning, foreign key), key and builder.
+
+A domain's `tables.py` makes one `Tables` registry and decorates each builder with its declaration.
+The decorator checks the declaration when the module is imported, so a mistake (a key that is not a
+column, a foreign key to a table not declared yet, ...) fails at once with one line naming the table
+and the field, not later inside an asset. What it returns is the table's `TableSpec`, the object the
+factory, partitions, publishers, API and checks consume; the registry holds them in declaration order,
+which is the domain's table list (parents first: a foreign key may only name a table declared above).
+
+The pattern, for a leaf table::
+
+    from mock_pipeline.engine import columns as col
+    from mock_pipeline.engine.columns import INT, STRING, TIMESTAMP, ids
+    from mock_pipeline.engine.declare import Column, Tables
+
+    TABLES = Tables("maintenance")
+
+    @TABLES.table(
+        key="part_id",
+        slots=lambda m: m.items * m.parts_per_item,  # the slot space the builder is asked for
+        description="Spare parts: parts_per_item per item.",  # shown on the asset in the Dagster UI
+        columns=(
+            Column("part_id", INT, "Key of the spare part"),
+            Column("item_id", INT, "Item the part belongs to", references="items"),  # an FK, and a parent
+            Column("name", STRING, "Part kind, from the item's category"),
+            Column("created_at", TIMESTAMP, "When the part was registered, after its item (UTC)"),
+        ),
+        text_columns=("name",),  # optional: long text worth embedding; export_exclude=(...) likewise
+    )
+    def parts(m: MaintenanceModel, lo: int, hi: int) -> Columns:
+        p = ids(lo, hi)
+        return {"part_id": p + 1, "item_id": p // 4 + 1, "name": ..., "created_at": col.timestamps(...)}
+
+    # domains/<domain>/__init__.py
+    Domain(name=DOMAIN, tables=TABLES.specs, ...)
+
+The builder returns its columns by name (numpy arrays or Arrow arrays, exactly the declared ones)
+and the declaration assembles them into a table of the declared schema; a builder may also return
+a finished `pa.Table` of that schema. `created` (default "created_at") names the column holding when
+the row came to be (None when the table has none); `after=(...)` adds parents that no column points
+to. A table derived from others already written uses `@TABLES.derived(...)` on a function
+`(model, dataset, chunk_size) -> Iterable[pa.Table]`. Adding a leaf table is one declaration here
+plus its rules in checks.py.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, overload
+
+import numpy as np
+import pyarrow as pa
+
+from mock_pipeline.engine import columns as col
+from mock_pipeline.engine.table import TableSpec
+
+# What a builder returns: each declared column by name.
+Columns = Mapping[str, pa.Array | np.ndarray]
+Builder = Callable[[Any, int, int], Columns | pa.Table]
+Derivation = Callable[[Any, Path, int], Iterable[pa.Table]]
+
+
+class DeclarationError(ValueError):
+    """A table declaration that cannot be right; raised when the domain's tables module is imported."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its name, Arrow type (or `columns.JSON`), what it means, and the table its values
+    reference (a foreign key to that table's key), if any."""
+
+    name: str
+    type: pa.DataType | str
+    description: str
+    references: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier() or keyword.iskeyword(self.name):
+            raise DeclarationError(f"column name {self.name!r} must be a lower-case identifier")
+        if not isinstance(self.type, pa.DataType) and self.type != col.JSON:
+            raise DeclarationError(f"column {self.name!r}: type {self.type!r} must be a pyarrow type or columns.JSON")
+        if not self.description.strip():
+            raise DeclarationError(f"column {self.name!r}: description is empty; say what the column holds")
+
+
+class Tables(Sequence[TableSpec]):
+    """A domain's tables in declaration order, each added by the `table` or `derived` decorator.
+
+    `per_tenant` is the default for the domain's tables (a table may override it).
+    """
+
+    def __init__(self, domain: str, *, per_tenant: bool = False) -> None:
+        self.domain = domain
+        self.per_tenant = per_tenant
+        self._specs: list[TableSpec] = []
+
+    @property
+    def specs(self) -> tuple[TableSpec, ...]:
+        return tuple(self._specs)
+
+    def names(self) -> list[str]:
+        return [s.name for s in self._specs]
+
+    @overload
+    def __getitem__(self, index: int) -> TableSpec: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[TableSpec]: ...
+    def __getitem__(self, index: int | slice) -> TableSpec | Sequence[TableSpec]:
+        return self._specs[index]
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def __iter__(self) -> Iterator[TableSpec]:
+        return iter(self._specs)
+
+    def table(
+        self,
+        *,
+        key: str,
+        slots: Callable[[Any], int],
+        description: str,
+        columns: Sequence[Column],
+        created: str | None = "created_at",
+        text_columns: Sequence[str] = (),
+        export_exclude: Sequence[str] = (),
+        after: Sequence[str] = (),
+        per_tenant: bool | None = None,
+        name: str | None = None,
+    ) -> Callable[[Builder], TableSpec]:
+        """Declare a generated table; decorates its builder `(model, lo, hi) -> columns` over slots [lo, hi).
+
+        The table is named after the builder function unless `name` is given.
+        """
+
+        def declare(builder: Builder) -> TableSpec:
+            table = name or builder.__name__
+            schema = self._check(table, key, description, columns, created, text_columns, export_exclude, after)
+            return self._add(
+                table, key, schema, description, columns, slots, _assembling(table, builder, schema), None,
+                created, text_columns, export_exclude, after, per_tenant,
+            )  # fmt: skip
+
+        return declare
+
+    def derived(
+        self,
+        *,
+        key: str,
+        slots: Callable[[Any], int],
+        description: str,
+        columns: Sequence[Column],
+        created: str | None = "created_at",
+        text_columns: Sequence[str] = (),
+        export_exclude: Sequence[str] = (),
+        after: Sequence[str] = (),
+        per_tenant: bool | None = None,
+        name: str | None = None,
+    ) -> Callable[[Derivation], TableSpec]:
+        """Declare a table computed from parent tables already written; decorates
+        `(model, dataset, chunk_size) -> Iterable[pa.Table]`."""
+
+        def declare(derive: Derivation) -> TableSpec:
+            table = name or derive.__name__
+            schema = self._check(table, key, description, columns, created, text_columns, export_exclude, after)
+            return self._add(
+                table, key, schema, description, columns, slots, None, derive,
+                created, text_columns, export_exclude, after, per_tenant,
+            )  # fmt: skip
+
+        return declare
+
+    def _check(
+        self,
+        table: str,
+        key: str,
+        description: str,
+        columns: Sequence[Column],
+        created: str | None,
+        text_columns: Sequence[str],
+        export_exclude: Sequence[str],
+        after: Sequence[str],
+    ) -> pa.Schema:
+        """The table's schema, after refusing anything a reader of the declaration would call a mistake."""
+        where = f"{self.domain}.{table}"
+        declared = self.names()
+        if table in declared:
+            raise DeclarationError(f"{where}: table {table!r} is declared twice in {self.domain}")
+        if not description.strip():
+            raise DeclarationError(f"{where}: description is empty; say what a row of {table} is")
+        if not columns:
+            raise DeclarationError(f"{where}: columns is empty; declare at least the key column")
+        names = [c.name for c in columns]
+        if dupes := sorted({n for n in names if names.count(n) > 1}):
+            raise DeclarationError(f"{where}: column {dupes[0]!r} is declared more than once; each name once")
+        allowed = ", ".join(names)
+        if key not in names:
+            raise DeclarationError(f"{where}: key {key!r} is not a column; allowed: {allowed}")
+        if created is not None and created not in names:
+            raise DeclarationError(
+                f"{where}: created {created!r} is not a column; allowed: {allowed}, or None when no column says"
+                " when the row came to be"
+            )
+        for field_name, values in (("text_columns", text_columns), ("export_exclude", export_exclude)):
+            if unknown := [v for v in values if v not in names]:
+                raise DeclarationError(f"{where}: {field_name} names {unknown[0]!r}, not a column; allowed: {allowed}")
+        known = ", ".join(declared) or "none yet"
+        for c in columns:
+            if c.references is not None and c.references != table and c.references not in declared:
+                raise DeclarationError(
+                    f"{where}: column {c.name!r} references {c.references!r}, which is not declared above it in"
+                    f" {self.domain}; declared: {known}"
+                )
+        for parent in after:
+            if parent == table or parent not in declared:
+                raise DeclarationError(
+                    f"{where}: after names {parent!r}, which is not a table declared above it in {self.domain};"
+                    f" declared: {known}"
+                )
+        return col.schema(*((c.name, c.type) for c in columns))
+
+    def _add(
+        self,
+        table: str,
+        key: str,
+        schema: pa.Schema,
+        description: str,
+        columns: Sequence[Column],
+        slots: Callable[[Any], int],
+        build: Callable[[Any, int, int], pa.Table] | None,
+        derive: Derivation | None,
+        created: str | None,
+        text_columns: Sequence[str],
+        export_exclude: Sequence[str],
+        after: Sequence[str],
+        per_tenant: bool | None,
+    ) -> TableSpec:
+        foreign_keys = tuple((c.name, c.references) for c in columns if c.references is not None)
+        # Parents: the referenced tables in column order, then the `after` ones (a table is not its own).
+        parents = tuple(dict.fromkeys([*(p for _, p in foreign_keys if p != table), *after]))
+        spec = TableSpec(
+            domain=self.domain,
+            name=table,
+            key=key,
+            schema=schema,
+            description=description,
+            slots=slots,
+            build=build,
+            parents=parents,
+            per_tenant=self.per_tenant if per_tenant is None else per_tenant,
+            foreign_keys=foreign_keys,
+            export_exclude=tuple(export_exclude),
+            text_columns=tuple(text_columns),
+            derive=derive,
+            created=created,
+            column_descriptions={c.name: c.description for c in columns},
+        )
+        self._specs.append(spec)
+        return spec
+
+
+def _assembling(table: str, builder: Builder, schema: pa.Schema) -> Callable[[Any, int, int], pa.Table]:
+    """The builder, returning a table of the declared schema made from the columns it returns."""
+    names = set(schema.names)
+
+    def build(model: Any, lo: int, hi: int) -> pa.Table:
+        result = builder(model, lo, hi)
+        if isinstance(result, pa.Table):
+            if not result.schema.equals(schema):
+                raise ValueError(f"{table}: the builder's table has schema {result.schema}, not the declared {schema}")
+            return result
+        if result.keys() != names:
+            missing, extra = sorted(names - result.keys()), sorted(result.keys() - names)
+            raise ValueError(
+                f"{table}: the builder's columns differ from the declaration: missing {missing}, extra {extra}"
+            )
+        return col.table(dict(result), schema)
+
+    build.__name__ = build.__qualname__ = table
+    build.__doc__ = builder.__doc__
+    return build
