@@ -4,7 +4,8 @@ several tables share, as pure functions of row indices.
 Small entity sets (users, companies, products: hundreds to a few thousand rows even at the large
 preset) are held as cached arrays; the fact tables (orders and everything hanging off them) are
 recomputed per chunk from the order index. Index conventions: order g has id g + 1; children with
-a fixed number of slots per order use id = g * SLOTS + slot + 1 and drop empty slots.
+a fixed number of slots per order (slot = g * SLOTS + k) drop empty slots and are numbered densely
+(tables.dense); one pass over the orders (`facts`) tells which slots hold a row.
 """
 
 from __future__ import annotations

@@ -1,7 +1,18 @@
 """The SynergyFlow ERP tables (seed 001): schema and a pure, columnar builder for each.
 
 Every builder turns a slot range [lo, hi) into Arrow columns from the model's pure functions of
-indices; no per-row Python runs. Ids are slot + 1, so ids are stable whatever the chunking.
+indices; no per-row Python runs. Tables with empty slots number their rows densely (1..n, `dense`),
+so keys are stable whatever the chunking. The stock ledger (inventory_movements) is derived from
+the tables already written.
+
+Anomaly ground truth: `orders.anomaly` is decided once per order (ErpModel.lifecycle) and is set only
+where the anomaly had a visible effect by the end of the window. Related rows carry the same label
+where they show its consequence: payments (payment_delay: paid after the due date or still overdue),
+shipments (delivery_delay and stockout: first attempt after the scheduled date; delivery_failure:
+failed attempts, and after three the goods go back to the depot), refunds (claimed for the order's
+late or backordered delivery) and inventory_movements (stockout: the count that finds the shelf
+empty before the backordered item ships). A cancellation is a cancelled order with no shipment and
+no invoice.
 """
 
 from __future__ import annotations
@@ -1038,6 +1049,9 @@ def maintenance_visits(m: ErpModel, lo: int, hi: int) -> pa.Table:
         st("service").integers(s, 0, len(data.SERVICES)),
         _STEPS[st("service_step").integers(s, 0, 4)],
     )
+    # An installation starts with installing the machine (the other services follow from it).
+    installation = kind == data.VISIT_TYPES.index("installation")
+    first_service = np.where(installation, data.SERVICES.index("Machine installation"), first_service)
     services = [
         _null_if(services_n <= j, col.join('"', col.take(_SERVICE_NAMES, first_service + j * service_step), '"'))
         for j in range(MAX_SERVICES)
