@@ -4,6 +4,8 @@ descriptions of a declared domain reach the asset specs the Dagster UI shows."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -211,3 +213,49 @@ def test_maintenance_column_descriptions_are_on_the_asset_specs() -> None:
     tickets = {c.name: c.description for c in specs["tickets"].metadata["dagster/column_schema"].columns}
     assert tickets["ticket_id"] == "Key of the maintenance ticket"
     assert tickets["status"] == "Current status: new, assigned, in_progress, waiting_qc or done"
+
+
+def test_a_builder_may_return_a_finished_table_of_the_declared_schema_only() -> None:
+    tables = Tables("shop")
+    declaration: dict[str, Any] = {
+        "key": "customer_id",
+        "slots": lambda m: 2,
+        "description": "People who order.",
+        "columns": (Column("customer_id", INT, "Key"),),
+        "created": None,
+    }
+
+    @tables.table(**declaration)
+    def customers(m: Any, lo: int, hi: int) -> pa.Table:
+        return pa.table({"customer_id": pa.array(ids(lo, hi) + 1, INT)})
+
+    @tables.table(**declaration)
+    def visitors(m: Any, lo: int, hi: int) -> pa.Table:
+        return pa.table({"customer_id": pa.array(ids(lo, hi) + 1, pa.int32())})
+
+    assert customers.build(None, 0, 2)["customer_id"].to_pylist() == [1, 2]
+    with pytest.raises(ValueError, match=r"^visitors: the builder's table has schema customer_id: int32"):
+        visitors.build(None, 0, 2)
+
+
+def test_a_derived_table_is_declared_with_its_derivation_and_no_builder(tmp_path: Path) -> None:
+    tables = _shop()
+
+    @tables.derived(
+        key="customer_id",
+        slots=lambda m: 5,
+        description="Orders per customer, from the orders written.",
+        columns=(
+            Column("customer_id", INT, "The customer", references="customers"),
+            Column("orders", INT, "How many orders the customer placed"),
+        ),
+        created=None,
+    )
+    def customer_orders(m: Any, dataset: Path, chunk_size: int) -> Iterator[pa.Table]:
+        yield pa.table({"customer_id": pa.array([1], INT), "orders": pa.array([len(str(dataset))], INT)})
+
+    assert customer_orders.build is None
+    assert customer_orders.parents == ("customers",)
+    assert next(iter(customer_orders.derive(None, tmp_path, 10)))["orders"].to_pylist() == [len(str(tmp_path))]
+    with pytest.raises(ValueError, match="derived from other tables"):
+        next(generate(customer_orders, None, chunk_size=10))

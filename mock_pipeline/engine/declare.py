@@ -135,14 +135,15 @@ class Tables(Sequence[TableSpec]):
 
         The table is named after the builder function unless `name` is given.
         """
+        declaration = _Declaration(
+            key, slots, description, tuple(columns), created, tuple(text_columns), tuple(export_exclude),
+            tuple(after), per_tenant,
+        )  # fmt: skip
 
         def declare(builder: Builder) -> TableSpec:
             table = name or builder.__name__
-            schema = self._check(table, key, description, columns, created, text_columns, export_exclude, after)
-            return self._add(
-                table, key, schema, description, columns, slots, _assembling(table, builder, schema), None,
-                created, text_columns, export_exclude, after, per_tenant,
-            )  # fmt: skip
+            schema = self._check(table, declaration)
+            return self._add(table, declaration, schema, build=_assembling(table, builder, schema))
 
         return declare
 
@@ -162,104 +163,101 @@ class Tables(Sequence[TableSpec]):
     ) -> Callable[[Derivation], TableSpec]:
         """Declare a table computed from parent tables already written; decorates
         `(model, dataset, chunk_size) -> Iterable[pa.Table]`."""
+        declaration = _Declaration(
+            key, slots, description, tuple(columns), created, tuple(text_columns), tuple(export_exclude),
+            tuple(after), per_tenant,
+        )  # fmt: skip
 
         def declare(derive: Derivation) -> TableSpec:
             table = name or derive.__name__
-            schema = self._check(table, key, description, columns, created, text_columns, export_exclude, after)
-            return self._add(
-                table, key, schema, description, columns, slots, None, derive,
-                created, text_columns, export_exclude, after, per_tenant,
-            )  # fmt: skip
+            return self._add(table, declaration, self._check(table, declaration), derive=derive)
 
         return declare
 
-    def _check(
-        self,
-        table: str,
-        key: str,
-        description: str,
-        columns: Sequence[Column],
-        created: str | None,
-        text_columns: Sequence[str],
-        export_exclude: Sequence[str],
-        after: Sequence[str],
-    ) -> pa.Schema:
+    def _check(self, table: str, d: _Declaration) -> pa.Schema:
         """The table's schema, after refusing anything a reader of the declaration would call a mistake."""
         where = f"{self.domain}.{table}"
         declared = self.names()
         if table in declared:
             raise DeclarationError(f"{where}: table {table!r} is declared twice in {self.domain}")
-        if not description.strip():
+        if not d.description.strip():
             raise DeclarationError(f"{where}: description is empty; say what a row of {table} is")
-        if not columns:
+        if not d.columns:
             raise DeclarationError(f"{where}: columns is empty; declare at least the key column")
-        names = [c.name for c in columns]
+        names = [c.name for c in d.columns]
         if dupes := sorted({n for n in names if names.count(n) > 1}):
             raise DeclarationError(f"{where}: column {dupes[0]!r} is declared more than once; each name once")
         allowed = ", ".join(names)
-        if key not in names:
-            raise DeclarationError(f"{where}: key {key!r} is not a column; allowed: {allowed}")
-        if created is not None and created not in names:
+        if d.key not in names:
+            raise DeclarationError(f"{where}: key {d.key!r} is not a column; allowed: {allowed}")
+        if d.created is not None and d.created not in names:
             raise DeclarationError(
-                f"{where}: created {created!r} is not a column; allowed: {allowed}, or None when no column says"
+                f"{where}: created {d.created!r} is not a column; allowed: {allowed}, or None when no column says"
                 " when the row came to be"
             )
-        for field_name, values in (("text_columns", text_columns), ("export_exclude", export_exclude)):
+        for field_name, values in (("text_columns", d.text_columns), ("export_exclude", d.export_exclude)):
             if unknown := [v for v in values if v not in names]:
                 raise DeclarationError(f"{where}: {field_name} names {unknown[0]!r}, not a column; allowed: {allowed}")
         known = ", ".join(declared) or "none yet"
-        for c in columns:
+        for c in d.columns:
             if c.references is not None and c.references != table and c.references not in declared:
                 raise DeclarationError(
                     f"{where}: column {c.name!r} references {c.references!r}, which is not declared above it in"
                     f" {self.domain}; declared: {known}"
                 )
-        for parent in after:
+        for parent in d.after:
             if parent == table or parent not in declared:
                 raise DeclarationError(
                     f"{where}: after names {parent!r}, which is not a table declared above it in {self.domain};"
                     f" declared: {known}"
                 )
-        return col.schema(*((c.name, c.type) for c in columns))
+        return col.schema(*((c.name, c.type) for c in d.columns))
 
     def _add(
         self,
         table: str,
-        key: str,
+        d: _Declaration,
         schema: pa.Schema,
-        description: str,
-        columns: Sequence[Column],
-        slots: Callable[[Any], int],
-        build: Callable[[Any, int, int], pa.Table] | None,
-        derive: Derivation | None,
-        created: str | None,
-        text_columns: Sequence[str],
-        export_exclude: Sequence[str],
-        after: Sequence[str],
-        per_tenant: bool | None,
+        build: Callable[[Any, int, int], pa.Table] | None = None,
+        derive: Derivation | None = None,
     ) -> TableSpec:
-        foreign_keys = tuple((c.name, c.references) for c in columns if c.references is not None)
+        foreign_keys = tuple((c.name, c.references) for c in d.columns if c.references is not None)
         # Parents: the referenced tables in column order, then the `after` ones (a table is not its own).
-        parents = tuple(dict.fromkeys([*(p for _, p in foreign_keys if p != table), *after]))
+        parents = tuple(dict.fromkeys([*(p for _, p in foreign_keys if p != table), *d.after]))
         spec = TableSpec(
             domain=self.domain,
             name=table,
-            key=key,
+            key=d.key,
             schema=schema,
-            description=description,
-            slots=slots,
+            description=d.description,
+            slots=d.slots,
             build=build,
             parents=parents,
-            per_tenant=self.per_tenant if per_tenant is None else per_tenant,
+            per_tenant=self.per_tenant if d.per_tenant is None else d.per_tenant,
             foreign_keys=foreign_keys,
-            export_exclude=tuple(export_exclude),
-            text_columns=tuple(text_columns),
+            export_exclude=d.export_exclude,
+            text_columns=d.text_columns,
             derive=derive,
-            created=created,
-            column_descriptions={c.name: c.description for c in columns},
+            created=d.created,
+            column_descriptions={c.name: c.description for c in d.columns},
         )
         self._specs.append(spec)
         return spec
+
+
+@dataclass(frozen=True)
+class _Declaration:
+    """What `Tables.table` and `Tables.derived` were given, besides the function they decorate."""
+
+    key: str
+    slots: Callable[[Any], int]
+    description: str
+    columns: tuple[Column, ...]
+    created: str | None
+    text_columns: tuple[str, ...]
+    export_exclude: tuple[str, ...]
+    after: tuple[str, ...]
+    per_tenant: bool | None
 
 
 def _assembling(table: str, builder: Builder, schema: pa.Schema) -> Callable[[Any, int, int], pa.Table]:
