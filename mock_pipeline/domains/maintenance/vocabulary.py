@@ -2,7 +2,7 @@
 a part, why QC sends a repair back. Ticket titles, descriptions and transition notes are composed
 from these by index arithmetic (no lorem, no random words).
 
-Every tuple of SYMPTOMS has SYMPTOMS_PER_CATEGORY entries, in CATEGORY_BANK order (tables.py).
+Every tuple of SYMPTOMS has SYMPTOMS_PER_CATEGORY entries, in CATEGORY_BANK order (text.py).
 """
 
 from __future__ import annotations
