@@ -574,6 +574,8 @@ CORRUPTIONS = [
     ("products", "SELECT * REPLACE (CASE WHEN product_id % 10 = 0 THEN 'Gold Kenyan AA' ELSE name END AS name)"
      " FROM products", "name_unique"),
     ("discounts", "SELECT * REPLACE ('new branch opening' AS reason) FROM discounts", "reason_fits_the_order"),
+    ("orders", "SELECT * REPLACE (order_id % (SELECT count(*) FROM companies) + 1 AS company_id) FROM orders",
+     "orders_per_company_heavy_tailed"),
     ("inventory_movements", "SELECT * REPLACE (CASE WHEN anomaly = 'stockout' THEN resulting_level + 5"
      " ELSE resulting_level END AS resulting_level) FROM inventory_movements", "stockout_at_zero_stock"),
     ("inventory_movements", "SELECT * REPLACE (resulting_level + 1 AS resulting_level) FROM inventory_movements",

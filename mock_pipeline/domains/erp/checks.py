@@ -593,6 +593,14 @@ COHERENCE_RULES: tuple[Rule, ...] = (
              "regexp_matches(split_part(email, '@', 1), '[0-9]')"),
     row_rule("companies", "email_without_counter", "E-mail addresses hold no row counter (no digits before the"
              " reserved top-level domain).", "regexp_matches(email, '[0-9]')"),
+    Rule("orders", "orders_per_company_heavy_tailed",
+         "Orders per company are heavy-tailed: the top 20% of companies place at least 40% of the orders.",
+         "WITH c AS (SELECT c.company_id, count(o.order_id) AS n FROM companies c LEFT JOIN orders o USING (company_id)"
+         " GROUP BY 1), r AS (SELECT n, row_number() OVER (ORDER BY n DESC, company_id) AS rk, count(*) OVER ()"
+         " AS companies FROM c)"
+         " SELECT CASE WHEN sum(n) < 1000 OR max(companies) < 10 THEN 0"
+         " WHEN sum(n) FILTER (WHERE rk <= ceil(0.2 * companies)) < 0.4 * sum(n) THEN 1 ELSE 0 END AS violations,"
+         " sum(n) FILTER (WHERE rk <= ceil(0.2 * companies)) / sum(n) AS top_20_share FROM r"),
     Rule("orders", "no_month_dominates", "No calendar month holds more than 35% of the orders of a window of six"
          " months or more (half of a shorter one, unless the window gives that month most of its days).",
          _MONTHS.format(column="order_date", table="orders")),

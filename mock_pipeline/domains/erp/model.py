@@ -429,9 +429,9 @@ class ErpModel:
         return self.order_schedule.timestamps(self.stream("orders", "time"), g, ORDER_HOURS)
 
     def order_company(self, g: np.ndarray, date: np.ndarray) -> np.ndarray:
-        """A company that existed by then; long-standing accounts order more (u**1.6 leans low)."""
+        """A company that existed by then; long-standing accounts order more (u**2.2 leans low: heavy-tailed)."""
         existing = self.company_cohort.existing(date)
-        local = np.floor(existing * self.stream("orders", "company").uniform(g) ** 1.6).astype(np.int64)
+        local = np.floor(existing * self.stream("orders", "company").uniform(g) ** 2.2).astype(np.int64)
         return np.minimum(local, existing - 1)
 
     def order_branch(self, g: np.ndarray, company: np.ndarray, date: np.ndarray) -> np.ndarray:
