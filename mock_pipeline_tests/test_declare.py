@@ -172,6 +172,7 @@ def test_a_foreign_key_must_point_up_the_declaration_order() -> None:
     ("make", "message"),
     [
         (lambda: Column("order id", INT, "Key"), "column name 'order id' must be a lower-case identifier"),
+        (lambda: Column("OrderId", INT, "Key"), "column name 'OrderId' must be a lower-case identifier"),
         (lambda: Column("order_id", int, "Key"), "column 'order_id': type <class 'int'> must be a pyarrow type"),
         (lambda: Column("order_id", INT, ""), "column 'order_id': description is empty"),
     ],

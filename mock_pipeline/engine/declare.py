@@ -11,7 +11,7 @@ The pattern, for a leaf table::
 
     from mock_pipeline.engine import columns as col
     from mock_pipeline.engine.columns import INT, STRING, TIMESTAMP, ids
-    from mock_pipeline.engine.declare import Column, Tables
+    from mock_pipeline.engine.declare import Column, Columns, Tables
 
     TABLES = Tables("maintenance")
 
@@ -41,6 +41,13 @@ the row came to be (None when the table has none); `after=(...)` adds parents th
 to. A table derived from others already written uses `@TABLES.derived(...)` on a function
 `(model, dataset, chunk_size) -> Iterable[pa.Table]`. Adding a leaf table is one declaration here
 plus its rules in checks.py.
+
+Converting a domain from schema constants, FOREIGN_KEYS and `_spec(...)`: each FOREIGN_KEYS pair
+becomes `references=` on its column (so `foreign_keys` follows column order); a parent that is not a
+foreign key goes in `after`; a column referencing its own table is a foreign key but not a parent. A
+domain whose tables are per tenant declares `Tables(domain, per_tenant=True)`, the tenants table
+says `per_tenant=False`, and every other table has its tenant column, e.g. one shared
+`TENANT = Column("tenant_id", INT, "...", references="tenants")`.
 """
 
 from __future__ import annotations
@@ -78,7 +85,7 @@ class Column:
     references: str | None = None
 
     def __post_init__(self) -> None:
-        if not self.name.isidentifier() or keyword.iskeyword(self.name):
+        if not self.name.isidentifier() or keyword.iskeyword(self.name) or self.name != self.name.lower():
             raise DeclarationError(f"column name {self.name!r} must be a lower-case identifier")
         if not isinstance(self.type, pa.DataType) and self.type != col.JSON:
             raise DeclarationError(f"column {self.name!r}: type {self.type!r} must be a pyarrow type or columns.JSON")
