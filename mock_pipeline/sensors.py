@@ -153,7 +153,11 @@ def _check_fixed(instance: dg.DagsterInstance, check_key: dg.AssetCheckKey, run_
 
 def republish_sensor(domains: tuple[Domain, ...]) -> dg.RunStatusSensorDefinition:
     """A run-status sensor: when a successful run made a domain's failing checks pass without
-    publishing, publish that domain with the same scenario (blocking checks held it back before)."""
+    publishing, publish that domain with the same scenario (blocking checks held it back before).
+
+    Not an AutomationCondition: declarative automation launches runs without run config, so it
+    could not republish the fixing run's scenario (docs/automation.md says why in full).
+    """
 
     @dg.run_status_sensor(
         name="republish_when_checks_fixed",
