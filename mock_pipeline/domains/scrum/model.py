@@ -82,6 +82,7 @@ ISSUE_PRIORITY_WEIGHTS = (20, 45, 25, 10)
 # open work sits in its current sprint, so it holds fewer issues (this keeps the last month of the
 # history under a third of all issues).
 ISSUE_VOLUME = (0.3, 0.6, 1.5)
+RECENT_WORK_MAX = 0.18
 
 # Issue types: seed 002's mix 50/25/15/10 with "other" split over epic, improvement and sub-task.
 ISSUE_TYPES = ("story", "task", "bug", "epic", "improvement", "subtask")
@@ -222,6 +223,14 @@ class ScrumModel:
         weights = np.asarray(ISSUE_VOLUME)[self.project_status] * (
             0.75 + 0.5 * self.stream("projects", "volume").uniform(p)
         )
+        # Work that can only be recent (a running scrum project's open sprint work, a project still
+        # in planning) is held to RECENT_WORK_MAX of all issues, so no month dominates the history.
+        recent = np.where(self.project_status == PLANNING, 1.0, 0.0)
+        recent = np.where((self.project_status == ACTIVE) & ~self.project_kanban, 0.9, recent)
+        share = (weights * recent).sum() / weights.sum()
+        if share > RECENT_WORK_MAX:
+            k = RECENT_WORK_MAX * (1 - share) / (share * (1 - RECENT_WORK_MAX))
+            weights = np.where(recent > 0, weights * k, weights)
         self.issue_count = allocate(self.issues, weights)
         self.issue_first = np.concatenate(([0], np.cumsum(self.issue_count)[:-1]))
         # One keyed bijection per project (a, b) for its issues' status strata.
