@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -204,3 +205,15 @@ def test_dense_keys_never_depend_on_the_chunk_size(profile: str) -> None:
         assert whole.equals(pa.concat_tables(generate(spec, model, 41))), name
         keys = whole[spec.key].to_pylist()
         assert keys == list(range(1, len(keys) + 1)), name
+
+
+@pytest.mark.parametrize("profile", ["normal-ops", "growth-phase"])
+@pytest.mark.parametrize(("seed", "as_of"), [(5, "2024-07-31"), (42, "2025-02-28"), (99, "2024-12-31")])
+def test_no_month_dominates_whatever_the_seed_and_as_of(profile: str, seed: int, as_of: str) -> None:
+    """The calendar property in general, not only for the default run: months of issue creation."""
+    model = ScrumModel(build_scenario(profile=profile, size="small", seed=seed, as_of=as_of))
+    created = model.issue_facts(np.arange(model.issues))["created"]
+    months = (created // 86_400).astype("datetime64[D]").astype("datetime64[M]")
+    assert np.unique(months, return_counts=True)[1].max() <= 0.35 * len(created)
+    weekend = ((created // 86_400 + 3) % 7 >= 5).sum() / 2
+    assert weekend < 0.5 * (len(created) - 2 * weekend) / 5  # a weekend day: under half a weekday's issues
