@@ -54,7 +54,7 @@ def run_problems(run_config: Mapping[str, Any], domains: Collection[str] | None 
         scenario_resource = ScenarioResource(**scenario_config)
     except ValidationError as exc:  # a value Dagster's types let through and pydantic does not
         return [Problem(f"scenario.{'.'.join(map(str, e['loc']))}", e["msg"]) for e in exc.errors()]
-    scenario, problems = scenario_resource.check(run_config)
+    scenario, problems = scenario_resource.check(run_config, domains)
     if scenario is not None:
         # Only the folder matters here; the data_dir resource's other settings are the store's.
         room = DataDirResource(root=root).room_problem(scenario, domains)

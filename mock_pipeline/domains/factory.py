@@ -6,7 +6,7 @@ domain's pure generator) and its rules. The wiring here is the same for all four
 
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,9 +98,12 @@ def model_for(domain: Domain, scenario: Scenario) -> Any:
 _wired: dict[str, Domain] = {}
 
 
-def domain_problems(scenario: Scenario) -> list[Problem]:
+def domain_problems(scenario: Scenario, domains: Collection[str] | None = None) -> list[Problem]:
+    """The limits of the wired `domains` (None: all) that the scenario breaks."""
     problems: list[Problem] = []
     for domain in _wired.values():
+        if domains is not None and domain.name not in domains:
+            continue
         key = (domain.name, scenario.dataset_id)
         if key not in _models:
             try:
