@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from mock_pipeline.domains.factory import materialize_table
+from mock_pipeline.domains.factory import domain_definitions, materialize_table
 from mock_pipeline.domains.scrum import SCRUM
 from mock_pipeline.domains.scrum.model import ScrumModel
 from mock_pipeline.engine.table import generate
@@ -217,3 +217,14 @@ def test_no_month_dominates_whatever_the_seed_and_as_of(profile: str, seed: int,
     assert np.unique(months, return_counts=True)[1].max() <= 0.35 * len(created)
     weekend = ((created // 86_400 + 3) % 7 >= 5).sum() / 2
     assert weekend < 0.5 * (len(created) - 2 * weekend) / 5  # a weekend day: under half a weekday's issues
+
+
+def test_every_column_described_and_every_table_created() -> None:
+    """The Dagster UI shows a description on every scrum column; every table says when a row came to be."""
+    assets, _ = domain_definitions(SCRUM)
+    specs = {spec.key.path[-1]: spec for a in assets for spec in a.specs}
+    for table in SCRUM.tables:
+        schema = specs[table.name].metadata["dagster/column_schema"]
+        assert [c.name for c in schema.columns] == table.schema.names
+        assert all(c.description for c in schema.columns), table.name
+        assert table.created in table.schema.names, table.name
