@@ -248,6 +248,10 @@ class CommerceModel:
             return np.full(np.shape(tenant), fixed[0], dtype=np.int64)
         return self.stream("tenants", "currency").integers(tenant, 0, len(CURRENCIES))
 
+    def tenant_locale(self, tenant: int) -> int:
+        """Index into TENANT_LOCALES of one tenant."""
+        return int(self.tenant_currency(np.array([tenant]))[0])
+
     def tenant_pools(self, tenant: int) -> Pools:
         """Names, places and phones of the tenant's locale."""
         index = int(self.tenant_currency(np.array([tenant]))[0])

@@ -116,15 +116,19 @@ TENANTS = col.schema(
 
 def _company(m: CommerceModel, tenant: np.ndarray, index: np.ndarray) -> pa.Array:
     """Company names unique in the dataset: `index` (distinct across the dataset) goes through a keyed
-    permutation of the tenant's locale's last names x trade suffixes."""
+    permutation of last name x trade suffix x second last name of the tenant's locale ("Ochoa Trading",
+    "Ochoa & Wolfe Trading"); each locale has its own suffixes, so locales never share a name."""
     pieces = []
     for t in np.unique(tenant):
         sel = tenant == t
         last = m.name_parts(int(t)).last
-        space = len(last) * len(COMPANY_SUFFIXES)
-        code = unique_codes(m.stream("vendors", "company"), index[sel] % space, space)
-        pieces.append(col.join(col.take(last, code // len(COMPANY_SUFFIXES)), " ",
-                               _pick(COMPANY_SUFFIXES, code % len(COMPANY_SUFFIXES))))  # fmt: skip
+        suffixes = pa.array(COMPANY_SUFFIXES[m.tenant_locale(int(t))])
+        n, k = len(last), len(suffixes)
+        code = unique_codes(m.stream("vendors", "company"), index[sel] % (n * n * k), n * n * k)
+        first, second = code % n, code // (n * k)
+        suffix = (code // n + first + second) % k  # a bijection for fixed names: still unique
+        partner = pc.if_else(pa.array(first == second), "", col.join(" & ", col.take(last, second)))
+        pieces.append(col.join(col.take(last, first), partner, " ", col.take(suffixes, suffix)))
     return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
 
 
@@ -196,8 +200,14 @@ VENDORS = col.schema(
     ("vendor_id", INT), ("tenant_id", INT), ("name", STRING), ("contact_email", STRING), ("phone", STRING),
     ("city", STRING), ("created_at", TIMESTAMP),
 )  # fmt: skip
-COMPANY_SUFFIXES = ("Supply Co.", "Trading", "Goods", "Wholesale", "Imports", "Distribution", "& Partners",
-                    "Brothers", "Manufacturing", "Outfitters", "Sourcing", "Merchants", "Works", "& Sons")  # fmt: skip
+# Trade suffixes per locale (TENANT_LOCALES order), disjoint so that no two locales make one name.
+COMPANY_SUFFIXES: tuple[tuple[str, ...], ...] = (
+    ("Supply Co.", "Trading", "Goods", "Wholesale", "Imports", "Distribution", "Outfitters", "Merchants"),
+    ("GmbH", "Handel GmbH", "& Co. KG", "Vertrieb", "Großhandel", "Import GmbH"),
+    ("Ltd", "& Co. Ltd", "Trading Ltd", "Supplies Ltd", "Wholesale Ltd", "Brothers Ltd"),
+    ("Supply Inc.", "Trading Inc.", "Distributors", "Wholesale Inc.", "Goods Inc.", "Sourcing"),
+    ("Pty Ltd", "Trading Pty Ltd", "Supplies Pty Ltd", "Wholesale Pty Ltd", "Imports Pty Ltd", "& Sons Pty Ltd"),
+)
 _CONTACT_ROLES = ("sales", "orders", "accounts", "support", "partners")
 
 
@@ -867,7 +877,8 @@ def reviews(m: CommerceModel, lo: int, hi: int) -> pa.Table:
     noun = pc.utf8_lower(product_noun(m, product))
     per = len(REVIEW_OPENINGS[0])
     title = _fill_product(
-        col.take(_TITLES, (rating - 1) * _TITLE_WIDTH + m.stream("reviews", "title").integers(g, 0, _TITLE_WIDTH)), noun
+        col.take(_TITLES, (rating - 1) * _TITLE_WIDTH + m.stream("reviews", "title").integers(g, 0, _TITLE_WIDTH)),
+        product_name(m, product),
     )
     opening = _fill_product(
         col.take(_OPENINGS, (rating - 1) * per + m.stream("reviews", "opening").integers(g, 0, per)), noun

@@ -38,7 +38,7 @@ SUBCATEGORY_VARIANTS: tuple[tuple[str, ...], ...] = (
     ("Silk", "Cotton", "Linen", "Satin", "Knit", "Floral", "Pleated", "Jersey"),
     ("Cast Iron", "Non-Stick", "Stainless Steel", "Copper", "Ceramic", "Carbon Steel", "Enamelled", "Tri-Ply"),
     ("Oak", "Walnut", "Pine", "Rattan", "Velvet", "Leather", "Bamboo", "Upholstered"),
-    ("Paperback", "Hardcover", "Illustrated", "Award-Winning", "Bestselling", "Debut", "Collected", "Annotated"),
+    ("Paperback", "Hardcover", "Illustrated", "Award-Winning", "Acclaimed", "Debut", "Collected", "Annotated"),
     ("Paperback", "Hardcover", "Illustrated", "Pocket", "Revised", "Complete", "Concise", "Practical"),
     ("Non-Slip", "Adjustable", "Cork", "Heavy", "Foldable", "Cast Iron", "Padded", "Home Gym"),
     ("2-Person", "4-Person", "Ultralight", "Waterproof", "Three-Season", "Insulated", "Rechargeable", "Compact"),
@@ -68,7 +68,9 @@ SUBCATEGORY_VARIANTS: tuple[tuple[str, ...], ...] = (
 )
 # Neutral adjectives that fit any product.
 ADJECTIVES = ("Classic", "Premium", "Essential", "Everyday", "Signature", "Original", "Select", "Heritage",
-              "Modern", "Pro", "Deluxe", "Urban", "Nordic", "Studio", "Prime", "Elite")  # fmt: skip
+              "Modern", "Pro", "Deluxe", "Urban", "Nordic", "Studio", "Prime", "Elite", "Atlas", "Summit", "Harbor",
+              "Maple", "Aurora", "Vista", "Metro", "Coastal", "Alpine", "Evergreen", "Horizon", "Crest", "Pioneer",
+              "Meridian", "Cascade", "Keystone")  # fmt: skip
 # Per sub-category: the selling points a description names.
 SUBCATEGORY_FEATURES: tuple[tuple[str, ...], ...] = (
     ("long battery life", "a clear, balanced sound", "a stable Bluetooth connection", "soft memory-foam cushions"),
@@ -133,18 +135,18 @@ RETURN_REASONS: tuple[tuple[str, ...], ...] = (
 )  # fmt: skip
 LATE_RETURN_REASON = "arrived too late"
 
-# Review titles and sentences per rating (1..5); {p} is the product's noun in lower case.
+# Review titles (1..5 stars; {p}: the product's name) and sentences ({p}: its noun in lower case).
 REVIEW_TITLES: tuple[tuple[str, ...], ...] = (
-    ("Very disappointed with this {p}", "Broke after a week", "Not worth the money", "Would not buy again",
-     "Save your money", "Poor quality {p}", "Returned it", "Terrible {p}"),
-    ("Below expectations", "Could be better", "Not great", "Mediocre {p}", "Expected more from this {p}",
-     "Cheaply made", "Only just works", "Flimsy {p}"),
-    ("It's okay", "Average {p}", "Does the job", "Fair for the price", "Decent but not special",
-     "An ordinary {p}", "Middle of the road", "Fine for now"),
-    ("Really good {p}", "Happy with it", "Solid purchase", "Works well", "Good value {p}", "Nice {p}",
-     "Would recommend", "Pleasantly surprised"),
-    ("Absolutely love this {p}", "Excellent quality", "Best {p} I have owned", "Exceeded expectations",
-     "Perfect {p}", "Five stars", "Outstanding {p}", "Exactly what I wanted"),
+    ("Very disappointed with the {p}", "{p}: broke after a week", "{p} - not worth the money",
+     "Would not buy the {p} again", "Save your money", "Poor quality {p}", "Returned the {p}", "Terrible {p}"),
+    ("{p}: below expectations", "Could be better", "{p} - not great", "Mediocre {p}", "Expected more from the {p}",
+     "Cheaply made {p}", "{p} only just works", "Flimsy {p}"),
+    ("{p}: it's okay", "Average {p}", "{p} does the job", "Fair for the price", "{p} - decent but not special",
+     "An ordinary {p}", "Middle of the road", "{p}: fine for now"),
+    ("Really good {p}", "Happy with the {p}", "{p} - solid purchase", "Works well", "Good value {p}", "Nice {p}",
+     "Would recommend the {p}", "Pleasantly surprised by the {p}"),
+    ("Absolutely love the {p}", "{p}: excellent quality", "Best {p} I have owned", "{p} exceeded expectations",
+     "Perfect {p}", "Five stars", "Outstanding {p}", "{p} - exactly what I wanted"),
 )  # fmt: skip
 REVIEW_OPENINGS: tuple[tuple[str, ...], ...] = (
     ("The {p} stopped working almost immediately.", "Quality of the {p} is poor; it looks nothing like the photos.",
