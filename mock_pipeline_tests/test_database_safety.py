@@ -229,6 +229,34 @@ def test_server_dying_mid_load_reports_the_first_cause_not_the_rollback(pg: str,
     assert sql(pg, "SELECT count(*) FROM mock_data.commerce_orders") == before  # the previous load, whole
 
 
+@pytest.mark.integration
+def test_server_dying_mid_copy_reports_the_first_cause(
+    pg: str, commerce: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server ends the connection while COPY streams rows: the message names that, not the rollback."""
+    load(pg, commerce)
+    before = sql(pg, "SELECT count(*) FROM mock_data.commerce_orders")
+    stream_rows = db._CsvStream.readinto
+    copies_seen: list[str] = []
+
+    def readinto(self: db._CsvStream, out: object) -> int:
+        if not copies_seen:  # first bytes of the first COPY: the server now ends that connection
+            running = "SELECT query FROM pg_stat_activity WHERE application_name = 'mock_pipeline'"
+            copies_seen.extend(r[0] for r in sql(pg, running) if r[0].startswith("COPY"))
+            sql(pg, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'mock_pipeline'")
+        return stream_rows(self, out)
+
+    monkeypatch.setattr(db._CsvStream, "readinto", readinto)
+    with pytest.raises(db.LoadError) as err:
+        load(pg, commerce)
+    message = str(err.value)
+    assert copies_seen, "the connection was ended while a COPY was running"
+    assert "while loading mock_data.commerce_" in message
+    assert "terminat" in message or "server closed the connection" in message, message
+    assert "connection already closed" not in message
+    assert sql(pg, "SELECT count(*) FROM mock_data.commerce_orders") == before
+
+
 # --- maintenance: re-runs replace their own namespace ---------------------------------------------
 def maintenance_resources(root: Path, **scenario: object) -> dict[str, object]:
     return {
