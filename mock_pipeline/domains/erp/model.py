@@ -658,11 +658,13 @@ class ErpModel:
     def goods_back(self, life: Lifecycle, refund: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Per order: do its goods come back into stock, and when. A failed delivery's goods return to the
         depot the day after the last attempt; an approved wrong-item or quality refund's are collected."""
-        failed = life.status == STATUS_FAILED
+        failed, failed_at = self.depot_return(life)
+        return failed | refund["returned"], np.where(life.status == STATUS_FAILED, failed_at, refund["returned_at"])
+
+    def depot_return(self, life: Lifecycle) -> tuple[np.ndarray, np.ndarray]:
+        """Goods of a failed delivery are back at the depot the morning after the last attempt."""
         failed_at = office_time(self.stream("inventory_movements", "depot_time"), life.g, life.final_at // DAY + 1)
-        when = np.where(failed, failed_at, refund["returned_at"])
-        back = (failed & (failed_at < self.end)) | refund["returned"]
-        return back, when
+        return (life.status == STATUS_FAILED) & (failed_at < self.end), failed_at
 
     # -- what happened to every order: one pass ----------------------------------------------------
     def week_of(self, t: np.ndarray) -> np.ndarray:

@@ -598,8 +598,7 @@ def _shipments_present(m: ErpModel, lo: int, hi: int) -> np.ndarray:
 def shipments(m: ErpModel, lo: int, hi: int) -> pa.Table:
     g = _ids(lo, hi)
     life = m.lifecycle(g)
-    back, depot_at = m.goods_back(life, m.refunds(life, m.billing(life)))
-    back &= life.status == STATUS_FAILED
+    back, depot_at = m.depot_return(life)
     keep = life.shipped
     g = g[keep]
     status, region, attempts = life.status[keep], life.region[keep], life.attempts[keep]
