@@ -576,6 +576,8 @@ CORRUPTIONS = [
     ("discounts", "SELECT * REPLACE ('new branch opening' AS reason) FROM discounts", "reason_fits_the_order"),
     ("orders", "SELECT * REPLACE (order_id % (SELECT count(*) FROM companies) + 1 AS company_id) FROM orders",
      "orders_per_company_heavy_tailed"),
+    ("audit_logs", "SELECT * REPLACE (CASE WHEN entity_type = 'inventory_movement' THEN entity_id + 1 ELSE entity_id"
+     " END AS entity_id) FROM audit_logs", "bookings_follow_the_fact"),
     ("inventory_movements", "SELECT * REPLACE (CASE WHEN anomaly = 'stockout' THEN resulting_level + 5"
      " ELSE resulting_level END AS resulting_level) FROM inventory_movements", "stockout_at_zero_stock"),
     ("inventory_movements", "SELECT * REPLACE (resulting_level + 1 AS resulting_level) FROM inventory_movements",

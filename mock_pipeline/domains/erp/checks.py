@@ -593,6 +593,16 @@ COHERENCE_RULES: tuple[Rule, ...] = (
              "regexp_matches(split_part(email, '@', 1), '[0-9]')"),
     row_rule("companies", "email_without_counter", "E-mail addresses hold no row counter (no digits before the"
              " reserved top-level domain).", "regexp_matches(email, '[0-9]')"),
+    Rule("audit_logs", "bookings_follow_the_fact",
+         "A stock booking names the movement it books (receive_stock a restock, adjust_stock a count) within 15"
+         " minutes after it moved; a payment is recorded within five hours after the money arrived.",
+         "SELECT (SELECT count(*) FROM audit_logs a LEFT JOIN inventory_movements m ON m.inventory_movement_id"
+         " = a.entity_id WHERE a.entity_type = 'inventory_movement' AND (m.movement_type IS DISTINCT FROM CASE"
+         " a.action WHEN 'receive_stock' THEN 'restock' ELSE 'adjustment' END OR a.occurred_at < m.moved_at"
+         " OR a.occurred_at > m.moved_at + INTERVAL 15 MINUTE))"
+         " + (SELECT count(*) FROM audit_logs a LEFT JOIN payments p ON p.payment_id = a.entity_id"
+         " WHERE a.entity_type = 'payment' AND (p.paid_at IS NULL OR a.occurred_at < p.paid_at"
+         " OR a.occurred_at > p.paid_at + INTERVAL 5 HOUR)) AS violations"),
     Rule("orders", "orders_per_company_heavy_tailed",
          "Orders per company are heavy-tailed: the top 20% of companies place at least 40% of the orders.",
          "WITH c AS (SELECT c.company_id, count(o.order_id) AS n FROM companies c LEFT JOIN orders o USING (company_id)"
