@@ -616,7 +616,8 @@ COHERENCE_RULES: tuple[Rule, ...] = (
          _MONTHS.format(column="order_date", table="orders")),
     Rule("maintenance_visits", "notes_fit_the_visit",
          "A technician's note opens with its visit type's opening, names the finding the first spare part fitted"
-         " answers, and lists the first service done (an installation's is installing the machine); no lorem ipsum.",
+         " answers, and lists the first service done (an installation's is installing the machine, and only an"
+         " installation installs one); no lorem ipsum.",
          f"WITH o AS (SELECT * FROM (VALUES {_VISIT_OPENING}) v(visit_type, opening)),"
          f" f AS (SELECT * FROM (VALUES {_PART_FINDING}) v(part, finding))"
          " SELECT count(*) AS violations FROM maintenance_visits v JOIN o USING (visit_type)"
@@ -625,7 +626,8 @@ COHERENCE_RULES: tuple[Rule, ...] = (
          " OR (f.finding IS NOT NULL AND NOT contains(lower(v.notes), f.finding))"
          " OR NOT contains(v.notes, lower(json_extract_string(v.services, '$[0]')))"
          f" OR regexp_matches(v.notes, {_LOREM})"
-         " OR (v.visit_type = 'installation' AND json_extract_string(v.services, '$[0]') <> 'Machine installation')"),
+         " OR (v.visit_type = 'installation') <> (json_extract_string(v.services, '$[0]') = 'Machine installation')"
+         " OR (v.visit_type <> 'installation' AND contains(v.services, 'Machine installation'))"),
 )  # fmt: skip
 RULES = (*RULES, *COHERENCE_RULES)
 

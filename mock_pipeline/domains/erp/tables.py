@@ -999,6 +999,9 @@ _NO_PART_FINDING = pa.array(
 )  # fmt: skip
 _SERVICE_TEXT = pa.array([x.lower() for x in data.SERVICES], STRING)
 _SERVICE_NAMES = pa.array(data.SERVICES, STRING)
+_INSTALL = data.SERVICES.index("Machine installation")
+_ROUTINE = np.array([i for i, x in enumerate(data.SERVICES) if i != _INSTALL])
+_ROUTINE_STEPS = np.array([1, 2, 3, 5])
 _PART_NAMES = pa.array([p[0] for p in data.SPARE_PARTS], STRING)
 _PART_COSTS = np.array([p[1] for p in data.SPARE_PARTS], dtype=np.int64)
 # Steps coprime with 12 give distinct entries within one visit.
@@ -1044,15 +1047,21 @@ def maintenance_visits(m: ErpModel, lo: int, hi: int) -> pa.Table:
     duration = 15 * st("duration").integers(s, 2, 17)
     # Services: 1..3 distinct names; spare parts: 0..3 distinct parts, 1-2 of each.
     services_n = st("services").integers(s, 1, MAX_SERVICES + 1)
-    first_service, service_step = (
-        st("service").integers(s, 0, len(data.SERVICES)),
-        _STEPS[st("service_step").integers(s, 0, 4)],
-    )
-    # An installation starts with installing the machine (the other services follow from it).
+    # An installation starts with installing the machine; other visits only do routine services (distinct
+    # ones: steps coprime with the 11 routine services).
     installation = kind == data.VISIT_TYPES.index("installation")
-    first_service = np.where(installation, data.SERVICES.index("Machine installation"), first_service)
+    base = st("service").integers(s, 0, len(_ROUTINE))
+    step = _ROUTINE_STEPS[st("service_step").integers(s, 0, len(_ROUTINE_STEPS))]
+    service_idx = [
+        np.where(
+            installation & (j == 0),
+            _INSTALL,
+            _ROUTINE[(base + np.where(installation, j - 1, j) * step) % len(_ROUTINE)],
+        )
+        for j in range(MAX_SERVICES)
+    ]
     services = [
-        _null_if(services_n <= j, col.join('"', col.take(_SERVICE_NAMES, first_service + j * service_step), '"'))
+        _null_if(services_n <= j, col.join('"', col.take(_SERVICE_NAMES, service_idx[j]), '"'))
         for j in range(MAX_SERVICES)
     ]
     parts_n = categorical(st("parts"), s, (30, 40, 20, 10))
@@ -1068,10 +1077,7 @@ def maintenance_visits(m: ErpModel, lo: int, hi: int) -> pa.Table:
                          col.text(_PART_COSTS[part]), "}")  # fmt: skip
         parts.append(_null_if(~used, entry))
     labor = duration * LABOR_PER_HOUR_CENTS // 60
-    service_text = [
-        _null_if(services_n <= j, col.take(_SERVICE_TEXT, (first_service + j * service_step) % len(data.SERVICES)))
-        for j in range(MAX_SERVICES)
-    ]
+    service_text = [_null_if(services_n <= j, col.take(_SERVICE_TEXT, service_idx[j])) for j in range(MAX_SERVICES)]
     done = service_text[0]
     for entry in service_text[1:]:
         done = pc.if_else(pc.is_null(entry), done, col.join(done, ", ", entry))
