@@ -1,0 +1,314 @@
+"""MockDataset (issue 16): a user's YAML spec becomes tables, blocking checks and the files export."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import yaml
+
+from mock_pipeline.domains.factory import Domain
+from mock_pipeline.engine.random import Stream
+from mock_pipeline.mock_dataset import SpecError, example_yaml, register_generator
+from mock_pipeline.mock_dataset.compile import compile_domain
+from mock_pipeline.mock_dataset.generate import DatasetModel
+from mock_pipeline.mock_dataset.spec import Located, parse_spec, table_order
+from mock_pipeline.resources import ScenarioResource
+from mock_pipeline_tests.helpers import (
+    check_outcomes,
+    corrupt_with_sql,
+    materialize_domain,
+    read_table,
+    rule_outcome,
+    tree_digest,
+)
+
+TABLES = ("customers", "products", "orders", "order_items", "reviews")
+
+
+@register_generator("sku")
+def _sku(stream: Stream, rows: np.ndarray, prefix: str = "SKU") -> pa.Array:
+    """A user's own generator: a code from the row and a counter-based letter."""
+    letters = np.array(list("ABCDEFGH"))[stream.integers(rows, 0, 8)]
+    return pa.array([f"{prefix}-{letter}{row}" for letter, row in zip(letters, rows, strict=True)])
+
+
+def spec_text(name: str = "my_shop") -> str:
+    """The scaffolded five-table example plus a custom-generator column."""
+    return example_yaml(name).replace(
+        "        category: {type: string,",
+        "        sku: {type: string, custom: {generator: sku, prefix: PRD}}\n        category: {type: string,",
+    )
+
+
+def compile_text(text: str) -> Domain:
+    located = Located(text, "defs.yaml", root=("attributes",))
+    return compile_domain(parse_spec(yaml.safe_load(text)["attributes"], located), located)
+
+
+def dataset_dir(data: Path, name: str = "my_shop") -> Path:
+    [folder] = (data / "datasets").glob(f"*/{name}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Domain, Path, dict[tuple[str, str], bool]]:
+    domain = compile_text(spec_text())
+    data = tmp_path_factory.mktemp("shop")
+    result = materialize_domain(domain, data, raise_on_error=False)
+    assert result.success
+    return domain, dataset_dir(data), check_outcomes(result)
+
+
+def test_five_tables_materialise_with_every_check_passing(shop: tuple[Domain, Path, dict]) -> None:
+    domain, dataset, outcomes = shop
+    assert [t.name for t in domain.tables] == list(TABLES)
+    failed = [k for k, passed in outcomes.items() if not passed]
+    assert not failed
+    # The derived checks are there, on every table: keys, foreign keys, not null, causal order, window.
+    for table in TABLES:
+        names = {check for (asset, check) in outcomes if asset == f"my_shop/{table}"}
+        assert {"keys_dense", "required_not_null", "timestamps_in_window"} <= names
+    assert ("my_shop/order_items", "product_id_references_products") in outcomes
+    assert ("my_shop/reviews", "created_after_parents") in outcomes
+    assert ("my_shop/customers", "email_unique") in outcomes
+    assert ("my_shop/products", "price_in_range") in outcomes
+    assert ("my_shop/orders", "status_allowed") in outcomes
+    assert ("my_shop/order_items", "total_is_quantity_times_price") in outcomes
+    # What the generators promise, read back from the Parquet.
+    customers = read_table(dataset, "customers")
+    assert customers.num_rows == 200
+    assert all(e.endswith("@example.com") for e in customers["email"].to_pylist())
+    items = read_table(dataset, "order_items")
+    for q, price, total in zip(*(items[c].to_pylist() for c in ("quantity", "unit_price", "total")), strict=True):
+        assert total == q * price  # exact decimals
+    orders = read_table(dataset, "orders")
+    # Children per parent: every order's customer exists, and some customers have several orders.
+    counts = np.bincount(orders["customer_id"].to_numpy())
+    assert counts.max() >= 3 and orders.num_rows > 200
+    prices = read_table(dataset, "products")["price"].to_pylist()
+    assert all(str(p).endswith(".99") for p in prices)
+    assert all(s.startswith("PRD-") for s in read_table(dataset, "products")["sku"].to_pylist())
+    reviews = read_table(dataset, "reviews")
+    share = reviews["body"].null_count / reviews.num_rows
+    assert 0.2 < share < 0.4  # nulls: 0.3
+    # Popularity skew: the most ordered product is far above the mean.
+    per_product = np.bincount(items["product_id"].to_numpy())
+    assert per_product.max() > 3 * per_product[1:].mean()
+
+
+def test_same_bytes_for_two_chunk_sizes(tmp_path: Path) -> None:
+    domain = compile_text(spec_text("chunked"))
+    digests = []
+    for chunk in (7, 100_000):
+        data = tmp_path / f"chunk{chunk}"
+        materialize_domain(domain, data, {"chunk_size": chunk}, selection=[domain.key(t) for t in TABLES])
+        digests.append(tree_digest(dataset_dir(data, "chunked")))
+    assert len(digests[0]) == len(TABLES)
+    assert digests[0] == digests[1]
+
+
+def test_scenario_scales_rows_and_seed_changes_values() -> None:
+    text = spec_text("scaled")
+    located = Located(text, "defs.yaml", root=("attributes",))
+    spec = parse_spec(yaml.safe_load(text)["attributes"], located)
+    order = table_order(spec, located)
+    base = DatasetModel(spec, order, ScenarioResource().resolve())
+    double = DatasetModel(spec, order, ScenarioResource(volume_multiplier=2.0).resolve())
+    assert (base.rows["customers"], double.rows["customers"]) == (200, 400)
+    assert double.rows["orders"] > 1.6 * base.rows["orders"]
+    other = DatasetModel(spec, order, ScenarioResource(seed=7).resolve())
+    a, b = base.build("customers", 0, 50), other.build("customers", 0, 50)
+    assert a["name"] != b["name"]
+    assert base.build("customers", 0, 50)["name"] == a["name"]
+
+
+def _bad(text: str, old: str, new: str) -> tuple[str, int]:
+    """The spec with `old` replaced by `new`, and the 1-based line of the change."""
+    assert old in text
+    changed = text.replace(old, new, 1)
+    line = changed[: changed.index(new)].count("\n") + 1
+    return changed, line
+
+
+BAD_SPECS = [
+    # (what, old, new, table, column, words in the message)
+    (
+        "unknown generator",
+        "title: {type: string, text:",
+        "title: {type: string, lorem:",
+        "products",
+        "title",
+        "unknown field 'lorem'",
+    ),
+    (
+        "unknown custom generator",
+        "name: {type: string, faker: {kind: person_name}}",
+        "name: {type: string, custom: {generator: nope}}",
+        "customers",
+        "name",
+        "unknown generator 'nope'",
+    ),
+    (
+        "reference to a missing table",
+        "reference: {table: products, skew: 1.1}",
+        "reference: {table: prodcts, skew: 1.1}",
+        "order_items",
+        "product_id",
+        "'prodcts', which is not declared",
+    ),
+    (
+        "wrong type",
+        "quantity: {type: int, number:",
+        "quantity: {type: string, number:",
+        "order_items",
+        "quantity",
+        "does not fit generator 'number'",
+    ),
+    (
+        "expression over a missing column",
+        'expression: "quantity * unit_price"',
+        'expression: "quantity * unit_cost"',
+        "order_items",
+        "total",
+        "'unit_cost', not a column",
+    ),
+]
+
+
+@pytest.mark.parametrize(("what", "old", "new", "table", "column", "words"), BAD_SPECS, ids=[b[0] for b in BAD_SPECS])
+def test_bad_spec_gives_one_line(what: str, old: str, new: str, table: str, column: str, words: str) -> None:
+    text, line = _bad(spec_text(), old, new)
+    with pytest.raises(SpecError) as caught:
+        compile_text(text)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"defs.yaml:{line}: table '{table}', column '{column}': ")
+    assert words in message
+
+
+def test_a_cycle_gives_one_line() -> None:
+    # products now references reviews, which descend from products through order_items.
+    text, _ = _bad(
+        spec_text(),
+        "        price: {type: money,",
+        "        review_id: {type: int, reference: {table: reviews}}\n        price: {type: money,",
+    )
+    with pytest.raises(SpecError) as caught:
+        compile_text(text)
+    message = str(caught.value)
+    assert "\n" not in message
+    found = re.match(r"defs\.yaml:(\d+): table '(\w+)', column '(\w+)': references form a cycle: ([\w >-]+)$", message)
+    assert found is not None, message
+    line, table, column, cycle = int(found[1]), found[2], found[3], found[4]
+    assert set(cycle.split(" -> ")) == {"products", "order_items", "reviews"}
+    # The line named is that column's reference, inside that table.
+    lines = text.splitlines()
+    assert lines[line - 1].strip().startswith(f"{column}: {{type: int, reference:")
+    assert max(i for i, ln in enumerate(lines[:line]) if ln == f"    {table}:") == max(
+        i for i, ln in enumerate(lines[:line]) if re.fullmatch(r"    \w+:", ln)
+    )
+
+
+def test_a_child_created_before_its_parent_is_refused_at_load() -> None:
+    text, line = _bad(
+        spec_text(),
+        "created_at: {type: timestamp, timestamp: {after: customers.created_at, lag_hours:",
+        "created_at: {type: timestamp, timestamp: {lag_hours:",
+    )
+    with pytest.raises(SpecError) as caught:
+        compile_text(text)
+    assert str(caught.value).startswith(f"defs.yaml:{line}: table 'orders', column 'created_at': ")
+    assert "after: customers.created_at" in str(caught.value)
+
+
+CORRUPTIONS = [
+    # (table, rule, SQL producing the corrupted table from the views)
+    ("order_items", "total_is_quantity_times_price", "SELECT * REPLACE (total + 1 AS total) FROM order_items"),
+    (
+        "orders",
+        "created_after_parents",
+        "SELECT * REPLACE (created_at - INTERVAL 400 DAY AS created_at) FROM orders",
+    ),
+    (
+        "reviews",
+        "order_item_id_references_order_items",
+        "SELECT * REPLACE (order_item_id + 100000 AS order_item_id) FROM reviews",
+    ),
+    ("orders", "status_allowed", "SELECT * REPLACE ('lost' AS status) FROM orders"),
+    ("customers", "email_unique", "SELECT * REPLACE ('same@example.com' AS email) FROM customers"),
+    ("products", "price_in_range", "SELECT * REPLACE (price * 100 AS price) FROM products"),
+    ("customers", "required_not_null", "SELECT * REPLACE (NULL AS city) FROM customers"),
+]
+
+
+@pytest.mark.parametrize(("table", "rule_name", "select"), CORRUPTIONS, ids=[c[1] for c in CORRUPTIONS])
+def test_corrupted_parquet_fails_its_check(
+    shop: tuple[Domain, Path, dict], tmp_path: Path, table: str, rule_name: str, select: str
+) -> None:
+    domain, dataset, _ = shop
+    [rule] = [r for r in domain.rules if r.table == table and r.name == rule_name]
+    params = domain.rule_params(DatasetModel_for(domain))
+    assert rule_outcome(dataset, rule, params)["passed"]
+    broken = corrupt_with_sql(dataset, tmp_path, table, select)
+    outcome = rule_outcome(broken, rule, params)
+    assert not outcome["passed"] and outcome["violations"] > 0
+
+
+def DatasetModel_for(domain: Domain) -> Any:
+    return domain.model(ScenarioResource().resolve())
+
+
+DG = shutil.which("dg")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(DG is None, reason="dagster-dg-cli is not installed (pip install -e '.[dev]')")
+def test_dg_scaffold_check_and_bad_line(tmp_path: Path) -> None:
+    """`dg scaffold defs mock_pipeline.MockDataset my_shop` then `dg check defs` in a fresh dg project."""
+    project = tmp_path / "shop_project"
+    (project / "shop_project" / "defs").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "shop_project"\nversion = "0.1.0"\n\n[tool.dg]\ndirectory_type = "project"\n\n'
+        '[tool.dg.project]\nroot_module = "shop_project"\nregistry_modules = ["mock_pipeline"]\n'
+    )
+    (project / "shop_project" / "__init__.py").write_text("")
+    (project / "shop_project" / "defs" / "__init__.py").write_text("")
+    (project / "shop_project" / "definitions.py").write_text(
+        "from pathlib import Path\n\nimport dagster as dg\n\n"
+        "from mock_pipeline.resources import DataDirResource, ScenarioResource\n\n\n"
+        "@dg.definitions\ndef defs() -> dg.Definitions:\n"
+        "    components = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)\n"
+        '    resources = dg.Definitions(resources={"scenario": ScenarioResource(), "data_dir": DataDirResource()})\n'
+        "    return dg.Definitions.merge(components, resources)\n"
+    )
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home"), "MOCK_PIPELINE_DATA_DIR": str(tmp_path / "data")}
+    (tmp_path / "home").mkdir()
+
+    def dg(*args: str) -> subprocess.CompletedProcess[str]:
+        assert DG is not None
+        return subprocess.run([DG, *args], cwd=project, env=env, capture_output=True, text=True, timeout=300)
+
+    scaffolded = dg("scaffold", "defs", "mock_pipeline.MockDataset", "my_shop")
+    assert scaffolded.returncode == 0, scaffolded.stderr
+    defs_yaml = project / "shop_project" / "defs" / "my_shop" / "defs.yaml"
+    assert yaml.safe_load(defs_yaml.read_text())["type"] == "mock_pipeline.MockDataset"
+    checked = dg("check", "defs")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    listed = dg("list", "defs", "--json")
+    assert listed.returncode == 0, listed.stderr
+    for table in TABLES:
+        assert f"my_shop/{table}" in listed.stdout
+    text, line = _bad(defs_yaml.read_text(), "{table: products, skew: 1.1}", "{table: prodcts, skew: 1.1}")
+    defs_yaml.write_text(text)
+    broken = dg("check", "defs")
+    assert broken.returncode != 0
+    expected = f"{defs_yaml}:{line}: table 'order_items', column 'product_id': references table 'prodcts'"
+    assert expected in broken.stdout + broken.stderr
