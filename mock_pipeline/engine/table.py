@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -166,24 +165,6 @@ def write_parquet(path: Path, schema: pa.Schema, tables: Iterable[pa.Table]) -> 
     finally:
         tmp.unlink(missing_ok=True)
     return rows
-
-
-def replace_dir(target: Path, build: Callable[[Path], Any]) -> Any:
-    """Build a directory beside `target`, then swap it in: readers never see half of it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".{target.name}.{os.getpid()}.staging")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    try:
-        result = build(staging)
-        old = target.with_name(f".{target.name}.{os.getpid()}.old")
-        if target.exists():
-            os.replace(target, old)
-        os.replace(staging, target)
-        shutil.rmtree(old, ignore_errors=True)
-        return result
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _open(path: Path) -> pq.ParquetFile:
