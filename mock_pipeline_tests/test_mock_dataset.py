@@ -312,3 +312,15 @@ def test_dg_scaffold_check_and_bad_line(tmp_path: Path) -> None:
     assert broken.returncode != 0
     expected = f"{defs_yaml}:{line}: table 'order_items', column 'product_id': references table 'prodcts'"
     assert expected in broken.stdout + broken.stderr
+
+
+def test_readme_example_materialises_with_checks_passing(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Your own schema") :]
+    text = section[section.index("```yaml\n") + len("```yaml\n") : section.index("```\n", section.index("```yaml"))]
+    domain = compile_text(text)
+    assert [t.name for t in domain.tables] == ["customers", "orders"]
+    result = materialize_domain(domain, tmp_path, raise_on_error=False)
+    outcomes = check_outcomes(result)
+    assert result.success and outcomes and all(outcomes.values())
+    assert ("my_shop/orders", "total_positive") in outcomes
