@@ -19,7 +19,7 @@ import pytest
 
 from mock_pipeline.domains.scrum import SCRUM
 from mock_pipeline.domains.scrum.model import MAX_SPRINTS, MIN_SPRINTS, ScrumModel
-from mock_pipeline.domains.scrum.tables import COMMENTS, COMPONENTS, FEATURES
+from mock_pipeline.domains.scrum.text import COMMENTS, COMPONENTS, FEATURES
 from mock_pipeline.engine.table import generate
 from mock_pipeline.scenarios.model import ScenarioError, build_scenario
 from mock_pipeline.validation import Rule, connect

@@ -2,9 +2,14 @@
 
 from mock_pipeline.domains.factory import Domain
 from mock_pipeline.domains.scrum import checks
-from mock_pipeline.domains.scrum.model import ScrumModel
-from mock_pipeline.domains.scrum.tables import DOMAIN, TABLES
+from mock_pipeline.domains.scrum.model import DOMAIN, ScrumModel
+from mock_pipeline.domains.scrum.tables import TABLES
 
 SCRUM = Domain(
-    name=DOMAIN, tables=TABLES, model=ScrumModel, rules=checks.RULES, rule_params=checks.params, report=checks.report
+    name=DOMAIN,
+    tables=TABLES.specs,
+    model=ScrumModel,
+    rules=checks.RULES,
+    rule_params=checks.params,
+    report=checks.report,
 )

@@ -25,16 +25,9 @@ from mock_pipeline.domains.scrum.model import (
     TASK,
     ScrumModel,
 )
-from mock_pipeline.domains.scrum.tables import (
-    COMPONENTS,
-    FEATURES,
-    IMPROVEMENTS,
-    MEMBERS,
-    STORY_VERBS,
-    SYMPTOMS,
-    TABLES,
-    TASK_VERBS,
-)
+from mock_pipeline.domains.scrum.tables import TABLES
+from mock_pipeline.domains.scrum.tenancy import MEMBERS
+from mock_pipeline.domains.scrum.text import COMPONENTS, FEATURES, IMPROVEMENTS, STORY_VERBS, SYMPTOMS, TASK_VERBS
 from mock_pipeline.validation import Rule, in_window, key_rules, row_rule, unique_key
 
 TOLERANCE_PP = 3.0  # seed 002's mixes, checked once a table has MIN_ROWS rows
@@ -47,7 +40,7 @@ MONTH_CAP_LONG, MONTH_CAP_SHORT, LONG_HISTORY_DAYS = 0.35, 0.5, 182
 WEEKEND_RATIO_MAX = 0.6
 # Words that speak of a problem anywhere in a comment (PROBLEM_WORDS open the problem comments).
 PROBLEM_REGEX = r"'(?i)\b(block|reopen|overdue|due date|scope)'"
-# What every issue type's description opens with (tables.issue_description).
+# What every issue type's description opens with (text.issue_description).
 DESCRIPTION_OPENINGS = {"story": "As a", "task": "Technical work on the", "bug": "Steps to reproduce:",
                         "epic": "Delivers", "improvement": "Improvement to", "subtask": "Part of the"}  # fmt: skip
 RESERVED_EMAIL = r"'^[a-z0-9._+-]+@([a-z0-9-]+\.)*(example\.(com|org|net)|[a-z0-9-]+\.(example|test))$'"
@@ -311,7 +304,7 @@ def _alternatives(words: tuple[str, ...]) -> str:
     return "(" + "|".join(words) + ")"
 
 
-# How each issue type's title reads (tables.issue_title): a story's verb, a bug's symptom, ...
+# How each issue type's title reads (text.issue_title): a story's verb, a bug's symptom, ...
 TITLE_PATTERNS = {
     "story": f"{_alternatives(STORY_VERBS)} .+", "task": f"{_alternatives(TASK_VERBS)} the .+",
     "bug": f"The .+ {_alternatives(SYMPTOMS)} during .+", "epic": "End-to-end .+",
