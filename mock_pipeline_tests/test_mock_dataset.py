@@ -21,6 +21,7 @@ from mock_pipeline.mock_dataset.compile import compile_domain
 from mock_pipeline.mock_dataset.generate import DatasetModel
 from mock_pipeline.mock_dataset.spec import Located, parse_spec, table_order
 from mock_pipeline.resources import ScenarioResource
+from mock_pipeline.scenarios.model import ScenarioError
 from mock_pipeline_tests.helpers import (
     check_outcomes,
     corrupt_with_sql,
@@ -324,3 +325,20 @@ def test_readme_example_materialises_with_checks_passing(tmp_path: Path) -> None
     outcomes = check_outcomes(result)
     assert result.success and outcomes and all(outcomes.values())
     assert ("my_shop/orders", "total_positive") in outcomes
+
+
+def test_unique_values_beyond_the_bounds_are_refused_for_the_scenario() -> None:
+    text = spec_text().replace(
+        "        city: {type: string, faker: {kind: city}}",
+        "        city: {type: string, faker: {kind: city}}\n"
+        "        badge: {type: int, unique: true, number: {min: 1000, max: 1299}}",
+    )
+    located = Located(text, "defs.yaml", root=("attributes",))
+    spec = parse_spec(yaml.safe_load(text)["attributes"], located)
+    order = table_order(spec, located)
+    model = DatasetModel(spec, order, ScenarioResource().resolve())  # 200 customers, 300 badges: fine
+    badges = model.build("customers", 0, 200)["badge"].to_numpy()
+    assert len(set(badges)) == 200 and badges.min() >= 1000 and badges.max() <= 1299
+    with pytest.raises(ScenarioError) as caught:
+        DatasetModel(spec, order, ScenarioResource(volume_multiplier=2.0).resolve())
+    assert str(caught.value).startswith("scenario.volume_multiplier: my_shop.customers.badge would need 400 unique")

@@ -23,7 +23,7 @@ from mock_pipeline.engine.pools import pools, slug
 from mock_pipeline.engine.random import Stream
 from mock_pipeline.engine.timeline import DAY, HOUR_PROFILE, WEEKDAY_PATTERN
 from mock_pipeline.mock_dataset.spec import ColumnSpec, DatasetSpec, NumberSpec, TableSpecModel, registered
-from mock_pipeline.scenarios.model import Scenario
+from mock_pipeline.scenarios.model import Scenario, ScenarioError
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "int": col.INT,
@@ -168,9 +168,12 @@ class DatasetModel:
                 if c.unique and c.number is not None:
                     assert c.number.min is not None and c.number.max is not None
                     if self.rows[name] > c.number.max - c.number.min + 1:
-                        raise ValueError(
-                            f"{spec.name}.{name}.{cname}: {self.rows[name]:,} unique values asked from"
-                            f" [{c.number.min}, {c.number.max}]; widen the bounds or make fewer rows"
+                        # The scenario asked for more rows than the bounds have values: its step's one line.
+                        raise ScenarioError(
+                            "volume_multiplier",
+                            f"{spec.name}.{name}.{cname} would need {self.rows[name]:,} unique values from"
+                            f" [{c.number.min:g}, {c.number.max:g}]; allowed: a multiplier that makes fewer rows,"
+                            " or wider bounds in the spec",
                         )
 
     def stream(self, table: str, column: str) -> Stream:
