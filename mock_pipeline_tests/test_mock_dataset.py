@@ -9,6 +9,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -17,10 +19,11 @@ import yaml
 from mock_pipeline.domains.factory import Domain
 from mock_pipeline.engine.random import Stream
 from mock_pipeline.mock_dataset import SpecError, example_yaml, register_generator
-from mock_pipeline.mock_dataset.compile import compile_domain
+from mock_pipeline.mock_dataset.compile import compile_domain, dataset_definitions
 from mock_pipeline.mock_dataset.generate import DatasetModel
 from mock_pipeline.mock_dataset.spec import Located, parse_spec, table_order
-from mock_pipeline.resources import ScenarioResource
+from mock_pipeline.publish.database import DuckDBDatabase
+from mock_pipeline.resources import DataDirResource, ScenarioResource
 from mock_pipeline.scenarios.model import ScenarioError
 from mock_pipeline_tests.helpers import (
     check_outcomes,
@@ -342,3 +345,28 @@ def test_unique_values_beyond_the_bounds_are_refused_for_the_scenario() -> None:
     with pytest.raises(ScenarioError) as caught:
         DatasetModel(spec, order, ScenarioResource(volume_multiplier=2.0).resolve())
     assert str(caught.value).startswith("scenario.volume_multiplier: my_shop.customers.badge would need 400 unique")
+
+
+def test_database_load_of_a_declared_dataset(tmp_path: Path) -> None:
+    """publish: [files, database] adds the built-in database load; the embedded DuckDB gets every table."""
+    domain = compile_text(spec_text("loaded"))
+    definitions = dataset_definitions(domain, ["files", "database"])
+    path = tmp_path / "mock_data.duckdb"
+    result = dg.materialize(
+        [*definitions.assets, *definitions.asset_checks],  # type: ignore[list-item]
+        resources={
+            "scenario": ScenarioResource(),
+            "data_dir": DataDirResource(root=str(tmp_path / "data")),
+            "database": DuckDBDatabase(path=str(path)),
+        },
+    )
+    assert result.success
+    dataset = dataset_dir(tmp_path / "data", "loaded")
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{path}' AS loaded_db (READ_ONLY)")
+        for table in TABLES:
+            [(rows,)] = con.execute(f"SELECT count(*) FROM loaded_db.mock_data.loaded_{table}").fetchall()
+            assert rows == read_table(dataset, table).num_rows > 0
+    finally:
+        con.close()

@@ -7,7 +7,8 @@ causal order, natural timestamps), then the user's own SQL rules.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import dagster as dg
 
@@ -15,7 +16,11 @@ from mock_pipeline.domains.factory import Domain, domain_definitions
 from mock_pipeline.engine.declare import Column, Tables
 from mock_pipeline.mock_dataset.generate import ARROW_TYPES, DatasetModel, ExpressionError, check_expression
 from mock_pipeline.mock_dataset.spec import DatasetSpec, Located, error, table_order
-from mock_pipeline.publish.assets import exported_files_asset
+from mock_pipeline.publish.assets import exported_files_asset, publish_summary_asset
+from mock_pipeline.publish.database import database_tables_asset
+from mock_pipeline.publish.http import http_upload_asset
+from mock_pipeline.publish.s3 import s3_upload_asset
+from mock_pipeline.publish.vectors import vector_index_asset, vector_store_from_env
 from mock_pipeline.scenarios.model import Scenario
 from mock_pipeline.validation import Rule, foreign_key, in_window, row_rule, unique_key
 
@@ -188,7 +193,25 @@ def _model(spec: DatasetSpec, order: list[str], scenario: Scenario) -> DatasetMo
     return DatasetModel(spec, order, scenario)
 
 
-def dataset_definitions(domain: Domain) -> dg.Definitions:
-    """One asset per table (deps = foreign keys), its blocking checks, and the files export."""
+# Where a dataset can be published, each by the built-in domains' asset factory; all but the files
+# export need their resource (database, s3_upload, http_upload, embedder + vector_store) in the code location.
+Destination = Literal["files", "database", "s3", "http", "vectors"]
+
+
+def dataset_definitions(domain: Domain, publish: Sequence[Destination] = ("files",)) -> dg.Definitions:
+    """One asset per table (deps = foreign keys), its blocking checks, and the publishing assets asked for."""
     assets, checks = domain_definitions(domain)
-    return dg.Definitions(assets=[*assets, exported_files_asset(domain)], asset_checks=checks)
+    published: list[dg.AssetsDefinition] = []
+    for destination in dict.fromkeys(publish):
+        if destination == "files":
+            published.append(exported_files_asset(domain))
+        elif destination == "database":
+            published.append(database_tables_asset(domain))
+        elif destination == "s3":
+            published.append(s3_upload_asset(domain))
+        elif destination == "http":
+            published.append(http_upload_asset(domain))
+        elif (vectors := vector_index_asset(domain, vector_store_from_env().kind)) is not None:
+            published.append(vectors)  # only when the spec declares text_columns
+    summary = [publish_summary_asset(domain, published)] if published else []
+    return dg.Definitions(assets=[*assets, *published, *summary], asset_checks=checks)

@@ -16,7 +16,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from mock_pipeline.mock_dataset.compile import compile_domain, dataset_definitions
+from mock_pipeline.mock_dataset.compile import Destination, compile_domain, dataset_definitions
 from mock_pipeline.mock_dataset.spec import Located, parse_spec
 
 EXAMPLE_TABLES = """\
@@ -88,6 +88,10 @@ class MockDataset(dg.Component, dg.Model, dg.Resolvable):
     name: str = Field(description="The dataset's name: its asset key prefix and group.")
     tables: dict[str, Any] = Field(description="Tables by name: rows or per_parent, columns, rules.")
     description: str | None = None
+    publish: list[Destination] = Field(
+        default_factory=lambda: ["files"],
+        description="Publishing assets: files, database, s3, http, vectors (their resources from the code location).",
+    )
     generator_modules: list[str] = Field(
         default_factory=list, description="Modules imported first: they register custom generators."
     )
@@ -104,4 +108,4 @@ class MockDataset(dg.Component, dg.Model, dg.Resolvable):
         data = {"name": self.name, "tables": self.tables}
         if self.description is not None:
             data["description"] = self.description
-        return dataset_definitions(compile_domain(parse_spec(data, located), located))
+        return dataset_definitions(compile_domain(parse_spec(data, located), located), self.publish)
