@@ -927,6 +927,8 @@ def ledger(m: ErpModel, dataset: Path) -> dict[str, np.ndarray]:
     t = all_at[order][at_pos]
     t0 = np.maximum(prev_at[at_pos], items["ordered_at"][seq[order][at_pos]])
     u = m.stream("inventory_movements", "backorder").uniform(o_item[short_idx])
+    # In the working hours of the shipping day when nothing moved the product since its opening.
+    t0 = np.where(t0 < (t // DAY) * DAY + OFFICE_OPEN, np.minimum((t // DAY) * DAY + OFFICE_OPEN, t), t0)
     drain_at = t0 + np.floor((t - t0) * (0.2 + 0.3 * u)).astype(np.int64)
     receipt_at = drain_at + np.floor((t - drain_at) * (0.3 + 0.6 * u)).astype(np.int64)
     k = len(short_idx)
