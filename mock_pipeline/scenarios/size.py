@@ -1,9 +1,12 @@
 """The size guard: rows and bytes a scenario will make, estimated from its knobs before anything runs.
 
 The estimate reads only the resolved scenario (size knobs, volume multiplier, profile volumes and
-the window), never the generators, so it holds while they change. Its ratios (rows of dependent
-tables per order, per product, per ticket...) were measured on the small preset, normal-ops,
-seed 42; they are approximations, good to a few tens of percent, which is what a ceiling needs.
+the window), never the generators, so it holds while they change. It scales the counts a profile
+scales in the models (commerce and erp orders, maintenance tickets by order_volume; scrum issues and
+projects by order_volume and company_volume, through `scaled`, which the scrum model uses too). Its
+ratios (rows of dependent tables per order, per product, per ticket...) were measured on the small
+preset, normal-ops, seed 42; they are approximations, good to a few tens of percent, which is what
+a ceiling needs.
 """
 
 from __future__ import annotations
@@ -53,13 +56,35 @@ def _erp(k: Mapping[str, int], volume: float, profile: Profile, days: int) -> fl
 
 
 def _maintenance(k: Mapping[str, int], volume: float, profile: Profile, days: int) -> float:
+    # The model's ticket count: the knob times the profile's order volume (peak-season: 3x).
+    tickets = max(1, round(k["tickets"] * profile.order_volume))
     # Per ticket: transitions, XP transactions, part specs.
-    return k["tickets"] * 10.7 + k["items"] * (1 + k["parts_per_item"]) + k["categories"] + min(k["users"], 10) + 1
+    return tickets * 10.7 + k["items"] * (1 + k["parts_per_item"]) + k["categories"] + min(k["users"], 10) + 1
+
+
+# Seed 002's bounds on scrum's counts: 10-20 projects, 500-1000 issues in all.
+SCRUM_PROJECT_BOUNDS, SCRUM_ISSUE_BOUNDS = (10, 20), (500, 1000)
+
+
+def scaled(knob: int, factor: float, bounds: tuple[int, int]) -> int:
+    """A count the profile scales by `factor`. A knob inside seed 002's bounds stays inside them: a
+    factor above 1 moves it towards the upper bound (3x volume covers two thirds of the way), below
+    1 towards the lower one; a knob outside them is simply multiplied."""
+    low, high = bounds
+    if not low <= knob <= high:
+        return max(1, round(knob * factor))
+    if factor >= 1:
+        return round(knob + (high - knob) * (1 - 1 / factor))
+    return round(knob - (knob - low) * (1 - factor))
 
 
 def _scrum(k: Mapping[str, int], volume: float, profile: Profile, days: int) -> float:
+    # The model's counts: issues follow order_volume, projects company_volume (its cap of one
+    # project per template is left out: a ceiling may run a few dozen rows over).
+    issues = scaled(k["issues"], profile.order_volume, SCRUM_ISSUE_BOUNDS)
+    projects = scaled(k["projects"], profile.company_volume, SCRUM_PROJECT_BOUNDS)
     # Per issue: comments, links; per project: boards, columns, types, workflows, sprints.
-    return k["issues"] * 2.6 + k["projects"] * 25 + 20
+    return issues * 2.6 + projects * 25 + 20
 
 
 ESTIMATES: dict[str, Callable[[Mapping[str, int], float, Profile, int], float]] = {

@@ -31,6 +31,7 @@ from mock_pipeline.engine.pools import Pools, pools
 from mock_pipeline.engine.random import Stream
 from mock_pipeline.engine.timeline import DAY, allocate
 from mock_pipeline.scenarios.model import Scenario, ScenarioError
+from mock_pipeline.scenarios.size import SCRUM_ISSUE_BOUNDS, SCRUM_PROJECT_BOUNDS, scaled
 
 DOMAIN = "scrum"
 
@@ -101,8 +102,6 @@ ACTIVE_STATUS_SHARES = (0.20, 0.40, 0.30, 0.10)
 TO_DO, IN_PROGRESS, IN_REVIEW, DONE = range(len(STATUSES))
 STORY_POINTS = (1, 2, 3, 5, 8, 13)
 
-# Seed 002's bounds: 10-20 projects, 500-1000 issues in all.
-PROJECT_BOUNDS, ISSUE_BOUNDS = (10, 20), (500, 1000)
 SPRINT_SLOTS = 8
 MIN_SPRINTS, MAX_SPRINTS = 3, 8
 SPRINT_DAYS = 14
@@ -148,18 +147,6 @@ def working_time(stream: Stream, idx: np.ndarray) -> np.ndarray:
     return WORK_START_HOUR * 3600 + np.floor(u * WORK_HOURS * 3600).astype(np.int64)
 
 
-def scaled(knob: int, factor: float, bounds: tuple[int, int]) -> int:
-    """A count the profile scales by `factor`. A knob inside seed 002's bounds stays inside them: a
-    factor above 1 moves it towards the upper bound (3x volume covers two thirds of the way), below
-    1 towards the lower one; a knob outside them is simply multiplied."""
-    low, high = bounds
-    if not low <= knob <= high:
-        return max(1, round(knob * factor))
-    if factor >= 1:
-        return round(knob + (high - knob) * (1 - 1 / factor))
-    return round(knob - (knob - low) * (1 - factor))
-
-
 def type_shares(anomaly_rate: float) -> tuple[float, ...]:
     """The six types' shares: seed 002's 50/25/15/10 at normal-ops, more bugs as work gets troubled."""
     base = np.asarray(ISSUE_TYPE_SHARES)
@@ -196,8 +183,8 @@ class ScrumModel:
             raise ScenarioError("overrides.scrum.issues", f"must be a positive integer, got {self.issues_asked}")
         # Growth brings more projects (company_volume), volume more issues (order_volume): inside seed
         # 002's bounds when the knob is inside them, plainly scaled when the user asked outside them.
-        self.projects = min(scaled(self.projects_asked, profile.company_volume, PROJECT_BOUNDS), MAX_PROJECTS)
-        self.issues = scaled(self.issues_asked, profile.order_volume, ISSUE_BOUNDS)
+        self.projects = min(scaled(self.projects_asked, profile.company_volume, SCRUM_PROJECT_BOUNDS), MAX_PROJECTS)
+        self.issues = scaled(self.issues_asked, profile.order_volume, SCRUM_ISSUE_BOUNDS)
         self.anomaly_rate = float(np.clip(profile.anomaly_rate, 0.0, 1.0))
         self.trend = float(profile.order_trend)
         self.type_shares = type_shares(self.anomaly_rate)
