@@ -53,6 +53,8 @@ class NumberSpec(_Strict):
     def _bounds(self) -> NumberSpec:
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min {self.min} is above max {self.max}")
+        if self.distribution in ("poisson", "exponential") and self.mean < 0:
+            raise ValueError(f"{self.distribution} needs mean >= 0, got {self.mean}")
         if self.distribution == "uniform" and self.low >= self.high:
             raise ValueError(f"uniform needs low < high, got low {self.low}, high {self.high}")
         return self
