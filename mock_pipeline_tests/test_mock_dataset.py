@@ -13,6 +13,7 @@ import dagster as dg
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 import yaml
 
@@ -39,9 +40,9 @@ TABLES = ("customers", "products", "orders", "order_items", "reviews")
 
 @register_generator("sku")
 def _sku(stream: Stream, rows: np.ndarray, prefix: str = "SKU") -> pa.Array:
-    """A user's own generator: a code from the row and a counter-based letter."""
-    letters = np.array(list("ABCDEFGH"))[stream.integers(rows, 0, 8)]
-    return pa.array([f"{prefix}-{letter}{row}" for letter, row in zip(letters, rows, strict=True)])
+    """A user's own generator, columnar: prefix, a counter-based letter and the row number."""
+    letters = pa.array(list("ABCDEFGH")).take(pa.array(stream.integers(rows, 0, 8)))
+    return pc.binary_join_element_wise(prefix + "-", letters, pa.array(rows).cast(pa.string()), "")
 
 
 def spec_text(name: str = "my_shop") -> str:
@@ -371,3 +372,41 @@ def test_database_load_of_a_declared_dataset(tmp_path: Path) -> None:
             assert rows == read_table(dataset, table).num_rows > 0
     finally:
         con.close()
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ['__import__("os").system("true")', "quantity.real", "open('x')", "[quantity][0]", "lambda: 1"],
+)
+def test_expressions_outside_arithmetic_are_refused(expression: str) -> None:
+    text, line = _bad(spec_text(), 'expression: "quantity * unit_price"', f"expression: {expression!r}")
+    with pytest.raises(SpecError) as caught:
+        compile_text(text)
+    message = str(caught.value)
+    assert message.startswith(f"defs.yaml:{line}: table 'order_items', column 'total': ")
+    assert "is not allowed" in message or "not a column" in message
+
+
+def test_text_columns_naming_no_column_is_one_line() -> None:
+    text, line = _bad(spec_text(), "    reviews:\n", "    reviews:\n      text_columns: [bdy]\n")
+    with pytest.raises(SpecError) as caught:
+        compile_text(text)
+    assert str(caught.value).startswith(f"defs.yaml:{line}: table 'reviews': text_columns names 'bdy'")
+
+
+def test_weekday_and_hour_profiles_shape_timestamps() -> None:
+    office = [0.0] * 9 + [1.0] * 8 + [0.0] * 7  # 09:00 to 16:59 only
+    text = spec_text().replace(
+        "        created_at: {type: timestamp, timestamp: {}}\n    products:",
+        f"        created_at: {{type: timestamp, timestamp: {{weekday: [1, 1, 1, 1, 1, 0, 0], hour: {office}}}}}\n"
+        "    products:",
+    )
+    located = Located(text, "defs.yaml", root=("attributes",))
+    spec = parse_spec(yaml.safe_load(text)["attributes"], located)
+    model = DatasetModel(spec, table_order(spec, located), ScenarioResource().resolve())
+    stamps = model.build("customers", 0, 200)["created_at"]
+    hours = pc.hour(stamps).to_numpy()
+    weekdays = pc.day_of_week(stamps).to_numpy()  # Monday = 0
+    assert hours.min() >= 9 and hours.max() <= 16
+    assert weekdays.max() <= 4
+    assert len(set(hours)) == 8

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import dagster as dg
 
 from mock_pipeline.domains.factory import Domain, domain_definitions
-from mock_pipeline.engine.declare import Column, Tables
+from mock_pipeline.engine.declare import Column, DeclarationError, Tables
 from mock_pipeline.mock_dataset.generate import ARROW_TYPES, DatasetModel, ExpressionError, check_expression
 from mock_pipeline.mock_dataset.spec import DatasetSpec, Located, error, table_order
 from mock_pipeline.publish.assets import exported_files_asset, publish_summary_asset
@@ -90,7 +90,7 @@ def _names(expression: str) -> list[str]:
     return expression_names(expression)
 
 
-def declare(spec: DatasetSpec, order: list[str]) -> Tables:
+def declare(spec: DatasetSpec, order: list[str], located: Located) -> Tables:
     """The spec's tables as `Tables` declarations, parents first; each builder asks the model."""
     tables = Tables(spec.name)
     for name in order:
@@ -108,15 +108,18 @@ def declare(spec: DatasetSpec, order: list[str]) -> Tables:
         def build(model: DatasetModel, lo: int, hi: int, table: str = name) -> dict[str, Any]:
             return model.build(table, lo, hi)
 
-        tables.table(
-            key=t.key or next(iter(t.columns)),
-            slots=lambda m, table=name: m.rows[table],
-            description=t.description or f"{name}: a table of the {spec.name} mock dataset.",
-            columns=columns,
-            created=created_column(spec, name),
-            text_columns=t.text_columns,
-            name=name,
-        )(build)
+        try:
+            tables.table(
+                key=t.key or next(iter(t.columns)),
+                slots=lambda m, table=name: m.rows[table],
+                description=t.description or f"{name}: a table of the {spec.name} mock dataset.",
+                columns=columns,
+                created=created_column(spec, name),
+                text_columns=t.text_columns,
+                name=name,
+            )(build)
+        except DeclarationError as exc:  # e.g. text_columns naming no column: the same one line, with where
+            raise error(located, ["tables", name], str(exc).removeprefix(f"{spec.name}.{name}: ")) from None
     return tables
 
 
@@ -179,7 +182,7 @@ def rule_params(model: DatasetModel) -> dict[str, Any]:
 def compile_domain(spec: DatasetSpec, located: Located) -> Domain:
     check_coherence(spec, located)
     order = table_order(spec, located)
-    tables = declare(spec, order)
+    tables = declare(spec, order, located)
     return Domain(
         name=spec.name,
         tables=tables.specs,
