@@ -4,6 +4,7 @@
     python benchmarks/benchmark.py --orders 2000000 --naive-rows 50000
     python benchmarks/benchmark.py --preset large       # also the whole commerce domain, end to end
     python benchmarks/benchmark.py --repeat 5           # five rounds, then the medians
+    python benchmarks/benchmark.py --publish --preset medium   # each publishing destination against its floor
 
 In one round it times
   ours   the engine generating seed 003's orders schema and writing it as CSV (the export's path),
@@ -12,6 +13,9 @@ In one round it times
 and prints rows/s, MB/s, peak memory and the ratios ours/naive and floor/ours. With --preset it
 then materialises and exports the whole commerce domain through `dagster asset materialize` and
 reports wall time, rows, rows/s and the child process's peak memory.
+
+With --publish it instead generates the commerce domain at the preset (default small; --overrides for
+other sizes) and times each embedded publishing destination against its floor (benchmarks/publishing.py).
 """
 
 from __future__ import annotations
@@ -185,7 +189,27 @@ def main() -> None:
         default=1,
         help="rounds of the three timings (this machine's speed drifts: compare per round)",
     )
+    parser.add_argument(
+        "--publish", action="store_true", help="time each publishing destination against its floor instead"
+    )
+    parser.add_argument(
+        "--overrides", type=json.loads, default={}, help='with --publish: size knobs, e.g. {"commerce.tenants": 1}'
+    )
+    parser.add_argument("--keep", type=Path, help="with --publish: work in this (new) folder and keep it")
     args = parser.parse_args()
+    if args.publish:
+        from publishing import run_publish  # benchmarks/publishing.py, beside this script
+
+        from mock_pipeline.resources import ScenarioResource
+
+        scenario = ScenarioResource(size=args.preset or "small", overrides=args.overrides)
+        if args.keep:
+            args.keep.mkdir(parents=True)
+            run_publish(args.keep, scenario)
+        else:
+            with tempfile.TemporaryDirectory(prefix="mock_pipeline_bench_") as tmp:
+                run_publish(Path(tmp), scenario)
+        return
     if args.repeat < 1:
         parser.error(f"--repeat must be at least 1, got {args.repeat}")
 

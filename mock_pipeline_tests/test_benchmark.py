@@ -30,3 +30,47 @@ def test_a_round_count_below_one_is_refused_before_any_timing() -> None:
     assert result.returncode == 2
     assert "--repeat must be at least 1, got 0" in result.stderr
     assert "round" not in result.stdout
+
+
+TINY_COMMERCE = (
+    '{"commerce.tenants": 1, "commerce.products_per_tenant": 40, "commerce.orders_per_tenant": 120,'
+    ' "commerce.customers_per_tenant": 20}'
+)
+PUBLISH_STEPS = ("database_tables (DuckDB)", "http_upload (outbox)", "vector_index (LanceDB)", "s3_upload (local)")
+
+
+def test_publish_mode_times_every_destination_against_its_floor(tmp_path: Path) -> None:
+    work = tmp_path / "bench"
+    result = run_benchmark("--publish", "--overrides", TINY_COMMERCE, "--keep", str(work))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    [total] = re.findall(r"^commerce: ([\d,]+) rows in 21 tables", out, flags=re.MULTILINE)
+    rows = int(total.replace(",", ""))
+    assert rows > 0
+    for label in PUBLISH_STEPS:
+        [line] = re.findall(
+            rf"^{re.escape(label)}\s+([\d,]+)\s+([\d.]+)\s+([\d.]+)\s+[\d,]+\s+[\d,]+\s+([\d.]+)$", out, re.M
+        )
+        n, ours, floor, ratio = int(line[0].replace(",", "")), float(line[1]), float(line[2]), float(line[3])
+        assert 0 < n <= rows  # the vector step counts the text tables' rows only
+        assert ours > 0 and floor >= 0
+        # The seconds are printed rounded to 0.001: the ratio lies within what that rounding allows.
+        low, high = (floor - 0.0005) / (ours + 0.0005), (floor + 0.0005) / max(ours - 0.0005, 1e-9)
+        assert low - 0.005 <= ratio <= high + 0.005
+    assert re.search(r"^\s+data folder\s+[\d,]+ bytes\s+[\d.]+x the CSV export$", out, re.M)
+    # Every destination and every floor really wrote its output.
+    data, floors = work / "data", work / "floors"
+    for folder in ("http_outbox", "vectors", "s3", "database", "exports"):
+        assert any(p.is_file() for p in (data / folder).rglob("*")), folder
+    assert (floors / "floor.duckdb").stat().st_size > 0
+    assert sorted(p.name for p in (floors / "lancedb").iterdir()) == ["products.lance", "reviews.lance"]
+    copied = {p.relative_to(floors / "copy") for p in (floors / "copy").rglob("*") if p.is_file()}
+    exported = next((data / "exports").glob("*/commerce"))
+    assert copied == {p.relative_to(exported) for p in exported.rglob("*") if p.is_file()}
+
+
+def test_publish_mode_refuses_bad_overrides_before_any_work(tmp_path: Path) -> None:
+    result = run_benchmark("--publish", "--overrides", "{not json", "--keep", str(tmp_path / "bench"))
+    assert result.returncode == 2
+    assert "--overrides" in result.stderr
+    assert not (tmp_path / "bench").exists()
