@@ -7,10 +7,13 @@ requests with 503 to exercise the client's retries and a failure half-way.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.client
 import json
 import logging
+import os
+import shutil
 import threading
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -278,6 +281,41 @@ def test_changed_dataset_is_never_complete_half_way(tmp_path: Path) -> None:
     assert result.skipped == [prefix + "a.csv"] and result.deleted == [prefix + "gone.csv"]
     on_disk = {k: (store.root / k).read_bytes() for k in store.list(prefix)}
     assert on_disk == {prefix + n: (v2 / n).read_bytes() for n in ("a.csv", "b.csv", "manifest.json")}
+
+
+def test_local_objects_are_links_of_the_export_not_second_copies(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path / "s3" / "bucket")
+    export = _export(tmp_path / "export", {"a.csv": b"a,1\n", "b.csv": b"b,2\n"})
+    upload_export(export, store, "p/")
+    for name in ("a.csv", "b.csv", "manifest.json"):
+        source, stored = export / name, store.root / "p" / name
+        assert stored.read_bytes() == source.read_bytes()
+        assert stored.stat().st_ino == source.stat().st_ino  # one inode: the bytes are on disk once
+        assert source.stat().st_nlink == 2
+    assert not list((tmp_path / "s3" / ".bucket.tmp").iterdir())  # no temp leftovers
+
+    # The next export is a new folder swapped in (publish/files.py): the objects keep the old bytes
+    # until the upload replaces them.
+    old = store.root / "p" / "a.csv"
+    shutil.rmtree(export)
+    export = _export(tmp_path / "export", {"a.csv": b"a,changed\n"})
+    assert old.read_bytes() == b"a,1\n"
+    upload_export(export, store, "p/")
+    assert old.read_bytes() == b"a,changed\n" and set(store.list("p/")) == {"p/a.csv", "p/manifest.json"}
+
+
+def test_local_objects_are_copies_where_links_are_impossible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def cross_device(source: object, target: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", cross_device)
+    store = LocalObjectStore(tmp_path / "s3" / "bucket")
+    export = _export(tmp_path / "export", {"a.csv": b"a,1\n"})
+    upload_export(export, store, "p/")
+    for name in ("a.csv", "manifest.json"):
+        stored = store.root / "p" / name
+        assert stored.read_bytes() == (export / name).read_bytes()
+        assert stored.stat().st_ino != (export / name).stat().st_ino
 
 
 def test_prefix_is_fixed_by_the_scenario_not_the_clock() -> None:

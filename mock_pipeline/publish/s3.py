@@ -137,8 +137,21 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def link_or_copy(source: Path, target: Path) -> None:
+    """A hard link of `source` at `target` (no second copy of the bytes on disk), or a copy where a
+    link is impossible (another filesystem, or one without hard links).
+
+    Safe for the export's files: publish/files.py never rewrites a file in place, it writes a new
+    folder and swaps it in, so a linked object keeps the bytes it was uploaded with."""
+    try:
+        os.link(source, target)
+    except OSError:  # EXDEV across filesystems; EPERM/ENOTSUP/EMLINK where links are refused
+        shutil.copyfile(source, target)
+
+
 class LocalObjectStore(ObjectStore):
-    """A bucket as a folder: `<root>/<key>`, written atomically file by file (temp file, rename)."""
+    """A bucket as a folder: `<root>/<key>`, written atomically file by file (temp file, rename).
+    Objects are hard links of the uploaded files where the filesystem allows, copies otherwise."""
 
     kind = "local"
 
@@ -164,13 +177,13 @@ class LocalObjectStore(ObjectStore):
         target = self.root / key
         target.parent.mkdir(parents=True, exist_ok=True)
         self._tmp.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self._tmp)
-        os.close(fd)
+        tmp = Path(tempfile.mkdtemp(dir=self._tmp)) / "object"
         try:
-            shutil.copyfile(path, tmp)
+            link_or_copy(path, tmp)
             os.replace(tmp, target)
         finally:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
+            tmp.parent.rmdir()
 
     def delete(self, keys: Iterable[str]) -> None:
         for key in keys:
