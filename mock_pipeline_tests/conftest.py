@@ -1,8 +1,9 @@
 """Shared fixtures and the two test tiers.
 
 - `pytest` runs the unit tier (pyproject's addopts deselect `integration`); `pytest -m integration`
-  runs the tests that start real servers. A test that asks for a server fixture is marked
-  `integration` here, so it can never land in the unit tier by forgetting the mark.
+  runs the tests that start real servers or real processes. A test that asks for a server fixture,
+  or is marked `slow` (subprocess and multiprocess-executor runs, repeated whole-domain runs), is
+  marked `integration` here, so it can never land in the unit tier by forgetting the mark.
 - Under CI=true nothing may skip: a skipped test is reported as a failure with its reason.
 - Each domain is materialised once per session (per xdist worker) on the small preset and shared
   read-only by the tests that only read it.
@@ -33,7 +34,8 @@ SERVER_FIXTURES = frozenset({"postgres_url", "s3_endpoint"})
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        uses_server = SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if uses_server or item.get_closest_marker("slow") is not None:
             item.add_marker(pytest.mark.integration)
 
 

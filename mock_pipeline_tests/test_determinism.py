@@ -15,6 +15,7 @@ from mock_pipeline.engine.table import PART_FILE
 from mock_pipeline_tests.conftest import SMALL
 from mock_pipeline_tests.helpers import materialize_domain, tree_digest
 
+pytestmark = pytest.mark.slow  # whole-domain runs, repeated, one on the multiprocess executor
 ROOT = Path(__file__).resolve().parents[1]
 
 
