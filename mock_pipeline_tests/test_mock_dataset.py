@@ -410,3 +410,12 @@ def test_weekday_and_hour_profiles_shape_timestamps() -> None:
     assert hours.min() >= 9 and hours.max() <= 16
     assert weekdays.max() <= 4
     assert len(set(hours)) == 8
+
+
+@pytest.mark.parametrize("value", ['"five"', "2.5", "true"])
+def test_choice_values_must_fit_the_column_type(value: str) -> None:
+    text, line = _bad(spec_text(), "values: [1, 2, 3, 4, 5]", f"values: [1, 2, 3, 4, {value}]")
+    with pytest.raises(SpecError) as caught:
+        compile_text(text)
+    assert str(caught.value).startswith(f"defs.yaml:{line}: table 'reviews', column 'stars': ")
+    assert "is not of type int" in str(caught.value)

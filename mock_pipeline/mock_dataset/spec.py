@@ -388,6 +388,14 @@ def check_spec(spec: DatasetSpec, located: Located) -> None:
                     [*cpath, "type"],
                     f"type {c.type!r} does not fit generator {gen!r}; allowed: {', '.join(_TYPES_OF[gen])}",
                 )
+            if c.choice is not None and c.type != "string":
+                fits = {"int": int, "float": (int, float), "bool": bool}[c.type]
+                if bad := [
+                    v
+                    for v in c.choice.values
+                    if not isinstance(v, fits) or (c.type != "bool") == (v is True or v is False)
+                ]:
+                    raise error(located, [*cpath, "choice", "values"], f"value {bad[0]!r} is not of type {c.type}")
             if c.reference is not None and c.reference.table not in spec.tables:
                 raise error(
                     located,
