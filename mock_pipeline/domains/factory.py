@@ -75,7 +75,8 @@ class Domain:
         return found
 
 
-_models: dict[tuple[str, str], Any] = {}
+# Keyed by the Domain object too: two MockDataset specs may share a name in one process.
+_models: dict[tuple[str, int, str], Any] = {}
 
 
 def model_for(domain: Domain, scenario: Scenario) -> Any:
@@ -84,7 +85,7 @@ def model_for(domain: Domain, scenario: Scenario) -> Any:
     A domain may reject a scenario it cannot honour (ScenarioError); that becomes the step's one
     clear line, raised before anything is written.
     """
-    key = (domain.name, scenario.dataset_id)
+    key = (domain.name, id(domain), scenario.dataset_id)
     if key not in _models:
         try:
             _models[key] = domain.model(scenario)
@@ -104,7 +105,7 @@ def domain_problems(scenario: Scenario, domains: Collection[str] | None = None) 
     for domain in _wired.values():
         if domains is not None and domain.name not in domains:
             continue
-        key = (domain.name, scenario.dataset_id)
+        key = (domain.name, id(domain), scenario.dataset_id)
         if key not in _models:
             try:
                 _models[key] = domain.model(scenario)
