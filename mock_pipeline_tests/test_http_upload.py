@@ -8,6 +8,7 @@ is the server's word, not the client's count.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
@@ -25,6 +26,7 @@ import pytest
 
 from mock_pipeline.domains.commerce import COMMERCE
 from mock_pipeline.engine.table import TableSpec
+from mock_pipeline.publish.files import ndjson_lines
 from mock_pipeline.publish.http import (
     ApiHttpUploadResource,
     HttpUploadResource,
@@ -32,6 +34,7 @@ from mock_pipeline.publish.http import (
     OutboxSink,
     http_upload_asset,
     http_upload_from_env,
+    json_safe,
     upload_records,
 )
 from mock_pipeline.resources import DataDirResource, ScenarioResource
@@ -95,6 +98,7 @@ class RecordingApi:
         self.order: list[str] = []  # request paths in the order they were first accepted
         self.keys_seen: set[str | None] = set()
         self.manifest: dict[str, Any] | None = None
+        self.bodies: dict[str, bytes] = {}  # Idempotency-Key -> the raw body first accepted
         self.lock = threading.Lock()
         outer = self
 
@@ -131,6 +135,7 @@ class RecordingApi:
                 with outer.lock:
                     if key not in outer.answers:
                         outer.answers[key] = outer.accept(self.path, json.loads(body))
+                        outer.bodies[key] = body
                     response = outer.answers[key]
                 if fault == "drop":  # accepted, but the answer is lost: the client must retry
                     self.close_connection = True
@@ -166,7 +171,18 @@ class RecordingApi:
 
 # --- the embedded default ---------------------------------------------------------------------------
 def outbox_files(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*.json")}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in root.rglob("*")
+        if p.is_file()
+    }
+
+
+def outbox_bodies(folder: Path) -> list[bytes]:
+    """A table's request bodies in batch order, as the outbox stores them: each batch once, gzip-compressed."""
+    files = sorted(folder.iterdir())
+    assert files and all(p.name.endswith(".json.gz") for p in files)
+    return [gzip.decompress(p.read_bytes()) for p in files]
 
 
 def test_outbox_default_holds_exactly_what_would_be_posted(exported: Path, scenario: ScenarioResource) -> None:
@@ -180,7 +196,7 @@ def test_outbox_default_holds_exactly_what_would_be_posted(exported: Path, scena
     manifest = json.loads((outbox / "manifest.json").read_text())
     for spec in COMMERCE.tables:
         rows = parquet(exported, scenario, spec.name)
-        bodies = [json.loads(p.read_bytes()) for p in sorted((outbox / spec.name).glob("*.json"))]
+        bodies = [json.loads(b) for b in outbox_bodies(outbox / spec.name)]
         assert [b["batch"] for b in bodies] == list(range(len(bodies)))
         assert all(len(b["records"]) == BATCH for b in bodies[:-1])
         records = [r for b in bodies for r in b["records"]]
@@ -211,16 +227,63 @@ def test_bodies_are_valid_json_and_leave_out_excluded_columns(tmp_path: Path) ->
                      export_exclude=("password_hash",))  # fmt: skip
     report = upload_records(tmp_path / "ds", [spec], OutboxSink(tmp_path / "out", tmp_path / "out"), "d", "ds1", 2)
     assert report.tables["users"].batches == 3 and report.rows == 5
-    records = [
-        r for p in sorted((tmp_path / "out" / "users").glob("*.json")) for r in json.loads(p.read_text())["records"]
-    ]
+    records = [r for body in outbox_bodies(tmp_path / "out" / "users") for r in json.loads(body)["records"]]
     assert records == [
         {"user_id": i + 1, "name": n, "active": a, "score": x}
         for i, (n, a, x) in enumerate(
             zip(names, [True, False, True, None, False], [1.5, None, None, None, -0.25], strict=True)
         )
     ]
-    assert b"password_hash" not in b"".join(p.read_bytes() for p in (tmp_path / "out").rglob("*.json"))
+    assert b"password_hash" not in b"".join(outbox_bodies(tmp_path / "out" / "users"))
+
+
+def test_outbox_write_failing_half_way_keeps_the_previous_outbox(
+    exported: Path, scenario: ScenarioResource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert upload(exported, scenario, OutboxHttpUploadResource(batch_size=BATCH)).success
+    outbox = exported / "http_outbox" / scenario.resolve().dataset_id / "commerce"
+    before = outbox_files(outbox)
+    calls = Counter[str]()
+    compress = gzip.compress
+
+    def disk_full_on_the_fifth_batch(data: bytes, **kwargs: Any) -> bytes:
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise OSError(28, "No space left on device (simulated)")
+        return compress(data, **kwargs)
+
+    monkeypatch.setattr(gzip, "compress", disk_full_on_the_fifth_batch)
+    result = upload(exported, scenario, OutboxHttpUploadResource(batch_size=BATCH))
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert "No space left on device (simulated)" in failure.step_failure_data.error.to_string()
+    assert outbox_files(outbox) == before  # the previous complete outbox, untouched
+    assert not [p for p in outbox.parent.iterdir() if p.name.startswith(".")]  # no staging left behind
+
+
+def test_outbox_holds_the_very_bytes_an_api_receives(exported: Path, scenario: ScenarioResource) -> None:
+    dataset_id = scenario.resolve().dataset_id
+    assert upload(exported, scenario, OutboxHttpUploadResource(batch_size=BATCH)).success
+    with RecordingApi() as server:
+        assert upload(exported, scenario, api(server.url)).success
+    outbox = exported / "http_outbox" / dataset_id / "commerce"
+    stored = {
+        f"{dataset_id}/commerce/{spec.name}/{i:06d}": body
+        for spec in COMMERCE.tables
+        for i, body in enumerate(outbox_bodies(outbox / spec.name))
+    }
+    received = {k: v for k, v in server.bodies.items() if not k.endswith("/manifest")}
+    assert stored == received and len(stored) > len(COMMERCE.tables)
+
+    # Each body is the envelope and the files export's NDJSON rendering of its rows, joined by commas
+    # (built here with Python strings, independently of request_body's Arrow buffers).
+    orders = parquet(exported, scenario, "orders").slice(BATCH, BATCH)
+    spec = COMMERCE.table("orders")
+    columns = [c for c in spec.columns if c not in spec.export_exclude]
+    lines = ndjson_lines(json_safe(orders.select(columns)).combine_chunks().to_batches()[0], suffix="").to_pylist()
+    envelope = {"batch": 1, "dataset_id": dataset_id, "domain": "commerce", "first_row": BATCH, "table": "orders"}
+    head = json.dumps(envelope, sort_keys=True, separators=(",", ":"))[:-1]
+    assert stored[f"{dataset_id}/commerce/orders/000001"] == f'{head},"records":[{",".join(lines)}]}}'.encode()
 
 
 # --- a real HTTP API ------------------------------------------------------------------------------------

@@ -15,16 +15,22 @@ The protocol, documented in the README:
   manifest it marks the upload complete, so a failure half-way never looks like a whole dataset.
 
 Embedded default, with no URL configured: an outbox folder under the data folder holding every
-request body exactly as it would be posted (`<data>/http_outbox/<dataset_id>/<domain>/<table>/
-000000.json`, manifest last, the folder swapped in atomically). A fresh machine's run succeeds,
-and what an API would receive can be inspected or replayed (`curl --data-binary @file`).
+request body exactly as it would be posted, each stored once and gzip-compressed
+(`<data>/http_outbox/<dataset_id>/<domain>/<table>/000000.json.gz`; the manifest, small, as plain
+`manifest.json`, written last; the folder swapped in atomically). A fresh machine's run succeeds,
+and what an API would receive can be inspected (`zcat file`) or replayed
+(`zcat file | curl --data-binary @- ...`, or `--data-binary @file -H 'Content-Encoding: gzip'`
+where the server accepts compressed bodies).
 """
 
+import gzip
 import json
 import os
 import time
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -51,6 +57,8 @@ OUTBOX_FOLDER = "http_outbox"
 MANIFEST = "manifest"
 RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
 LOG_EVERY_SECONDS = 2.0
+# Fast gzip: the outbox is written at the speed of rendering JSON, and JSON still shrinks about 5x.
+OUTBOX_GZIP_LEVEL = 1
 T = TypeVar("T")
 
 
@@ -79,7 +87,9 @@ def request_body(envelope: dict[str, Any], batch: pa.Table) -> bytes:
         return f'{head},"records":[]}}'.encode()
     lines = ndjson_lines(json_safe(batch).combine_chunks().to_batches()[0], suffix="")
     rows = pa.ListArray.from_arrays(pa.array([0, len(lines)], pa.int32()), lines)
-    return f'{head},"records":[{pc.binary_join(rows, ",")[0].as_py()}]}}'.encode()
+    # The joined records straight from Arrow's buffer: no Python str of the whole batch in between.
+    records = pc.binary_join(rows, ",")[0].as_buffer()
+    return b"".join((f'{head},"records":['.encode(), memoryview(records), b"]}"))
 
 
 def table_batches(table_dir: Path, columns: list[str], batch_size: int) -> Iterator[pa.Table]:
@@ -91,7 +101,7 @@ def table_batches(table_dir: Path, columns: list[str], batch_size: int) -> Itera
 @dataclass(frozen=True)
 class Request:
     path: str  # relative to the API URL: "{domain}/{table}" or "{domain}/manifest"
-    file: str  # relative to the domain's outbox folder: "{table}/000000.json" or "manifest.json"
+    file: str  # relative to the domain's outbox folder: "{table}/000000.json.gz" or "manifest.json"
     body: bytes
     idempotency_key: str
 
@@ -112,19 +122,60 @@ class BatchSink(ABC):
 
 
 class OutboxSink(BatchSink):
-    """Writes each request body to a file instead of sending it."""
+    """Writes each request body to a file instead of sending it: gzip-compressed where the file name
+    ends in .gz (decompressed, the very bytes that would be posted), as is otherwise.
+
+    Batches are compressed and written by one background thread (zlib releases the GIL) while the
+    next batch renders, in posting order; a non-.gz file (the manifest, last) is written only once
+    every batch before it is on disk. `close()` waits for the writes and raises the first failure."""
+
+    PENDING_WRITES = 4  # bodies held in memory at most, waiting for the writer
 
     def __init__(self, folder: Path, shown_as: Path) -> None:
         self.folder, self.shown_as = folder, shown_as  # staging folder; final folder for URIs
+        self._writer: ThreadPoolExecutor | None = None
+        self._pending: deque[Future[None]] = deque()
 
     def where(self, path: str, file: str) -> str:
         return (self.shown_as / file).as_uri()
 
-    def post(self, request: Request) -> Posted:
-        target = self.folder / request.file
+    def _write(self, file: str, body: bytes) -> None:
+        target = self.folder / file
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(request.body)
+        if target.suffix == ".gz":
+            # mtime=0 and no file name in the header: the same body always gives the same file.
+            target.write_bytes(gzip.compress(body, compresslevel=OUTBOX_GZIP_LEVEL, mtime=0))
+        else:
+            target.write_bytes(body)
+
+    def _drain(self, keep: int = 0) -> None:
+        while len(self._pending) > keep:
+            self._pending.popleft().result()  # re-raises a failed write here, in the uploading thread
+
+    def post(self, request: Request) -> Posted:
+        if not request.file.endswith(".gz"):
+            self._drain()
+            self._write(request.file, request.body)
+            return Posted(accepted=None)
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
+        self._pending.append(self._writer.submit(self._write, request.file, request.body))
+        self._drain(keep=self.PENDING_WRITES)
         return Posted(accepted=None)
+
+    def close(self, quiet: bool = False) -> None:
+        """Wait for every write; `quiet` after another failure, which must stay the one reported."""
+        try:
+            if quiet:
+                for pending in self._pending:
+                    pending.exception()  # waits, without raising
+                self._pending.clear()
+            else:
+                self._drain()
+        finally:
+            if self._writer is not None:
+                self._writer.shutdown(wait=True, cancel_futures=True)
+                self._writer = None
 
 
 class ApiSink(BatchSink):
@@ -237,7 +288,7 @@ def upload_records(
                         "first_row": done.rows}  # fmt: skip
             body = request_body(envelope, batch)
             key = f"{dataset_id}/{domain}/{spec.name}/{index:06d}"
-            posted = send(Request(f"{domain}/{spec.name}", f"{spec.name}/{index:06d}.json", body, key))
+            posted = send(Request(f"{domain}/{spec.name}", f"{spec.name}/{index:06d}.json.gz", body, key))
             done.rows += batch.num_rows
             done.accepted += batch.num_rows if posted.accepted is None else posted.accepted
             done.batches += 1
@@ -284,8 +335,19 @@ class OutboxHttpUploadResource(HttpUploadResource):
 
     def deliver(self, data_dir: Path, dataset_id: str, domain: str, upload: Callable[[BatchSink], T]) -> T:
         target = data_dir / OUTBOX_FOLDER / dataset_id / domain
+
+        def build(staging: Path) -> T:
+            sink = OutboxSink(staging, target)
+            try:
+                report = upload(sink)
+            except BaseException:
+                sink.close(quiet=True)  # no write may land in the staging folder once it is thrown away
+                raise
+            sink.close()
+            return report
+
         # Built aside and swapped in: the outbox holds the previous complete upload or the new one.
-        return replace_dir(target, lambda staging: upload(OutboxSink(staging, target)))
+        return replace_dir(target, build)
 
     def describe(self) -> dict[str, Any]:
         return {"destination": "outbox"}
