@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mock_pipeline.domains.erp import ERP, data
-from mock_pipeline.domains.erp import tables as erp_tables
+from mock_pipeline.domains.erp import parties as erp_parties
 from mock_pipeline.domains.erp.model import ErpModel, region_day, zipf_exponent_for
 from mock_pipeline.domains.factory import materialize_table
 from mock_pipeline.engine.pools import pools
@@ -131,7 +131,7 @@ def test_role_mix_exact_for_few_users_and_within_3pp_for_many() -> None:
         "admin": 1, "manager": 3, "sales": 10, "support": 6,
     }  # fmt: skip
     many = ErpModel(build_scenario(**SMALL, overrides={"erp.volume": 61}))
-    table = erp_tables.users(many, 0, many.users)
+    table = erp_parties.users.build(many, 0, many.users)
     roles = np.array(table["role"].to_pylist())
     assert len(roles) == 1220
     for role, share in (("admin", 0.05), ("manager", 0.15), ("sales", 0.5), ("support", 0.3)):
@@ -223,11 +223,11 @@ def test_egyptian_data_by_default(datasets) -> None:
 
 def test_locale_switches_person_and_company_names(tmp_path: Path) -> None:
     model = ErpModel(build_scenario(**SMALL, locale="de_DE"))
-    table = erp_tables.users(model, 0, model.users)
+    table = erp_parties.users.build(model, 0, model.users)
     german = pools("de_DE", 42)
     assert set(table["first_name"].to_pylist()) <= set(german.first_names.to_pylist())
     assert not set(table["first_name"].to_pylist()) <= set(data.FIRST_NAMES)
-    names = erp_tables.companies(model, 0, model.companies)["name"].to_pylist()
+    names = erp_parties.companies.build(model, 0, model.companies)["name"].to_pylist()
     assert set(names) <= set(german.companies.to_pylist())
 
 
