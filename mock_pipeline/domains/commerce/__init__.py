@@ -6,5 +6,10 @@ from mock_pipeline.domains.commerce.tables import DOMAIN, TABLES
 from mock_pipeline.domains.factory import Domain
 
 COMMERCE = Domain(
-    name=DOMAIN, tables=TABLES, model=CommerceModel, rules=checks.RULES, rule_params=checks.params, report=checks.report
+    name=DOMAIN,
+    tables=TABLES.specs,
+    model=CommerceModel,
+    rules=checks.RULES,
+    rule_params=checks.params,
+    report=checks.report,
 )
