@@ -304,6 +304,16 @@ def test_local_objects_are_links_of_the_export_not_second_copies(tmp_path: Path)
     assert old.read_bytes() == b"a,changed\n" and set(store.list("p/")) == {"p/a.csv", "p/manifest.json"}
 
 
+def test_corrupt_export_is_refused_naming_its_first_bad_file_before_any_upload(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path / "s3" / "bucket")
+    export = _export(tmp_path / "export", {f"t{i}.csv": f"row {i}\n".encode() for i in range(8)})
+    (export / "t3.csv").write_bytes(b"row X\n")  # same size, other bytes
+    (export / "t6.csv").write_bytes(b"row 6 and more\n")
+    with pytest.raises(PublishError, match=r"is corrupt: t3\.csv does not match its manifest entry"):
+        upload_export(export, store, "p/")
+    assert store.list("p/") == {}
+
+
 def test_local_objects_are_copies_where_links_are_impossible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def cross_device(source: object, target: object) -> None:
         raise OSError(errno.EXDEV, "Invalid cross-device link")
