@@ -122,7 +122,7 @@ def publish_summary_asset(domain: Domain, destinations: Sequence[dg.AssetsDefini
         }
         for key in keys:
             event = context.instance.get_latest_materialization_event(key)
-            line = destination_line(key.path[-1], event, resolved.dataset_id, context.run_id)
+            line = destination_line(key.path[-1], event, resolved.dataset_id, context.run.run_id)
             lines.append(line)
             metadata[key.path[-1]] = line.split(": ", 1)[1]
         for line in lines:
