@@ -133,3 +133,11 @@ def test_every_table_with_timestamps_declares_when_it_was_created(domain) -> Non
         t.name for t in domain.tables if t.created is None and any(pa.types.is_timestamp(f.type) for f in t.schema)
     ]
     assert missing == []
+
+
+@pytest.mark.parametrize("domain", DOMAINS, ids=lambda d: d.name)
+def test_every_column_is_described_for_the_ui(domain) -> None:
+    missing = [
+        f"{t.name}.{c}" for t in domain.tables for c in t.schema.names if not t.column_descriptions.get(c, "").strip()
+    ]
+    assert missing == []
