@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
@@ -41,6 +41,23 @@ AsOf = Annotated[str | None, Query(description="Last day of the window, ISO date
 DatasetId = Annotated[str | None, Query(description="A materialised dataset, instead of the scenario values.")]
 
 
+def scenario_dataset(
+    request: Request,
+    seed: Seed = None,
+    profile: Profile = None,
+    size: Size = None,
+    as_of: AsOf = None,
+    dataset_id: DatasetId = None,
+) -> Dataset:
+    """The dataset a request names: a materialised `dataset_id`, or the scenario values (defaults for the rest)."""
+    params = {"seed": seed, "profile": profile, "size": size, "as_of": as_of}
+    return request.app.state.catalog.dataset({k: v for k, v in params.items() if v is not None}, dataset_id)
+
+
+# The scenario parameters, declared once for every endpoint that serves rows.
+ScenarioDataset = Annotated[Dataset, Depends(scenario_dataset)]
+
+
 def _one_line(status: int, message: str) -> PlainTextResponse:
     return PlainTextResponse(message.splitlines()[0] + "\n", status_code=status)
 
@@ -58,6 +75,7 @@ def create_app(data_root: Path | None = None, api_key: str | None = None) -> Fas
         "writes, paged, from Parquet when materialised and generated on demand otherwise.",
         version="1",
     )
+    app.state.catalog = catalog
     expected = api_key.encode() if api_key else None
 
     @app.middleware("http")
@@ -88,10 +106,6 @@ def create_app(data_root: Path | None = None, api_key: str | None = None) -> Fas
             "defaults": {"profile": "normal-ops", "size": "small", "seed": 42, "as_of": "2024-12-31"},
             "datasets": catalog.materialised_ids(),
         }
-
-    def resolve(seed: int | None, profile: str | None, size: str | None, as_of: str | None, dataset_id: str | None):
-        params = {"seed": seed, "profile": profile, "size": size, "as_of": as_of}
-        return catalog.dataset({k: v for k, v in params.items() if v is not None}, dataset_id)
 
     def rows(
         request: Request,
@@ -127,16 +141,11 @@ def create_app(data_root: Path | None = None, api_key: str | None = None) -> Fas
 
         def handler(
             request: Request,
+            dataset: ScenarioDataset,
             format: Format = "json",
             limit: Limit = DEFAULT_LIMIT,
             offset: Offset = 0,
-            seed: Seed = None,
-            profile: Profile = None,
-            size: Size = None,
-            as_of: AsOf = None,
-            dataset_id: DatasetId = None,
         ) -> Response:
-            dataset = resolve(seed, profile, size, as_of, dataset_id)
             return rows(request, "commerce", table, format, limit, offset, dataset, nest)
 
         summary = f"Seed 004's /{path}: commerce {table}" + (" with items nested" if nest else "")
@@ -146,16 +155,8 @@ def create_app(data_root: Path | None = None, api_key: str | None = None) -> Fas
         alias_route(path, table)
 
     @app.get(f"{PREFIX}/{{domain}}", summary="A domain's tables with their row counts for the scenario")
-    def domain_tables(
-        domain: str,
-        seed: Seed = None,
-        profile: Profile = None,
-        size: Size = None,
-        as_of: AsOf = None,
-        dataset_id: DatasetId = None,
-    ) -> JSONResponse:
+    def domain_tables(domain: str, dataset: ScenarioDataset) -> JSONResponse:
         d = catalog.domain(domain)
-        dataset = resolve(seed, profile, size, as_of, dataset_id)
         tables = []
         for spec in d.tables:
             materialised = catalog.is_materialised(dataset, d, spec)
@@ -178,16 +179,12 @@ def create_app(data_root: Path | None = None, api_key: str | None = None) -> Fas
         request: Request,
         domain: str,
         table: str,
+        dataset: ScenarioDataset,
         format: Format = "json",
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
-        seed: Seed = None,
-        profile: Profile = None,
-        size: Size = None,
-        as_of: AsOf = None,
-        dataset_id: DatasetId = None,
     ) -> Response:
-        return rows(request, domain, table, format, limit, offset, resolve(seed, profile, size, as_of, dataset_id))
+        return rows(request, domain, table, format, limit, offset, dataset)
 
     return app
 
