@@ -175,13 +175,20 @@ def flag_of(field: str) -> str:
     return SCENARIO_FLAGS.get(field, field)
 
 
+def scenario_refusal(exc: ScenarioError) -> CliError:
+    """Every problem of a scenario error, one line each, naming the flag the user wrote."""
+    lines = [f"{flag_of(p.field.removeprefix('scenario.'))}: {p.message}" for p in dict.fromkeys(exc.problems)]
+    if len(lines) == 1:
+        return CliError(lines[0])
+    return CliError(f"{len(lines)} problems, nothing was written:\n" + "\n".join(lines))
+
+
 def check_config(config: Mapping[str, Any]) -> Any:
-    """The resolved scenario, or one line naming the flag (as `dagster asset materialize` would refuse)."""
+    """The resolved scenario, or every problem naming its flag (as `dagster asset materialize` would refuse)."""
     try:
         return build_scenario(**config["resources"]["scenario"]["config"])
     except ScenarioError as exc:
-        message = str(exc).removeprefix(f"scenario.{exc.field}: ")
-        raise CliError(f"{flag_of(exc.field)}: {message}") from None
+        raise scenario_refusal(exc) from None
 
 
 def check_domains(scenario: Any, names: list[str]) -> None:
@@ -192,7 +199,7 @@ def check_domains(scenario: Any, names: list[str]) -> None:
         try:
             domains()[name].model(scenario)
         except ScenarioError as exc:
-            raise CliError(f"{flag_of(exc.field)}: {str(exc).removeprefix(f'scenario.{exc.field}: ')}") from None
+            raise scenario_refusal(exc) from None
 
 
 def selection(domain: str, upload: bool, dry_run: bool) -> str:

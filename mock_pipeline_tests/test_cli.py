@@ -183,6 +183,21 @@ def test_bad_flag_values_get_one_line_naming_the_flag(tmp_path: Path, args: list
     assert not data.exists()  # refused before anything was written
 
 
+@pytest.mark.parametrize("command", ["generate", "validate"])
+def test_every_bad_scenario_flag_is_reported_one_line_each(tmp_path: Path, command: str) -> None:
+    data = tmp_path / "data"
+    args = [command, "erp", "--scenario", "calm", "--to", "2024-13-01", "--multiplier", "-1", "--run-tag", "!!!"]
+    result = CliRunner().invoke(main, [*args, *(["--data-dir", str(data)] if command == "generate" else [])],
+                                env={"MOCK_PIPELINE_DATA_DIR": str(data), "DAGSTER_HOME": ""})  # fmt: skip
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0] == "Error: 4 problems, nothing was written:", result.output
+    assert sorted(line.split(":")[0] for line in lines[1:]) == ["--multiplier", "--run-tag", "--scenario", "--to"]
+    assert "'calm'" in result.output and "'2024-13-01'" in result.output and "'!!!'" in result.output
+    assert "Traceback" not in result.output and "scenario." not in result.output
+    assert not data.exists()
+
+
 @pytest.mark.integration
 def test_dry_run_writes_nothing_to_the_database_and_status_shows_the_runs(tmp_path: Path, postgres_url: str) -> None:
     import psycopg2
