@@ -54,8 +54,6 @@ def check_coherence(spec: DatasetSpec, located: Located) -> None:
             raise error(located, ["tables", tname, "created"], f"created {created!r} is not a timestamp column")
         for cname, c in t.columns.items():
             path = ["tables", tname, "columns", cname]
-            if c.reference is not None and c.reference.table == tname:
-                raise error(located, [*path, "reference"], "a table referencing itself is not supported yet")
             if c.expression is not None:
                 try:
                     check_expression(c.expression)
@@ -72,7 +70,7 @@ def check_coherence(spec: DatasetSpec, located: Located) -> None:
             continue
         after = set(t.columns[created].timestamp.after) if t.columns[created].timestamp else set()
         for cname, c in t.columns.items():
-            if c.reference is None:
+            if c.reference is None or c.reference.table == tname:  # itself: an earlier row, any time
                 continue
             parent_created = created_column(spec, c.reference.table)
             if parent_created is not None and f"{c.reference.table}.{parent_created}" not in after:
@@ -100,10 +98,12 @@ def declare(spec: DatasetSpec, order: list[str], located: Located) -> Tables:
                 cname,
                 ARROW_TYPES[c.type],
                 c.description or f"{c.generator} generator",
-                c.reference.table if c.reference else None,
+                c.reference.table if c.reference and c.reference.column is None else None,
             )
             for cname, c in t.columns.items()
         ]
+        # A reference to a parent's unique non-key column is no key foreign key; the parent still comes first.
+        after = [c.reference.table for c in t.columns.values() if c.reference and c.reference.column is not None]
 
         def build(model: DatasetModel, lo: int, hi: int, table: str = name) -> dict[str, Any]:
             return model.build(table, lo, hi)
@@ -116,6 +116,7 @@ def declare(spec: DatasetSpec, order: list[str], located: Located) -> Tables:
                 columns=columns,
                 created=created_column(spec, name),
                 text_columns=t.text_columns,
+                after=list(dict.fromkeys(after)),
                 name=name,
             )(build)
         except DeclarationError as exc:  # e.g. text_columns naming no column: the same one line, with where
@@ -141,6 +142,18 @@ def rules(spec: DatasetSpec, tables: Tables) -> list[Rule]:
             )
         )
         for n, c in t.columns.items():
+            ref = c.reference
+            if ref is not None and ref.column is not None:
+                out.append(foreign_key(tspec.name, n, ref.table, ref.column))
+            if ref is not None and ref.unique_with is not None and n < ref.unique_with:
+                out.append(
+                    Rule(
+                        tspec.name,
+                        f"{n}_{ref.unique_with}_unique",
+                        f"({n}, {ref.unique_with}) is unique.",
+                        f"SELECT count(*) - count(DISTINCT ({n}, {ref.unique_with})) AS violations FROM {tspec.name}",
+                    )
+                )
             if c.unique and n != tspec.key:
                 out.append(
                     Rule(

@@ -183,6 +183,17 @@ class DatasetModel:
             self.rows[name] = int(self.offsets[name][-1])
         for name in order:
             for cname, c in spec.tables[name].columns.items():
+                if c.reference is not None and c.reference.unique_with is not None:
+                    other = spec.tables[name].columns[c.reference.unique_with].reference
+                    assert other is not None
+                    pairs = self.rows[c.reference.table] * self.rows[other.table]
+                    if self.rows[name] > pairs:
+                        raise ScenarioError(
+                            "volume_multiplier",
+                            f"{spec.name}.{name} would need {self.rows[name]:,} distinct ({cname},"
+                            f" {c.reference.unique_with}) pairs, only {pairs:,} exist; allowed: fewer {name} rows"
+                            f" or more {c.reference.table}/{other.table} rows",
+                        )
                 if c.unique and c.number is not None:
                     assert c.number.min is not None and c.number.max is not None
                     if self.rows[name] > c.number.max - c.number.min + 1:
@@ -218,6 +229,8 @@ class _Chunk:
         nulls = null_mask(self.m.stream(table, name), rows, c.nulls) if c.nulls > 0 else None
         if c.type == "string":
             arr = raw if isinstance(raw, pa.Array) else pa.array(raw).cast(pa.string())
+            if c.max_length is not None:
+                arr = pc.utf8_slice_codeunits(arr, 0, c.max_length)
             return arr if nulls is None else pc.if_else(pa.array(nulls), pa.nulls(len(rows), pa.string()), arr)
         if isinstance(raw, pa.Array):
             raw = raw.to_numpy(zero_copy_only=False)
@@ -233,10 +246,15 @@ class _Chunk:
         return pa.array(raw.astype(np.float64), pa.float64(), mask=col.mask(nulls))
 
     def raw(self, table: str, name: str, rows: np.ndarray) -> Any:
+        """A column's values before nulls; "keys:<column>" (never an identifier) is a reference column's parent keys."""
         key = (table, name, id(rows))
         if key not in self.cache:
             self.keep.append(rows)
-            self.cache[key] = self._generate(table, name, rows)
+            if name.startswith("keys:"):
+                column = name.removeprefix("keys:")
+                self.cache[key] = self._parent_keys(table, column, self.m.stream(table, column), rows)
+            else:
+                self.cache[key] = self._generate(table, name, rows)
         return self.cache[key]
 
     def _generate(self, table: str, name: str, rows: np.ndarray) -> Any:
@@ -323,7 +341,7 @@ class _Chunk:
         for after in ts.after:
             parent, _, pcol = after.partition(".")
             fk = next(n for n, cc in t.columns.items() if cc.reference is not None and cc.reference.table == parent)
-            parent_rows = np.asarray(self.raw(table, fk, rows), dtype=np.int64) - 1
+            parent_rows = np.asarray(self.raw(table, "keys:" + fk, rows), dtype=np.int64) - 1
             values = self.raw(parent, pcol, parent_rows)
             base = values if base is None else np.maximum(base, values)
         assert base is not None
@@ -337,11 +355,31 @@ class _Chunk:
             out = np.where(late, base + np.floor(s.sub("late").uniform(rows) * room).astype(np.int64), out)
         return out
 
-    def _reference(self, table: str, name: str, c: ColumnSpec, s: Stream, rows: np.ndarray) -> np.ndarray:
+    def _reference(self, table: str, name: str, c: ColumnSpec, s: Stream, rows: np.ndarray) -> Any:
         assert c.reference is not None
+        keys = self.raw(table, "keys:" + name, rows)
+        if c.reference.column is None:
+            return keys
+        # A foreign key to a unique non-key column: the parent row's value of it, recomputed.
+        return self.raw(c.reference.table, c.reference.column, np.asarray(keys, dtype=np.int64) - 1)
+
+    def _parent_keys(self, table: str, name: str, s: Stream, rows: np.ndarray) -> np.ndarray:
         m = self.m
         t = m.spec.tables[table]
+        c = t.columns[name]
+        assert c.reference is not None
         parent = c.reference.table
+        if c.reference.unique_with is not None:
+            # A unique pair: one keyed permutation of the parents' grid, shared by both columns.
+            first, second = sorted((name, c.reference.unique_with))
+            t1, t2 = t.columns[first].reference, t.columns[second].reference
+            assert t1 is not None and t2 is not None
+            width = m.rows[t2.table]
+            code = unique_codes(m.stream(table, f"{first}|{second}"), rows, m.rows[t1.table] * width)
+            return (code // width if name == first else code % width) + 1
+        if parent == table:
+            # Itself: an earlier row (the first row points at itself), so rows can be loaded in key order.
+            return np.floor(s.uniform(rows) * rows).astype(np.int64) + 1
         if t.per_parent is not None and t.per_parent.table == parent and _structural(t, name):
             return np.searchsorted(m.offsets[table], rows, side="right")  # parent row + 1: its key
         n = m.rows[parent]

@@ -118,6 +118,10 @@ class TimestampSpec(_Strict):
 class ReferenceSpec(_Strict):
     table: str
     skew: float = Field(0.0, ge=0)  # 0: every parent equally popular; >0: Zipf exponent over parents
+    # The parent's value of this column instead of its key (a foreign key to a UNIQUE column).
+    column: str | None = None
+    # Another reference column of this table: the pair is unique (a link table's UNIQUE (a, b)).
+    unique_with: str | None = None
 
 
 class CustomSpec(_Strict):
@@ -139,6 +143,7 @@ class ColumnSpec(_Strict):
     reference: ReferenceSpec | None = None
     expression: str | None = None
     custom: CustomSpec | None = None
+    max_length: int | None = Field(None, ge=1)  # strings cut to it (a varchar(n) of an imported schema)
 
     @field_validator("sequence", mode="before")
     @classmethod
@@ -181,6 +186,16 @@ class RuleSpec(_Strict):
         return self
 
 
+class TableDdl(_Strict):
+    """An imported table as the source database declares it: its columns' SQL types (with NOT NULL), and
+    its constraints (PRIMARY KEY, UNIQUE, CHECK, FOREIGN KEY) and unique indexes as the catalogue prints them.
+    Columns of the spec not listed here (a key the source table lacks) are generated but not loaded."""
+
+    columns: dict[str, str] = Field(min_length=1)
+    constraints: list[str] = Field(default_factory=list)
+    indexes: list[str] = Field(default_factory=list)  # CREATE UNIQUE INDEX statements, {schema} for the schema
+
+
 class TableSpecModel(_Strict):
     description: str | None = None
     rows: int | None = Field(None, ge=1)
@@ -190,6 +205,7 @@ class TableSpecModel(_Strict):
     columns: dict[str, ColumnSpec] = Field(min_length=1)
     rules: list[RuleSpec] = Field(default_factory=list)
     text_columns: list[str] = Field(default_factory=list)
+    ddl: TableDdl | None = None  # the source table's DDL (import-schema), recreated by the database load
 
     @model_validator(mode="after")
     def _size(self) -> TableSpecModel:
@@ -202,6 +218,7 @@ class DatasetSpec(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str | None = None
     tables: dict[str, TableSpecModel] = Field(min_length=1)
+    types: list[str] = Field(default_factory=list)  # CREATE TYPE statements of the source schema ({schema})
 
 
 # --- Custom generators ---------------------------------------------------------------------------
@@ -304,7 +321,7 @@ _TYPES_OF: dict[str, tuple[str, ...]] = {
     "faker": ("string",),
     "text": ("string",),
     "timestamp": ("timestamp",),
-    "reference": ("int",),
+    "reference": ("int", "float", "money", "string", "timestamp", "bool"),  # a column reference: its type
     "expression": ("int", "float", "money", "bool"),
     "custom": ("int", "float", "money", "string", "timestamp", "bool"),
 }
@@ -402,6 +419,10 @@ def check_spec(spec: DatasetSpec, located: Located) -> None:
                     [*cpath, "reference", "table"],
                     f"references table {c.reference.table!r}, which is not declared; declared: {', '.join(spec.tables)}",
                 )
+            if c.reference is not None:
+                _check_reference(spec, tname, cname, c.reference, located)
+            elif c.max_length is not None and c.type != "string":
+                raise error(located, [*cpath, "max_length"], "max_length applies to a string column only")
             if c.custom is not None and registered(c.custom.generator) is None:
                 raise error(
                     located,
@@ -449,6 +470,35 @@ def check_spec(spec: DatasetSpec, located: Located) -> None:
                 raise error(located, [*cpath, "unique"], "a unique number needs type int and min/max bounds")
         _column_cycles(tname, t, located)
     table_order(spec, located)
+
+
+def _check_reference(spec: DatasetSpec, tname: str, cname: str, ref: ReferenceSpec, located: Located) -> None:
+    """A column reference names a unique parent column of the same type; a unique pair is mutual."""
+    t, p = spec.tables[tname], spec.tables[ref.table]
+    path = ["tables", tname, "columns", cname, "reference"]
+    c = t.columns[cname]
+    if ref.column is None and c.type != "int":
+        raise error(located, [*path[:-1], "type"], f"a reference to {ref.table}'s key is type int, not {c.type!r}")
+    if ref.column is not None:
+        pc = p.columns.get(ref.column)
+        pkey = p.key or next(iter(p.columns))
+        if pc is None or not (pc.unique or ref.column == pkey or pc.sequence is not None):
+            unique = [n for n, x in p.columns.items() if x.unique or x.sequence is not None]
+            raise error(
+                located, [*path, "column"], f"column {ref.column!r} of {ref.table} is not unique; allowed: {unique}"
+            )
+        if pc.type != c.type or pc.nulls > 0:
+            raise error(located, [*path, "column"], f"{ref.table}.{ref.column} is {pc.type} and never null for it")
+    if ref.unique_with is not None:
+        other = t.columns.get(ref.unique_with)
+        if other is None or other.reference is None or other.reference.unique_with != cname or ref.unique_with == cname:
+            raise error(
+                located,
+                [*path, "unique_with"],
+                f"unique_with {ref.unique_with!r} must be another reference column whose unique_with is {cname!r}",
+            )
+        if ref.column is not None:
+            raise error(located, [*path, "unique_with"], "a unique pair references the parents' keys (no column)")
 
 
 def _column_cycles(tname: str, t: TableSpecModel, located: Located) -> None:
