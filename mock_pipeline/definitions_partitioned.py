@@ -8,6 +8,7 @@ tables change (see mock_pipeline.partitions and docs/scaling.md). The executor r
 steps in parallel: multiprocess here, k8s or celery in a deployment ($MOCK_PIPELINE_EXECUTOR).
 """
 
+import logging
 import os
 from collections.abc import Mapping, Sequence
 
@@ -15,7 +16,13 @@ import dagster as dg
 
 from mock_pipeline import definitions as unpartitioned
 from mock_pipeline.domains.factory import Domain
-from mock_pipeline.partitions import partitioned_domain_assets, shards_from_env
+from mock_pipeline.partitions import (
+    DEFAULT_SHARDS,
+    EXECUTOR_ENV,
+    executor_problem,
+    partitioned_domain_assets,
+    shards_from_env,
+)
 
 # Tables that grow with products or orders (tens of millions of rows in the large preset).
 # Small tables and derived analytics stay unpartitioned: one step each is cheaper than shards.
@@ -26,29 +33,39 @@ PARTITIONED_TABLES: Mapping[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 
-EXECUTOR_ENV = "MOCK_PIPELINE_EXECUTOR"
-EXECUTORS = ("multiprocess", "k8s", "celery")
-
 
 def executor_from_env(name: str | None = None) -> dg.ExecutorDefinition:
     """multiprocess (default; run config may pick `in_process`), k8s (dagster-k8s) or celery (dagster-celery)."""
     name = name or os.environ.get(EXECUTOR_ENV) or "multiprocess"
+    problem = executor_problem(name)
+    if problem is not None:
+        raise ValueError(problem)
     if name == "multiprocess":
         return dg.multi_or_in_process_executor
-    if name not in EXECUTORS:
-        raise ValueError(f"{EXECUTOR_ENV}: unknown executor {name!r}; allowed: {', '.join(EXECUTORS)}")
+    if name == "k8s":
+        from dagster_k8s import k8s_job_executor
+
+        return k8s_job_executor
+    from dagster_celery import celery_executor
+
+    return celery_executor
+
+
+def _from_env_or_default() -> tuple[int, dg.ExecutorDefinition]:
+    """Shards and executor for loading the code location. A bad value must not become a traceback
+    there: it is said in one line on stderr, the default stands in, and every run's first step is
+    refused with the same line (settings.environment_problems)."""
     try:
-        if name == "k8s":
-            from dagster_k8s import k8s_job_executor
-
-            return k8s_job_executor
-        from dagster_celery import celery_executor
-
-        return celery_executor
-    except ImportError:
-        raise ValueError(
-            f"{EXECUTOR_ENV}={name} needs the dagster-{name} package: pip install 'mock_pipeline[cluster]'"
-        ) from None
+        shards = shards_from_env()
+    except ValueError as exc:
+        logging.getLogger(__name__).warning(f"{exc} (the code location loads with {DEFAULT_SHARDS} shards)")
+        shards = DEFAULT_SHARDS
+    try:
+        executor = executor_from_env()
+    except ValueError as exc:
+        logging.getLogger(__name__).warning(f"{exc} (the code location loads with the multiprocess executor)")
+        executor = dg.multi_or_in_process_executor
+    return shards, executor
 
 
 def build_partitioned_definitions(
@@ -89,4 +106,5 @@ def build_partitioned_definitions(
     )
 
 
-defs = build_partitioned_definitions(unpartitioned.defs, unpartitioned.DOMAINS)
+_shards, _executor = _from_env_or_default()
+defs = build_partitioned_definitions(unpartitioned.defs, unpartitioned.DOMAINS, _shards, _executor)

@@ -14,6 +14,7 @@ Per domain, two layers replace the big tables' assets (see docs/scaling.md):
   copied). Whole-table checks target it, so they run once, streaming over `<table>/*.parquet`.
 """
 
+import importlib.util
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -31,14 +32,36 @@ DEFAULT_SHARDS = 8
 PARTS = "parts"
 
 
+EXECUTOR_ENV = "MOCK_PIPELINE_EXECUTOR"
+EXECUTORS = ("multiprocess", "k8s", "celery")
+
+
+def shards_problem(raw: str) -> str | None:
+    """Why `raw` is not a shard count (one line naming the variable), or None."""
+    if raw.isdigit() and 1 <= int(raw) <= MAX_SHARDS:
+        return None
+    return f"{SHARDS_ENV}: {raw!r} is not a shard count; allowed: an integer from 1 to {MAX_SHARDS}"
+
+
+def executor_problem(name: str) -> str | None:
+    """Why `name` is not a usable executor here (unknown, or its package missing), or None."""
+    if name not in EXECUTORS:
+        return f"{EXECUTOR_ENV}: unknown executor {name!r}; allowed: {', '.join(EXECUTORS)}"
+    # find_spec imports nothing: checking is cheap even where the executor is never used.
+    if name != "multiprocess" and importlib.util.find_spec(f"dagster_{name}") is None:
+        return f"{EXECUTOR_ENV}={name} needs the dagster-{name} package: pip install 'mock_pipeline[cluster]'"
+    return None
+
+
 def shards_from_env() -> int:
     """The shard count of the partitioned definitions: $MOCK_PIPELINE_SHARDS, default 8.
 
     It fixes the partition keys, so every process of a deployment must see the same value.
     """
     raw = os.environ.get(SHARDS_ENV) or str(DEFAULT_SHARDS)
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_SHARDS:
-        raise ValueError(f"{SHARDS_ENV}: {raw!r} is not a shard count; allowed: an integer from 1 to {MAX_SHARDS}")
+    problem = shards_problem(raw)
+    if problem is not None:
+        raise ValueError(problem)
     return int(raw)
 
 

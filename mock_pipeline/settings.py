@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from mock_pipeline import partitions
 from mock_pipeline.publish import http, s3, vectors
 from mock_pipeline.resources import DATA_DIR_ENV
 from mock_pipeline.scenarios.model import Problem, Scenario
@@ -38,6 +39,13 @@ def _url_problem(name: str, value: str, schemes: tuple[str, ...], example: str) 
     if parts.scheme not in schemes or not parts.hostname:
         return Problem(name, f"is not a {'/'.join(schemes)} URL; allowed: a URL such as {example}")
     return None
+
+
+def _line_problem(line: str | None, name: str) -> Problem | None:
+    """A "NAME: what; allowed: ..." line as a Problem of NAME."""
+    if line is None:
+        return None
+    return Problem(name, line.removeprefix(f"{name}: ").removeprefix(f"{name}="))
 
 
 def folder_problem(name: str, folder: Path) -> Problem | None:
@@ -112,6 +120,11 @@ def environment_problems(scenario: Scenario | None = None, environ: Mapping[str,
             http.check_api_url(env[http.API_URL_ENV])
         except http.UploadConfigError as exc:
             add(Problem(http.API_URL_ENV, str(exc).removeprefix("http upload api_url: ")))
+    # The partitioned code location's: it loads with the defaults, its runs are refused here.
+    if is_set(partitions.SHARDS_ENV):
+        add(_line_problem(partitions.shards_problem(env[partitions.SHARDS_ENV].strip()), partitions.SHARDS_ENV))
+    if is_set(partitions.EXECUTOR_ENV):
+        add(_line_problem(partitions.executor_problem(env[partitions.EXECUTOR_ENV].strip()), partitions.EXECUTOR_ENV))
     database_url = "MOCK_PIPELINE_DATABASE_URL"
     if is_set(database_url):
         add(_url_problem(database_url, env[database_url], DATABASE_SCHEMES, "postgresql://user:password@host:5432/db"))
