@@ -561,5 +561,31 @@ def toggle(enable: bool) -> None:
         click.echo(f"{reason}; schedules and sensors skip, generation and database loads refuse while it is set")
 
 
+# --- import-schema (issue 16): a live PostgreSQL schema -> a MockDataset defs.yaml on stdout ----------
+@main.command("import-schema")
+@click.argument("url")
+@click.option("--schema", default="public", show_default=True, help="The PostgreSQL schema to read.")
+@click.option("--tables", help="Comma-separated tables to import (default: all of the schema's).")
+@click.option("--name", help="The dataset's name (default: the database's).")
+@click.option(
+    "--rows", type=click.IntRange(min=1), default=1000, show_default=True, help="Rows of a table never analysed."
+)
+def import_schema(url: str, schema: str, tables: str | None, name: str | None, rows: int) -> None:
+    """Write a MockDataset spec for a PostgreSQL schema: `... > mock_pipeline/defs/myapp/defs.yaml`."""
+    from mock_pipeline.mock_dataset.introspect import ImportRefused
+    from mock_pipeline.mock_dataset.introspect import import_schema as run
+
+    try:
+        text = run(url, schema, [t.strip() for t in tables.split(",") if t.strip()] if tables else (), name, rows)
+    except ImportRefused as exc:
+        for line in exc.lines[:-1]:
+            click.echo(f"Error: {line}", err=True)
+        raise CliError(exc.lines[-1]) from None
+    except Exception as exc:  # psycopg2.OperationalError and the like: one line, never the URL's password
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CliError(f"URL: cannot read the catalogue: {first}") from None
+    click.echo(text, nl=False)
+
+
 if __name__ == "__main__":
     main()

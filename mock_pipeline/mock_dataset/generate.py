@@ -369,6 +369,8 @@ class _Chunk:
         c = t.columns[name]
         assert c.reference is not None
         parent = c.reference.table
+        if c.reference.via is not None:  # a composite foreign key: its first column's parent row
+            return self.raw(table, "keys:" + c.reference.via, rows)
         if c.reference.unique_with is not None:
             # A unique pair: one keyed permutation of the parents' grid, shared by both columns.
             first, second = sorted((name, c.reference.unique_with))

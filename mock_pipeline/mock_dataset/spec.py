@@ -122,6 +122,8 @@ class ReferenceSpec(_Strict):
     column: str | None = None
     # Another reference column of this table: the pair is unique (a link table's UNIQUE (a, b)).
     unique_with: str | None = None
+    # Another reference column of this table: the same parent row (a composite foreign key's other columns).
+    via: str | None = None
 
 
 class CustomSpec(_Strict):
@@ -480,15 +482,19 @@ def _check_reference(spec: DatasetSpec, tname: str, cname: str, ref: ReferenceSp
     if ref.column is None and c.type != "int":
         raise error(located, [*path[:-1], "type"], f"a reference to {ref.table}'s key is type int, not {c.type!r}")
     if ref.column is not None:
+        # The parent row's own value: a valid foreign key whatever that column's generator.
         pc = p.columns.get(ref.column)
-        pkey = p.key or next(iter(p.columns))
-        if pc is None or not (pc.unique or ref.column == pkey or pc.sequence is not None):
-            unique = [n for n, x in p.columns.items() if x.unique or x.sequence is not None]
+        if pc is None or pc.type != c.type:
+            allowed = [n for n, x in p.columns.items() if x.type == c.type]
             raise error(
-                located, [*path, "column"], f"column {ref.column!r} of {ref.table} is not unique; allowed: {unique}"
+                located, [*path, "column"], f"{ref.table} has no {c.type} column {ref.column!r}; allowed: {allowed}"
             )
-        if pc.type != c.type or pc.nulls > 0:
-            raise error(located, [*path, "column"], f"{ref.table}.{ref.column} is {pc.type} and never null for it")
+    if ref.via is not None:
+        other = t.columns.get(ref.via)
+        if other is None or other.reference is None or other.reference.table != ref.table or other.reference.via:
+            raise error(
+                located, [*path, "via"], f"via {ref.via!r} must be a reference column to {ref.table} without via"
+            )
     if ref.unique_with is not None:
         other = t.columns.get(ref.unique_with)
         if other is None or other.reference is None or other.reference.unique_with != cname or ref.unique_with == cname:
