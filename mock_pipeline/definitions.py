@@ -11,13 +11,15 @@ from mock_pipeline.domains.scrum import SCRUM
 from mock_pipeline.jobs import build_jobs
 from mock_pipeline.preflight import checked_in_process_executor
 from mock_pipeline.publish.assets import exported_files_asset, publish_summary_asset
-from mock_pipeline.publish.database import database_resource, database_tables_asset, mock_data_cleanup_job
+from mock_pipeline.publish.database.asset import database_tables_asset, mock_data_cleanup_job
+from mock_pipeline.publish.database.resources import database_resource
 from mock_pipeline.publish.http import http_upload_asset, http_upload_from_env
 from mock_pipeline.publish.s3 import s3_upload_asset, s3_upload_from_env
-from mock_pipeline.publish.vectors import embedder_from_env, vector_index_asset, vector_store_from_env
+from mock_pipeline.publish.vectors.asset import vector_index_asset
+from mock_pipeline.publish.vectors.resources import embedder_from_env, vector_store_from_env
 from mock_pipeline.report import scenario_report_asset
 from mock_pipeline.resources import ScenarioResource
-from mock_pipeline.schedules import SCHEDULES
+from mock_pipeline.schedules import build_schedules
 from mock_pipeline.sensors import build_sensors
 from mock_pipeline.storage import data_dir_from_env
 
@@ -54,7 +56,7 @@ def build_definitions() -> dg.Definitions:
             "vector_store": vector_store,
         },
         jobs=[mock_data_cleanup_job(DOMAINS), *build_jobs(DOMAINS)],
-        schedules=SCHEDULES,
+        schedules=build_schedules(DOMAINS),
         sensors=build_sensors(DOMAINS),
         # One process: steps are short and columnar; multiprocess costs seconds per step.
         executor=checked_in_process_executor,  # in-process, the run config checked once before any step

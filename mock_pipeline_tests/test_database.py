@@ -292,7 +292,8 @@ def test_reload_replaces_the_domain_tables(backend: Backend, commerce: Dataset) 
 def load_maintenance(backend: Backend, dataset: Dataset) -> db.LoadResult:
     """A maintenance load as the asset does it: the run tag's namespace probed, the dataset id recorded."""
     scenario = ScenarioResource(**dataset.scenario).resolve()
-    probes = db.NAMESPACE_HOOKS["maintenance"](scenario)
+    assert MAINTENANCE.namespace is not None
+    probes = MAINTENANCE.namespace(scenario)
     return load(backend, dataset.path, MAINTENANCE, namespace=probes, dataset_id=scenario.dataset_id)
 
 
@@ -676,7 +677,7 @@ def test_asset_refuses_another_dataset_claiming_a_loaded_maintenance_run_tag(
             "database": db.DuckDBDatabase(path=str(tmp_path / "x.duckdb")),
         }
 
-    asset = db.database_tables_asset(MAINTENANCE)  # the hook comes from NAMESPACE_HOOKS
+    asset = db.database_tables_asset(MAINTENANCE)  # the hook is the domain's own Domain.namespace
     assert dg.materialize([asset], resources=resources(maintenance["alpha"])).success
     assert dg.materialize([asset], resources=resources(maintenance["alpha"])).success  # the same dataset again
     resources = resources(maintenance["alpha-seed7"])

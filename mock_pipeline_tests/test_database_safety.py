@@ -25,6 +25,7 @@ from mock_pipeline.domains.factory import Domain, domain_definitions
 from mock_pipeline.domains.maintenance import MAINTENANCE
 from mock_pipeline.engine.table import PART_FILE
 from mock_pipeline.publish import database as db
+from mock_pipeline.publish.database.postgres import CsvStream
 from mock_pipeline.resources import DataDirResource, ScenarioResource
 
 TINY_COMMERCE = {"commerce.products_per_tenant": 40, "commerce.orders_per_tenant": 120,
@@ -236,17 +237,17 @@ def test_server_dying_mid_copy_reports_the_first_cause(
     """The server ends the connection while COPY streams rows: the message names that, not the rollback."""
     load(pg, commerce)
     before = sql(pg, "SELECT count(*) FROM mock_data.commerce_orders")
-    stream_rows = db._CsvStream.readinto
+    stream_rows = CsvStream.readinto
     copies_seen: list[str] = []
 
-    def readinto(self: db._CsvStream, out: object) -> int:
+    def readinto(self: CsvStream, out: object) -> int:
         if not copies_seen:  # first bytes of the first COPY: the server now ends that connection
             running = "SELECT query FROM pg_stat_activity WHERE application_name = 'mock_pipeline'"
             copies_seen.extend(r[0] for r in sql(pg, running) if r[0].startswith("COPY"))
             sql(pg, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'mock_pipeline'")
         return stream_rows(self, out)
 
-    monkeypatch.setattr(db._CsvStream, "readinto", readinto)
+    monkeypatch.setattr(CsvStream, "readinto", readinto)
     with pytest.raises(db.LoadError) as err:
         load(pg, commerce)
     message = str(err.value)

@@ -99,8 +99,7 @@ def test_profile_job_without_config_generates_that_profile(data_dir: Path) -> No
 
 def test_every_default_run_config_logs_at_info() -> None:
     """Runs print progress and results, not every step event: the launchpad's defaults and the nightly run."""
-    from mock_pipeline.schedules import nightly_staging_refresh
-
+    nightly_staging_refresh = defs.resolve_schedule_def("nightly_staging_refresh")
     names = [job.name for job in defs.jobs if job.name != "mock_data_cleanup"]
     configs = {name: defs.resolve_job_def(name).run_config for name in names}
     request = nightly_staging_refresh(dg.build_schedule_context(scheduled_execution_time=dt.datetime(2025, 3, 10, 3)))

@@ -13,9 +13,10 @@ import yaml
 from mock_pipeline.definitions import defs
 from mock_pipeline.jobs import ALL_ASSETS_JOB, builtin_run_config, publish_job_name
 from mock_pipeline.resources import DataDirResource, ScenarioResource
-from mock_pipeline.schedules import nightly_staging_refresh
 from mock_pipeline.sensors import TAG_SCENARIO_FILE, scenario_files_sensor
 from mock_pipeline.toggle import disabled_reason
+
+nightly_staging_refresh = defs.resolve_schedule_def("nightly_staging_refresh")
 
 TENANTS = dg.AssetKey(["commerce", "tenants"])
 NIGHT = dt.datetime(2025, 3, 10, 3, 0, tzinfo=dt.UTC)

@@ -40,6 +40,19 @@ class ReportLine:
 
 
 @dataclass(frozen=True)
+class NamespaceProbe:
+    """Rows of `table` whose `column` starts with `prefix` belong to one run (seed 000's run-tag namespace)."""
+
+    table: str
+    column: str
+    prefix: str
+
+
+# A domain's pre-load check: the namespaces a run would write, probed in a publishing target first.
+NamespaceHook = Callable[[Scenario], Sequence[NamespaceProbe]]
+
+
+@dataclass(frozen=True)
 class Domain:
     """A domain's tables, model and rules. The coherence rules every table obeys by its declaration
     (dense keys, causal order, natural timestamps) are added to `rules` here, so none can be missed."""
@@ -52,6 +65,9 @@ class Domain:
     rule_params: Callable[[Any], Mapping[str, Any]] = field(default=lambda model: {})
     # The scenario report's lines for a model (mock_pipeline.report).
     report: Callable[[Any], Sequence[ReportLine]] = field(default=lambda model: ())
+    # Run-scoped domains: the namespaces a run owns. A database load refuses a run whose namespace another
+    # dataset already holds, and the nightly staging refresh replaces it on purpose.
+    namespace: NamespaceHook | None = None
 
     def __post_init__(self) -> None:
         declared = {(r.table, r.name) for r in self.rules}

@@ -1,0 +1,172 @@
+"""The embedded default target: one DuckDB file, loaded with INSERT ... SELECT FROM read_parquet."""
+
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from mock_pipeline.engine.table import TableSpec
+from mock_pipeline.publish.database.errors import LoadError
+from mock_pipeline.publish.database.target import (
+    LOCK_WAIT_SECONDS,
+    Session,
+    Target,
+    column_list,
+    parent_key,
+    quote,
+    rollback_quietly,
+    sql_type,
+    table_name,
+)
+
+DUCKDB_CATALOG = "mock_pipeline_db"
+
+
+class DuckDBSession(Session):
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.catalog = DUCKDB_CATALOG
+
+    def table_exists(self, schema: str, name: str) -> bool:
+        sql = "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?"
+        return bool(self.con.execute(sql, [schema, name]).fetchone()[0])
+
+    def schema_exists(self, schema: str) -> bool:
+        sql = "SELECT count(*) FROM duckdb_schemas() WHERE database_name = ? AND schema_name = ?"
+        return bool(self.con.execute(sql, [DUCKDB_CATALOG, schema]).fetchone()[0])
+
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql, list(params)).fetchall()
+
+    def drop_schema_if_empty(self, schema: str) -> bool:
+        # DuckDB aborts the whole transaction on a failed DROP SCHEMA: look first.
+        where = "WHERE database_name = ? AND schema_name = ?"
+        probes = [
+            f"SELECT count(*) FROM duckdb_tables() {where}",
+            f"SELECT count(*) FROM duckdb_views() {where} AND NOT internal",
+            f"SELECT count(*) FROM duckdb_sequences() {where}",
+            f"SELECT count(*) FROM duckdb_functions() {where} AND NOT internal",
+            f"SELECT count(*) FROM duckdb_types() {where} AND NOT internal",
+        ]
+        if any(self.fetch(sql, [DUCKDB_CATALOG, schema])[0][0] for sql in probes):
+            return False
+        self.con.execute(f"DROP SCHEMA {self.schema_ref(schema)}")
+        return True
+
+    def count(self, schema: str, name: str, column: str | None = None, prefix: str | None = None) -> int:
+        if column is None:
+            return int(self.con.execute(f"SELECT count(*) FROM {self.qualified(schema, name)}").fetchone()[0])
+        sql = f"SELECT count(*) FROM {self.qualified(schema, name)} WHERE starts_with({quote(column)}, ?)"
+        return int(self.con.execute(sql, [prefix]).fetchone()[0])
+
+    def execute(self, sql: str) -> None:
+        self.con.execute(sql)
+
+    def load_table(
+        self, schema: str, domain: str, spec: TableSpec, source: Path, specs: Mapping[str, TableSpec]
+    ) -> int:
+        # DuckDB checks keys as rows arrive and has no ALTER TABLE ADD FOREIGN KEY: declare them now.
+        name = self.qualified(schema, table_name(domain, spec.name))
+        columns = [f"{quote(f.name)} {sql_type(f, 'duckdb')}" for f in spec.schema]
+        constraints = [f"PRIMARY KEY ({quote(spec.key)})"]
+        for column, parent in spec.foreign_keys:
+            ref = self.qualified(schema, table_name(domain, parent))
+            constraints.append(
+                f"FOREIGN KEY ({quote(column)}) REFERENCES {ref} ({quote(parent_key(specs, spec.name, parent))})"
+            )
+        self.con.execute(f"CREATE TABLE {name} ({', '.join(columns + constraints)})")
+        files = str(source / "*.parquet").replace("'", "''")
+        select = f"SELECT {column_list(spec)} FROM read_parquet('{files}')"
+        self_refs = [c for c, p in spec.foreign_keys if p == spec.name]
+        if not self_refs:
+            return int(self.con.execute(f"INSERT INTO {name} ({column_list(spec)}) {select}").fetchone()[0])
+        return self._load_self_referencing(name, spec, select, self_refs)
+
+    def add_keys(self, schema: str, domain: str, tables: Sequence[TableSpec], specs: Mapping[str, TableSpec]) -> None:
+        pass  # declared with each table: DuckDB cannot add a foreign key to an existing table
+
+    def _load_self_referencing(self, name: str, spec: TableSpec, select: str, self_refs: list[str]) -> int:
+        # DuckDB checks a foreign key against rows present before the statement, so a tree
+        # (categories -> parent category) goes in level by level; rows that never find their
+        # parent are inserted last, and the database rejects them.
+        key = quote(spec.key)
+        # (On failure the temp table goes with the rolled-back transaction's connection.)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS {select}")
+        loaded = 0
+        while True:
+            ready = " AND ".join(
+                f"(s.{quote(c)} IS NULL OR s.{quote(c)} IN (SELECT {key} FROM {name}))" for c in self_refs
+            )
+            sql = (
+                f"INSERT INTO {name} ({column_list(spec)}) SELECT {column_list(spec)} FROM _staged s"
+                f" WHERE s.{key} NOT IN (SELECT {key} FROM {name}) AND {ready}"
+            )  # fmt: skip
+            added = int(self.con.execute(sql).fetchone()[0])
+            loaded += added
+            if added == 0:
+                break
+        rest = f"SELECT {column_list(spec)} FROM _staged s WHERE s.{key} NOT IN (SELECT {key} FROM {name})"
+        loaded += int(self.con.execute(f"INSERT INTO {name} ({column_list(spec)}) {rest}").fetchone()[0])
+        self.con.execute("DROP TABLE _staged")
+        return loaded
+
+
+class DuckDBTarget(Target):
+    """The embedded default: one DuckDB file (one writer process at a time)."""
+
+    backend = "duckdb"
+
+    def __init__(self, path: Path, lock_wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
+        self.path = path.absolute()
+        self.description = str(self.path)
+        self.lock_wait_seconds = lock_wait_seconds
+
+    def _attach(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Attach the file, waiting while another process writes it: DuckDB allows one writer
+        process per file, so a second run waits for the first one's commit, within a bound."""
+        path = str(self.path).replace("'", "''")
+        deadline = time.monotonic() + self.lock_wait_seconds
+        pause = 0.05
+        while True:
+            try:
+                con.execute(f"ATTACH '{path}' AS {DUCKDB_CATALOG}")
+                return
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = re.search(r"PID \d+", str(exc))
+                    other = f"another process ({holder.group(0)})" if holder else "another process"
+                    raise LoadError(
+                        f"{self.description} is busy: {other} is loading or cleaning mock data; waited "
+                        f"{self.lock_wait_seconds:g} s, nothing was written; run again when it has finished"
+                    ) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Attached under a fixed name: DuckDB names a catalog after its file, and a file called
+        # mock_data.duckdb would make "mock_data" mean both the catalog and the schema.
+        con = duckdb.connect(config={"preserve_insertion_order": False})
+        try:
+            self._attach(con)
+        except BaseException:
+            con.close()
+            raise
+        con.execute(f"USE {DUCKDB_CATALOG}")
+        try:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield DuckDBSession(con)
+            except BaseException:
+                rollback_quietly(con.rollback)
+                raise
+            con.execute("COMMIT")
+        finally:
+            con.close()
