@@ -192,7 +192,14 @@ def _read_table(cur: Any, oid: int, name: str, estimate: float, comment: str | N
            ORDER BY 2""",
         (oid,),
     )
-    indexes = [([by_num[n] for n in key if n in by_num] if 0 not in key else [], d) for key, d in cur.fetchall()]
+    # pg_get_indexdef always qualifies the table: unqualified, the index lands in the load's schema.
+    indexes = [
+        (
+            [by_num[n] for n in key if n in by_num] if 0 not in key else [],
+            re.sub(r" ON (ONLY )?[^ .]+\.", r" ON \1", d, count=1),
+        )
+        for key, d in cur.fetchall()
+    ]
     return SourceTable(name, columns, constraints, indexes, estimate, comment)
 
 

@@ -195,7 +195,7 @@ class TableDdl(_Strict):
 
     columns: dict[str, str] = Field(min_length=1)
     constraints: list[str] = Field(default_factory=list)
-    indexes: list[str] = Field(default_factory=list)  # CREATE UNIQUE INDEX statements, {schema} for the schema
+    indexes: list[str] = Field(default_factory=list)  # CREATE UNIQUE INDEX statements, table unqualified
 
 
 class TableSpecModel(_Strict):
@@ -220,7 +220,7 @@ class DatasetSpec(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str | None = None
     tables: dict[str, TableSpecModel] = Field(min_length=1)
-    types: list[str] = Field(default_factory=list)  # CREATE TYPE statements of the source schema ({schema})
+    types: list[str] = Field(default_factory=list)  # CREATE TYPE statements of the source schema
 
 
 # --- Custom generators ---------------------------------------------------------------------------
