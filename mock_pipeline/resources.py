@@ -32,6 +32,11 @@ DATA_DIR_ENV = "MOCK_PIPELINE_DATA_DIR"
 # Closed choices are Literal types: Dagster makes them Enum config types, so the launchpad underlines
 # `size: huge` as you type and the CLI refuses it before the run starts (values as in presets.yaml).
 SizePreset = Literal["small", "medium", "large"]
+# The built-in profiles (profiles.yaml). A Literal, not an Enum: Dagster's Enum config takes a Python
+# Enum's member *names* (no hyphens), a Literal's values as written, so `profile: peak-season` stays valid.
+BuiltinProfile = Literal[
+    "normal-ops", "peak-season", "anomaly-heavy", "warehouse-outage", "growth-phase", "payment-crisis"
+]
 EXPORT_OP_SUFFIX = "__exported_files"
 
 
@@ -53,7 +58,12 @@ class CustomProfile(dg.Config):
 class ScenarioResource(dg.ConfigurableResource):
     """The scenario of a run. Its config keys are a public contract: users' CI files rely on them."""
 
-    profile: str = Field(default="normal-ops", description="Built-in or custom profile name.")
+    profile: BuiltinProfile = Field(
+        default="normal-ops", description="Built-in profile; a custom one is selected by custom_profile."
+    )
+    custom_profile: str | None = Field(
+        default=None, description="Name of an entry of custom_profiles to use instead of a built-in profile."
+    )
     size: SizePreset = Field(default="small", description="Size preset: small, medium or large.")
     seed: int = Field(default=42, description="Same seed and config, same bytes.")
     as_of: str = Field(default=DEFAULT_AS_OF, description="Last day of the date window (ISO date).")
@@ -136,6 +146,7 @@ class ScenarioResource(dg.ConfigurableResource):
     def scenario_kwargs(self) -> dict[str, Any]:
         return {
             "profile": self.profile,
+            "custom_profile": self.custom_profile,
             "size": self.size,
             "seed": self.seed,
             "as_of": self.as_of,

@@ -324,6 +324,12 @@ BAD = [
     ("/api/v1/orders?seed=abc", 400, "seed: "),
     ("/api/v1/orders?as_of=2024-02-30", 400, "as_of: "),
     ("/api/v1/orders?profile=calm", 400, "profile: "),
+    (
+        "/api/v1/orders?profile=peak_season",
+        400,
+        "profile: 'peak_season' is not allowed; allowed: normal-ops, peak-season",
+    ),
+    ("/api/v1/orders?size=Small", 400, "size: 'Small' is not allowed; allowed: small, medium, large"),
     ("/api/v1/orders?size=huge", 400, "size: "),
     ("/api/v1/orders?dataset_id=nope", 404, "dataset_id: "),
     ("/api/v1/orders?dataset_id=x&seed=3", 400, "dataset_id: "),

@@ -48,7 +48,7 @@ def export(**config: Any) -> dict[str, Any]:
 
 
 def custom(**fields: Any) -> dict[str, Any]:
-    return scenario(profile="mine", custom_profiles={"mine": {"extends": "normal-ops", **fields}})
+    return scenario(custom_profile="mine", custom_profiles={"mine": {"extends": "normal-ops", **fields}})
 
 
 # (case id, run config, environment, the field the refusal must name)
@@ -71,9 +71,17 @@ CASES: list[tuple[str, dict[str, Any], dict[str, str], str]] = [
     ("size-number", scenario(size=3), {}, "size"),
     ("seed-float", scenario(seed=1.5), {}, "seed"),
     ("seed-2**64", scenario(seed=2**64), {}, "scenario.seed"),
-    ("profile-unknown", scenario(profile="holiday"), {}, "scenario.profile"),
-    ("profile-empty", scenario(profile=""), {}, "scenario.profile"),
+    ("profile-unknown", scenario(profile="holiday"), {}, "config:profile not in enum type"),
+    ("profile-empty", scenario(profile=""), {}, "config:profile not in enum type"),
     ("profile-number", scenario(profile=7), {}, "profile"),
+    ("profile-underscore", scenario(profile="peak_season"), {}, "config:profile not in enum type"),
+    ("profile-custom-name", scenario(profile="mine", custom_profiles={"mine": {}}), {},
+     "config:profile not in enum type"),
+    ("custom-profile-unknown", scenario(custom_profile="holiday"), {}, "scenario.custom_profile"),
+    ("custom-profile-builtin", scenario(custom_profile="peak-season"), {}, "scenario.custom_profile"),
+    ("custom-profile-and-profile", scenario(profile="peak-season", custom_profile="mine", custom_profiles={"mine": {}}),
+     {}, "scenario.custom_profile"),
+    ("custom-profile-number", scenario(custom_profile=7), {}, "custom_profile"),
     ("as_of-words", scenario(as_of="yesterday"), {}, "scenario.as_of"),
     ("as_of-feb-30", scenario(as_of="2024-02-30"), {}, "scenario.as_of"),
     ("as_of-empty", scenario(as_of=""), {}, "scenario.as_of"),
@@ -109,9 +117,9 @@ CASES: list[tuple[str, dict[str, Any], dict[str, str], str]] = [
     ("max_total_rows-zero", scenario(max_total_rows=0), {}, "scenario.max_total_rows"),
     ("unknown-key", scenario(colour="red"), {}, "colour"),
     # -- custom profiles
-    ("custom-cycle", scenario(profile="a", custom_profiles={"a": {"extends": "b"}, "b": {"extends": "a"}}), {},
+    ("custom-cycle", scenario(custom_profile="a", custom_profiles={"a": {"extends": "b"}, "b": {"extends": "a"}}), {},
      "scenario.custom_profiles"),
-    ("custom-extends-unknown", scenario(profile="a", custom_profiles={"a": {"extends": "nope"}}), {},
+    ("custom-extends-unknown", scenario(custom_profile="a", custom_profiles={"a": {"extends": "nope"}}), {},
      "scenario.custom_profiles"),
     ("custom-builtin-name", scenario(custom_profiles={"normal-ops": {"anomaly_rate": 0.1}}), {},
      "scenario.custom_profiles.normal-ops"),
@@ -256,12 +264,12 @@ def test_four_bad_values_are_reported_together(existing_data: Path, clean_env: p
     clean_env.setenv("MOCK_PIPELINE_EMBEDDER", "word2vec")
     before = snapshot(existing_data)
     text = launch(
-        {**scenario(seed=-1, profile="holiday", volume_multiplier=math.nan), **export(max_records_per_file=0)}
+        {**scenario(seed=-1, custom_profile="holiday", volume_multiplier=math.nan), **export(max_records_per_file=0)}
     )
     lines = text.splitlines()
     assert lines[0] == "5 problems in the run config, nothing was written:"
     assert [line.split(":")[0] for line in lines[1:]] == [
-        "scenario.seed", "scenario.volume_multiplier", "scenario.profile",
+        "scenario.seed", "scenario.volume_multiplier", "scenario.custom_profile",
         f"ops.{EXPORT_OP}.config.max_records_per_file", "MOCK_PIPELINE_EMBEDDER",
     ]  # fmt: skip
     assert snapshot(existing_data) == before

@@ -436,8 +436,8 @@ def test_scenario_report_measures_what_the_profile_asked(datasets, profile: str)
         ({"overrides": {"erp.volume": 0}}, "scenario.overrides.erp.volume: got 0; allowed: an integer from 1"),
         ({"locale": "xx_XX"}, "scenario.locale: unknown locale 'xx_XX'"),
         ({"volume_multiplier": -1}, "scenario.volume_multiplier: got -1; allowed: a finite number above 0"),
-        ({"profile": "crisis"}, "scenario.profile: unknown profile 'crisis'; allowed:"),
-        ({"profile": "wide", "custom_profiles": {"wide": {"extends": "normal-ops", "entity_rates": {"branch_ratio": 1.5}}}},
+        ({"custom_profile": "crisis"}, "scenario.custom_profile: unknown custom profile 'crisis'; allowed:"),
+        ({"custom_profile": "wide", "custom_profiles": {"wide": {"extends": "normal-ops", "entity_rates": {"branch_ratio": 1.5}}}},
          "scenario.profile.wide.entity_rates.branch_ratio: must be a share between 0 and 1, got 1.5"),
         ({"volume_multiplier": 20000}, "scenario.volume_multiplier: 20,000 makes about"),  # the size guard
     ],

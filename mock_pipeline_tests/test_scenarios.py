@@ -68,12 +68,61 @@ def test_minimal_contract_config_works() -> None:
 
 def test_custom_profile_extends_and_overrides() -> None:
     custom = {"my-scenario": {"extends": "peak-season", "anomaly_rate": 0.15, "entity_rates": {"orders_per_day": 100}}}
-    scenario = build_scenario(profile="my-scenario", custom_profiles=custom)
+    scenario = build_scenario(custom_profile="my-scenario", custom_profiles=custom)
     assert scenario.profile.order_volume == 3.0  # inherited from peak-season
     assert scenario.profile.entity_rates["orders_per_day"] == 100
     assert scenario.profile.entity_rates["companies"] == 100  # inherited from normal-ops
     chained = {**custom, "deeper": {"extends": "my-scenario", "order_volume": 1.5}}
-    assert build_scenario(profile="deeper", custom_profiles=chained).profile.anomaly_rate == 0.15
+    assert build_scenario(custom_profile="deeper", custom_profiles=chained).profile.anomaly_rate == 0.15
+
+
+def test_custom_profile_is_selected_by_custom_profile_with_the_same_dataset_id() -> None:
+    custom = {"mine": {"extends": "peak-season", "anomaly_rate": 0.2}}
+    selected = ScenarioResource(custom_profile="mine", custom_profiles=custom).resolve()
+    assert selected.profile.name == "mine" and selected.profile.anomaly_rate == 0.2
+    assert selected.profile.order_volume == 3.0  # from peak-season
+    # The dataset id and the manifest's config depend on the profile used, not on the field that chose it.
+    by_name = build_scenario(profile="mine", custom_profiles=custom)
+    assert selected.dataset_id == by_name.dataset_id and selected.config == by_name.config
+    assert selected.dataset_id != build_scenario(profile="peak-season").dataset_id
+    # What the API's hints and `launch_config` give back is a run config Dagster accepts, for the same dataset.
+    launch = selected.launch_config
+    assert launch["custom_profile"] == "mine" and "profile" not in launch
+    job = defs.resolve_implicit_global_asset_job_def()
+    assert dg.validate_run_config(job, {"resources": {"scenario": {"config": launch}}})
+    assert build_scenario(**launch).dataset_id == selected.dataset_id
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"custom_profile": "nope"}, "scenario.custom_profile: unknown custom profile 'nope'; allowed: a name defined"),
+        (
+            {"custom_profile": "nope", "custom_profiles": {"mine": {}, "other": {}}},
+            "scenario.custom_profile: unknown custom profile 'nope'; allowed: mine, other",
+        ),
+        (
+            {"custom_profile": "peak-season"},
+            "scenario.custom_profile: 'peak-season' is a built-in profile; set scenario.profile: peak-season instead",
+        ),
+        (
+            {"custom_profile": "mine", "profile": "peak-season", "custom_profiles": {"mine": {}}},
+            "scenario.custom_profile: 'mine' is set together with scenario.profile 'peak-season'; allowed: one of them",
+        ),
+    ],
+)
+def test_bad_custom_profile_choice_gives_one_line(kwargs: dict, message: str) -> None:
+    with pytest.raises(ScenarioError) as raised:
+        build_scenario(**kwargs)
+    assert str(raised.value).startswith(message) and "\n" not in str(raised.value)
+
+
+def test_builtin_profile_type_lists_exactly_the_builtin_profiles() -> None:
+    from typing import get_args
+
+    from mock_pipeline.resources import BuiltinProfile
+
+    assert list(get_args(BuiltinProfile)) == list(builtin_profiles()) == list(PROFILES)
 
 
 def test_chunk_size_does_not_change_the_dataset_identity() -> None:
@@ -101,15 +150,15 @@ def test_chunk_size_does_not_change_the_dataset_identity() -> None:
         ({"volume_multiplier": 0}, "scenario.volume_multiplier: got 0; allowed: a finite number above 0"),
         ({"locale": "xx_YY"}, "scenario.locale: unknown locale 'xx_YY'"),
         (
-            {"profile": "a", "custom_profiles": {"a": {"extends": "b"}, "b": {"extends": "a"}}},
+            {"custom_profile": "a", "custom_profiles": {"a": {"extends": "b"}, "b": {"extends": "a"}}},
             "scenario.custom_profiles: cycle in extends: a -> b -> a",
         ),
         (
-            {"profile": "a", "custom_profiles": {"a": {"extends": "nope"}}},
+            {"custom_profile": "a", "custom_profiles": {"a": {"extends": "nope"}}},
             "scenario.custom_profiles: profile 'a' extends unknown 'nope'",
         ),
         (
-            {"profile": "a", "custom_profiles": {"a": {"anomaly_rate": 1.5}}},
+            {"custom_profile": "a", "custom_profiles": {"a": {"anomaly_rate": 1.5}}},
             "scenario.custom_profiles.a.anomaly_rate: got 1.5; allowed: a number from 0 up to 1",
         ),
     ],
@@ -122,23 +171,24 @@ def test_bad_config_gives_one_clear_line(kwargs: dict, message: str) -> None:
     assert "\n" not in text
 
 
-def test_closed_choices_are_refused_by_dagster_at_launch(data_dir: Path) -> None:
-    """size is a Dagster Enum: the launchpad underlines it, and no run starts."""
+@pytest.mark.parametrize(("field", "value"), [("size", "huge"), ("profile", "bogus"), ("profile", "peak_season")])
+def test_closed_choices_are_refused_by_dagster_at_launch(data_dir: Path, field: str, value: str) -> None:
+    """size and profile are Dagster Enums: the launchpad underlines them, and no run starts."""
     assets, _ = domain_definitions(COMMERCE)
     with pytest.raises(dg.DagsterInvalidConfigError) as raised:
         dg.materialize(
             assets,
             resources={"scenario": ScenarioResource(), "data_dir": DataDirResource()},
-            run_config={"resources": {"scenario": {"config": {"size": "huge"}}}},
+            run_config={"resources": {"scenario": {"config": {field: value}}}},
             selection=[COMMERCE.key("tenants")],
         )
-    assert "huge" in str(raised.value) and "size" in str(raised.value)
+    assert f"config:{field} not in enum type" in str(raised.value) and value in str(raised.value)
     assert not data_dir.exists()
 
 
 def test_every_problem_is_reported_at_once_before_anything_is_written(data_dir: Path) -> None:
     assets, _ = domain_definitions(COMMERCE)
-    bad = {"profile": "holiday", "seed": -1, "chunk_size": 0, "as_of": "2024-13-01"}
+    bad = {"custom_profile": "holiday", "seed": -1, "chunk_size": 0, "as_of": "2024-13-01"}
     result = dg.materialize(
         assets,
         resources={"scenario": ScenarioResource(), "data_dir": DataDirResource()},
@@ -151,7 +201,7 @@ def test_every_problem_is_reported_at_once_before_anything_is_written(data_dir: 
     lines = failure.step_failure_data.user_failure_data.description.splitlines()
     assert lines[0] == "4 problems in the run config, nothing was written:"
     assert sorted(line.split(":")[0] for line in lines[1:]) == [
-        "scenario.as_of", "scenario.chunk_size", "scenario.profile", "scenario.seed",
+        "scenario.as_of", "scenario.chunk_size", "scenario.custom_profile", "scenario.seed",
     ]  # fmt: skip
     assert not data_dir.exists()
 

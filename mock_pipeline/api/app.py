@@ -6,7 +6,7 @@ import hmac
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from mock_pipeline.api.catalog import COMMERCE_ALIASES, NESTED, ApiError, Catalog, Dataset
 from mock_pipeline.api.render import MEDIA_TYPES, render, render_nested
-from mock_pipeline.resources import DATA_DIR_ENV
+from mock_pipeline.resources import DATA_DIR_ENV, BuiltinProfile, SizePreset
 from mock_pipeline.scenarios.model import builtin_profiles, size_presets
 
 API_KEY_ENV = "MOCK_PIPELINE_API_KEY"
@@ -29,14 +29,17 @@ ALLOWED = {
     "limit": f"an integer from 1 to {MAX_LIMIT}",
     "offset": "an integer of 0 or more",
     "seed": "an integer of 0 or more",
+    "profile": ", ".join(get_args(BuiltinProfile)) + " (a custom profile's dataset: by its dataset_id)",
+    "size": ", ".join(get_args(SizePreset)),
 }
 
 Format = Annotated[Literal["json", "csv", "xml", "ndjson"], Query(description="Rendering, as the files export.")]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page (1 to 10000).")]
 Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
 Seed = Annotated[int | None, Query(ge=0, description="Scenario seed (default 42).")]
-Profile = Annotated[str | None, Query(description="Scenario profile (default normal-ops).")]
-Size = Annotated[str | None, Query(description="Size preset: small, medium, large (default small).")]
+# Closed choices as types: the OpenAPI page lists them, and a bad one is refused in one line before any work.
+Profile = Annotated[BuiltinProfile | None, Query(description="Built-in scenario profile (default normal-ops).")]
+Size = Annotated[SizePreset | None, Query(description="Size preset: small, medium, large (default small).")]
 AsOf = Annotated[str | None, Query(description="Last day of the window, ISO date (default 2024-12-31).")]
 DatasetId = Annotated[str | None, Query(description="A materialised dataset, instead of the scenario values.")]
 

@@ -164,7 +164,7 @@ class Catalog:
 
     @staticmethod
     def materialize_hint(scenario: Scenario, domain: Domain, spec: TableSpec) -> str:
-        config = {"resources": {"scenario": {"config": scenario.significant_config}}}
+        config = {"resources": {"scenario": {"config": scenario.launch_config}}}  # valid run config
         command = [
             "dagster", "asset", "materialize", "-m", "mock_pipeline.definitions",
             "--select", f"*{domain.name}/{spec.name}", "--config-json", json.dumps(config, separators=(",", ":")),

@@ -26,6 +26,7 @@ from mock_pipeline.engine.timeline import Window
 
 ANOMALY_LABELS = ("payment_delay", "delivery_delay", "delivery_failure", "cancellation", "stockout")
 DEFAULT_AS_OF = "2024-12-31"
+DEFAULT_PROFILE = "normal-ops"
 RUN_TAG_MAX_LENGTH = 32  # the tag prefixes category names and serial numbers: keep it short
 # The window's ends: every generator turns days into epoch seconds and back, and some look back
 # before the window (maintenance.lookback_days, at most 3650 days); these stay far inside what
@@ -270,6 +271,15 @@ class Scenario:
         return {k: v for k, v in self.config.items() if k != "chunk_size"}
 
     @property
+    def launch_config(self) -> dict[str, Any]:
+        """`significant_config` as the scenario resource's run config: a custom profile is selected by
+        `custom_profile` (`profile` takes only the built-in names)."""
+        config = self.significant_config
+        if config["profile"] in config.get("custom_profiles", {}):
+            config["custom_profile"] = config.pop("profile")
+        return config
+
+    @property
     def fingerprint(self) -> str:
         blob = json.dumps(self.significant_config, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:10]
@@ -328,8 +338,35 @@ def _knobs(size: str, overrides: Any, problems: list[Problem]) -> dict[str, dict
     return knobs
 
 
+def _selected_profile(
+    profile: Any, custom_profile: Any, custom_profiles: Mapping[str, Any] | None, problems: list[Problem]
+) -> str | None:
+    """The profile the run uses: `custom_profile` (an entry of `custom_profiles`) when set, else `profile`."""
+    if custom_profile is None:
+        return profile
+    defined = sorted(custom_profiles or {}) if isinstance(custom_profiles, Mapping) else []
+    if not isinstance(custom_profile, str) or custom_profile not in defined:
+        if custom_profile in builtin_profiles():
+            message = f"{custom_profile!r} is a built-in profile; set scenario.profile: {custom_profile} instead"
+        else:
+            allowed = ", ".join(defined) if defined else "a name defined under scenario.custom_profiles (none is)"
+            message = f"unknown custom profile {custom_profile!r}; allowed: {allowed}"
+        problems.append(Problem("scenario.custom_profile", message))
+        return None
+    if profile != DEFAULT_PROFILE:
+        problems.append(
+            Problem(
+                "scenario.custom_profile",
+                f"{custom_profile!r} is set together with scenario.profile {profile!r}; allowed: one of them "
+                "(a custom profile names the profile it builds on in its `extends`)",
+            )
+        )
+        return None
+    return custom_profile
+
+
 def build_scenario(
-    profile: str = "normal-ops",
+    profile: str = DEFAULT_PROFILE,
     size: str = "small",
     seed: int = 42,
     as_of: str = DEFAULT_AS_OF,
@@ -341,8 +378,13 @@ def build_scenario(
     custom_profiles: Mapping[str, Mapping[str, Any]] | None = None,
     run_tag: str = "mock",
     max_total_rows: int = DEFAULT_MAX_TOTAL_ROWS,
+    custom_profile: str | None = None,
 ) -> Scenario:
     """The scenario, or one ScenarioError listing every bad field (not only the first).
+
+    `custom_profile` selects an entry of `custom_profiles` instead of `profile` (which may also name
+    one: manifests keep the profile used under `profile`). The dataset id depends only on the
+    profile used, not on the field that selected it.
 
     The size guard runs last, on a scenario that is otherwise valid: it refuses one whose
     estimated rows exceed `max_total_rows`, naming the field that made it large.
@@ -380,8 +422,9 @@ def build_scenario(
         except TypeError:
             problems.append(Problem("scenario.locale", f"got {locale!r}; allowed: a Faker locale such as en_US"))
     resolved: Profile | None = None
+    name = _selected_profile(profile, custom_profile, custom_profiles, problems)
     try:
-        resolved = resolve_profile(profile, custom_profiles)
+        resolved = None if name is None else resolve_profile(name, custom_profiles)
     except ScenarioError as exc:
         problems.extend(exc.problems)
     tag = None
@@ -394,7 +437,7 @@ def build_scenario(
         raise ScenarioError.of(problems)
 
     config = {
-        "profile": profile,
+        "profile": resolved.name,
         "size": size,
         "seed": seed,
         "as_of": end.isoformat(),

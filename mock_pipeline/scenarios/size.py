@@ -122,7 +122,7 @@ def _blame(scenario: Scenario) -> tuple[str, object]:
         rows = estimate_rows(scenario.knobs, scenario.volume_multiplier, scenario.profile, DEFAULT_WINDOW_DAYS)
         candidates.append(("start_date", scenario.config["start_date"], sum(rows.values())))
     if scenario.profile.name in scenario.config.get("custom_profiles", {}):
-        candidates.append(("profile", scenario.profile.name, 0))  # last resort: its volumes or rates
+        candidates.append(("custom_profile", scenario.profile.name, 0))  # last resort: its volumes or rates
     shrinking = [c for c in candidates if c[2] < total]
     if not shrinking:
         return ("size", scenario.size)
