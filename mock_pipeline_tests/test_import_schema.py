@@ -4,6 +4,7 @@ loaded back with every original constraint recreated, so the database itself jud
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -24,7 +25,7 @@ from mock_pipeline.mock_dataset import ddl
 from mock_pipeline.mock_dataset.compile import compile_domain
 from mock_pipeline.mock_dataset.spec import DatasetSpec, Located, parse_spec
 from mock_pipeline.resources import ScenarioResource
-from mock_pipeline_tests.servers import postgres_server
+from mock_pipeline_tests.servers import postgres_server, unavailable
 
 pytestmark = pytest.mark.integration
 
@@ -118,7 +119,8 @@ def round_trip(url: str, text: str) -> dict[float, dict[str, int]]:
 
 @pytest.fixture(scope="module")
 def django_source(server: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    pytest.importorskip("django", reason="django is in the dev extra (pip install -e '.[dev]')")
+    if importlib.util.find_spec("django") is None:
+        unavailable("django not installed: it is in the dev extra (pip install -e '.[dev]')")
     url = database(server, "django_app")
     folder = tmp_path_factory.mktemp("django")
     (folder / "test_settings.py").write_text(DJANGO_SETTINGS)
@@ -226,3 +228,37 @@ def test_what_cannot_be_generated_is_refused_one_line_per_column(server: str) ->
     assert "type: mock_pipeline.MockDataset" not in result.output  # nothing written
     bad = CliRunner().invoke(main, ["import-schema", url, "--tables", "nope"])
     assert bad.exit_code == 2 and "--tables 'nope': no such table" in bad.output
+
+
+def test_the_component_publishes_an_imported_schema_under_its_own_ddl(
+    django_source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`publish: [database_ddl]`: the tables, their blocking checks, then the load into the named schema."""
+    import dagster as dg
+
+    from mock_pipeline.mock_dataset.compile import dataset_definitions
+    from mock_pipeline.publish.database import PostgresDatabase
+    from mock_pipeline.resources import DataDirResource
+
+    spec = spec_of(import_yaml(django_source, "--name", "django_app"))
+    domain = compile_domain(spec, Located(None, spec.name))
+    defs = dataset_definitions(domain, ["database_ddl"], spec)
+    monkeypatch.setenv("TEST_SOURCE_URL", django_source)
+    result = dg.materialize(
+        [*defs.assets, *defs.asset_checks],  # type: ignore[list-item]
+        resources={
+            "scenario": ScenarioResource(),
+            "data_dir": DataDirResource(root=str(tmp_path)),
+            "database": PostgresDatabase(url=dg.EnvVar("TEST_SOURCE_URL")),
+        },
+        run_config={"ops": {"django_app__source_schema_tables": {"config": {"target_schema": "app_copy"}}}},
+        raise_on_error=False,
+    )
+    assert result.success
+    failed = [e.asset_check_evaluation_data.check_name for e in result.get_asset_check_evaluations() if not e.passed]
+    assert not failed
+    [load] = [m for m in result.get_asset_materialization_events() if m.asset_key.path[-1] == "source_schema_tables"]
+    metadata = load.materialization.metadata
+    assert metadata["schema"].value == "app_copy"
+    assert counts(django_source, "app_copy", ["auth_user"])["auth_user"] == 1000
+    assert constraints(django_source, "app_copy") == constraints(django_source, "public")

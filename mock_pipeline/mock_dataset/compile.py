@@ -211,10 +211,13 @@ def _model(spec: DatasetSpec, order: list[str], scenario: Scenario) -> DatasetMo
 
 # Where a dataset can be published, each by the built-in domains' asset factory; all but the files
 # export need their resource (database, s3_upload, http_upload, embedder + vector_store) in the code location.
-Destination = Literal["files", "database", "s3", "http", "vectors"]
+# database_ddl: an imported spec's tables under the source schema's DDL and constraints (PostgreSQL only).
+Destination = Literal["files", "database", "database_ddl", "s3", "http", "vectors"]
 
 
-def dataset_definitions(domain: Domain, publish: Sequence[Destination] = ("files",)) -> dg.Definitions:
+def dataset_definitions(
+    domain: Domain, publish: Sequence[Destination] = ("files",), spec: DatasetSpec | None = None
+) -> dg.Definitions:
     """One asset per table (deps = foreign keys), its blocking checks, and the publishing assets asked for."""
     assets, checks = domain_definitions(domain)
     published: list[dg.AssetsDefinition] = []
@@ -223,6 +226,14 @@ def dataset_definitions(domain: Domain, publish: Sequence[Destination] = ("files
             published.append(exported_files_asset(domain))
         elif destination == "database":
             published.append(database_tables_asset(domain))
+        elif destination == "database_ddl":
+            from mock_pipeline.mock_dataset.ddl_asset import source_schema_asset
+
+            if spec is None or not any(t.ddl for t in spec.tables.values()):
+                raise ValueError(
+                    f"{domain.name}: publish database_ddl needs tables with ddl (written by import-schema)"
+                )
+            published.append(source_schema_asset(domain, spec))
         elif destination == "s3":
             published.append(s3_upload_asset(domain))
         elif destination == "http":

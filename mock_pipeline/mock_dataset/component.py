@@ -17,7 +17,7 @@ import dagster as dg
 from pydantic import Field
 
 from mock_pipeline.mock_dataset.compile import Destination, compile_domain, dataset_definitions
-from mock_pipeline.mock_dataset.spec import Located, parse_spec
+from mock_pipeline.mock_dataset.spec import Located, error, parse_spec
 
 EXAMPLE_TABLES = """\
     customers:
@@ -88,9 +88,13 @@ class MockDataset(dg.Component, dg.Model, dg.Resolvable):
     name: str = Field(description="The dataset's name: its asset key prefix and group.")
     tables: dict[str, Any] = Field(description="Tables by name: rows or per_parent, columns, rules.")
     description: str | None = None
+    types: list[str] = Field(
+        default_factory=list, description="CREATE TYPE statements of an imported schema (its enums), for database_ddl."
+    )
     publish: list[Destination] = Field(
         default_factory=lambda: ["files"],
-        description="Publishing assets: files, database, s3, http, vectors (their resources from the code location).",
+        description="Publishing assets: files, database, database_ddl (an imported schema's own DDL), s3, http, vectors"
+        " (their resources from the code location).",
     )
     generator_modules: list[str] = Field(
         default_factory=list, description="Modules imported first: they register custom generators."
@@ -108,4 +112,9 @@ class MockDataset(dg.Component, dg.Model, dg.Resolvable):
         data = {"name": self.name, "tables": self.tables}
         if self.description is not None:
             data["description"] = self.description
-        return dataset_definitions(compile_domain(parse_spec(data, located), located), self.publish)
+        if self.types:
+            data["types"] = self.types
+        spec = parse_spec(data, located)
+        if "database_ddl" in self.publish and not any(t.ddl for t in spec.tables.values()):
+            raise error(located, ["publish"], "database_ddl needs tables with ddl: (written by import-schema)")
+        return dataset_definitions(compile_domain(spec, located), self.publish, spec)

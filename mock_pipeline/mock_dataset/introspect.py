@@ -569,7 +569,7 @@ def import_schema(
         "",
         "attributes:",
         f"  name: {name or dataset_name(url)}",
-        "  publish: [files]",
+        "  publish: [files, database_ddl]  # database_ddl: the tables recreated with this DDL in mock_data",
     ]
     if types:
         header.append("  types:")
