@@ -5,6 +5,7 @@
     python benchmarks/benchmark.py --preset large       # also the whole commerce domain, end to end
     python benchmarks/benchmark.py --repeat 5           # five rounds, then the medians
     python benchmarks/benchmark.py --publish --preset medium   # each publishing destination against its floor
+    python benchmarks/benchmark.py --checks --preset medium    # checks one scan per table vs per rule; export vs writer
 
 In one round it times
   ours   the engine generating seed 003's orders schema and writing it as CSV (the export's path),
@@ -16,6 +17,8 @@ reports wall time, rows, rows/s and the child process's peak memory.
 
 With --publish it instead generates the commerce domain at the preset (default small; --overrides for
 other sizes) and times each embedded publishing destination against its floor (benchmarks/publishing.py).
+With --checks it times the commerce checks (one query per rule, then one scan per table) and the CSV
+files export against pyarrow's CSV writer on the same tables (benchmarks/checks_export.py).
 """
 
 from __future__ import annotations
@@ -196,7 +199,20 @@ def main() -> None:
         "--overrides", type=json.loads, default={}, help='with --publish: size knobs, e.g. {"commerce.tenants": 1}'
     )
     parser.add_argument("--keep", type=Path, help="with --publish: work in this (new) folder and keep it")
+    parser.add_argument(
+        "--checks", action="store_true", help="time the checks and the files export against their floors instead"
+    )
     args = parser.parse_args()
+    if args.checks:
+        from checks_export import run_checks_export  # benchmarks/checks_export.py, beside this script
+
+        from mock_pipeline.resources import ScenarioResource
+
+        with tempfile.TemporaryDirectory(prefix="mock_pipeline_bench_") as tmp:
+            run_checks_export(
+                Path(tmp), ScenarioResource(size=args.preset or "small", overrides=args.overrides), max(args.repeat, 1)
+            )
+        return
     if args.publish:
         from publishing import run_publish  # benchmarks/publishing.py, beside this script
 

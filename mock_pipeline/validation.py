@@ -7,6 +7,8 @@ so whole-table rules (uniqueness, foreign keys, window functions) run in bounded
 
 from __future__ import annotations
 
+import json
+import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -51,7 +53,7 @@ def connect(dataset: Path, spill: Path | None = None) -> duckdb.DuckDBPyConnecti
     con = duckdb.connect(
         config={
             "memory_limit": MEMORY_LIMIT,
-            "threads": 2,
+            "threads": os.cpu_count() or 1,
             "preserve_insertion_order": False,
             "temp_directory": str(spill),
         }
@@ -120,24 +122,113 @@ def key_rules(tables: Sequence[TableSpec], scope: str | None = None) -> list[Rul
     return rules
 
 
-def run_rules(dataset: Path, rules: list[Rule], params: Mapping[str, Any]) -> Iterator[Outcome]:
+def run_rules(dataset: Path, rules: list[Rule], params: Mapping[str, Any], combine: bool = True) -> Iterator[Outcome]:
+    """Each rule's outcome, in the order of `rules`.
+
+    With `combine`, the rules that are one aggregate pass over their own table (no join, WHERE or
+    GROUP BY: keys, row rules, windows, dense keys, ...) are answered together by one scan per table,
+    each still reported on its own; the others (joins, windows, whole-table comparisons) run as written.
+    """
     con = connect(dataset)
     try:
+        sql = {id(rule): rule.sql.format(**params) for rule in rules}
+        answered: dict[int, Outcome] = {}
+        if combine:
+            for batch in _scan_batches(con, rules, sql).values():
+                if len(batch) > 1:
+                    answered.update(_run_scan(con, batch, sql))
         for rule in rules:
-            try:
-                cursor = con.execute(rule.sql.format(**params))
-            except duckdb.CatalogException as exc:
-                # A table the rule reads was never materialised for this dataset.
-                reason = str(exc).splitlines()[0]
-                yield Outcome(rule, False, {"violations": -1, "error": f"{reason} (materialise the parents first)"})
-                continue
-            names = [d[0] for d in cursor.description]
-            row = dict(zip(names, cursor.fetchone(), strict=True))
-            violations = int(row.pop("violations") or 0)
-            metadata = {"violations": violations, **{k: _plain(v) for k, v in row.items()}}
-            yield Outcome(rule, violations == 0, metadata)
+            yield answered.get(id(rule)) or _run_one(con, rule, sql[id(rule)])
     finally:
         con.close()
+
+
+def _run_one(con: duckdb.DuckDBPyConnection, rule: Rule, sql: str) -> Outcome:
+    try:
+        cursor = con.execute(sql)
+    except duckdb.CatalogException as exc:
+        # A table the rule reads was never materialised for this dataset.
+        reason = str(exc).splitlines()[0]
+        return Outcome(rule, False, {"violations": -1, "error": f"{reason} (materialise the parents first)"})
+    names = [d[0] for d in cursor.description]
+    return _outcome(rule, dict(zip(names, cursor.fetchone(), strict=True)))
+
+
+def _outcome(rule: Rule, row: dict[str, Any]) -> Outcome:
+    violations = int(row.pop("violations") or 0)
+    metadata = {"violations": violations, **{k: _plain(v) for k, v in row.items()}}
+    return Outcome(rule, violations == 0, metadata)
+
+
+# Parts of a SELECT node that make a query more than one aggregate pass over one table.
+_NOT_A_SCAN = ("where_clause", "having", "qualify", "sample")
+
+
+def _scan_select_list(con: duckdb.DuckDBPyConnection, rule: Rule, sql: str) -> list[dict[str, Any]] | None:
+    """The select list of a rule that is one aggregate pass over its own table, as DuckDB's parse
+    tree (every item named), or None when the rule is anything else (joins, filters, CTEs, unions)."""
+    try:
+        parsed = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    except duckdb.Error:
+        return None
+    if parsed.get("error") or len(parsed["statements"]) != 1:
+        return None
+    node = parsed["statements"][0]["node"]
+    source = node.get("from_table") or {}
+    if (
+        node.get("type") != "SELECT_NODE"
+        or node.get("modifiers")
+        or node.get("cte_map", {}).get("map")
+        or node.get("group_expressions")
+        or node.get("group_sets")
+        or any(node.get(part) for part in _NOT_A_SCAN)
+        or source.get("type") != "BASE_TABLE"
+        or source.get("table_name") != rule.table
+        or source.get("schema_name")
+        or source.get("catalog_name")
+        or source.get("alias")
+    ):
+        return None
+    items = node["select_list"]
+    names = [item.get("alias") for item in items]
+    if not all(names) or len(set(names)) != len(names) or "violations" not in names:
+        return None
+    return items
+
+
+def _scan_batches(
+    con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], sql: Mapping[int, str]
+) -> dict[str, list[tuple[Rule, list[dict[str, Any]]]]]:
+    """The one-pass rules grouped by the table they scan."""
+    batches: dict[str, list[tuple[Rule, list[dict[str, Any]]]]] = {}
+    for rule in rules:
+        items = _scan_select_list(con, rule, sql[id(rule)])
+        if items is not None:
+            batches.setdefault(rule.table, []).append((rule, items))
+    return batches
+
+
+def _run_scan(
+    con: duckdb.DuckDBPyConnection, batch: list[tuple[Rule, list[dict[str, Any]]]], sql: Mapping[int, str]
+) -> dict[int, Outcome]:
+    """One query over the table answering every rule of `batch` (its columns renamed r<i>__<name>).
+
+    Should the combined query fail, the rules run one by one, so each reports its own error."""
+    first = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql[id(batch[0][0])]]).fetchone()[0])
+    node = first["statements"][0]["node"]
+    node["select_list"] = [
+        {**item, "alias": f"r{i}__{item['alias']}"} for i, (_, items) in enumerate(batch) for item in items
+    ]
+    try:
+        combined = con.execute("SELECT json_deserialize_sql(?)", [json.dumps(first)]).fetchone()[0]
+        cursor = con.execute(combined)
+    except duckdb.Error:
+        return {}
+    row = dict(zip((d[0] for d in cursor.description), cursor.fetchone(), strict=True))
+    outcomes: dict[int, Outcome] = {}
+    for i, (rule, items) in enumerate(batch):
+        outcomes[id(rule)] = _outcome(rule, {item["alias"]: row[f"r{i}__{item['alias']}"] for item in items})
+    return outcomes
 
 
 def _plain(value: Any) -> Any:
