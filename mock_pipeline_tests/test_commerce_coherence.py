@@ -18,12 +18,14 @@ import pytest
 
 from mock_pipeline.domains.commerce import COMMERCE
 from mock_pipeline.domains.commerce.model import CommerceModel
+from mock_pipeline.domains.commerce.vocab import ORDER_PROBLEM_NOTICES
 from mock_pipeline.engine.table import PART_FILE
 from mock_pipeline.scenarios.model import ANOMALY_LABELS, build_scenario
 from mock_pipeline.validation import connect, run_rules
 from mock_pipeline_tests.conftest import SMALL as SCENARIO
 
 Change = Callable[[pa.Table], pa.Table]
+_RESHIP_TITLES = next(titles for _, event, titles in ORDER_PROBLEM_NOTICES if event == "reshipped")
 
 
 @pytest.fixture
@@ -95,6 +97,21 @@ CORRUPTIONS: list[tuple[str, Change, str, str]] = [
     ("payments", _set_where("status", _is("status", "voided"), "captured"), "shipments", "cancellation_consequences"),
     ("shipments", _set_where("status", _is("status", "failed"), "delivered"), "shipments",
      "delivery_failure_consequences"),
+    ("shipments", lambda t: t.filter(pc.invert(t["is_reship"])), "shipments", "delivery_failure_consequences"),
+    ("shipments", _set_where("shipped_at", lambda t: t["is_reship"], dt.datetime(2024, 1, 1, tzinfo=dt.UTC)),
+     "shipments", "delivery_failure_consequences"),
+    ("shipments", _set_where("failure_reason", lambda t: pc.and_(pc.is_valid(t["failure_reason"]), pc.is_in(
+        t["order_id"], pc.filter(t["order_id"], t["is_reship"]))), "refused by recipient"), "shipments",
+     "delivery_failure_consequences"),
+    ("notifications", _set_where("title", lambda t: pc.and_(pc.is_valid(t["order_id"]), pc.is_null(t["anomaly"])),
+                                 "Your delivery is running late"), "notifications", "speaks_of_the_orders_problem"),
+    ("notifications", _set_where("anomaly", lambda t: pc.and_(pc.is_valid(t["order_id"]), pc.is_null(t["anomaly"])),
+                                 "payment_delay"), "notifications", "speaks_of_the_orders_problem"),
+    ("notifications", _set_where("title", lambda t: pc.is_null(t["order_id"]), "Your order has been delivered"),
+     "notifications", "speaks_of_the_orders_problem"),
+    ("notifications", _set_where("title", lambda t: pc.is_in(t["title"], pa.array(list(_RESHIP_TITLES))),
+                                 "Refund issued for your undelivered order"), "notifications",
+     "speaks_of_the_orders_problem"),
     ("payments", _set_where("attempts", _is("anomaly", "payment_delay"), 1), "payments", "payment_delay_paid_later"),
     ("payments", _replace("status", lambda t: pa.array(["captured"] * t.num_rows)), "payments",
      "status_reflects_outcome"),
@@ -173,6 +190,50 @@ def test_one_label_per_order_and_its_consequences(dataset: Path) -> None:
     assert returns.loc[returns["status"] == "rejected", "refund_amount"].isna().all()
     statuses = set(read(dataset, "payments")["status"].to_pylist())
     assert {"captured", "refunded", "voided"} <= statuses
+
+
+def test_failed_deliveries_are_refunded_or_reshipped(dataset: Path) -> None:
+    """Each failed delivery ends one of two ways, both present: refunded, or sent again later and not refunded."""
+    orders = read(dataset, "orders").to_pandas().set_index("order_id")
+    shipments = read(dataset, "shipments").to_pandas()
+    payments = read(dataset, "payments").to_pandas().set_index("order_id")
+    failed = orders.index[orders["anomaly"] == "delivery_failure"]
+    parcels = shipments[shipments["order_id"].isin(failed)].groupby("order_id")
+    refunded, reshipped = 0, 0
+    for order_id, rows in parcels:
+        first = rows.sort_values("shipped_at").iloc[0]
+        assert first["status"] == "failed" and not first["is_reship"]
+        if len(rows) == 1:
+            refunded += 1
+            assert orders.at[order_id, "order_status"] == "delivery_failed"
+            assert payments.at[order_id, "status"] == "refunded"
+        else:
+            reshipped += 1
+            second = rows.sort_values("shipped_at").iloc[1]
+            assert len(rows) == 2 and second["is_reship"] and second["shipped_at"] > first["failed_at"]
+            assert second["status"] in ("in_transit", "delivered")
+            assert orders.at[order_id, "order_status"] == (
+                "delivered" if second["status"] == "delivered" else "shipped"
+            )
+            assert payments.at[order_id, "status"] != "refunded"
+    assert len(parcels) == len(failed) and refunded > 0 and reshipped > 0
+    others = shipments[~shipments["order_id"].isin(failed)]
+    assert others["order_id"].is_unique and (others["status"] != "failed").all()
+
+
+def test_notifications_tell_each_orders_problem(dataset: Path) -> None:
+    """Orders with a problem get a notice of that problem, labelled with it; no other notification is labelled."""
+    orders = read(dataset, "orders").to_pandas().set_index("order_id")
+    notes = read(dataset, "notifications").to_pandas()
+    titles = {title: label for label, _, group in ORDER_PROBLEM_NOTICES for title in group}
+    told = notes[notes["title"].isin(titles)]
+    assert (told["title"].map(titles).values == orders.loc[told["order_id"], "anomaly"].values).all()
+    assert (told["anomaly"].values == told["title"].map(titles).values).all()
+    assert notes.loc[~notes["title"].isin(titles), "anomaly"].isna().all()
+    labelled = orders.index[orders["anomaly"].notna()]
+    assert told["order_id"].nunique() >= 0.9 * len(labelled)
+    assert set(told["anomaly"]) == set(ANOMALY_LABELS)
+    assert notes["order_id"].notna().any() and notes["order_id"].isna().any()
 
 
 def test_parents_are_created_before_children(dataset: Path) -> None:

@@ -6,7 +6,12 @@ from typing import Any
 
 from mock_pipeline.domains.commerce.model import CATEGORY_TREE, PROMOTION_THEMES, TENANT_LOCALES, CommerceModel
 from mock_pipeline.domains.commerce.tables import TABLES
-from mock_pipeline.domains.commerce.vocab import SUBCATEGORY_NOUNS, TICKETS_BY_LABEL
+from mock_pipeline.domains.commerce.vocab import (
+    ORDER_PROBLEM_NOTICES,
+    ORDER_STAGE_NOTICES,
+    SUBCATEGORY_NOUNS,
+    TICKETS_BY_LABEL,
+)
 from mock_pipeline.domains.factory import ReportLine
 from mock_pipeline.scenarios.model import ANOMALY_LABELS
 from mock_pipeline.validation import Rule, in_window, key_rules, row_rule, unique_key
@@ -43,7 +48,12 @@ _NEGATIVE = "(disappointed|poor|not worth|terrible|regret|broke|avoid|save your 
 _POSITIVE = "(love|excellent|fantastic|outstanding|perfect|best|exceeded|worth every penny|could not be happier)"
 # Ticket subjects that describe a problem, by the label whose problem they describe.
 _PROBLEM_SUBJECTS = _values([(label, s) for label, (_, subjects) in TICKETS_BY_LABEL.items() for s in subjects])
-_LABELLED_TABLES = ("payments", "shipments", "returns", "support_tickets", "stock_events")
+_LABELLED_TABLES = ("payments", "shipments", "returns", "support_tickets", "stock_events", "notifications")
+# Order notification titles: (label of the problem they tell, or '' for routine news; event; title).
+_ORDER_NOTICES = _values(
+    [("", event, t) for event, titles in zip(("confirmed", "shipped", "delivered"), ORDER_STAGE_NOTICES, strict=True)
+     for t in titles] + [(label, event, t) for label, event, titles in ORDER_PROBLEM_NOTICES for t in titles]
+)  # fmt: skip
 # Reasons that only make sense for clothing and sports gear.
 _SIZE_REASONS = "('wrong size', 'does not fit')"
 
@@ -60,11 +70,24 @@ COHERENCE: tuple[Rule, ...] = (
          " OR p.status NOT IN ('voided', 'refunded'))) AS violations"
          " FROM orders o LEFT JOIN shipments s USING (order_id) LEFT JOIN payments p USING (order_id)"),
     Rule("shipments", "delivery_failure_consequences",
-         "An order labelled delivery_failure has a failed shipment and its payment refunded; only those fail.",
-         "SELECT count(*) FILTER (WHERE (o.anomaly IS NOT DISTINCT FROM 'delivery_failure')"
-         " <> (s.status IS NOT DISTINCT FROM 'failed')) + count(*) FILTER (WHERE o.anomaly = 'delivery_failure'"
-         " AND p.status IS DISTINCT FROM 'refunded') AS violations FROM orders o LEFT JOIN shipments s USING (order_id)"
-         " LEFT JOIN payments p USING (order_id)"),
+         "An order labelled delivery_failure has one failed shipment and either its payment refunded (order"
+         " delivery_failed) or a reship: one more shipment, later, not failed, the order shipped or delivered with it"
+         " and not refunded in full (never after a parcel refused by its recipient); no other order has a failed"
+         " shipment or a second one.",
+         "WITH s AS (SELECT order_id, count(*) AS parcels, count(*) FILTER (WHERE status = 'failed') AS failed,"
+         " count(*) FILTER (WHERE is_reship) AS reships, min(failed_at) AS failed_at,"
+         " min(shipped_at) FILTER (WHERE status <> 'failed') AS reshipped_at,"
+         " min(status) FILTER (WHERE status <> 'failed') AS reship_status,"
+         " bool_or(failure_reason = 'refused by recipient') AS refused FROM shipments GROUP BY order_id)"
+         " SELECT count(*) FILTER (WHERE (o.anomaly IS NOT DISTINCT FROM 'delivery_failure')"
+         " <> (coalesce(s.failed, 0) = 1) OR coalesce(s.failed, 0) > 1 OR s.parcels > 2)"
+         " + count(*) FILTER (WHERE s.parcels = 2 AND (o.anomaly IS DISTINCT FROM 'delivery_failure' OR s.failed <> 1"
+         " OR s.reships <> 1 OR NOT s.reshipped_at > s.failed_at OR p.status = 'refunded' OR s.refused"
+         " OR o.order_status <> CASE s.reship_status WHEN 'delivered' THEN 'delivered' ELSE 'shipped' END))"
+         " + count(*) FILTER (WHERE o.anomaly = 'delivery_failure' AND s.parcels = 1"
+         " AND (p.status IS DISTINCT FROM 'refunded' OR o.order_status <> 'delivery_failed' OR s.reships > 0))"
+         " AS violations, count(*) FILTER (WHERE s.parcels = 2) AS reshipped_orders"
+         " FROM orders o LEFT JOIN s USING (order_id) LEFT JOIN payments p USING (order_id)"),
     # One pass with approximate medians: exact ones hold every wait in memory (20M at the large preset).
     Rule("payments", "payment_delay_paid_later",
          "Orders labelled payment_delay are paid later (median) than unlabelled ones and needed retries.",
@@ -99,6 +122,27 @@ COHERENCE: tuple[Rule, ...] = (
          " SELECT count(*) AS violations FROM support_tickets t JOIN orders o USING (order_id)"
          " LEFT JOIN s ON s.subject = t.subject"
          " WHERE s.label IS DISTINCT FROM o.anomaly OR t.anomaly IS DISTINCT FROM o.anomaly"),
+    Rule("notifications", "speaks_of_the_orders_problem",
+         "Order news go to the order's customer after the order, and tell what happened to it: a problem notice"
+         " only for the problem the order had, with its label (a refund once refunded, a reship once re-sent);"
+         " shipped or delivered news once shipped or delivered; no label and no order news without an order.",
+         f"WITH v(label, event, title) AS (VALUES {_ORDER_NOTICES}),"
+         " n AS (SELECT n.*, nullif(v.label, '') AS told, v.event, o.anomaly AS order_anomaly,"
+         " o.customer_id AS buyer, o.order_date FROM notifications n LEFT JOIN v USING (title)"
+         " LEFT JOIN orders o USING (order_id))"
+         " SELECT count(*) FILTER (WHERE order_id IS NULL AND (event IS NOT NULL OR anomaly IS NOT NULL))"
+         " + count(*) FILTER (WHERE order_id IS NOT NULL AND (event IS NULL OR customer_id <> buyer"
+         " OR sent_at < order_date OR told IS DISTINCT FROM anomaly"
+         " OR (told IS NOT NULL AND told IS DISTINCT FROM order_anomaly)))"
+         " + count(*) FILTER (WHERE event = 'reshipped' AND NOT EXISTS (SELECT 1 FROM shipments s"
+         " WHERE s.order_id = n.order_id AND s.is_reship AND s.shipped_at <= n.sent_at))"
+         " + count(*) FILTER (WHERE event = 'refund_issued' AND NOT EXISTS (SELECT 1 FROM payments p"
+         " WHERE p.order_id = n.order_id AND p.status = 'refunded' AND p.refunded_at <= n.sent_at))"
+         " + count(*) FILTER (WHERE event = 'shipped' AND NOT EXISTS (SELECT 1 FROM shipments s"
+         " WHERE s.order_id = n.order_id AND s.shipped_at <= n.sent_at))"
+         " + count(*) FILTER (WHERE event = 'delivered' AND NOT EXISTS (SELECT 1 FROM shipments s"
+         " WHERE s.order_id = n.order_id AND s.status = 'delivered' AND s.delivered_at <= n.sent_at)) AS violations,"
+         " count(*) FILTER (WHERE told IS NOT NULL) AS problem_notices FROM n"),
     Rule("stock_events", "sales_follow_order_items",
          "Units leaving as sales equal, per product, the units of order items of orders not cancelled.",
          "SELECT count(*) AS violations FROM (SELECT product_id, -sum(delta) AS units FROM stock_events"
@@ -350,8 +394,8 @@ RULES: tuple[Rule, ...] = (
     in_window("shipments", "shipped_at", "delivered_at"),
     Rule("returns", "follows_delivery_and_names_order_item",
          "A return follows the order's delivery and names an item of that order, for at most its quantity.",
-         "SELECT count(*) AS violations FROM returns r JOIN shipments s USING (order_id)"
-         " LEFT JOIN order_items i ON i.order_item_id = r.order_item_id AND i.order_id = r.order_id"
+         "SELECT count(*) AS violations FROM returns r LEFT JOIN shipments s ON s.order_id = r.order_id"
+         " AND s.status = 'delivered' LEFT JOIN order_items i ON i.order_item_id = r.order_item_id AND i.order_id = r.order_id"
          " WHERE s.delivered_at IS NULL OR r.requested_at < s.delivered_at OR i.order_item_id IS NULL"
          " OR r.product_id <> i.product_id OR r.quantity > i.quantity"
          " OR (r.status IN ('approved', 'refunded')) IS DISTINCT FROM (r.refund_amount IS NOT NULL)"
@@ -359,7 +403,8 @@ RULES: tuple[Rule, ...] = (
     in_window("returns", "requested_at"),
     row_rule("reviews", "rating_between_1_and_5", "rating is 1..5.", "rating NOT BETWEEN 1 AND 5"),
     Rule("reviews", "by_buyer_after_delivery", "A review is written by a customer who bought the product, after delivery.",
-         "SELECT count(*) AS violations FROM reviews r JOIN orders o USING (order_id) JOIN shipments s USING (order_id)"
+         "SELECT count(*) AS violations FROM reviews r JOIN orders o USING (order_id)"
+         " LEFT JOIN shipments s ON s.order_id = r.order_id AND s.status = 'delivered'"
          " WHERE o.customer_id <> r.customer_id OR s.delivered_at IS NULL OR r.created_at < s.delivered_at"
          " OR NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = r.order_id AND i.product_id = r.product_id)"),
     in_window("reviews", "created_at"),

@@ -5,15 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-import mock_pipeline.domains.commerce.fulfilment  # noqa: F401  (declares the tables referenced below)
-from mock_pipeline.domains.commerce.common import TABLES, TENANT, numbered, presence
-from mock_pipeline.domains.commerce.model import CommerceModel
-from mock_pipeline.domains.commerce.vocab import NOTIFICATION_TITLES, NOTIFICATION_TYPES
+from mock_pipeline.domains.commerce.common import ANOMALY, TABLES, TENANT, anomaly_labels, numbered, presence
+from mock_pipeline.domains.commerce.fulfilment import full_refund_at
+from mock_pipeline.domains.commerce.model import NO_ANOMALY, CommerceModel
+from mock_pipeline.domains.commerce.vocab import (
+    NOTIFICATION_TITLES,
+    NOTIFICATION_TYPES,
+    ORDER_PROBLEM_NOTICES,
+    ORDER_STAGE_NOTICES,
+)
 from mock_pipeline.engine import columns as col
 from mock_pipeline.engine.columns import INT, STRING, TIMESTAMP, ids, pick
 from mock_pipeline.engine.declare import Column, Columns
 from mock_pipeline.engine.distributions import categorical
 from mock_pipeline.engine.timeline import DAY
+from mock_pipeline.scenarios.model import ANOMALY_LABELS
 
 WISHLIST_SLOTS = 3
 
@@ -61,53 +67,146 @@ def wishlists(m: CommerceModel, lo: int, hi: int) -> Columns:
     }
 
 
-NOTIFICATION_SLOTS = 5
-_NOTIFICATION_TITLES = pa.array([t for group in NOTIFICATION_TITLES for t in group])
+# Per tenant, the notification slots are the customers' marketing messages (MARKETING_SLOTS each)
+# followed by the orders' messages (ORDER_NOTICE_SLOTS each: a routine update, a problem notice).
+MARKETING_SLOTS = 5
+ORDER_NOTICE_SLOTS = 2
+ROUTINE_SHARE = 0.15  # orders whose customer gets (and keeps) a routine update
+_MARKETING_KINDS = len(NOTIFICATION_TYPES) - 1  # every type but order_update
+_NOTIFICATION_TITLES = pa.array([t for group in NOTIFICATION_TITLES[1:] for t in group])
+_STAGE_WIDTH = len(ORDER_STAGE_NOTICES[0])
+_PROBLEM_WIDTH = len(ORDER_PROBLEM_NOTICES[0][2])
+_ORDER_TITLES = pa.array(
+    [t for group in ORDER_STAGE_NOTICES for t in group] + [t for _, _, group in ORDER_PROBLEM_NOTICES for t in group]
+)
+_FAILURE, _CANCEL, _STOCKOUT = (ANOMALY_LABELS.index(x) for x in ("delivery_failure", "cancellation", "stockout"))
+_DELAYED_PAYMENT, _LATE = ANOMALY_LABELS.index("payment_delay"), ANOMALY_LABELS.index("delivery_delay")
+# Index into ORDER_PROBLEM_NOTICES of each label's notice (a reshipped failure: the next one).
+_NOTICE_OF_LABEL = np.array([[label for label, _, _ in ORDER_PROBLEM_NOTICES].index(x) for x in ANOMALY_LABELS])
+
+
+def _notification_block(m: CommerceModel) -> int:
+    return m.customers * MARKETING_SLOTS + m.orders * ORDER_NOTICE_SLOTS
+
+
+def _order_notices(m: CommerceModel, s: np.ndarray) -> dict[str, np.ndarray]:
+    """The order messages of slots s (all in the orders' part): which are sent, when, with which title and label.
+
+    Slot 0 of an order is a routine update (sometimes) on the last stage it reached; slot 1 the notice of
+    the problem it had, sent when the customer learns of it."""
+    block = _notification_block(m)
+    tenant, local = s // block, s % block - m.customers * MARKETING_SLOTS
+    g = tenant * m.orders + local // ORDER_NOTICE_SLOTS
+    problem = local % ORDER_NOTICE_SLOTS == 1
+    life = m.lifecycle_of(g)
+    # Routine: the confirmation, or the shipping or delivery news once the order got that far.
+    reached = 1 + (life.shipped & ~life.cancelled).astype(np.int64) + life.delivered
+    stage = np.floor(m.stream("notifications", "stage").uniform(s) * reached).astype(np.int64)
+    after = m.stream("notifications", "after").integers(s, 30, 1800)
+    stage_at = np.choose(stage, (life.order_date, life.shipped_at, life.delivered_at)) + after
+    # Problems: told when they happen; a failed delivery is told with its refund or its reship.
+    anomaly = life.anomaly
+    refund_at = full_refund_at(m, g, life.cancelled, life.cancelled_at, life.failed_at)
+    backorder_at = life.paid_at + m.stream("notifications", "backorder").integers(s, 2 * 3600, DAY)
+    problem_at = np.select(
+        [anomaly == _DELAYED_PAYMENT, anomaly == _LATE, (anomaly == _FAILURE) & life.reshipped,
+         anomaly == _FAILURE, anomaly == _CANCEL, anomaly == _STOCKOUT],
+        [life.order_date + 60 + after, life.shipped_at + 6 * DAY + after, life.reshipped_at + after,
+         refund_at + after, life.cancelled_at + after, backorder_at],
+        m.end,
+    )  # fmt: skip
+    notice = _NOTICE_OF_LABEL[np.maximum(anomaly, 0)] + ((anomaly == _FAILURE) & life.reshipped)
+    sent_at = np.where(problem, problem_at, stage_at)
+    routine = m.stream("notifications", "routine").bernoulli(s, ROUTINE_SHARE)
+    present = np.where(problem, anomaly != NO_ANOMALY, routine) & (sent_at < m.end)
+    title = np.where(
+        problem,
+        len(ORDER_STAGE_NOTICES) * _STAGE_WIDTH + notice * _PROBLEM_WIDTH
+        + m.stream("notifications", "problem_title").integers(s, 0, _PROBLEM_WIDTH),
+        stage * _STAGE_WIDTH + m.stream("notifications", "stage_title").integers(s, 0, _STAGE_WIDTH),
+    )  # fmt: skip
+    customer = m.order_customer(g, life.order_date)
+    return {"present": present, "order": g, "customer": customer, "sent_at": sent_at, "title": title,
+            "anomaly": np.where(problem, anomaly, NO_ANOMALY)}  # fmt: skip
 
 
 @presence("notifications")
 def _notification_present(m: CommerceModel, lo: int, hi: int) -> np.ndarray:
     s = ids(lo, hi)
-    return s % NOTIFICATION_SLOTS < m.stream("notifications", "count").integers(
-        s // NOTIFICATION_SLOTS, 1, NOTIFICATION_SLOTS + 1
+    local = s % _notification_block(m)
+    marketing = local < m.customers * MARKETING_SLOTS
+    present = np.zeros(len(s), dtype=bool)
+    c = s[marketing]
+    present[marketing] = c % MARKETING_SLOTS < m.stream("notifications", "count").integers(
+        c // MARKETING_SLOTS, 1, MARKETING_SLOTS + 1
     )
+    if not marketing.all():
+        present[~marketing] = _order_notices(m, s[~marketing])["present"]
+    return present
 
 
 @TABLES.table(
     key="notification_id",
-    slots=lambda m: m.tenants * m.customers * NOTIFICATION_SLOTS,
-    description="Messages sent to customers.",
+    slots=lambda m: m.tenants * _notification_block(m),
+    description="Messages sent to customers: offers and news, and updates about their orders.",
     columns=(
-        Column("notification_id", INT, "Key of the notification (1..n in customer order)."),
+        Column("notification_id", INT, "Key of the notification (1..n: a tenant's offers, then its order updates)."),
         TENANT,
         Column("customer_id", INT, "Recipient.", references="customers"),
+        Column("order_id", INT, "The order an order_update is about; null for the others.", references="orders"),
         Column("channel", STRING, "email, sms or push."),
         Column("type", STRING, "order_update, promotion, price_drop, back_in_stock or newsletter."),
-        Column("title", STRING, "Message title matching its type."),
-        Column("sent_at", TIMESTAMP, "When it was sent (after sign-up)."),
+        Column(
+            "title",
+            STRING,
+            "Message title matching its type; an order update tells the order's stage or the problem it had.",
+        ),
+        Column("sent_at", TIMESTAMP, "When it was sent (after sign-up; an order update after what it reports)."),
         Column("read_at", TIMESTAMP, "When it was read; null if unread."),
+        Column("anomaly", STRING, ANOMALY),
     ),
     created="sent_at",
+    after=("shipments",),  # its rule reads the shipments and payments
 )
 def notifications(m: CommerceModel, lo: int, hi: int) -> Columns:
-    """Marketing and account messages; none speaks of a problem (order problems live on the order)."""
+    """Marketing messages per customer, then order updates: routine ones and the notice of each order's problem."""
     s = ids(lo, hi)
     s = s[_notification_present(m, lo, hi)]
-    customer = s // NOTIFICATION_SLOTS
-    sent = _after_signup(m, customer, "notifications", s)
-    kind = categorical(m.stream("notifications", "type"), s, (35, 25, 15, 10, 15))
+    block = _notification_block(m)
+    tenant, local = s // block, s % block
+    marketing = local < m.customers * MARKETING_SLOTS
+    order_part = _order_notices(m, s[~marketing])
+    n = len(s)
+    customer = np.empty(n, dtype=np.int64)
+    order = np.full(n, -1, dtype=np.int64)
+    sent = np.empty(n, dtype=np.int64)
+    anomaly = np.full(n, NO_ANOMALY, dtype=np.int64)
+    c = s[marketing]
+    customer[marketing] = tenant[marketing] * m.customers + local[marketing] // MARKETING_SLOTS
+    sent[marketing] = _after_signup(m, customer[marketing], "notifications", c)
+    kind = categorical(m.stream("notifications", "type"), c, (25, 15, 10, 15))
     width = len(NOTIFICATION_TITLES[0])
+    title = kind * width + m.stream("notifications", "title").integers(c, 0, width)
+    customer[~marketing], order[~marketing] = order_part["customer"], order_part["order"]
+    sent[~marketing], anomaly[~marketing] = order_part["sent_at"], order_part["anomaly"]
     read_at = sent + m.stream("notifications", "read_after").integers(s, 60, 3 * DAY)
     unread = m.stream("notifications", "unread").bernoulli(s, 0.4) | (read_at >= m.end)
+    # Marketing rows first, order rows after, then back into slot order.
+    position = np.where(marketing, np.cumsum(marketing) - 1, marketing.sum() + np.cumsum(~marketing) - 1)
+    titles = pa.concat_arrays(
+        [col.take(_NOTIFICATION_TITLES, title), col.take(_ORDER_TITLES, order_part["title"])]
+    ).take(pa.array(position))
+    types = np.zeros(n, dtype=np.int64)  # order_update
+    types[marketing] = 1 + kind
     return {
-        "notification_id": numbered(m, "notifications", lo, len(s)),
-        "tenant_id": customer // m.customers + 1,
+        "notification_id": numbered(m, "notifications", lo, n),
+        "tenant_id": tenant + 1,
         "customer_id": customer + 1,
+        "order_id": pa.array(order + 1, mask=order < 0),
         "channel": pick(("email", "sms", "push"), categorical(m.stream("notifications", "channel"), s, (60, 10, 30))),
-        "type": pick(NOTIFICATION_TYPES, kind),
-        "title": col.take(
-            _NOTIFICATION_TITLES, kind * width + m.stream("notifications", "title").integers(s, 0, width)
-        ),
+        "type": pick(NOTIFICATION_TYPES, types),
+        "title": titles,
         "sent_at": col.timestamps(sent),
         "read_at": col.timestamps(read_at, nulls=unread),
+        "anomaly": anomaly_labels(anomaly),
     }

@@ -15,7 +15,6 @@ from mock_pipeline.domains.commerce.model import (
     PAYMENT_STATUSES,
     RETURN_STATUSES,
     STATUS_DELIVERED,
-    STATUS_FAILED,
     TOP_CATEGORIES,
     CommerceModel,
 )
@@ -45,6 +44,16 @@ _PAYMENT_ANOMALIES = tuple(ANOMALY_LABELS.index(x) for x in ("payment_delay", "c
 @presence("payments")
 def _payment_present(m: CommerceModel, lo: int, hi: int) -> np.ndarray:
     return m.lifecycle(ids(lo, hi)).has_payment
+
+
+def full_refund_at(
+    m: CommerceModel, g: np.ndarray, cancelled: np.ndarray, cancelled_at: np.ndarray, failed_at: np.ndarray
+) -> np.ndarray:
+    """When a cancelled order's payment is released or refunded, or a failed delivery refunded (inside the window)."""
+    refund_from = np.where(cancelled, cancelled_at, failed_at)
+    refund_wait = np.where(cancelled, m.stream("payments", "void_wait").integers(g, 120, 3600),
+                           m.stream("payments", "refund_wait").integers(g, 3600, 3 * DAY))  # fmt: skip
+    return np.minimum(refund_from + refund_wait, m.end - 1)
 
 
 @TABLES.table(
@@ -84,10 +93,7 @@ def payments(m: CommerceModel, lo: int, hi: int) -> Columns:
     total = order_amounts(m, g, date)["total"]
     voided = cancelled & (paid_at >= cancelled_at)  # authorised, then released before capture
     full_refund = (cancelled & ~voided) | failed
-    refund_from = np.where(cancelled, cancelled_at, life.delivered_at[keep])
-    refund_wait = np.where(cancelled, m.stream("payments", "void_wait").integers(g, 120, 3600),
-                           m.stream("payments", "refund_wait").integers(g, 3600, 3 * DAY))  # fmt: skip
-    full_at = np.minimum(refund_from + refund_wait, m.end - 1)
+    full_at = full_refund_at(m, g, cancelled, cancelled_at, life.failed_at[keep])
     returned = ret["present"][keep] & ret["refunded"][keep]
     _, product, ordered = _first_item(m, g, date)
     return_cents = _return_quantity(m, g, ordered) * m.price_at(product, date)
@@ -121,58 +127,76 @@ FAILURE_REASONS = ("address not found", "recipient unavailable", "parcel damaged
 _SHIPMENT_ANOMALIES = tuple(ANOMALY_LABELS.index(x) for x in ("delivery_delay", "delivery_failure", "stockout"))
 
 
+# Two shipment slots per order: 2g the parcel sent, 2g + 1 the reship after a failed delivery.
+SHIPMENT_SLOTS = 2
+
+
 @presence("shipments")
 def _shipment_present(m: CommerceModel, lo: int, hi: int) -> np.ndarray:
-    return m.lifecycle(ids(lo, hi)).shipped
+    s = ids(lo, hi)
+    life = m.lifecycle_of(s // SHIPMENT_SLOTS)
+    return np.where(s % SHIPMENT_SLOTS == 0, life.shipped, life.reshipped)
 
 
 @TABLES.table(
     key="shipment_id",
-    slots=lambda m: m.tenants * m.orders,
-    description="Shipments with delivery outcome.",
+    slots=lambda m: m.tenants * m.orders * SHIPMENT_SLOTS,
+    description="Shipments with delivery outcome; a failed delivery that was sent again has a second one.",
     columns=(
         Column("shipment_id", INT, "Key of the shipment (1..n in order)."),
         Column("order_id", INT, "The order shipped.", references="orders"),
         TENANT,
         Column("warehouse_id", INT, "Warehouse that shipped it (the first item's).", references="warehouses"),
-        Column("carrier", STRING, "A carrier of the shop's country."),
+        Column("carrier", STRING, "A carrier of the shop's country (a reship may go with another)."),
         Column("tracking_number", STRING, "Carrier tracking number."),
         Column("status", STRING, "in_transit, delivered or failed."),
-        Column("shipped_at", TIMESTAMP, "When the parcel left the warehouse (after payment)."),
+        Column(
+            "shipped_at", TIMESTAMP, "When the parcel left the warehouse (after payment; a reship after the failure)."
+        ),
         Column("delivered_at", TIMESTAMP, "When it was delivered; null unless delivered."),
         Column("failed_at", TIMESTAMP, "When the carrier gave up delivering; null unless failed."),
         Column("failure_reason", STRING, "Why the delivery failed; null unless failed."),
+        Column("is_reship", pa.bool_(), "True for the second parcel sent after a failed delivery."),
         Column("anomaly", STRING, ANOMALY),
     ),
     created="shipped_at",
     after=("payments",),
 )
 def shipments(m: CommerceModel, lo: int, hi: int) -> Columns:
-    g = ids(lo, hi)
-    life = m.lifecycle(g)
-    keep = life.shipped
-    g, status = g[keep], life.status[keep]
-    delivered, failed = status == STATUS_DELIVERED, status == STATUS_FAILED
-    anomaly = life.anomaly[keep]
-    anomaly = np.where(np.isin(anomaly, _SHIPMENT_ANOMALIES), anomaly, NO_ANOMALY)
+    s = ids(lo, hi)
+    s = s[_shipment_present(m, lo, hi)]
+    g = s // SHIPMENT_SLOTS
+    reship = s % SHIPMENT_SLOTS == 1
+    life = m.lifecycle_of(g)
+    # The first parcel fails where the delivery failed; a reship (and any other parcel) is delivered once it arrives.
+    failed = ~reship & life.delivery_failed
+    arrived = (reship | ~life.delivery_failed) & (life.delivered_at < m.end)
+    delivered = arrived & (life.status == STATUS_DELIVERED)
+    anomaly = np.where(np.isin(life.anomaly, _SHIPMENT_ANOMALIES), life.anomaly, NO_ANOMALY)
     # The first item's product says which warehouse ships the order.
-    first_item = m.item_product(g * ITEM_SLOTS, life.order_date[keep])
-    reason = m.stream("shipments", "reason").integers(g, 0, len(FAILURE_REASONS))
+    first_item = m.item_product(g * ITEM_SLOTS, life.order_date)
+    # A parcel refused by its recipient is refunded, never sent again.
+    reasons = np.where(life.reshipped, len(FAILURE_REASONS) - 1, len(FAILURE_REASONS))
+    reason = np.floor(m.stream("shipments", "reason").uniform(g) * reasons).astype(np.int64)
     tenant = g // m.orders
+    carrier_u = np.where(
+        reship, m.stream("shipments", "reship_carrier").uniform(g), m.stream("shipments", "carrier").uniform(g)
+    )
     return {
         "shipment_id": numbered(m, "shipments", lo, len(g)),
         "order_id": g + 1,
         "tenant_id": tenant + 1,
         "warehouse_id": m.product_warehouse(first_item) + 1,
-        "carrier": m.tenant_carrier(tenant, m.stream("shipments", "carrier").uniform(g)),
+        "carrier": m.tenant_carrier(tenant, carrier_u),
         "tracking_number": col.join(
-            "TRK", col.digits(unique_codes(m.stream("shipments", "tracking"), g, 10**10 // 4), 10)
+            "TRK", col.digits(unique_codes(m.stream("shipments", "tracking"), s, 10**10 // 4), 10)
         ),
         "status": pc.if_else(pa.array(delivered), "delivered", pc.if_else(pa.array(failed), "failed", "in_transit")),
-        "shipped_at": col.timestamps(life.shipped_at[keep]),
-        "delivered_at": col.timestamps(life.delivered_at[keep], nulls=~delivered),
-        "failed_at": col.timestamps(life.delivered_at[keep], nulls=~failed),
+        "shipped_at": col.timestamps(np.where(reship, life.reshipped_at, life.shipped_at)),
+        "delivered_at": col.timestamps(life.delivered_at, nulls=~delivered),
+        "failed_at": col.timestamps(life.failed_at, nulls=~failed),
         "failure_reason": pc.if_else(pa.array(failed), pick(FAILURE_REASONS, reason), pa.scalar(None, STRING)),
+        "is_reship": pa.array(reship),
         "anomaly": anomaly_labels(anomaly),
     }
 
@@ -349,7 +373,7 @@ def _ticket_rows(m: CommerceModel, g: np.ndarray, life) -> tuple[np.ndarray, np.
     after = m.stream("support_tickets", "after").integers(g, 3600, 10 * DAY)
     problem_at = np.select(
         [life.label("delivery_delay"), life.label("delivery_failure"), life.label("cancellation")],
-        [life.shipped_at + 6 * DAY, life.delivered_at, life.cancelled_at],
+        [life.shipped_at + 6 * DAY, life.failed_at, life.cancelled_at],
         life.order_date,
     )
     created = problem_at + after

@@ -68,6 +68,8 @@ NO_ANOMALY = -1
 BIRTH_YEARS = 45  # e-mail digits like a birth year: 60..99, 00..04
 RETURN_STATUSES = ("requested", "approved", "refunded", "rejected")
 RETURN_ACCEPTED = (1, 2)
+# Share of failed deliveries sent again rather than refunded.
+RESHIP_SHARE = 0.4
 PAYMENT_STATUSES = ("captured", "partially_refunded", "refunded", "voided")
 
 # Order lifecycle states, derived from event times against the end of the window.
@@ -84,9 +86,12 @@ class Lifecycle:
     order_date: np.ndarray
     paid_at: np.ndarray
     shipped_at: np.ndarray
-    delivered_at: np.ndarray  # for a failed delivery: when the carrier gave up
+    delivered_at: np.ndarray  # when the goods reached the customer (by the reship after a failed delivery)
     cancelled_at: np.ndarray
     attempts: np.ndarray  # payment attempts; all but the last failed
+    failed_at: np.ndarray  # when the carrier gave up the first parcel (delivery_failure)
+    reshipped: np.ndarray  # a failed delivery sent again (a second shipment) instead of refunded
+    reshipped_at: np.ndarray
 
     def label(self, name: str) -> np.ndarray:
         return self.anomaly == ANOMALY_LABELS.index(name)
@@ -97,7 +102,13 @@ class Lifecycle:
 
     @property
     def failed(self) -> np.ndarray:
+        """Failed deliveries that stay failed (refunded); a reshipped one is shipped or delivered."""
         return self.status == STATUS_FAILED
+
+    @property
+    def delivery_failed(self) -> np.ndarray:
+        """Orders whose first parcel failed, whether refunded or reshipped."""
+        return self.failed | self.reshipped
 
     @property
     def paid(self) -> np.ndarray:
@@ -512,6 +523,18 @@ class CommerceModel:
         transit = (DAY + 5 * DAY * self.stream("orders", "transit").uniform(g)).astype(np.int64)
         transit[late] += ((8 + 22 * self.stream("orders", "late").uniform(g[late])) * DAY).astype(np.int64)
         delivered_at = shipped_at + transit
+        # A failed delivery: the carrier gives up at the end of the first transit. A share of them
+        # is sent again (a second parcel, hours to two days later); the others are refunded.
+        failing = label["delivery_failure"]
+        failed_at = np.where(failing, delivered_at, self.end)
+        f = np.flatnonzero(failing)
+        reshipped_at = np.full(len(g), self.end, dtype=np.int64)
+        reship_wait = (2 * hours + 2 * DAY * self.stream("orders", "reship_wait").uniform(g[f])).astype(np.int64)
+        reshipped_at[f] = failed_at[f] + reship_wait
+        reshipped = np.zeros(len(g), dtype=bool)
+        reshipped[f] = self.stream("orders", "reship").bernoulli(g[f], RESHIP_SHARE) & (reshipped_at[f] < self.end)
+        retransit = (DAY + 4 * DAY * self.stream("orders", "retransit").uniform(g[f])).astype(np.int64)
+        delivered_at[f] = np.where(reshipped[f], reshipped_at[f] + retransit, self.end)
         # A cancellation comes before the order ships: before the capture for some (the authorisation
         # is voided), after it for the others (the payment is refunded).
         c = np.flatnonzero(label["cancellation"])
@@ -527,9 +550,9 @@ class CommerceModel:
         status = np.full(len(g), STATUS_PENDING, dtype=np.int64)
         status[paid_at < self.end] = STATUS_PROCESSING
         status[shipped_at < self.end] = STATUS_SHIPPED
-        arrived = delivered_at < self.end
-        status[arrived & label["delivery_failure"]] = STATUS_FAILED
-        status[arrived & ~label["delivery_failure"]] = STATUS_DELIVERED
+        failed = failing & (failed_at < self.end)
+        status[failed & ~reshipped] = STATUS_FAILED
+        status[(delivered_at < self.end) & (~failing | reshipped)] = STATUS_DELIVERED
         status[cancelled] = STATUS_CANCELLED
         # An anomaly that had no visible effect by the end of the window is not labelled.
         visible = (
@@ -537,11 +560,23 @@ class CommerceModel:
             | cancelled
             | (label["stockout"] & (status >= STATUS_PROCESSING))
             | (label["delivery_delay"] & (status == STATUS_DELIVERED))
-            | (label["delivery_failure"] & (status == STATUS_FAILED))
+            | failed
         )
         anomaly = np.where(visible, anomaly, NO_ANOMALY)
         attempts = 1 + np.where(label["payment_delay"] & ~visible, 0, failures)
-        return Lifecycle(status, anomaly, date, paid_at, shipped_at, delivered_at, cancelled_at, attempts)
+        return Lifecycle(
+            status, anomaly, date, paid_at, shipped_at, delivered_at, cancelled_at, attempts,
+            failed_at, reshipped, reshipped_at,
+        )  # fmt: skip
+
+    def lifecycle_of(self, order: np.ndarray) -> Lifecycle:
+        """The lifecycle of ascending, possibly repeated orders (slots of a child table), each order computed once."""
+        if not len(order):
+            return self.lifecycle(order)
+        first = int(order[0])
+        life = self.lifecycle(np.arange(first, int(order[-1]) + 1, dtype=np.int64))
+        at = order - first
+        return Lifecycle(*(getattr(life, f.name)[at] for f in dataclasses.fields(Lifecycle)))
 
     # -- returns (one per order at most, of its first item) -----------------------------------
     def returns_of(self, g: np.ndarray, life: Lifecycle) -> dict[str, np.ndarray]:

@@ -102,7 +102,8 @@ def _payload_pool(m: CommerceModel, tenant: int) -> pa.Array:
         Column(
             "order_status",
             STRING,
-            "pending, processing (paid), shipped, delivered, delivery_failed or cancelled, as of the window end.",
+            "pending, processing (paid), shipped, delivered, delivery_failed (refunded) or cancelled, as of the window end;"
+            " a failed delivery sent again is shipped, then delivered.",
         ),
         Column("order_date", TIMESTAMP, "When the order was placed."),
         Column(
@@ -139,8 +140,15 @@ def orders(m: CommerceModel, lo: int, hi: int) -> Columns:
                              lambda t: customer_email(m, _tenant_rows(t, m.customers)))  # fmt: skip
     local_customer = customer - tenant * m.customers
     updated = np.select(
-        [life.status == STATUS_CANCELLED, life.delivered | (life.status == STATUS_FAILED), life.shipped, life.paid],
-        [life.cancelled_at, life.delivered_at, life.shipped_at, life.paid_at],
+        [
+            life.status == STATUS_CANCELLED,
+            life.delivered,
+            life.status == STATUS_FAILED,
+            life.reshipped,
+            life.shipped,
+            life.paid,
+        ],
+        [life.cancelled_at, life.delivered_at, life.failed_at, life.reshipped_at, life.shipped_at, life.paid_at],
         date,
     )
     return {

@@ -185,6 +185,7 @@ TICKETS_WITHOUT_PROBLEM: tuple[tuple[int, tuple[str, ...]], ...] = (
 )
 
 NOTIFICATION_TYPES = ("order_update", "promotion", "price_drop", "back_in_stock", "newsletter")
+# Marketing messages by type (the order_update group is never sent without an order: ORDER_NOTICES).
 NOTIFICATION_TITLES = (
     ("Your order has been confirmed", "Your order is on its way", "Your order has been delivered"),
     ("A new offer just for you", "Members-only savings this week", "Your discount code is waiting"),
@@ -192,3 +193,30 @@ NOTIFICATION_TITLES = (
     ("Back in stock", "An item you wanted is available again", "Good news: it is back"),
     ("This week's picks", "New arrivals you may like", "Our latest newsletter"),
 )
+# Routine updates about an order, by the stage it reached: confirmed, shipped, delivered.
+ORDER_STAGE_NOTICES = (
+    ("Your order has been confirmed", "Thank you for your order"),
+    ("Your order is on its way", "Your parcel has left our warehouse"),
+    ("Your order has been delivered", "Your parcel has arrived"),
+)
+# Notices of an order's problem: (label, what happened, titles). A failed delivery is either
+# refunded or sent again, and its notice says which.
+ORDER_PROBLEM_NOTICES: tuple[tuple[str, str, tuple[str, str, str]], ...] = (
+    ("payment_delay", "payment_failed", (
+        "Your payment did not go through", "Action needed: update your payment details",
+        "We could not take your payment")),
+    ("delivery_delay", "delivery_delayed", (
+        "Your delivery is running late", "Delivery delayed: a new estimate for your order",
+        "Sorry, your parcel is delayed")),
+    ("delivery_failure", "refund_issued", (
+        "We could not deliver your order: refund issued", "Refund issued for your undelivered order",
+        "Delivery failed: your money is on its way back")),
+    ("delivery_failure", "reshipped", (
+        "We have sent your order again", "A replacement parcel is on its way",
+        "Your order was re-sent after a failed delivery")),
+    ("cancellation", "order_cancelled", (
+        "Your order has been cancelled", "Cancellation confirmed for your order", "We have cancelled your order")),
+    ("stockout", "backorder", (
+        "An item in your order is on backorder", "Your order is waiting for stock",
+        "Out of stock: your order will ship later")),
+)  # fmt: skip
