@@ -202,7 +202,16 @@ def main() -> None:
     parser.add_argument(
         "--checks", action="store_true", help="time the checks and the files export against their floors instead"
     )
+    parser.add_argument(
+        "--declared", action="store_true", help="a MockDataset table with orders' columns against the built-in orders"
+    )
     args = parser.parse_args()
+    if args.declared:
+        from declared_orders import run_declared  # benchmarks/declared_orders.py, beside this script
+
+        model = orders_model(args.orders)
+        run_declared(args.orders, max(args.repeat, 1), lambda lo, hi: orders(model, lo, hi))
+        return
     if args.checks:
         from checks_export import run_checks_export  # benchmarks/checks_export.py, beside this script
 

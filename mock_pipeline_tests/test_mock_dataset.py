@@ -419,3 +419,46 @@ def test_choice_values_must_fit_the_column_type(value: str) -> None:
         compile_text(text)
     assert str(caught.value).startswith(f"defs.yaml:{line}: table 'reviews', column 'stars': ")
     assert "is not of type int" in str(caught.value)
+
+
+def test_imported_shapes_self_reference_composite_reference_unique_pairs_and_functions() -> None:
+    """What import-schema writes: a table referencing itself, a composite foreign key (via), a unique
+    pair of references, a reference to a parent's non-key column and round() in an expression."""
+    text = """
+attributes:
+  name: shapes
+  tables:
+    teams:
+      rows: 40
+      columns:
+        team_id: {type: int, sequence: {}}
+        code: {type: string, sequence: {prefix: T-, width: 4}}
+        region: {type: int, number: {distribution: uniform, low: 1, high: 9.4, round: 0}}
+        parent_id: {type: int, nulls: 0.2, reference: {table: teams}}
+    members:
+      rows: 900
+      columns:
+        member_id: {type: int, sequence: {}}
+        team_id: {type: int, reference: {table: teams, unique_with: other_team_id}}
+        other_team_id: {type: int, reference: {table: teams, unique_with: team_id}}
+        team_code: {type: string, reference: {table: teams, column: code}}
+        team_region: {type: int, reference: {table: teams, column: region, via: team_code}}
+        score: {type: float, number: {distribution: uniform, low: 0, high: 10}}
+        half: {type: float, expression: "round(score / 2, 1)"}
+"""
+    domain = compile_text(text)
+    model = domain.model(ScenarioResource().resolve())
+    teams = domain.table("teams").build(model, 0, 40).to_pydict()
+    members = domain.table("members").build(model, 0, 900).to_pydict()
+    parents = [(k, p) for k, p in zip(teams["team_id"], teams["parent_id"], strict=True) if p is not None]
+    assert parents and all(p <= k for k, p in parents)  # an earlier row (or itself): loadable in key order
+    pairs = list(zip(members["team_id"], members["other_team_id"], strict=True))
+    assert len(set(pairs)) == 900  # distinct pairs out of 40 x 40
+    code_of = dict(zip(teams["code"], teams["team_id"], strict=True))
+    region_of = dict(zip(teams["team_id"], teams["region"], strict=True))
+    # The composite reference: team_region comes from the very team row team_code names.
+    assert all(region_of[code_of[c]] == r for c, r in zip(members["team_code"], members["team_region"], strict=True))
+    assert members["half"] == [round(s / 2, 1) for s in members["score"]]
+    too_many = text.replace("rows: 900", "rows: 1601")
+    with pytest.raises(ScenarioError, match="distinct \\(team_id, other_team_id\\) pairs, only 1,600 exist"):
+        compile_text(too_many).model(ScenarioResource().resolve())

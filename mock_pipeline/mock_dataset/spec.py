@@ -331,7 +331,9 @@ _TYPES_OF: dict[str, tuple[str, ...]] = {
 
 def expression_names(text: str) -> list[str]:
     """The column names an expression reads (it is parsed, never evaluated by Python)."""
-    return sorted({n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)})
+    tree = ast.parse(text, mode="eval")
+    functions = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}  # round(...) names no column
+    return sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in functions})
 
 
 def column_dependencies(table: TableSpecModel, name: str) -> list[str]:
