@@ -17,10 +17,11 @@ the folders in step through two calls (see docs/scaling.md, "Storage"):
   removed, for the tables the step reads.
 - the files export (`<data>/exports/<dataset_id>/<domain>/`) goes the same way as a whole folder:
   `exported_files` pushes it to `<prefix>/exports/<dataset_id>/<domain>/` through
-  `publish.s3.upload_export` (unchanged objects skipped, manifest.json last), and its readers
-  (`DataDirResource.export()`) pull it: if the bucket's manifest differs from the local one, the
-  listed files are downloaded (checked against the manifest's sha256) into a staging folder,
-  the manifest last, and the folder is swapped in whole, as the export writer does it.
+  `publish.s3.upload_export` (a version folder `v-<sha>/`, then the `CURRENT` pointer in one PUT;
+  unchanged objects skipped), and its readers (`DataDirResource.export()`) pull it: they follow
+  CURRENT, and if that version's manifest differs from the local one, the listed files are
+  downloaded (checked against the manifest's sha256) into a staging folder, the manifest last,
+  and the folder is swapped in whole, as the export writer does it.
 
 On one machine several steps may share the data folder (multiprocess executor). A writer holds
 an exclusive lock on each file it writes until the upload is done, and a pull skips files that
@@ -33,7 +34,6 @@ AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, a profile or a pod/instance role).
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -62,6 +62,7 @@ from mock_pipeline.publish.s3 import (
     PublishError,
     S3ObjectStore,
     file_sha256,
+    read_current,
     redact_url,
     upload_export,
 )
@@ -108,7 +109,7 @@ class SyncReport:
         if self.busy:
             parts.append(f"{self.busy} left to the local step writing them")
         if self.absent:
-            parts.append("no manifest.json in the store, the local folder is used as it is")
+            parts.append("no export in the store (no CURRENT), the local folder is used as it is")
         return f"store {where}: " + ", ".join(parts)
 
 
@@ -330,41 +331,37 @@ class S3DatasetStore(DatasetStore):
 
     # --- the files export: one folder, its manifest.json last -------------------------------------
     def push_export(self, folder: Path, log: Callable[[str], None] = lambda _: None) -> SyncReport:
-        """Make `<prefix>/<export folder>/` hold exactly the local export: the S3 upload's own routine
-        (old manifest removed first, changed files, stale objects deleted, new manifest last)."""
+        """Make `<prefix>/<export folder>/CURRENT` name exactly the local export: the S3 upload's own
+        routine (a version folder, files then manifest, then the pointer, older versions collected)."""
         try:
             result = upload_export(folder, self.objects, self.key(folder) + "/", log)
         except PublishError as exc:  # the local export does not match its manifest
             raise StoreError(str(exc)) from None
         return SyncReport(
-            uploaded=result.uploaded,
+            uploaded=result.uploaded + result.copied,
             deleted=result.deleted,
             unchanged=len(result.skipped),
             bytes=result.bytes_uploaded,
         )
 
     def pull_export(self, folder: Path) -> SyncReport:
-        """Bring the local export folder to the bucket's manifest; left as it is if the bucket has none."""
+        """Bring the local export folder to the version the bucket's CURRENT names; left as it is if
+        the bucket has none."""
         report = SyncReport(direction="downloaded")
         prefix = self.key(folder) + "/"
         # Waits for a local exported_files writing this folder (it holds the lock until pushed).
         with self._lock(folder, MANIFEST, blocking=True):
             try:
-                got = self.client.get_object(Bucket=self.objects.bucket, Key=prefix + MANIFEST)
-            except ClientError as exc:
-                if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
-                    report.absent = True  # not in the store (yet, or a push failed half-way)
-                    return report
-                raise
-            raw = got["Body"].read()
-            recorded = got.get("Metadata", {}).get(SHA256_METADATA)
-            if recorded is not None and hashlib.sha256(raw).hexdigest() != recorded:
-                raise StoreError(
-                    f"{self.objects.uri(prefix + MANIFEST)}: bytes do not match its sha256 metadata; "
-                    "allowed: a manifest written whole by exported_files (rerun it)"
-                )
+                current = read_current(self.objects, prefix)
+            except PublishError as exc:  # a pointer or manifest not written by this pipeline
+                raise StoreError(f"{exc}; allowed: an export written whole by exported_files (rerun it)") from None
+            if current is None:
+                report.absent = True  # not in the store (yet): a push writes CURRENT last
+                return report
+            raw = current.manifest
+            source = current.version_prefix
             local_manifest = folder / MANIFEST
-            listed = _export_entries(raw, self.objects.uri(prefix + MANIFEST))
+            listed = _export_entries(raw, self.objects.uri(source + MANIFEST))
             # Same manifest and every listed file there at its size: up to date (the S3 upload still
             # checks each file's sha256 before sending it).
             if (
@@ -385,7 +382,7 @@ class S3DatasetStore(DatasetStore):
                         _link_or_copy(local, target)
                         report.unchanged += 1
                     else:
-                        self._download(prefix + path, target, sha)
+                        self._download(source + path, target, sha)
                         report.downloaded.append(path)
                         report.bytes += size
                 (staging / MANIFEST).write_bytes(raw)  # last, as export_domain writes it

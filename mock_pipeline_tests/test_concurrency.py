@@ -7,6 +7,7 @@ server, a real LanceDB folder and a real files-export folder.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -251,5 +252,74 @@ def test_two_s3_uploads_of_one_export_at_once_both_succeed_with_the_same_objects
     export = export_folder(tmp_path / "export", "new")
     assert finish(start_together(S3_CHILD, s3_endpoint, bucket, str(export))) == ["ok", "ok"]
     view = bucket_view(client, bucket, "mock/commerce/")
-    assert complete_or_absent(view) == "new"  # the manifest is there and every file it lists matches
-    assert set(view) == {p.relative_to(export).as_posix() for p in export.rglob("*") if p.is_file()}
+    assert complete_or_absent(view) == "new"  # CURRENT names a version whose every file matches its manifest
+    version = "v-" + hashlib.sha256((export / "manifest.json").read_bytes()).hexdigest()[:16] + "/"
+    files = {version + p.relative_to(export).as_posix() for p in export.rglob("*") if p.is_file()}
+    assert set(view) == {"CURRENT"} | files  # one version: both runs wrote the same objects
+    assert json.loads(view["CURRENT"])["previous"] is None
+
+
+# --- HTTP: a real API on loopback -----------------------------------------------------------------
+HTTP_CHILD = """
+    import json, sys, time
+    from pathlib import Path
+    from mock_pipeline.domains.commerce import COMMERCE
+    from mock_pipeline.publish.http import ApiHttpUploadResource, upload_records
+
+    data_dir, dataset, url, key, go_at = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5])
+    api = ApiHttpUploadResource(api_url=url, api_key=key, batch_size=50, backoff_seconds=0.01)
+    time.sleep(max(0.0, go_at - time.time()))
+    report = api.deliver(data_dir, "same", "commerce",
+                         lambda sink: upload_records(dataset, COMMERCE.tables, sink, "commerce", "same", 50))
+    print(json.dumps({"rows": report.rows, "accepted": report.accepted, "requests": report.requests}))
+"""
+
+
+@pytest.mark.integration
+def test_two_http_uploads_of_one_dataset_at_once_do_not_interleave_and_agree(tmp_path: Path, commerce: Path) -> None:
+    """The later run waits for the earlier, then posts again: the server sees one whole upload, then
+    the same one again (deduplicated by Idempotency-Key), never batches of the two mixed."""
+    from mock_pipeline_tests.test_http_upload import API_KEY, RecordingApi
+
+    with RecordingApi(delay_seconds=0.01) as api:
+        results = finish(start_together(HTTP_CHILD, str(tmp_path / "data"), str(commerce), api.url, API_KEY))
+    first, second = (json.loads(r) for r in results)
+    assert first == second and first["rows"] == sum(expected_counts(commerce).values())
+    n = first["requests"]
+    assert len(api.arrivals) == 2 * n and api.arrivals[:n] == api.arrivals[n:]  # one run after the other
+    assert api.arrivals[n - 1] == "same/commerce/manifest" and len(set(api.arrivals)) == n
+    # Each record kept once, as after a single upload (this API refuses tenant 2's price history).
+    kept = {f"commerce_{t}": len(records) for t, records in api.records.items()}
+    for table, rows in expected_counts(commerce).items():
+        assert kept.get(table, 0) == rows or (table == "commerce_price_history" and 0 < kept[table] < rows), table
+
+
+@pytest.mark.integration
+def test_a_bounded_wait_for_the_http_api_ends_in_one_line_naming_the_other_run(tmp_path: Path, commerce: Path) -> None:
+    from mock_pipeline.publish.http import ApiHttpUploadResource, api_lock_file, upload_records
+    from mock_pipeline_tests.test_http_upload import API_KEY, RecordingApi
+
+    with RecordingApi() as api:
+        lock = api_lock_file(tmp_path / "data", api.url, "commerce")
+        holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+            import sys, time
+            from pathlib import Path
+            from mock_pipeline.publish.locks import hold
+            with hold(Path(sys.argv[1]), "x"):
+                print("holding", flush=True)
+                time.sleep(600)
+        """), str(lock)], stdout=subprocess.PIPE, text=True)  # fmt: skip
+        try:
+            assert holder.stdout.readline().strip() == "holding"
+            resource = ApiHttpUploadResource(api_url=api.url, api_key=API_KEY, lock_wait_seconds=1)
+            with pytest.raises(Busy) as err:
+                resource.deliver(tmp_path / "data", "same", "commerce",
+                                 lambda sink: upload_records(commerce, COMMERCE.tables, sink, "commerce", "same", 50))  # fmt: skip
+        finally:
+            holder.kill()
+            holder.wait()
+        assert api.arrivals == []  # nothing was posted
+    message = str(err.value)
+    assert "\n" not in message and API_KEY not in message
+    assert message.startswith(f"HTTP upload of commerce to {api.url} is busy: process {holder.pid} on ")
+    assert "waited 1 s, nothing was written" in message

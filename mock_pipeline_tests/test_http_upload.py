@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections import Counter, defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -90,8 +91,10 @@ def api(url: str, **kwargs: Any) -> ApiHttpUploadResource:
 class RecordingApi:
     """Records accepted batches; `faults` maps an Idempotency-Key to what its first attempts get."""
 
-    def __init__(self, faults: dict[str, list[str]] | None = None) -> None:
+    def __init__(self, faults: dict[str, list[str]] | None = None, delay_seconds: float = 0.0) -> None:
         self.faults = {k: list(v) for k, v in (faults or {}).items()}
+        self.delay_seconds = delay_seconds  # a slower server: concurrent clients would overlap
+        self.arrivals: list[str] = []  # the Idempotency-Key of every request, in arrival order
         self.attempts: Counter[str] = Counter()
         self.answers: dict[str, dict[str, int]] = {}  # Idempotency-Key -> first answer
         self.records: dict[str, list[dict[str, Any]]] = defaultdict(list)  # table -> records kept
@@ -121,6 +124,7 @@ class RecordingApi:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 key = self.headers.get("Idempotency-Key", "")
                 with outer.lock:
+                    outer.arrivals.append(key)
                     outer.keys_seen.add(self.headers.get("X-API-Key"))
                     outer.attempts[key] += 1
                     fault = outer.faults[key].pop(0) if outer.faults.get(key) else None
@@ -137,6 +141,7 @@ class RecordingApi:
                         outer.answers[key] = outer.accept(self.path, json.loads(body))
                         outer.bodies[key] = body
                     response = outer.answers[key]
+                time.sleep(outer.delay_seconds)
                 if fault == "drop":  # accepted, but the answer is lost: the client must retry
                     self.close_connection = True
                     self.connection.shutdown(2)

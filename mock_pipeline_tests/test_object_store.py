@@ -404,6 +404,11 @@ def manifest_files(export: Path) -> dict[str, str]:
     return {f["path"]: f["sha256"] for f in json.loads((export / "manifest.json").read_bytes())["files"]}
 
 
+def version(export: Path) -> str:
+    """The version folder an export lands in (under CURRENT's prefix): its manifest's sha256."""
+    return "v-" + sha256((export / "manifest.json").read_bytes())[:16] + "/"
+
+
 @pytest.mark.slow
 def test_s3_upload_on_another_machine_gets_the_export_from_the_store(
     cluster: ClusterRun, s3_endpoint: str, bucket: str, tmp_path: Path, credentials: None
@@ -413,14 +418,19 @@ def test_s3_upload_on_another_machine_gets_the_export_from_the_store(
     listed = manifest_files(written)
     dataset_id = written.parent.name
     export_prefix = f"{PREFIX}/exports/{dataset_id}/commerce/"
-    # The store holds the export as exported_files pushed it: each listed file with its sha256, and the manifest.
-    in_store = {
-        k[len(export_prefix) :]: v for k, v in objects(s3_endpoint, bucket).items() if k.startswith(export_prefix)
-    }
+    folder = export_prefix + version(written)
+    # The store holds the export as exported_files pushed it: each listed file with its sha256, and the
+    # manifest, in the version folder CURRENT names.
+    stored = objects(s3_endpoint, bucket)
+    in_store = {k[len(folder) :]: v for k, v in stored.items() if k.startswith(folder)}
     assert {k: v["meta"]["sha256"] for k, v in in_store.items() if k != "manifest.json"} == listed
     assert in_store["manifest.json"]["meta"]["sha256"] == sha256((written / "manifest.json").read_bytes())
-    # ...and the manifest landed after every file it lists.
+    assert json.loads(s3(s3_endpoint).get_object(Bucket=bucket, Key=export_prefix + "CURRENT")["Body"].read())[
+        "version"
+    ] == version(written)
+    # ...and the manifest landed after every file it lists, CURRENT after the manifest.
     assert all(v["modified"] <= in_store["manifest.json"]["modified"] for v in in_store.values())
+    assert in_store["manifest.json"]["modified"] <= stored[export_prefix + "CURRENT"]["modified"]
 
     destination = f"published-{uuid.uuid4().hex[:8]}"
     s3(s3_endpoint).create_bucket(Bucket=destination)
@@ -440,10 +450,11 @@ def test_s3_upload_on_another_machine_gets_the_export_from_the_store(
     c = s3(s3_endpoint)
     out_prefix = f"out/{dataset_id}/commerce/"
     keys = [o["Key"] for o in c.list_objects_v2(Bucket=destination).get("Contents", [])]
-    assert sorted(keys) == sorted(out_prefix + name for name in [*listed, "manifest.json"])
+    out_folder = out_prefix + version(written)
+    assert sorted(keys) == sorted([out_prefix + "CURRENT", *(out_folder + name for name in [*listed, "manifest.json"])])
     for name, digest in listed.items():
-        assert sha256(c.get_object(Bucket=destination, Key=out_prefix + name)["Body"].read()) == digest
-    manifest = c.get_object(Bucket=destination, Key=out_prefix + "manifest.json")["Body"].read()
+        assert sha256(c.get_object(Bucket=destination, Key=out_folder + name)["Body"].read()) == digest
+    manifest = c.get_object(Bucket=destination, Key=out_folder + "manifest.json")["Body"].read()
     assert manifest == (written / "manifest.json").read_bytes()
     # The pulled local folder is the export exactly, with no leftovers of the staging swap.
     assert file_digests(export_of(elsewhere)) == file_digests(written)
@@ -477,32 +488,31 @@ def test_export_push_sends_files_then_manifest_and_only_what_changed(
     export = export_of(root)
     listed = manifest_files(export)
     export_prefix = f"{prefix}/exports/{export.parent.name}/commerce/"
+    folder = export_prefix + version(export)
     puts = [k for k, status in proxy.puts() if status == 200]
-    # Every listed file once, then the manifest: never a manifest before its files.
-    assert sorted(puts[:-1]) == sorted(export_prefix + name for name in listed)
-    assert puts[-1] == export_prefix + "manifest.json" and len(listed) > 10
+    # Every listed file once, then the manifest, then CURRENT: never a pointer before its version is whole.
+    assert sorted(puts[:-2]) == sorted(folder + name for name in listed)
+    assert puts[-2:] == [folder + "manifest.json", export_prefix + "CURRENT"] and len(listed) > 10
 
     # Unchanged data: exported_files rewrites its folder, but nothing is sent again.
     with Proxy(s3_endpoint) as proxy:
         run_export(root, proxy.url, bucket, prefix)
     assert proxy.puts() == [] and not [m for m, _, _ in proxy.seen if m in ("DELETE", "POST")]
 
-    # An object the new manifest does not list (an earlier export's file) is deleted, and only the
-    # manifest goes up again; the data files are not re-sent.
+    # An object of the layout before versions (straight under the prefix) is deleted; nothing is sent.
     stale = export_prefix + "orders_999_chunk_9999.csv"
     s3(s3_endpoint).put_object(Bucket=bucket, Key=stale, Body=b"old", Metadata={"sha256": sha256(b"old")})
     with Proxy(s3_endpoint) as proxy:
         run_export(root, proxy.url, bucket, prefix)
-    assert [k for k, _ in proxy.puts()] == [export_prefix + "manifest.json"]
-    remote = {
-        k[len(export_prefix) :]: v for k, v in objects(s3_endpoint, bucket).items() if k.startswith(export_prefix)
-    }
+    assert proxy.puts() == []
+    remote = {k[len(folder) :]: v for k, v in objects(s3_endpoint, bucket).items() if k.startswith(folder)}
     assert {k: v["meta"]["sha256"] for k, v in remote.items()} == {
         **listed,
         "manifest.json": sha256((export / "manifest.json").read_bytes()),
     }
+    assert stale not in objects(s3_endpoint, bucket)
 
-    # The reader's side: a repaired, trimmed local copy; an up-to-date one costs one GET (the manifest).
+    # The reader's side: a repaired, trimmed local copy; an up-to-date one costs two GETs (CURRENT, its manifest).
     reader = StoredDataDirResource(
         root=str(tmp_path / "reader"), store_uri=f"s3://{bucket}/{prefix}", store_endpoint_url=s3_endpoint
     )
@@ -522,13 +532,13 @@ def test_export_push_sends_files_then_manifest_and_only_what_changed(
     with Proxy(s3_endpoint) as proxy:
         watched = S3DatasetStore(store.root, S3ObjectStore(s3(proxy.url), bucket, TransferConfig(), None), store.prefix)
         assert watched.pull_export(local).downloaded == []
-    assert [(m, k) for m, k, _ in proxy.seen] == [("GET", export_prefix + "manifest.json")]
+    assert [(m, k) for m, k, _ in proxy.seen] == [("GET", export_prefix + "CURRENT"), ("GET", folder + "manifest.json")]
     (local / changed).unlink()  # same manifest, a listed file gone: fetched again
     assert store.pull_export(local).downloaded == [changed, "manifest.json"]
     assert file_digests(local) == file_digests(export)
 
 
-def test_an_export_push_failing_half_way_leaves_no_manifest(
+def test_an_export_push_failing_half_way_leaves_no_pointer(
     cluster: ClusterRun, s3_endpoint: str, bucket: str, tmp_path: Path, credentials: None
 ) -> None:
     prefix = f"halfway-export-{uuid.uuid4().hex[:8]}"
@@ -544,7 +554,7 @@ def test_an_export_push_failing_half_way_leaves_no_manifest(
     [failure] = [e for e in failed.all_events if e.is_step_failure]
     assert failure.step_failure_data.error.message.count("uploading to s3://") == 1
     keys = [k for k in objects(s3_endpoint, bucket) if k.startswith(f"{prefix}/")]
-    assert keys and not any(k.endswith("manifest.json") for k in keys)  # some files, but nothing reads as complete
+    assert keys and not any(k.endswith("CURRENT") for k in keys)  # some files, but no reader is sent to them
     # A reader elsewhere finds no export in the store and says so, instead of a half one.
     reader = StoredDataDirResource(
         root=str(tmp_path / "reader"), store_uri=f"s3://{bucket}/{prefix}", store_endpoint_url=s3_endpoint
@@ -552,4 +562,4 @@ def test_an_export_push_failing_half_way_leaves_no_manifest(
     local = tmp_path / "reader" / export_of(root).relative_to(root)
     report = reader.store().pull_export(local)
     assert report.absent and report.downloaded == [] and not local.exists()
-    assert "no manifest.json in the store" in report.line("x")
+    assert "no export in the store (no CURRENT)" in report.line("x")

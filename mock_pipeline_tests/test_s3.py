@@ -1,8 +1,11 @@
 """S3 upload: the local default layout, and a real S3 API (moto_server) over HTTP on loopback.
 
 The S3 tests talk to moto through a small recording proxy of their own, which sees every request
-in order (so "manifest last" and "nothing re-sent" are observed on the wire) and can refuse
+in order (so "CURRENT last" and "nothing re-sent" are observed on the wire) and can refuse
 requests with 503 to exercise the client's retries and a failure half-way.
+
+Layout: `<prefix>/CURRENT` names the version folder `<prefix>/v-<sha256 of the manifest>[:16]/`
+holding the export's files and manifest; readers follow CURRENT (`read_current`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from mock_pipeline.publish.s3 import (
     ObjectStore,
     PublishError,
     S3UploadResource,
+    StoredObject,
+    read_current,
     s3_upload_asset,
     s3_upload_from_env,
     upload_export,
@@ -75,6 +80,16 @@ def expected_prefix(scenario: ScenarioResource) -> str:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def version(export: Path) -> str:
+    """The version folder an export lands in: named by its manifest's sha256, computed independently."""
+    return "v-" + sha256((export / "manifest.json").read_bytes())[:16] + "/"
+
+
+def layout(prefix: str, export: Path) -> set[str]:
+    """The keys one published export has: CURRENT and its version folder (files and manifest)."""
+    return {prefix + "CURRENT"} | {prefix + version(export) + p.name for p in export.iterdir()}
 
 
 def upload(
@@ -210,9 +225,11 @@ def test_local_default_is_laid_out_as_the_bucket(exported: Path, scenario: Scena
     bucket_root = exported / "s3" / "mock-pipeline"
     prefix = expected_prefix(scenario)
     written = {p.relative_to(bucket_root).as_posix() for p in bucket_root.rglob("*") if p.is_file()}
-    assert written == {prefix + p.name for p in export.iterdir()}
+    assert written == layout(prefix, export)
     for p in export.iterdir():
-        assert sha256((bucket_root / prefix / p.name).read_bytes()) == sha256(p.read_bytes())
+        assert sha256((bucket_root / prefix / version(export) / p.name).read_bytes()) == sha256(p.read_bytes())
+    pointer = json.loads((bucket_root / prefix / "CURRENT").read_bytes())
+    assert pointer["version"] == version(export) and pointer["previous"] is None
     meta = materialization_metadata(result)
     assert meta["destination"] == "local"
     assert meta["dagster/uri"] == (bucket_root / prefix).as_uri() + "/"
@@ -248,60 +265,117 @@ class FailingStore(ObjectStore):
     def uri(self, key: str = "") -> str:
         return self.inner.uri(key)
 
-    def list(self, prefix: str) -> dict[str, int]:
+    def list(self, prefix: str) -> dict[str, StoredObject]:
         return self.inner.list(prefix)
 
     def sha256(self, key: str) -> str | None:
         return self.inner.sha256(key)
 
+    def get(self, key: str) -> bytes | None:
+        return self.inner.get(key)
+
     def put(self, path: Path, key: str, sha256: str) -> None:
-        if key == self.fail_key:
+        if key.endswith(self.fail_key):
             raise OSError("disk full (simulated)")
         self.inner.put(path, key, sha256)
+
+    def put_bytes(self, data: bytes, key: str) -> None:
+        self.inner.put_bytes(data, key)
+
+    def copy(self, source_key: str, key: str, sha256: str) -> None:
+        self.inner.copy(source_key, key, sha256)
 
     def delete(self, keys: Iterable[str]) -> None:
         self.inner.delete(keys)
 
 
+def reader_sees(store: ObjectStore, prefix: str) -> dict[str, bytes]:
+    """What a reader following CURRENT reads: every file of the version it names, by path."""
+    current = read_current(store, prefix)
+    assert current is not None
+    return {f.path: store.get(current.version_prefix + f.path) for f in current.files}
+
+
 def test_changed_dataset_is_never_complete_half_way(tmp_path: Path) -> None:
     store = LocalObjectStore(tmp_path / "s3" / "bucket")
     prefix = "datasets/x/commerce/"
-    v1 = _export(tmp_path / "export", {"a.csv": b"a,1\n", "b.csv": b"b,1\n", "gone.csv": b"old\n"})
+    v1 = _export(tmp_path / "e1", {"a.csv": b"a,1\n", "b.csv": b"b,1\n", "gone.csv": b"old\n"})
     upload_export(v1, store, prefix)
-    assert set(store.list(prefix)) == {prefix + n for n in ("a.csv", "b.csv", "gone.csv", "manifest.json")}
+    assert set(store.list(prefix)) == layout(prefix, v1)
+    first = reader_sees(store, prefix)
+    assert first == {n: (v1 / n).read_bytes() for n in ("a.csv", "b.csv", "gone.csv")}
 
-    v2 = _export(tmp_path / "export", {"a.csv": b"a,1\n", "b.csv": b"b,2 changed\n"})
+    v2 = _export(tmp_path / "e2", {"a.csv": b"a,1\n", "b.csv": b"b,2 changed\n"})
     with pytest.raises(OSError, match="simulated"):
-        upload_export(v2, FailingStore(store, prefix + "b.csv"), prefix)
-    # The old manifest went first: the prefix no longer reads as any complete dataset.
-    assert prefix + "manifest.json" not in store.list(prefix)
+        upload_export(v2, FailingStore(store, "b.csv"), prefix)
+    assert reader_sees(store, prefix) == first  # the previous export, whole, as if nothing happened
 
-    result = upload_export(v2, store, prefix)
-    assert result.uploaded == [prefix + "b.csv", prefix + "manifest.json"]
-    assert result.skipped == [prefix + "a.csv"] and result.deleted == [prefix + "gone.csv"]
-    on_disk = {k: (store.root / k).read_bytes() for k in store.list(prefix)}
-    assert on_disk == {prefix + n: (v2 / n).read_bytes() for n in ("a.csv", "b.csv", "manifest.json")}
+    result = upload_export(v2, store, prefix)  # the re-run resumes: a.csv was copied before the crash
+    new = prefix + version(v2)
+    assert result.uploaded == [new + "b.csv", new + "manifest.json", prefix + "CURRENT"]
+    assert result.skipped == [new + "a.csv"] and result.copied == [] and result.deleted == []
+    assert reader_sees(store, prefix) == {n: (v2 / n).read_bytes() for n in ("a.csv", "b.csv")}
+    # The previous version stays for readers who read CURRENT just before it moved.
+    assert set(store.list(prefix)) == layout(prefix, v1) | layout(prefix, v2)
+
+
+def test_unchanged_files_of_a_new_version_are_copied_in_the_store_not_sent(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path / "s3" / "bucket")
+    v1 = _export(tmp_path / "e1", {"a.csv": b"a,1\n", "b.csv": b"b,1\n"})
+    upload_export(v1, store, "p/")
+    v2 = _export(tmp_path / "e2", {"a.csv": b"a,1\n", "b.csv": b"b,2\n"})
+    result = upload_export(v2, store, "p/")
+    new = "p/" + version(v2)
+    assert result.copied == [new + "a.csv"]
+    assert result.uploaded == [new + "b.csv", new + "manifest.json", "p/CURRENT"]
+    assert result.bytes_uploaded == len(b"b,2\n") + len((v2 / "manifest.json").read_bytes()) + len(
+        store.get("p/CURRENT") or b""
+    )
+    assert reader_sees(store, "p/") == {"a.csv": b"a,1\n", "b.csv": b"b,2\n"}
+
+
+def test_versions_two_back_orphans_and_the_old_layout_are_collected(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path / "s3" / "bucket")
+    exports = [_export(tmp_path / f"e{i}", {"a.csv": f"a,{i}\n".encode()}) for i in range(3)]
+    # Objects of the layout before versions, straight under the prefix.
+    store.put(exports[0] / "a.csv", "p/a.csv", sha256(b"a,0\n"))
+    store.put(exports[0] / "manifest.json", "p/manifest.json", sha256((exports[0] / "manifest.json").read_bytes()))
+    first = upload_export(exports[0], store, "p/")
+    assert sorted(first.deleted) == ["p/a.csv", "p/manifest.json"]  # CURRENT written first, then they go
+    upload_export(exports[1], store, "p/")
+    assert set(store.list("p/")) == layout("p/", exports[0]) | layout("p/", exports[1])  # previous kept
+
+    # A version folder no pointer named: a dead run's leftover, or a live run about to point to it.
+    orphan = "p/v-00000000deadbeef/"
+    store.put(exports[2] / "a.csv", orphan + "a.csv", sha256(b"a,2\n"))
+    third = upload_export(exports[2], store, "p/")
+    assert third.deleted == ["p/" + version(exports[0]) + "manifest.json", "p/" + version(exports[0]) + "a.csv"]
+    assert set(store.list("p/")) == layout("p/", exports[1]) | layout("p/", exports[2]) | {orphan + "a.csv"}
+    again = upload_export(exports[2], store, "p/", orphan_grace_seconds=0)  # once it is old enough
+    assert again.uploaded == [] and again.deleted == [orphan + "a.csv"]
+    assert json.loads(store.get("p/CURRENT") or b"")["previous"] == version(exports[1])
 
 
 def test_local_objects_are_links_of_the_export_not_second_copies(tmp_path: Path) -> None:
     store = LocalObjectStore(tmp_path / "s3" / "bucket")
     export = _export(tmp_path / "export", {"a.csv": b"a,1\n", "b.csv": b"b,2\n"})
     upload_export(export, store, "p/")
+    first = version(export)
     for name in ("a.csv", "b.csv", "manifest.json"):
-        source, stored = export / name, store.root / "p" / name
+        source, stored = export / name, store.root / "p" / first / name
         assert stored.read_bytes() == source.read_bytes()
         assert stored.stat().st_ino == source.stat().st_ino  # one inode: the bytes are on disk once
         assert source.stat().st_nlink == 2
     assert not list((tmp_path / "s3" / ".bucket.tmp").iterdir())  # no temp leftovers
 
-    # The next export is a new folder swapped in (publish/files.py): the objects keep the old bytes
-    # until the upload replaces them.
-    old = store.root / "p" / "a.csv"
+    # The next export is a new folder swapped in (publish/files.py): the objects keep the old bytes.
+    old = store.root / "p" / first / "a.csv"
     shutil.rmtree(export)
     export = _export(tmp_path / "export", {"a.csv": b"a,changed\n"})
     assert old.read_bytes() == b"a,1\n"
     upload_export(export, store, "p/")
-    assert old.read_bytes() == b"a,changed\n" and set(store.list("p/")) == {"p/a.csv", "p/manifest.json"}
+    assert old.read_bytes() == b"a,1\n"  # the previous version, intact for its readers
+    assert (store.root / "p" / version(export) / "a.csv").read_bytes() == b"a,changed\n"
 
 
 def test_corrupt_export_is_refused_naming_its_first_bad_file_before_any_upload(tmp_path: Path) -> None:
@@ -323,7 +397,7 @@ def test_local_objects_are_copies_where_links_are_impossible(tmp_path: Path, mon
     export = _export(tmp_path / "export", {"a.csv": b"a,1\n"})
     upload_export(export, store, "p/")
     for name in ("a.csv", "manifest.json"):
-        stored = store.root / "p" / name
+        stored = store.root / "p" / version(export) / name
         assert stored.read_bytes() == (export / name).read_bytes()
         assert stored.stat().st_ino != (export / name).stat().st_ino
 
@@ -374,24 +448,30 @@ def test_upload_to_s3_lists_matches_and_puts_manifest_last(
         first_puts = proxy.puts()
 
     objects = remote_objects(s3_endpoint, bucket)
-    assert set(objects) == {prefix + p.name for p in export.iterdir()}
+    folder = prefix + version(export)
+    assert set(objects) == layout(prefix, export)
     for p in export.iterdir():
-        assert sha256(objects[prefix + p.name]) == sha256(p.read_bytes()), p.name
-    # Manifest last: it is the final write the server saw, after every data file.
-    assert first_puts[-1] == (prefix + "manifest.json", 200)
+        assert sha256(objects[folder + p.name]) == sha256(p.read_bytes()), p.name
+    # The version's manifest after every data file, and CURRENT, the one object readers follow, last.
+    assert first_puts[-2:] == [(folder + "manifest.json", 200), (prefix + "CURRENT", 200)]
     assert {k for k, _ in first_puts} == set(objects)
+    pointer = json.loads(objects[prefix + "CURRENT"])
+    assert pointer["manifest"] == version(export) + "manifest.json"
+    assert pointer["manifest_sha256"] == sha256((export / "manifest.json").read_bytes())
 
     c = client(s3_endpoint)
-    head = c.head_object(Bucket=bucket, Key=prefix + "orders_1_chunk_0000.csv")
-    assert head["Metadata"]["sha256"] == sha256(objects[prefix + "orders_1_chunk_0000.csv"])
+    head = c.head_object(Bucket=bucket, Key=folder + "orders_1_chunk_0000.csv")
+    assert head["Metadata"]["sha256"] == sha256(objects[folder + "orders_1_chunk_0000.csv"])
     assert head["ContentType"] == "text/csv"
-    grants = c.get_object_acl(Bucket=bucket, Key=prefix + "manifest.json")["Grants"]
-    assert [g["Permission"] for g in grants] == ["FULL_CONTROL"]  # private: the owner only
-    assert all("URI" not in g["Grantee"] for g in grants)
+    for key in (folder + "manifest.json", prefix + "CURRENT"):
+        grants = c.get_object_acl(Bucket=bucket, Key=key)["Grants"]
+        assert [g["Permission"] for g in grants] == ["FULL_CONTROL"]  # private: the owner only
+        assert all("URI" not in g["Grantee"] for g in grants)
 
     meta = materialization_metadata(result)
     assert meta["dagster/uri"] == f"s3://{bucket}/{prefix}"
-    assert meta["manifest"] == f"s3://{bucket}/{prefix}manifest.json"
+    assert meta["manifest"] == f"s3://{bucket}/{folder}manifest.json"
+    assert meta["pointer"] == f"s3://{bucket}/{prefix}CURRENT"
     assert meta["uploaded"] == len(objects)
     assert meta["bytes_uploaded"] == sum(len(v) for v in objects.values())
 
@@ -439,8 +519,9 @@ def test_upload_retries_after_the_server_refuses_once(
     assert [s for k, s in proxy.puts() if k == key] == [503, 200]  # refused, then retried and accepted
     export = export_folder(exported, scenario)
     objects = remote_objects(s3_endpoint, bucket)
-    assert {k: sha256(v) for k, v in objects.items()} == {
-        expected_prefix(scenario) + p.name: sha256(p.read_bytes()) for p in export.iterdir()
+    folder = expected_prefix(scenario) + version(export)
+    assert {k: sha256(v) for k, v in objects.items() if not k.endswith("/CURRENT")} == {
+        folder + p.name: sha256(p.read_bytes()) for p in export.iterdir()
     }
 
 
@@ -458,7 +539,7 @@ def test_failure_half_way_leaves_no_manifest(
     assert [s for k, s in proxy.puts() if k.endswith(victim)] == [503, 503, 503]
     keys = set(remote_objects(s3_endpoint, bucket))
     assert keys  # some files went up...
-    assert not any(k.endswith("manifest.json") for k in keys)  # ...but the dataset never reads as complete
+    assert not any(k.endswith("CURRENT") for k in keys)  # ...but no reader is sent to them
 
 
 def test_large_file_goes_up_as_multipart(s3_endpoint: str, bucket: str, tmp_path: Path) -> None:
@@ -469,9 +550,18 @@ def test_large_file_goes_up_as_multipart(s3_endpoint: str, bucket: str, tmp_path
     )
     upload_export(export, store, "p/commerce/")
     c = client(s3_endpoint)
-    assert c.head_object(Bucket=bucket, Key="p/commerce/big.parquet")["ETag"].strip('"').endswith("-2")  # 2 parts
-    assert "-" not in c.head_object(Bucket=bucket, Key="p/commerce/small.csv")["ETag"]
-    assert sha256(c.get_object(Bucket=bucket, Key="p/commerce/big.parquet")["Body"].read()) == sha256(big)
+    folder = "p/commerce/" + version(export)
+    assert c.head_object(Bucket=bucket, Key=folder + "big.parquet")["ETag"].strip('"').endswith("-2")  # 2 parts
+    assert "-" not in c.head_object(Bucket=bucket, Key=folder + "small.csv")["ETag"]
+    assert sha256(c.get_object(Bucket=bucket, Key=folder + "big.parquet")["Body"].read()) == sha256(big)
+
+    # The next version keeps big.parquet: copied inside the bucket (multipart copy), never re-sent.
+    export = _export(tmp_path / "export", {"big.parquet": big, "small.csv": b"y\n"})
+    result = upload_export(export, store, "p/commerce/")
+    copied = "p/commerce/" + version(export) + "big.parquet"
+    assert result.copied == [copied] and result.bytes_uploaded < 1024
+    assert c.head_object(Bucket=bucket, Key=copied)["Metadata"]["sha256"] == sha256(big)
+    assert sha256(c.get_object(Bucket=bucket, Key=copied)["Body"].read()) == sha256(big)
 
 
 def test_configured_from_environment(
@@ -498,9 +588,7 @@ def test_configured_from_environment(
     result = upload(exported, scenario, resource)
     assert result.success
     prefix = f"exports/{scenario.resolve().dataset_id}/commerce/"
-    assert set(remote_objects(s3_endpoint, bucket)) == {
-        prefix + p.name for p in export_folder(exported, scenario).iterdir()
-    }
+    assert set(remote_objects(s3_endpoint, bucket)) == layout(prefix, export_folder(exported, scenario))
     meta = materialization_metadata(result)
     assert meta["endpoint"] == s3_endpoint and SECRET_KEY not in json.dumps(meta, default=str)
 

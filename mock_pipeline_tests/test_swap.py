@@ -211,29 +211,36 @@ def bucket_view(client: object, bucket: str, prefix: str) -> dict[str, bytes]:
 
 
 def complete_or_absent(view: dict[str, bytes]) -> str:
-    """What a reader following the manifest gets: 'none' (no manifest: incomplete) or the version it names."""
-    if "manifest.json" not in view:
+    """What a reader following CURRENT gets: 'none' (nothing published) or the version it names,
+    after checking that every file its manifest lists is there with its sha256."""
+    if "CURRENT" not in view:
         return "none"
-    manifest = json.loads(view["manifest.json"])
-    for entry in manifest["files"]:
-        body = view.get(entry["path"])
+    pointer = json.loads(view["CURRENT"])
+    manifest = view.get(pointer["manifest"])
+    assert manifest is not None and hashlib.sha256(manifest).hexdigest() == pointer["manifest_sha256"]
+    for entry in json.loads(manifest)["files"]:
+        body = view.get(pointer["version"] + entry["path"])
         assert body is not None and hashlib.sha256(body).hexdigest() == entry["sha256"], entry["path"]
-    return view["orders/part-0.csv"].decode().split(",")[0]
+    return view[pointer["version"] + "orders/part-0.csv"].decode().split(",")[0]
 
 
 @pytest.mark.integration
 @pytest.mark.slow
 def test_sigkill_at_every_s3_request_never_shows_a_half_export(tmp_path: Path, s3_endpoint: str) -> None:
+    """Before each request of an upload that replaces `old` with `new` (and retires `first`, two
+    versions back), the process dies; a reader following CURRENT always finds a whole export."""
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
                           aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
-    old, new = export_folder(tmp_path / "old", "old"), export_folder(tmp_path / "new", "new")
+    first, old = export_folder(tmp_path / "first", "first"), export_folder(tmp_path / "old", "old")
+    new = export_folder(tmp_path / "new", "new")
 
-    def upload(bucket: str, export: Path) -> None:  # an uninterrupted run, in this process
-        upload_export(export, S3ObjectStore(client, bucket, TransferConfig(), acl=None), "mock/commerce/")
+    def upload(bucket: str, export: Path, **kwargs: float) -> None:  # an uninterrupted run, in this process
+        upload_export(export, S3ObjectStore(client, bucket, TransferConfig(), acl=None), "mock/commerce/", **kwargs)
 
     def fresh_bucket() -> str:
         bucket = f"k{uuid.uuid4().hex[:12]}"
         client.create_bucket(Bucket=bucket)
+        upload(bucket, first)
         upload(bucket, old)
         return bucket
 
@@ -241,6 +248,8 @@ def test_sigkill_at_every_s3_request_never_shows_a_half_export(tmp_path: Path, s
     steps = int(run_child(S3_CHILD, s3_endpoint, probe, str(new), "-1").stdout)
     expected = bucket_view(client, probe, "mock/commerce/")
     assert complete_or_absent(expected) == "new" and steps > 5
+    # CURRENT, the new version and the previous one (for readers still reading it); `first` is gone.
+    assert len({k.split("/")[0] for k in expected}) == 3 and json.loads(expected["CURRENT"])["previous"]
 
     seen = set()
     for kill_at in range(steps):
@@ -248,10 +257,11 @@ def test_sigkill_at_every_s3_request_never_shows_a_half_export(tmp_path: Path, s
         child = run_child(S3_CHILD, s3_endpoint, bucket, str(new), str(kill_at))
         assert child.returncode == -signal.SIGKILL, child.stderr
         seen.add(complete_or_absent(bucket_view(client, bucket, "mock/commerce/")))
-        upload(bucket, new)  # the re-run
+        # The re-run; a grace of 0 s lets it collect what the killed run may have left unreferenced.
+        upload(bucket, new, orphan_grace_seconds=0)
         assert bucket_view(client, bucket, "mock/commerce/") == expected, f"after a kill before request {kill_at}"
-    # Never half: the old export whole, no manifest (reads as incomplete), or the new one whole.
-    assert seen <= {"old", "none", "new"} and "none" in seen
+    # Never half, never nothing: the old export whole until the one PUT of CURRENT, then the new one.
+    assert seen == {"old", "new"}
 
 
 # --- database: SIGKILL at every step of the load --------------------------------------------------

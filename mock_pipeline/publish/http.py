@@ -13,6 +13,10 @@ The protocol, documented in the README:
   the server drop a batch it already has (a retry after a lost answer, or a rerun).
 - Last, `POST {api_url}/{domain}/manifest` with the per-table counts: like the files export's
   manifest it marks the upload complete, so a failure half-way never looks like a whole dataset.
+- One upload at a time per API and domain from one data folder: a second run waits for the first
+  (bounded by `lock_wait_seconds`, then one line naming the other run), then posts again; the
+  Idempotency-Keys let the server drop what it already has. Runs on different machines share no
+  lock: there the Idempotency-Keys alone keep the server's records whole.
 
 Embedded default, with no URL configured: an outbox folder under the data folder holding every
 request body exactly as it would be posted, each stored once and gzip-compressed
@@ -24,6 +28,7 @@ where the server accepts compressed bodies).
 """
 
 import gzip
+import hashlib
 import json
 import os
 import time
@@ -47,6 +52,7 @@ from urllib3.util.retry import Retry
 from mock_pipeline.domains.factory import OWNERS, Domain
 from mock_pipeline.engine.table import TableSpec, read_batches, rebatch
 from mock_pipeline.publish.files import ndjson_lines
+from mock_pipeline.publish.locks import DEFAULT_WAIT_SECONDS, Busy, hold
 from mock_pipeline.publish.scrubbing import excerpt, scrub
 from mock_pipeline.publish.swap import replace_dir
 from mock_pipeline.resources import DataDirResource, ScenarioResource, env_var_if_set
@@ -363,6 +369,11 @@ class ApiHttpUploadResource(HttpUploadResource):
     backoff_seconds: float = Field(default=0.5, description="Exponential backoff factor between retries.")
     backoff_max_seconds: float = Field(default=30.0, description="Longest wait between two attempts.")
     timeout_seconds: float = Field(default=30.0, description="Connect and read timeout per attempt.")
+    lock_wait_seconds: float = Field(
+        default=DEFAULT_WAIT_SECONDS,
+        description="How long a run waits for another run of this data folder posting the same domain to the "
+        "same API, before failing with one line naming it.",
+    )
 
     def session(self) -> requests.Session:
         retry = Retry(
@@ -390,11 +401,20 @@ class ApiHttpUploadResource(HttpUploadResource):
         if self.max_attempts < 1:
             raise UploadConfigError(f"http upload max_attempts: must be at least 1, got {self.max_attempts}")
         url = check_api_url(self.api_url)
-        with self.session() as session:
+        # Two runs posting at once would interleave their batches and manifests at the server.
+        destination = f"HTTP upload of {domain} to {url}"
+        with hold(api_lock_file(data_dir, url, domain), destination, self.lock_wait_seconds), self.session() as session:
             return upload(ApiSink(session, url, self.timeout_seconds, self.api_key))
 
     def describe(self) -> dict[str, Any]:
         return {"destination": "api", "api_key_sent": bool(self.api_key), "max_attempts": self.max_attempts}
+
+
+def api_lock_file(data_dir: Path, url: str, domain: str) -> Path:
+    """The lock runs of one data folder take to post `domain` to the API at `url` (no secret in it:
+    check_api_url refuses credentials in the URL)."""
+    digest = hashlib.sha256(f"{url}\n{domain}".encode()).hexdigest()[:24]
+    return data_dir / OUTBOX_FOLDER / ".api-locks" / f"{domain}.{digest}.lock"
 
 
 def http_upload_from_env() -> HttpUploadResource:
@@ -435,6 +455,8 @@ def http_upload_asset(domain: Domain) -> dg.AssetsDefinition:
             report = http_upload.deliver(data_dir.path, resolved.dataset_id, domain.name, upload)
         except UploadConfigError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
+        except Busy as exc:  # another run held the API for longer than the bounded wait; nothing was sent
+            raise dg.Failure(description=str(exc)) from None
         except UploadError as exc:
             raise dg.Failure(description=f"HTTP upload of {domain.name} failed (no manifest sent): {exc}") from None
         per_table = {

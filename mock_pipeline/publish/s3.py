@@ -1,16 +1,29 @@
 """S3 upload of a domain's files export (seed 002's `s3://bucket/datasets/generation_<timestamp>/`).
 
-What goes up is exactly the `[domain, exported_files]` folder: the files its `manifest.json`
-lists, then the manifest itself, last, so a reader that waits for the manifest never sees a
-half-uploaded dataset as complete.
+What goes up is exactly the `[domain, exported_files]` folder. A reader sees the previous export
+or the whole new one at every instant, because nothing a reader follows is ever half-written:
+
+    <prefix>/<domain>/CURRENT                   the pointer: one small JSON object, one PUT, written last
+    <prefix>/<domain>/v-<sha256[:16]>/...       one complete export: its files, then its manifest.json
+
+A version folder is named by the sha256 of its manifest (which lists every file's sha256), so its
+objects never change once written. An upload fills the new version folder (files first, manifest
+last), then replaces CURRENT in one PUT (atomic in S3: a reader gets the old object or the new one).
+Readers GET CURRENT, then read the version it names (`read_current`). A crash anywhere leaves
+CURRENT naming the previous, complete version.
 
 Idempotency: the key prefix is derived from the scenario, never from the wall clock: `{timestamp}`
 is the dataset's as-of moment (the last second of its window) and `{fingerprint}` the hash of the
-config that decides its bytes, so the same dataset always lands under the same keys and two
-different datasets never share a prefix. Every object carries its sha256 as user metadata, and an
-object whose recorded sha256 matches is not sent again: a rerun of an unchanged dataset uploads
-nothing. When something did change, the old manifest is removed first, changed files go up,
-objects the new manifest no longer lists are deleted, and the new manifest goes up last.
+config that decides its bytes, so the same dataset always lands under the same keys. Every object
+carries its sha256 as user metadata; an object already there with that sha256 is not sent again
+(a rerun of an unchanged export uploads nothing, a rerun after a crash resumes), and a file that
+the current version already holds with the same sha256 is copied inside the bucket, not re-sent.
+
+Garbage collection, after CURRENT moved: the previous version is kept (a reader that read CURRENT
+just before it moved can finish reading), the one before it is deleted, and so are objects of the
+layout before versions. Version folders no pointer ever named (a crashed run's, or a concurrent
+run's still being written) are deleted only once their newest object is older than
+`ORPHAN_GRACE_SECONDS`, so a run never deletes a version another run is about to point to.
 
 Two stores share one interface: a local folder laid out exactly as the bucket would be
 (`<data>/s3/<bucket>/<key>`, the embedded default) and a real bucket through
@@ -62,6 +75,11 @@ DEFAULT_PREFIX = "datasets/generation_{timestamp}_{fingerprint}"
 DEFAULT_LOCAL_BUCKET = "mock-pipeline"
 LOCAL_FOLDER = "s3"  # <data>/s3/<bucket>/<key>
 SHA256_METADATA = "sha256"  # x-amz-meta-sha256
+POINTER = "CURRENT"  # <prefix>/<domain>/CURRENT names the complete version readers use
+VERSION_PREFIX = "v-"
+POINTER_FORMAT = 1
+# A version no pointer named is someone's upload in progress until this old (or a dead run's leftover).
+ORPHAN_GRACE_SECONDS = 24 * 3600.0
 LOG_EVERY_SECONDS = 2.0
 MIB = 1024 * 1024
 MIN_PART_MIB = 5  # S3 rejects multipart parts under 5 MiB (but the last)
@@ -107,6 +125,12 @@ def upload_prefix(template: str, scenario: Scenario, domain: str) -> str:
 
 
 # --- stores -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StoredObject:
+    size: int
+    modified: float  # seconds since the epoch: when the object was last written
+
+
 class ObjectStore(ABC):
     """The few object operations an upload needs, over a bucket or a local folder."""
 
@@ -116,15 +140,27 @@ class ObjectStore(ABC):
     def uri(self, key: str = "") -> str: ...
 
     @abstractmethod
-    def list(self, prefix: str) -> dict[str, int]:
-        """Every object under `prefix`: key -> size in bytes."""
+    def list(self, prefix: str) -> dict[str, StoredObject]:
+        """Every object under `prefix`: key -> size and time written."""
 
     @abstractmethod
     def sha256(self, key: str) -> str | None:
         """The sha256 recorded for an object, None if it has none."""
 
     @abstractmethod
+    def get(self, key: str) -> bytes | None:
+        """An object's bytes, None if there is no such object."""
+
+    @abstractmethod
     def put(self, path: Path, key: str, sha256: str) -> None: ...
+
+    @abstractmethod
+    def put_bytes(self, data: bytes, key: str) -> None:
+        """A small object (the pointer) in one atomic write, its sha256 recorded."""
+
+    @abstractmethod
+    def copy(self, source_key: str, key: str, sha256: str) -> None:
+        """An object already in the store, under another key (no bytes sent from here)."""
 
     @abstractmethod
     def delete(self, keys: Iterable[str]) -> None: ...
@@ -164,27 +200,49 @@ class LocalObjectStore(ObjectStore):
     def uri(self, key: str = "") -> str:
         return (self.root / key).as_uri() + ("/" if key.endswith("/") or not key else "")
 
-    def list(self, prefix: str) -> dict[str, int]:
+    def list(self, prefix: str) -> dict[str, StoredObject]:
         base = self.root / prefix
         if not base.is_dir():
             return {}
-        return {p.relative_to(self.root).as_posix(): p.stat().st_size for p in base.rglob("*") if p.is_file()}
+        found = {}
+        for p in base.rglob("*"):
+            if p.is_file():
+                stat = p.stat()
+                # A hard link keeps the export file's mtime; linking it here set its ctime.
+                found[p.relative_to(self.root).as_posix()] = StoredObject(
+                    stat.st_size, max(stat.st_mtime, stat.st_ctime)
+                )
+        return found
 
     def sha256(self, key: str) -> str | None:
         path = self.root / key
         return file_sha256(path) if path.is_file() else None
 
-    def put(self, path: Path, key: str, sha256: str) -> None:
+    def get(self, key: str) -> bytes | None:
+        path = self.root / key
+        return path.read_bytes() if path.is_file() else None
+
+    def _replace(self, key: str, write: Callable[[Path], None]) -> None:
+        """`write` a temp file beside the bucket, then rename it to the key: never half an object."""
         target = self.root / key
         target.parent.mkdir(parents=True, exist_ok=True)
         self._tmp.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=self._tmp)) / "object"
         try:
-            link_or_copy(path, tmp)
+            write(tmp)
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
             tmp.parent.rmdir()
+
+    def put(self, path: Path, key: str, sha256: str) -> None:
+        self._replace(key, lambda tmp: link_or_copy(path, tmp))
+
+    def put_bytes(self, data: bytes, key: str) -> None:
+        self._replace(key, lambda tmp: tmp.write_bytes(data))
+
+    def copy(self, source_key: str, key: str, sha256: str) -> None:
+        self._replace(key, lambda tmp: link_or_copy(self.root / source_key, tmp))
 
     def delete(self, keys: Iterable[str]) -> None:
         for key in keys:
@@ -208,10 +266,12 @@ class S3ObjectStore(ObjectStore):
     def uri(self, key: str = "") -> str:
         return f"s3://{self.bucket}/{key}"
 
-    def list(self, prefix: str) -> dict[str, int]:
-        found: dict[str, int] = {}
+    def list(self, prefix: str) -> dict[str, StoredObject]:
+        found: dict[str, StoredObject] = {}
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
-            found.update({o["Key"]: o["Size"] for o in page.get("Contents", [])})
+            found.update(
+                {o["Key"]: StoredObject(o["Size"], o["LastModified"].timestamp()) for o in page.get("Contents", [])}
+            )
         return found
 
     def sha256(self, key: str) -> str | None:
@@ -223,12 +283,33 @@ class S3ObjectStore(ObjectStore):
             raise
         return head.get("Metadata", {}).get(SHA256_METADATA)
 
-    def put(self, path: Path, key: str, sha256: str) -> None:
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+
+    def _extra(self, sha256: str, path: Path) -> dict[str, Any]:
         extra: dict[str, Any] = {"Metadata": {SHA256_METADATA: sha256}, "ContentType": content_type(path)}
         if self.acl:
             extra["ACL"] = self.acl
+        return extra
+
+    def put(self, path: Path, key: str, sha256: str) -> None:
         # upload_file switches to a multipart upload above the threshold, parts in parallel.
-        self.client.upload_file(str(path), self.bucket, key, ExtraArgs=extra, Config=self.transfer)
+        self.client.upload_file(str(path), self.bucket, key, ExtraArgs=self._extra(sha256, path), Config=self.transfer)
+
+    def put_bytes(self, data: bytes, key: str) -> None:
+        extra = {**self._extra(hashlib.sha256(data).hexdigest(), Path(key)), "ContentType": "application/json"}
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, **extra)
+
+    def copy(self, source_key: str, key: str, sha256: str) -> None:
+        # A server-side copy (multipart above the threshold); the metadata is set again, not inherited.
+        extra = {**self._extra(sha256, Path(key)), "MetadataDirective": "REPLACE"}
+        source = {"Bucket": self.bucket, "Key": source_key}
+        self.client.copy(source, self.bucket, key, ExtraArgs=extra, Config=self.transfer)
 
     def delete(self, keys: Iterable[str]) -> None:
         batch = list(keys)
@@ -254,10 +335,13 @@ class ExportFile:
 @dataclass
 class UploadResult:
     prefix: str
-    manifest_key: str
+    version: str  # the version folder, e.g. "v-0123456789abcdef/"
+    manifest_key: str  # the version's manifest
+    pointer_key: str
     files: list[ExportFile]
     rows: int
     uploaded: list[str] = field(default_factory=list)
+    copied: list[str] = field(default_factory=list)  # from the previous version, inside the store
     skipped: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     bytes_uploaded: int = 0
@@ -289,51 +373,182 @@ def read_export(root: Path) -> tuple[list[ExportFile], bytes, int]:
     return files, raw, sum(int(n) for n in manifest.get("tables", {}).values())
 
 
+# --- the pointer: what readers follow ---------------------------------------------------------------
+def version_folder(manifest_sha256: str) -> str:
+    """The version folder of an export: named by its manifest's sha256, which fixes every file's bytes."""
+    return f"{VERSION_PREFIX}{manifest_sha256[:16]}/"
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """The content of `<prefix>CURRENT`."""
+
+    version: str  # "v-<16 hex>/", relative to the prefix
+    manifest_sha256: str
+    previous: str | None  # the version CURRENT named before: kept for readers still reading it
+
+    def to_bytes(self) -> bytes:
+        # Deterministic: the same export over the same previous one gives the same pointer bytes.
+        body = {
+            "format": POINTER_FORMAT,
+            "version": self.version,
+            "manifest": self.version + MANIFEST,
+            "manifest_sha256": self.manifest_sha256,
+            "previous": self.previous,
+        }
+        return (json.dumps(body, indent=2, sort_keys=True) + "\n").encode()
+
+    @classmethod
+    def parse(cls, raw: bytes, where: str) -> "Pointer":
+        try:
+            body = json.loads(raw)
+            pointer = cls(str(body["version"]), str(body["manifest_sha256"]), body.get("previous"))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise PublishError(f"{where}: not a pointer written by s3_upload ({exc}); allowed: delete it") from None
+        if pointer.version != version_folder(pointer.manifest_sha256):
+            raise PublishError(f"{where}: names {pointer.version!r}, which is not its manifest's version folder")
+        return pointer
+
+
+def read_pointer(store: ObjectStore, prefix: str) -> Pointer | None:
+    raw = store.get(prefix + POINTER)
+    return None if raw is None else Pointer.parse(raw, store.uri(prefix + POINTER))
+
+
+@dataclass(frozen=True)
+class CurrentExport:
+    """What a reader of `<prefix>` gets: the complete version CURRENT names."""
+
+    version_prefix: str  # the key prefix of the version's files
+    manifest: bytes  # checked against the pointer's sha256
+    files: list[ExportFile]
+
+
+def read_current(store: ObjectStore, prefix: str) -> CurrentExport | None:
+    """The export readers of `prefix` see: follow CURRENT to its version and read that manifest.
+    None while nothing was ever published there. The manifest's files are under `version_prefix`."""
+    pointer = read_pointer(store, prefix)
+    if pointer is None:
+        return None
+    key = prefix + pointer.version + MANIFEST
+    raw = store.get(key)
+    if raw is None or hashlib.sha256(raw).hexdigest() != pointer.manifest_sha256:
+        # Only if someone deleted or replaced objects by hand: versions are never rewritten.
+        raise PublishError(f"{store.uri(key)}: missing or not the manifest {prefix + POINTER} names")
+    listed = json.loads(raw)["files"]
+    files = [ExportFile(str(f["path"]), int(f["bytes"]), str(f["sha256"])) for f in listed]
+    return CurrentExport(prefix + pointer.version, raw, files)
+
+
+# --- the upload -------------------------------------------------------------------------------------
 def upload_export(
-    root: Path, store: ObjectStore, prefix: str, log: Callable[[str], None] = lambda _: None
+    root: Path,
+    store: ObjectStore,
+    prefix: str,
+    log: Callable[[str], None] = lambda _: None,
+    orphan_grace_seconds: float = ORPHAN_GRACE_SECONDS,
 ) -> UploadResult:
-    """Make `prefix` hold exactly the export at `root`, manifest last; unchanged objects are skipped."""
+    """Make CURRENT under `prefix` name a complete copy of the export at `root`: files, then the
+    version's manifest, then the pointer in one PUT, then old versions collected."""
     started = time.perf_counter()
     files, manifest_bytes, rows = read_export(root)
     manifest_sha = hashlib.sha256(manifest_bytes).hexdigest()
-    manifest_key = prefix + MANIFEST
-    result = UploadResult(prefix=prefix, manifest_key=manifest_key, files=files, rows=rows)
+    version = version_folder(manifest_sha)
+    version_prefix = prefix + version
+    manifest_key, pointer_key = version_prefix + MANIFEST, prefix + POINTER
+    result = UploadResult(prefix, version, manifest_key, pointer_key, files, rows)
 
-    existing = store.list(prefix)
-    wanted = {prefix + f.path: f for f in files}
-    changed = [f for key, f in wanted.items() if not (existing.get(key) == f.bytes and store.sha256(key) == f.sha256)]
-    stale = sorted(k for k in existing if k not in wanted and k != manifest_key)
-    manifest_current = existing.get(manifest_key) == len(manifest_bytes) and store.sha256(manifest_key) == manifest_sha
-    result.skipped = sorted(set(wanted) - {prefix + f.path for f in changed})
-    if manifest_current and not changed and not stale:
-        result.skipped.append(manifest_key)
-        result.seconds = time.perf_counter() - started
-        log(f"{store.uri(prefix)} already holds this export ({len(files)} files): nothing to upload")
-        return result
+    pointer = read_pointer(store, prefix)
+    existing = store.list(version_prefix)
 
-    if manifest_key in existing:
-        # From here until the new manifest lands, the prefix reads as incomplete, never as the old dataset.
-        store.delete([manifest_key])
+    def present(key: str, size: int, sha: str) -> bool:
+        return key in existing and existing[key].size == size and store.sha256(key) == sha
+
+    # Files the current version holds with the same bytes are copied inside the store, not sent again.
+    reusable: dict[tuple[str, str], str] = {}
+    if pointer is not None and pointer.version != version:
+        current = read_current(store, prefix)
+        if current is not None:
+            reusable = {(f.path, f.sha256): current.version_prefix + f.path for f in current.files}
+
     last_log = time.perf_counter()
-    for i, f in enumerate(changed, 1):
-        key = prefix + f.path
-        store.put(root / f.path, key, f.sha256)
-        result.uploaded.append(key)
-        result.bytes_uploaded += f.bytes
-        if time.perf_counter() - last_log >= LOG_EVERY_SECONDS or i == len(changed):
+    for i, f in enumerate(files, 1):
+        key = version_prefix + f.path
+        if present(key, f.bytes, f.sha256):
+            result.skipped.append(key)
+        elif (f.path, f.sha256) in reusable:
+            store.copy(reusable[(f.path, f.sha256)], key, f.sha256)
+            result.copied.append(key)
+        else:
+            store.put(root / f.path, key, f.sha256)
+            result.uploaded.append(key)
+            result.bytes_uploaded += f.bytes
+        if time.perf_counter() - last_log >= LOG_EVERY_SECONDS:
             # Progress, not one line per file: an export can have thousands of files.
-            log(f"uploaded {i}/{len(changed)} files ({result.bytes_uploaded:,} bytes), last {store.uri(key)}")
+            log(f"{i}/{len(files)} files in place ({result.bytes_uploaded:,} bytes sent), last {store.uri(key)}")
             last_log = time.perf_counter()
-    if stale:
-        store.delete(stale)
-        result.deleted = stale
-        log(f"deleted {len(stale)} object(s) the new manifest no longer lists")
-    manifest_path = root / MANIFEST
-    store.put(manifest_path, manifest_key, manifest_sha)
-    result.uploaded.append(manifest_key)
-    result.bytes_uploaded += len(manifest_bytes)
+    # The version's manifest after all its files: a version folder with a manifest is complete.
+    if present(manifest_key, len(manifest_bytes), manifest_sha):
+        result.skipped.append(manifest_key)
+    else:
+        store.put(root / MANIFEST, manifest_key, manifest_sha)
+        result.uploaded.append(manifest_key)
+        result.bytes_uploaded += len(manifest_bytes)
+
+    retired: str | None = None  # the version before the previous one: no reader is sent there any more
+    if pointer is not None and pointer.version == version:
+        result.skipped.append(pointer_key)
+    else:
+        # The one write readers see: from here they read the new version.
+        new_pointer = Pointer(version, manifest_sha, pointer.version if pointer is not None else None)
+        store.put_bytes(new_pointer.to_bytes(), pointer_key)
+        result.uploaded.append(pointer_key)
+        result.bytes_uploaded += len(new_pointer.to_bytes())
+        log(f"{store.uri(pointer_key)} now names {version} (previous: {new_pointer.previous or 'none'})")
+        retired = pointer.previous if pointer is not None else None
+        pointer = new_pointer
+    result.deleted = collect_garbage(store, prefix, pointer, retired, orphan_grace_seconds)
+    if result.deleted:
+        log(f"deleted {len(result.deleted)} object(s) of older versions")
+    if not result.uploaded and not result.copied:
+        log(f"{store.uri(prefix)} already holds this export ({len(files)} files): nothing to upload")
     result.seconds = time.perf_counter() - started
     return result
+
+
+def collect_garbage(
+    store: ObjectStore, prefix: str, pointer: Pointer, retired: str | None, orphan_grace_seconds: float
+) -> list[str]:
+    """Delete what no reader is sent to: the `retired` version (CURRENT named it two publishes ago)
+    and objects of the layout before versions. Every other version folder but CURRENT's and the
+    previous one only once it is old enough: no pointer we know of named it, so it may be another
+    run's upload in progress, about to become CURRENT (or a dead run's leftover)."""
+    keep = {pointer.version, pointer.previous}
+    versions: dict[str, list[str]] = {}
+    newest: dict[str, float] = {}
+    legacy: list[str] = []  # the layout before versions: files and manifest.json straight under the prefix
+    for key, obj in store.list(prefix).items():
+        rest = key[len(prefix) :]
+        head, sep, _ = rest.partition("/")
+        if sep and head.startswith(VERSION_PREFIX):
+            folder = head + "/"
+            versions.setdefault(folder, []).append(key)
+            newest[folder] = max(newest.get(folder, 0.0), obj.modified)
+        elif rest != POINTER:
+            legacy.append(key)
+    now = time.time()
+    doomed = [
+        key
+        for folder, keys in versions.items()
+        if folder not in keep and (folder == retired or now - newest[folder] >= orphan_grace_seconds)
+        for key in keys
+    ]
+    # The manifest first: a folder without one never reads as a complete version, even half-deleted.
+    doomed.sort(key=lambda k: (not k.endswith("/" + MANIFEST), k))
+    doomed += sorted(legacy, key=lambda k: (k != prefix + MANIFEST, k))
+    if doomed:
+        store.delete(doomed)
+    return doomed
 
 
 def redact_url(url: str | None) -> str | None:
@@ -452,8 +667,8 @@ def s3_upload_asset(domain: Domain) -> dg.AssetsDefinition:
         deps=[dg.AssetKey([domain.name, "exported_files"])],
         kinds={"s3"},
         owners=OWNERS,
-        description=f"The {domain.name} files export in a bucket (or a local folder laid out as one), "
-        "manifest last; unchanged objects are not sent again.",
+        description=f"The {domain.name} files export in a bucket (or a local folder laid out as one): a "
+        "version folder per export, CURRENT naming the complete one; unchanged objects are not sent again.",
     )
     def _s3_upload(
         context: dg.AssetExecutionContext,
@@ -469,22 +684,26 @@ def s3_upload_asset(domain: Domain) -> dg.AssetsDefinition:
         except PublishError as exc:
             raise dg.Failure(description=scrub(str(exc), s3_upload.secrets()), allow_retries=False) from None
         except (ClientError, BotoCoreError, Boto3Error) as exc:  # Boto3Error: upload_file's S3UploadFailedError
-            # After the client's own retries; the manifest was not (re)written, so nothing reads as complete.
+            # After the client's own retries; CURRENT still names the previous, complete version.
             message = scrub(f"S3 upload of {domain.name} failed: {exc}", s3_upload.secrets())
             raise dg.Failure(description=message) from None
         context.log.info(
             f"{store.uri(prefix)}: {len(result.uploaded)} uploaded ({result.bytes_uploaded:,} bytes), "
-            f"{len(result.skipped)} unchanged, {len(result.deleted)} deleted, in {result.seconds:.2f} s"
+            f"{len(result.copied)} copied in the bucket, {len(result.skipped)} unchanged, "
+            f"{len(result.deleted)} deleted, in {result.seconds:.2f} s"
         )
         return dg.MaterializeResult(
             metadata={
                 **s3_upload.describe(),
                 "dagster/uri": store.uri(prefix),
                 "dagster/row_count": result.rows,
+                "pointer": store.uri(result.pointer_key),
+                "version": result.version.rstrip("/"),
                 "manifest": store.uri(result.manifest_key),
                 "dataset_id": resolved.dataset_id,
-                "objects": len(result.files) + 1,
+                "objects": len(result.files) + 2,  # files, the version's manifest, the pointer
                 "uploaded": len(result.uploaded),
+                "copied_in_store": len(result.copied),
                 "skipped_unchanged": len(result.skipped),
                 "deleted_stale": len(result.deleted),
                 "bytes_total": result.bytes_total,
