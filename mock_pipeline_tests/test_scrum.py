@@ -350,6 +350,13 @@ CORRUPTIONS = [
      " + INTERVAL (comment_id) MINUTE ELSE created_at END AS created_at) FROM comments", "no_month_dominates"),
     ("comments", "SELECT * REPLACE (created_at + INTERVAL ((6 - isodow(created_at)) % 7) DAY AS created_at)"
      " FROM comments", "weekends_quieter"),
+    # every timestamp column of the activity tables, each bunched into one month near as_of
+    *((table, f"SELECT * REPLACE (CASE WHEN {table[:-1]}_id % 2 = 0 AND {column} IS NOT NULL"
+       f" THEN TIMESTAMP '2024-12-16 10:00:00' + INTERVAL ({table[:-1]}_id) MINUTE ELSE {column} END AS {column})"
+       f" FROM {table}", f"no_month_dominates_{column}")
+      for table, column in (("issues", "updated_at"), ("issues", "resolved_at"), ("comments", "updated_at"))),
+    ("issue_links", "SELECT * REPLACE (CASE WHEN issue_link_id % 2 = 0 THEN TIMESTAMP '2024-12-16 10:00:00'"
+     " + INTERVAL (issue_link_id) MINUTE ELSE created_at END AS created_at) FROM issue_links", "no_month_dominates"),
 ]  # fmt: skip
 
 

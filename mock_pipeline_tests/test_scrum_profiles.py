@@ -16,6 +16,7 @@ import pytest
 
 from mock_pipeline.domains.factory import domain_definitions, materialize_table
 from mock_pipeline.domains.scrum import SCRUM
+from mock_pipeline.domains.scrum.checks import ACTIVITY_TIMES
 from mock_pipeline.domains.scrum.model import ScrumModel
 from mock_pipeline.engine.table import generate
 from mock_pipeline.report import measure
@@ -207,14 +208,20 @@ def test_dense_keys_never_depend_on_the_chunk_size(profile: str) -> None:
         assert keys == list(range(1, len(keys) + 1)), name
 
 
-@pytest.mark.parametrize("profile", ["normal-ops", "growth-phase"])
+@pytest.mark.parametrize("profile", ["normal-ops", "growth-phase", "warehouse-outage", "peak-season"])
 @pytest.mark.parametrize(("seed", "as_of"), [(5, "2024-07-31"), (42, "2025-02-28"), (99, "2024-12-31")])
 def test_no_month_dominates_whatever_the_seed_and_as_of(profile: str, seed: int, as_of: str) -> None:
-    """The calendar property in general, not only for the default run: months of issue creation."""
+    """The calendar property in general, not only for the default run: every timestamp column of the
+    activity tables (issues, comments, links) spreads over the months; issues rest at the weekend."""
     model = ScrumModel(build_scenario(profile=profile, size="small", seed=seed, as_of=as_of))
+    for table, columns in ACTIVITY_TIMES.items():
+        rows = pa.concat_tables(generate(SCRUM.table(table), model, 10**7))
+        assert rows.num_rows >= 40, table
+        for column in columns:
+            at = rows[column].drop_null().cast(pa.int64()).to_numpy() // 1000  # milliseconds -> seconds
+            months = (at // 86_400).astype("datetime64[D]").astype("datetime64[M]")
+            assert np.unique(months, return_counts=True)[1].max() <= 0.35 * len(at), (table, column)
     created = model.issue_facts(np.arange(model.issues))["created"]
-    months = (created // 86_400).astype("datetime64[D]").astype("datetime64[M]")
-    assert np.unique(months, return_counts=True)[1].max() <= 0.35 * len(created)
     weekend = ((created // 86_400 + 3) % 7 >= 5).sum() / 2
     assert weekend < 0.5 * (len(created) - 2 * weekend) / 5  # a weekend day: under half a weekday's issues
 

@@ -37,6 +37,7 @@ RECENT_DAYS = 28
 # Calendar (catalog "Time fits the calendar"): a month's cap by the history's length, and how much
 # quieter a weekend day is than a weekday at most.
 MONTH_CAP_LONG, MONTH_CAP_SHORT, LONG_HISTORY_DAYS = 0.35, 0.5, 182
+MIN_MONTH_ROWS = 20  # a month's share of fewer rows says nothing
 WEEKEND_RATIO_MAX = 0.6
 # Words that speak of a problem anywhere in a comment (PROBLEM_WORDS open the problem comments).
 PROBLEM_REGEX = r"'(?i)\b(block|reopen|overdue|due date|scope)'"
@@ -313,18 +314,26 @@ TITLE_PATTERNS = {
 _TITLES = " ".join(f"WHEN '{k}' THEN regexp_full_match(i.title, '{v}')" for k, v in TITLE_PATTERNS.items())
 
 
-def _no_month_dominates(table: str) -> Rule:
+def _no_month_dominates(table: str, column: str = "created_at") -> Rule:
+    """The month cap on one timestamp column; the history is the organisation's, from its creation to as_of."""
     return Rule(
         table,
-        "no_month_dominates",
-        f"No calendar month holds more than {MONTH_CAP_LONG:.0%} of the {table} of a history of six months or"
-        f" more, nor more than {MONTH_CAP_SHORT:.0%} of a shorter one.",
-        f"WITH m AS (SELECT date_trunc('month', created_at) AS month, count(*) AS n FROM {table} GROUP BY 1),"
-        f" h AS (SELECT count(*) AS total, date_diff('day', min(created_at), max(created_at)) AS days FROM {table})"
-        f" SELECT CASE WHEN total < {MIN_ROWS} THEN 0 ELSE (max(n) > total * CASE WHEN days >= {LONG_HISTORY_DAYS}"
+        "no_month_dominates" if column == "created_at" else f"no_month_dominates_{column}",
+        f"No calendar month holds more than {MONTH_CAP_LONG:.0%} of the {table}' {column} of a history of six"
+        f" months or more, nor more than {MONTH_CAP_SHORT:.0%} of a shorter one.",
+        f"WITH m AS (SELECT date_trunc('month', {column}) AS month, count(*) AS n FROM {table}"
+        f" WHERE {column} IS NOT NULL GROUP BY 1),"
+        " h AS (SELECT sum(n) AS total, any_value(d) AS days FROM m,"
+        " (SELECT date_diff('day', min(created_at), {end}) AS d FROM organizations))"
+        f" SELECT CASE WHEN total < {MIN_MONTH_ROWS} THEN 0 ELSE (max(n) > total * CASE WHEN days >= {LONG_HISTORY_DAYS}"
         f" THEN {MONTH_CAP_LONG} ELSE {MONTH_CAP_SHORT} END)::INT END AS violations,"
         " max(n) / any_value(total) AS max_month_share, any_value(days) AS history_days FROM m, h GROUP BY total, days",
     )
+
+
+# Every timestamp column of the activity tables (catalog: "no calendar month holds more than 35% ...").
+ACTIVITY_TIMES = {"issues": ("created_at", "updated_at", "resolved_at"), "comments": ("created_at", "updated_at"),
+                  "issue_links": ("created_at",)}  # fmt: skip
 
 
 def _weekends_quieter(table: str) -> Rule:
@@ -404,8 +413,7 @@ COHERENCE: tuple[Rule, ...] = (
          "SELECT count(*) AS violations FROM issues i JOIN issue_types t USING (issue_type_id)"
          f" JOIN projects p ON p.project_id = i.project_id WHERE NOT (CASE t.category {_OPENINGS} ELSE false END)"
          f" OR NOT ({_domain_match('i.description')})"),
-    _no_month_dominates("issues"),
-    _no_month_dominates("comments"),
+    *(_no_month_dominates(table, column) for table, columns in ACTIVITY_TIMES.items() for column in columns),
     _weekends_quieter("issues"),
     _weekends_quieter("comments"),
 )  # fmt: skip

@@ -113,12 +113,14 @@ LINK_TYPES = ("relates_to", "blocks", "duplicates", "clones")
 BLOCKS_LINK = LINK_TYPES.index("blocks")
 # Ordinary links (a "blocks" link is always the consequence of a blocked issue).
 LINK_TYPE_WEIGHTS = (65, 0, 20, 15)
+LINK_CANDIDATES = 4  # issues tried for a link's other end, looking for one filed earlier
 # Anomaly labels of issues (ground truth) and what the profile's anomaly_mix labels mean here.
 ANOMALY_LABELS = ("blocked", "reopened", "overdue", "scope_creep")
 BLOCKED, REOPENED, OVERDUE, SCOPE_CREEP = range(len(ANOMALY_LABELS))
 MIX_LABELS = {"payment_delay": OVERDUE, "delivery_delay": SCOPE_CREEP, "delivery_failure": REOPENED,
               "cancellation": BLOCKED, "stockout": BLOCKED}  # fmt: skip
 NORMAL_MIX = (0.25, 0.15, 0.30, 0.30)
+BLOCKED_AFTER_DAYS = 28  # a blocked issue has been open at least this long
 # Calendar: activity rises over the history (1 + RECENT_SLOPE + order_trend times the first day's
 # rate on as_of); most weekend work moves to the Friday before or the Monday after.
 RECENT_SLOPE = 0.4
@@ -246,7 +248,9 @@ class ScrumModel:
         slope = max(RECENT_SLOPE + self.trend, -0.9)
         return 1.0 + slope * (t - self.history_start) / (self.end - self.history_start)
 
-    def work_moment(self, stream: Stream, idx: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    def work_moment(
+        self, stream: Stream, idx: np.ndarray, lo: np.ndarray, hi: np.ndarray, steady: np.ndarray | None = None
+    ) -> np.ndarray:
         """A moment of [lo, hi): a day weighted by `density`, most weekend days moved to the Friday
         before or the Monday after (when still inside), then a time in that day's working hours
         (07:00-19:00, busiest around lunch) as far as they overlap [lo, hi); else any time of it."""
@@ -254,6 +258,8 @@ class ScrumModel:
         hi = np.maximum(hi, lo + 1)
         first, stop = lo // DAY, (hi - 1) // DAY + 1  # days touching [lo, hi)
         d0, d1 = self.density(first * DAY), self.density(stop * DAY)
+        if steady is not None:  # half the organisation's rise in activity over [lo, hi)
+            d0, d1 = np.where(steady, (1.0 + d0) / 2, d0), np.where(steady, (1.0 + d1) / 2, d1)
         u = stream.uniform(idx)
         # Inverse CDF of a linear density on [0, 1) from d0 to d1.
         steep = np.abs(d1 - d0) > 1e-9
@@ -310,8 +316,9 @@ class ScrumModel:
 
     def sprint_count(self, p: np.ndarray) -> np.ndarray:
         n = self.stream("sprints", "count").integers(p, MIN_SPRINTS, MAX_SPRINTS + 1)
-        # A completed project ran long enough to fill most of its life with sprints.
-        n = np.where(self.project_status[p] == COMPLETED, np.maximum(n, MAX_SPRINTS - 2), n)
+        # A completed project ran the most sprints: its finished work (and so its resolutions) spreads over
+        # four months instead of piling up in the months before its end.
+        n = np.where(self.project_status[p] == COMPLETED, MAX_SPRINTS, n)
         return np.where(self.project_kanban[p], 0, n)
 
     def sprint_start(self, p: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -384,7 +391,9 @@ class ScrumModel:
         current = scrum & ~spread & ~backlog
         lo = np.select([spread, current], [first_start, last_start], self.project_created(p) + 3600)
         hi = np.select([spread, current], [np.minimum(last_start + SPRINT_DAYS * DAY, limit), self.end], limit)
-        created = self.work_moment(self.stream("issues", "created"), i, lo, hi)
+        # A completed project worked at a steadier pace over its sprints (half the organisation's rise), so
+        # its resolutions do not pile up in its last months.
+        created = self.work_moment(self.stream("issues", "created"), i, lo, hi, steady=state == COMPLETED)
         sprint = np.where(spread | current, np.clip((created - first_start) // (SPRINT_DAYS * DAY), 0, k - 1), -1)
         sprint_end = first_start + (np.maximum(sprint, 0) + 1) * SPRINT_DAYS * DAY
         finish = np.where(sprint >= 0, np.minimum(sprint_end, limit), limit) - 60
@@ -403,7 +412,9 @@ class ScrumModel:
         as_of_day = self.as_of_day // DAY
         can = np.stack(
             [
-                ~done & (self.issue_count[p] > 1),  # blocked: open, by another issue of the project
+                # blocked: open, by another issue of the project, and stuck for weeks (recent work is
+                # rarely reported blocked yet; this keeps "blocks" links off the last month)
+                ~done & (self.issue_count[p] > 1) & (created_day < as_of_day - BLOCKED_AFTER_DAYS),
                 status != TO_DO,  # reopened: work had started
                 ~done & (created_day < as_of_day),  # overdue: open past a due date before as_of
                 has_points,  # scope_creep: its estimate grew
@@ -461,8 +472,22 @@ class ScrumModel:
         step = 1 + self.stream("issue_links", column).integers(i, 0, np.maximum(n - 1, 1))
         return first + (i - first + step) % np.maximum(n, 1)
 
+    def earlier_issue(self, i: np.ndarray, column: str) -> np.ndarray:
+        """Another issue of i's project, filed before i when one of a few keyed candidates was (else the
+        earliest candidate): a link is then made soon after i's own filing, so links follow the issues'
+        calendar instead of bunching near as_of (the later of two random issues is usually recent)."""
+        created = self.issue_facts(i)["created"]
+        chosen = self.other_issue(i, column)
+        chosen_at = self.issue_facts(chosen)["created"]
+        for k in range(1, LINK_CANDIDATES):
+            candidate = self.other_issue(i, f"{column}_{k}")
+            at = self.issue_facts(candidate)["created"]
+            better = (chosen_at > created) & (at < chosen_at)
+            chosen, chosen_at = np.where(better, candidate, chosen), np.where(better, at, chosen_at)
+        return chosen
+
     def blocker(self, i: np.ndarray) -> np.ndarray:
-        return self.other_issue(i, "blocker")
+        return self.earlier_issue(i, "blocker")
 
     # -- comments and links --------------------------------------------------------------------
     @cached_property
@@ -499,8 +524,18 @@ class ScrumModel:
         for a keyed 10% of issues (projects with more than one issue)."""
         if anomaly is None:
             anomaly = self.issue_facts(i)["anomaly"]
-        pick = permuted(self.stream("issue_links", "has"), i, self.issues) < round(LINKED_SHARE * self.issues)
+        pick = self.link_owner[np.asarray(i, dtype=np.int64)]
         return (anomaly == BLOCKED) | (pick & (self.issue_count[self.issue_project(i)] > 1))
+
+    @cached_property
+    def link_owner(self) -> np.ndarray:
+        """Which issues link to another one: every tenth issue in filing order (from a keyed offset), so the
+        links (made soon after their issue's filing) follow the issues' calendar exactly, not a sample of it."""
+        created = self.issue_facts(np.arange(self.issues, dtype=np.int64))["created"]
+        rank = np.empty(self.issues, dtype=np.int64)
+        rank[np.argsort(created, kind="stable")] = np.arange(self.issues)
+        offset = self.stream("issue_links", "has").uniform(np.zeros(1, dtype=np.int64))[0]
+        return np.floor((rank + 1) * LINKED_SHARE + offset) > np.floor(rank * LINKED_SHARE + offset)
 
     @cached_property
     def link_keys(self) -> DenseKeys:

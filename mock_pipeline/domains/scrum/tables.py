@@ -507,7 +507,7 @@ def issue_links(m: ScrumModel, lo: int, hi: int) -> Columns:
     keep = m.linked(i, label)
     i, label = i[keep], label[keep]
     blocked = label == BLOCKED
-    other = np.where(blocked, m.blocker(i), m.other_issue(i, "target"))
+    other = np.where(blocked, m.blocker(i), m.earlier_issue(i, "target"))
     source, target = np.where(blocked, other, i), np.where(blocked, i, other)
     p = m.issue_project(i)
     later = np.maximum(m.issue_facts(source)["created"], m.issue_facts(target)["created"])
