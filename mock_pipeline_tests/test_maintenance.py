@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -133,6 +134,34 @@ def test_created_at_uniform_over_the_lookback_window(dataset: Path, model: Maint
     ecdf = np.arange(1, len(position) + 1) / len(position)
     assert np.max(np.abs(ecdf - position)) < 1.63 / np.sqrt(len(position))
     assert model.end - model.start == 180 * 86_400  # the small preset's lookback_days
+
+
+def test_set_up_spread_over_the_rollout_before_first_use(dataset: Path, model: MaintenanceModel) -> None:
+    """Staff, categories and items are not one batch in the first hour, and each exists before anything uses it."""
+    con = duckdb.connect()
+    for table in ("users", "categories", "items", "parts", "tickets"):
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{dataset / table}/*.parquet')")
+    try:
+        first_hour = {
+            table: con.execute(f"SELECT avg((epoch(created_at) < {model.start + 3600})::INT) FROM {table}").fetchone()[
+                0
+            ]
+            for table in ("users", "categories", "items")
+        }
+        span_days = con.execute(
+            "SELECT (max(epoch(created_at)) - min(epoch(created_at))) / 86400 FROM items"
+        ).fetchone()[0]
+        late = con.execute(
+            "SELECT (SELECT count(*) FROM tickets t JOIN items i USING (item_id) WHERE i.created_at >= t.created_at)"
+            " + (SELECT count(*) FROM items i JOIN categories c USING (category_id) WHERE c.created_at >= i.created_at)"
+            " + (SELECT count(*) FROM tickets t JOIN users u ON u.user_id IN (t.created_by_id, t.assigned_to_id)"
+            " WHERE u.created_at > t.created_at)"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert all(share < 0.5 for share in first_hour.values()), first_hour
+    assert span_days > 14  # the small preset's 180-day window: registered over its first weeks
+    assert late == 0
 
 
 def test_first_pass_bonus_exactly_for_clean_passes(dataset: Path) -> None:
@@ -263,6 +292,9 @@ CORRUPTIONS = [
     ("tickets", "SELECT * REPLACE (CASE WHEN ticket_id % 2 = 0 THEN to_timestamp({start} + 86400 * 40 + ticket_id)"
      " ELSE created_at END AS created_at) FROM tickets", "no_month_dominates"),
     ("tickets", "SELECT * FROM tickets WHERE ticket_id <> 7", "volume_matches_profile"),
+    # the catalogue registered in one batch in the first hour, as it used to be
+    ("items", "SELECT * REPLACE (to_timestamp({start} + 600 + item_id * 10) AS created_at) FROM items",
+     "registered_over_the_rollout"),
     ("tickets", "SELECT * REPLACE (CASE WHEN started_at IS NOT NULL AND ticket_id % 5 = 0 THEN 'qc_failure'"
      " ELSE anomaly END AS anomaly) FROM tickets", "anomaly_share_matches_profile"),
     ("ticket_transitions", "SELECT * REPLACE (CASE WHEN transition = 'qc_fail' AND anomaly = 'rework'"

@@ -193,6 +193,11 @@ RULES: tuple[Rule, ...] = (
     Rule("items", "created_after_category", "Created inside the window, after its category.",
          "SELECT count(*) AS violations FROM items i JOIN categories c USING (category_id)"
          " WHERE i.created_at < c.created_at OR i.created_at >= {end}"),
+    Rule("items", "registered_over_the_rollout",
+         "Set-up is spread, not one batch: with 20 or more items, no hour holds more than half of them.",
+         "WITH b AS (SELECT epoch(created_at)::BIGINT // 3600 AS hour, count(*) AS n FROM items GROUP BY 1)"
+         " SELECT CASE WHEN sum(n) >= 20 AND max(n) > 0.5 * sum(n) THEN 1 ELSE 0 END AS violations,"
+         " max(n) / sum(n) AS busiest_hour_share FROM b"),
     Rule("parts", "parts_per_item", "Every item has exactly parts_per_item parts.",
          "SELECT count(*) AS violations FROM items i LEFT JOIN (SELECT item_id, count(*) AS n FROM parts"
          " GROUP BY item_id) p USING (item_id) WHERE coalesce(p.n, 0) <> {parts_per_item}"),

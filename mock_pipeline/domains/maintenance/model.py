@@ -73,9 +73,11 @@ TRANSITION_SLOTS = 3 + 2 * MAX_QC_FAILS + 2  # created, assigned, started, fail 
 XP_SLOTS = 2 + MAX_QC_FAILS + 1  # base, bonus, one per QC decision
 SPEC_SLOTS = 3
 SPEC_COUNT_WEIGHTS = (0.2, 0.35, 0.3, 0.15)  # 0..3 parts specified per ticket
-# Users, the inventory and the catalogue are set up in the first hour of the lookback window;
-# tickets are opened after that, so a ticket never predates its item.
+# The super admin and the inventory come first; tickets are opened from the end of the first hour on.
+# Staff accounts, categories and items are registered over the rollout (model.rollout), each before
+# the first ticket that names it, so a ticket never predates its item or its people.
 SETUP = 3600
+ROLLOUT_DAYS = 28
 TAIL = 3600  # tickets are opened at least this long before the window ends
 HOUR = 3600
 # Tickets are opened on a work rhythm: Monday..Sunday, and by hour of day (UTC).
@@ -260,8 +262,53 @@ class MaintenanceModel:
         # Every category gets items (round robin), the rest of the order is shuffled.
         return permuted(self.stream("items", "category"), i, self.items) % self.categories
 
+    # -- set-up: staff, categories and items are registered over the first weeks (the rollout),
+    # each before the first ticket that needs it (tickets keep their uniform spread).
+    @cached_property
+    def rollout(self) -> int:
+        """Seconds over which the catalogue is registered: four weeks, or a sixth of a shorter window."""
+        return int(min(ROLLOUT_DAYS * DAY, (self.end - self.start) // 6))
+
+    def _first_use(self, who: list[np.ndarray], count: int) -> np.ndarray:
+        """Per row of a parent table, the earliest creation of a ticket naming it (self.end if none)."""
+        created = self.ticket_created(np.arange(self.tickets, dtype=np.int64))
+        first = np.full(count, self.end, dtype=np.int64)
+        for rows in who:
+            np.minimum.at(first, rows, created)
+        return first
+
+    @cached_property
+    def user_created_all(self) -> np.ndarray:
+        """The super admin opens the system; the others get accounts over the rollout, before their first ticket."""
+        u = np.arange(self.users, dtype=np.int64)
+        t = np.arange(self.tickets, dtype=np.int64)
+        first = self._first_use([self.ticket_creator(t), self.ticket_assignee(t), self.ticket_inspector(t)], self.users)
+        planned = self.start + 600 + np.floor(self.rollout / 2 * self.stream("users", "created").uniform(u))
+        lead = self.stream("users", "lead").integers(u, 600, 3000)
+        created = np.maximum(self.start + 120, np.minimum(planned.astype(np.int64), first - lead))
+        return np.where(u == 0, self.start, created)
+
+    @cached_property
+    def item_created_all(self) -> np.ndarray:
+        """Items are registered over the rollout, each some time before its first ticket."""
+        i = np.arange(self.items, dtype=np.int64)
+        first = self._first_use([self.plan[2]], self.items)
+        planned = self.start + 900 + np.floor(self.rollout * self.stream("items", "created").uniform(i))
+        lead = self.stream("items", "lead").integers(i, 600, 2400)
+        return np.minimum(planned.astype(np.int64), first - lead)
+
+    @cached_property
+    def category_created_all(self) -> np.ndarray:
+        """Categories are set up over the first part of the rollout, each before its first item."""
+        c = np.arange(self.categories, dtype=np.int64)
+        first_item = np.full(self.categories, self.end, dtype=np.int64)
+        np.minimum.at(first_item, self.item_category(np.arange(self.items, dtype=np.int64)), self.item_created_all)
+        planned = self.start + 300 + np.floor(self.rollout / 4 * self.stream("categories", "created").uniform(c))
+        lead = self.stream("categories", "lead").integers(c, 60, 300)
+        return np.minimum(planned.astype(np.int64), first_item - lead)
+
     def item_created(self, i: np.ndarray) -> np.ndarray:
-        return self.start + 600 + (np.asarray(i, dtype=np.int64) * (SETUP - 1200)) // self.items
+        return self.item_created_all[np.asarray(i, dtype=np.int64)]
 
     def item_location(self, i: np.ndarray) -> np.ndarray:
         return self.stream("items", "location").integers(i, 0, 8)

@@ -87,7 +87,11 @@ def _slug(names: pa.Array) -> pa.Array:
         Column("email", STRING, "E-mail address on a reserved example domain"),
         Column("role", STRING, "super_admin, ops_manager, master, technician or qc_inspector"),
         Column("is_active", pa.bool_(), "Whether the account can log in"),
-        Column("created_at", TIMESTAMP, "When the account was created (UTC, at the start of the lookback window)"),
+        Column(
+            "created_at",
+            TIMESTAMP,
+            "When the account was created (UTC): the super admin first, the others over the rollout",
+        ),
     ),
 )
 def users(m: MaintenanceModel, lo: int, hi: int) -> Columns:
@@ -108,7 +112,7 @@ def users(m: MaintenanceModel, lo: int, hi: int) -> Columns:
         "email": col.join(login_first, ".", login_last, "@maintenance.example"),
         "role": role,
         "is_active": np.ones(len(u), dtype=bool),
-        "created_at": col.timestamps(m.start + u),
+        "created_at": col.timestamps(m.user_created_all[u]),
     }
 
 
@@ -148,7 +152,7 @@ def inventories(m: MaintenanceModel, lo: int, hi: int) -> Columns:
         Column("inventory_id", INT, "Inventory the category belongs to", references="inventories"),
         Column("name", STRING, "Category name, prefixed with the run tag's namespace"),
         Column("description", STRING, "What the category holds"),
-        Column("created_at", TIMESTAMP, "When the category was set up, after its inventory (UTC)"),
+        Column("created_at", TIMESTAMP, "When the category was set up, after its inventory, before its items (UTC)"),
     ),
 )
 def categories(m: MaintenanceModel, lo: int, hi: int) -> Columns:
@@ -159,7 +163,7 @@ def categories(m: MaintenanceModel, lo: int, hi: int) -> Columns:
         "inventory_id": np.ones(len(c), dtype=np.int64),
         "name": col.join(m.namespace.category_prefix, label),
         "description": col.join(label, " equipment and spare parts"),
-        "created_at": col.timestamps(m.start + 300 + c % 300),
+        "created_at": col.timestamps(m.category_created_all[c]),
     }
 
 
@@ -174,7 +178,11 @@ def categories(m: MaintenanceModel, lo: int, hi: int) -> Columns:
         Column("name", STRING, "Equipment kind of the category and a model number"),
         Column("serial_number", STRING, "Serial number: the run tag's serial prefix and 8 digits, unique per run"),
         Column("location", STRING, "Where the item is installed"),
-        Column("created_at", TIMESTAMP, "When the item was registered, after its category (UTC)"),
+        Column(
+            "created_at",
+            TIMESTAMP,
+            "When the item was registered: over the rollout, after its category, before its tickets (UTC)",
+        ),
     ),
 )
 def items(m: MaintenanceModel, lo: int, hi: int) -> Columns:
