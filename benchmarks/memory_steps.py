@@ -2,6 +2,9 @@
 
     python benchmarks/memory_steps.py --preset medium DATA_FOLDER
     PYTHONPATH=/work/before python benchmarks/memory_steps.py --preset medium DATA_FOLDER   # an older tree
+    python benchmarks/memory_steps.py --overrides '{"commerce.orders_per_tenant": 200000}' DATA_FOLDER
+
+Run it at two sizes: a step whose peak grows with the tables holds memory by table size, not chunk size.
 
 Each table is generated (or derived), then its rules are checked, in the domain's order, as the
 in-process executor runs them; then the CSV files export. For every step it prints the seconds, the
@@ -12,6 +15,7 @@ memory stands out. Only the API both trees share is used.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import threading
 import time
@@ -57,8 +61,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path, help="a new folder for the data")
     parser.add_argument("--preset", default="small", choices=["small", "medium"])
+    parser.add_argument(
+        "--overrides", type=json.loads, default={}, help='size knobs, e.g. {"commerce.orders_per_tenant": 200000}'
+    )
     args = parser.parse_args()
-    scenario = ScenarioResource(profile="normal-ops", size=args.preset, seed=42, as_of="2024-12-31").resolve()
+    scenario = ScenarioResource(
+        profile="normal-ops", size=args.preset, seed=42, as_of="2024-12-31", overrides=args.overrides
+    ).resolve()
     dataset = DataDirResource(root=str(args.data)).dataset(scenario, COMMERCE.name)
     params = COMMERCE.rule_params(model_for(COMMERCE, scenario))
     print(f"mock_pipeline from {Path(sys.modules['mock_pipeline'].__file__).parent}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -167,11 +168,12 @@ _NOT_A_SCAN = ("where_clause", "having", "qualify", "sample")
 def _scan_select_list(con: duckdb.DuckDBPyConnection, rule: Rule, sql: str) -> list[dict[str, Any]] | None:
     """The select list of a rule that is one aggregate pass over its own table, as DuckDB's parse
     tree (every item named), or None when the rule is anything else (joins, filters, CTEs, unions)."""
-    try:
-        parsed = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
-    except duckdb.Error:
+    if not re.fullmatch(rf"\s*SELECT\s.*\sFROM\s+{re.escape(rule.table)}\s*", sql, re.DOTALL | re.IGNORECASE):
+        return None  # cannot be one: spares parsing the joins
+    parsed = _parse_tree(con, sql)
+    if parsed is None:
         return None
-    if parsed.get("error") or len(parsed["statements"]) != 1:
+    if len(parsed["statements"]) != 1:
         return None
     node = parsed["statements"][0]["node"]
     source = node.get("from_table") or {}
@@ -196,6 +198,15 @@ def _scan_select_list(con: duckdb.DuckDBPyConnection, rule: Rule, sql: str) -> l
     return items
 
 
+def _parse_tree(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, Any] | None:
+    """DuckDB's parse tree of `sql` as JSON (None if it does not parse)."""
+    try:
+        parsed = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    except duckdb.Error:
+        return None
+    return None if parsed.get("error") else parsed
+
+
 def _scan_batches(
     con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], sql: Mapping[int, str]
 ) -> dict[str, list[tuple[Rule, list[dict[str, Any]]]]]:
@@ -214,7 +225,8 @@ def _run_scan(
     """One query over the table answering every rule of `batch` (its columns renamed r<i>__<name>).
 
     Should the combined query fail, the rules run one by one, so each reports its own error."""
-    first = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql[id(batch[0][0])]]).fetchone()[0])
+    first = _parse_tree(con, sql[id(batch[0][0])])
+    assert first is not None  # it parsed when the batch was made
     node = first["statements"][0]["node"]
     node["select_list"] = [
         {**item, "alias": f"r{i}__{item['alias']}"} for i, (_, items) in enumerate(batch) for item in items
