@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import decimal
 import functools
+import re
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import psycopg2
 import pyarrow as pa
@@ -24,165 +22,52 @@ import pyarrow.parquet as pq
 import pytest
 
 from mock_pipeline.domains.commerce import COMMERCE
-from mock_pipeline.domains.factory import Domain, domain_definitions
 from mock_pipeline.domains.maintenance import MAINTENANCE, run_tag_namespace
 from mock_pipeline.engine.columns import TIMESTAMP, schema
 from mock_pipeline.engine.table import PART_FILE, TableSpec
 from mock_pipeline.publish import database as db
-from mock_pipeline.resources import DataDirResource, ScenarioResource
-
-MAINTENANCE_OVERRIDES = {"maintenance.items": 50, "maintenance.tickets": 200, "maintenance.categories": 4}
-PASSWORD = "Zq7-s3cret-pw"  # the secret whose absence the tests check
-GUARD_VARS = ("NODE_ENV", "MOCK_PIPELINE_ENV", "MOCK_DATA_ENABLED", db.DATABASE_URL_ENV)
+from mock_pipeline.resources import ScenarioResource
+from mock_pipeline_tests.database_support import (
+    BACKENDS,
+    Backend,
+    Dataset,
+    clear_guard_environment,
+    commerce_dataset,
+    duckdb_backend,
+    fresh_pg_database,
+    load,
+    maintenance_datasets,
+    make_backend,
+    materialize_domain,
+    parquet_rows,
+    snapshot,
+)
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The host's environment must not decide a test's outcome."""
-    for var in GUARD_VARS:
-        monkeypatch.delenv(var, raising=False)
-
-
-def materialize_domain(domain: Domain, root: Path, **scenario: object) -> Path:
-    """Generate and check a domain with the real assets; returns its dataset folder."""
-    assets, checks = domain_definitions(domain)
-    resources = {"scenario": ScenarioResource(**scenario), "data_dir": DataDirResource(root=str(root))}
-    assert dg.materialize([*assets, *checks], resources=resources).success
-    resolved = ScenarioResource(**scenario).resolve()
-    return DataDirResource(root=str(root)).dataset(resolved, domain.name)
-
-
-@dataclass(frozen=True)
-class Dataset:
-    root: Path  # the data folder
-    path: Path  # the domain's Parquet tables
-    scenario: dict[str, object]
+    clear_guard_environment(monkeypatch)
 
 
 @pytest.fixture(scope="module")
 def commerce(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
-    root = tmp_path_factory.mktemp("commerce_data")
-    return Dataset(root, materialize_domain(COMMERCE, root), {})
+    return commerce_dataset(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def maintenance(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Dataset]:
-    root = tmp_path_factory.mktemp("maintenance_data")
-    runs = {}
-    for name, tag, seed in (("alpha", "alpha", 42), ("beta", "beta", 42), ("alpha-seed7", "alpha", 7)):
-        scenario = {"run_tag": tag, "seed": seed, "overrides": MAINTENANCE_OVERRIDES}
-        runs[name] = Dataset(root, materialize_domain(MAINTENANCE, root, **scenario), scenario)
-    return runs
-
-
-def parquet_rows(dataset: Path, table: str) -> int:
-    return pq.read_metadata(dataset / table / PART_FILE).num_rows
-
-
-# --- a target per backend, and a way to look inside it ------------------------------------------
-
-
-@dataclass
-class Backend:
-    name: str
-    target: db.Target
-    connect: Callable[[], object]
-
-    def query(self, sql: str) -> list[tuple]:
-        return self.scalars(sql, rows=True)
-
-    def scalars(self, *sql: str, rows: bool = False) -> list:
-        """The first value of each query over one connection (or, with rows, all rows of one)."""
-        con = self.connect()
-        try:
-            cur = con.cursor() if self.name == "postgres" else con
-            values = []
-            for statement in sql:
-                cur.execute(statement)
-                values.append(cur.fetchall() if rows else cur.fetchone()[0])
-            return values[0] if rows else values
-        finally:
-            con.close()
-
-    def execute(self, *statements: str) -> None:
-        """Run statements in one transaction (rolled back when one fails, as the error propagates)."""
-        con = self.connect()
-        try:
-            if self.name == "postgres":
-                with con, con.cursor() as cur:
-                    for sql in statements:
-                        cur.execute(sql)
-            else:
-                con.execute("BEGIN")
-                for sql in statements:
-                    con.execute(sql)
-                con.execute("COMMIT")
-        finally:
-            con.close()
-
-    def tables(self, schema: str = db.MOCK_SCHEMA) -> dict[str, int]:
-        """Every table in `schema` with its row count (but the load's registry of what it created)."""
-        names = [
-            r[0]
-            for r in self.query(
-                f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{schema}' ORDER BY 1"
-            )
-            if r[0] != db.REGISTRY_TABLE
-        ]
-        counts = self.scalars(*(f'SELECT count(*) FROM "{schema}"."{n}"' for n in names))
-        return dict(zip(names, counts, strict=True))
-
-    def schema_exists(self, schema: str = db.MOCK_SCHEMA) -> bool:
-        sql = f"SELECT count(*) FROM information_schema.schemata WHERE schema_name = '{schema}'"
-        return self.query(sql)[0][0] > 0
+    return maintenance_datasets(tmp_path_factory)
 
 
 @pytest.fixture
 def pg_database(postgres_url: str) -> Iterator[str]:
-    """A fresh database on the session's server, so tests never see each other's tables."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(postgres_url)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    # Not UTC, so a load that relied on the server's time zone would shift every timestamp.
-    admin.cursor().execute(f"ALTER DATABASE \"{name}\" SET TimeZone TO 'America/New_York'")
-    try:
-        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()
+    with fresh_pg_database(postgres_url) as url:
+        yield url
 
 
-def open_duckdb(path: Path) -> duckdb.DuckDBPyConnection:
-    # Attached under another name: a file called mock_data.duckdb would make "mock_data" ambiguous.
-    con = duckdb.connect()
-    con.execute(f"ATTACH '{path}' AS loaded")
-    con.execute("USE loaded")
-    return con
-
-
-def duckdb_backend(path: Path) -> Backend:
-    return Backend("duckdb", db.DuckDBTarget(path), lambda: open_duckdb(path))
-
-
-def postgres_backend(url: str) -> Backend:
-    return Backend("postgres", db.PostgresTarget(url), lambda: psycopg2.connect(url))
-
-
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.integration)])
+@pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    if request.param == "duckdb":
-        return duckdb_backend(tmp_path / "db" / "mock_data.duckdb")
-    return postgres_backend(request.getfixturevalue("pg_database"))
-
-
-def load(backend: Backend, dataset: Path, domain: Domain = COMMERCE, **kwargs: object) -> db.LoadResult:
-    kwargs.setdefault("env", {})
-    return db.load_domain(backend.target, domain.name, domain.tables, dataset, **kwargs)
-
-
-def snapshot(backend: Backend) -> dict[str, int]:
-    return backend.tables() if backend.schema_exists() else {}
+    return make_backend(request, tmp_path)
 
 
 # --- the load ---------------------------------------------------------------------------------
@@ -488,141 +373,6 @@ def test_unsupported_column_type_is_refused() -> None:
         db.sql_type(pa.field("tags", pa.list_(pa.string())), "postgres")
 
 
-# --- Dagster: the asset, the resource switch, secrets -----------------------------------------
-
-
-def materialize_load(
-    dataset: Dataset, database: db.MockDatabaseResource, instance: dg.DagsterInstance, raise_on_error: bool = True
-) -> dg.ExecuteInProcessResult:
-    return dg.materialize(
-        [db.database_tables_asset(COMMERCE)],
-        resources={
-            "scenario": ScenarioResource(**dataset.scenario),
-            "data_dir": DataDirResource(root=str(dataset.root)),
-            "database": database,
-        },
-        instance=instance,
-        raise_on_error=raise_on_error,
-    )
-
-
-def everything_recorded(instance: dg.DagsterInstance, run_id: str) -> str:
-    """The run's event log, run record and job snapshot, as stored."""
-    run = instance.get_run_by_id(run_id)
-    parts = [dg.serialize_value(record) for record in instance.all_logs(run_id)]
-    parts += [dg.serialize_value(run), dg.serialize_value(instance.get_job_snapshot(run.job_snapshot_id))]
-    return "\n".join(parts)
-
-
-def files_containing(root: Path, secret: str) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
-
-
-@pytest.mark.integration
-def test_asset_loads_postgres_and_never_records_the_password(
-    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], pg_database: str, commerce: Dataset
-) -> None:
-    url = pg_database.replace("postgres@", f"postgres:{PASSWORD}@")  # trust auth accepts any password
-    monkeypatch.setenv(db.DATABASE_URL_ENV, url)
-    database = db.database_resource()
-    assert isinstance(database, db.PostgresDatabase)
-
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = materialize_load(commerce, database, instance)
-        metadata = result.asset_materializations_for_node("commerce__database_tables")[0].metadata
-        recorded = everything_recorded(instance, result.run_id)
-
-    total = sum(parquet_rows(commerce.path, t.name) for t in COMMERCE.tables)
-    assert metadata["dagster/row_count"].value == total
-    assert metadata["target"].value == pg_database  # user, host, port, database: no password
-    assert metadata["backend"].value == "postgres"
-    assert metadata["schema"].value == "mock_data"
-    assert "| mock_data.commerce_orders | " in metadata["tables"].value
-    assert metadata["seconds"].value > 0
-    assert "mock_data.commerce_orders" in recorded  # what went where is in the log ...
-    assert PASSWORD not in recorded  # ... the password is not
-    captured = capfd.readouterr()
-    assert PASSWORD not in captured.err + captured.out
-    assert files_containing(commerce.root, PASSWORD) == []
-    assert postgres_backend(pg_database).tables()["commerce_orders"] == parquet_rows(commerce.path, "orders")
-
-
-@pytest.mark.integration
-@pytest.mark.parametrize(
-    "url",
-    [
-        f"postgresql://postgres:{PASSWORD}@127.0.0.1:1/postgres",  # nothing listens
-        f"postgresql://postgres:{PASSWORD}@127.0.0.1:notaport/postgres",  # malformed
-    ],
-)
-def test_connection_errors_never_carry_the_password(
-    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], commerce: Dataset, url: str
-) -> None:
-    monkeypatch.setenv(db.DATABASE_URL_ENV, url)
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = materialize_load(commerce, db.database_resource(), instance, raise_on_error=False)
-        recorded = everything_recorded(instance, result.run_id)
-    assert not result.success
-    failure = result.get_step_failure_events()[0].step_failure_data.error
-    assert "postgresql://postgres@127.0.0.1" in failure.message or db.DATABASE_URL_ENV in failure.message
-    assert PASSWORD not in recorded
-    captured = capfd.readouterr()
-    assert PASSWORD not in captured.err + captured.out
-
-
-def test_asset_defaults_to_the_embedded_duckdb_file(commerce: Dataset) -> None:
-    database = db.database_resource()
-    assert isinstance(database, db.DuckDBDatabase)
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = materialize_load(commerce, database, instance)
-    metadata = result.asset_materializations_for_node("commerce__database_tables")[0].metadata
-    # One file per profile and run tag: another scenario never meets this one's namespace.
-    path = commerce.root / "database" / "normal-ops__mock" / "mock_data.duckdb"
-    assert metadata["target"].value == str(path)
-    assert metadata["backend"].value == "duckdb"
-    assert duckdb_backend(path).tables()["commerce_orders"] == parquet_rows(commerce.path, "orders")
-
-
-def test_asset_refusal_is_one_clear_failure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, commerce: Dataset) -> None:
-    monkeypatch.setenv("MOCK_DATA_ENABLED", "false")
-    path = tmp_path / "x.duckdb"
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = materialize_load(commerce, db.DuckDBDatabase(path=str(path)), instance, raise_on_error=False)
-    assert not result.success
-    error = result.get_step_failure_events()[0].step_failure_data
-    assert "MOCK_DATA_ENABLED=false: mock data is disabled" in error.user_failure_data.description
-    assert not path.exists()
-
-
-def test_cleanup_job_needs_the_token(tmp_path: Path, commerce: Dataset) -> None:
-    from mock_pipeline.definitions import DOMAINS, defs
-
-    path = tmp_path / "x.duckdb"
-    backend = duckdb_backend(path)
-    load(backend, commerce.path)
-    job = defs.resolve_job_def("mock_data_cleanup")
-    assert job is not None
-    cleanup_job = db.mock_data_cleanup_job(DOMAINS)
-    resources = {
-        "database": db.DuckDBDatabase(path=str(path)),
-        "data_dir": DataDirResource(root=str(tmp_path)),
-        "scenario": ScenarioResource(),
-    }
-
-    def run(token: str) -> dg.ExecuteInProcessResult:
-        config = {"ops": {"delete_all_mock_data": {"config": {"confirm": token}}}}
-        return cleanup_job.execute_in_process(run_config=config, resources=resources, raise_on_error=False)
-
-    refused = run("please")
-    assert not refused.success
-    description = refused.get_step_failure_events()[0].step_failure_data.user_failure_data.description
-    assert "confirm must be exactly 'DELETE_ALL_MOCK_DATA'" in description
-    assert backend.tables()["commerce_orders"] == parquet_rows(commerce.path, "orders")
-
-    assert run(db.CONFIRM_TOKEN).success
-    assert not backend.schema_exists()
-
-
 @pytest.fixture(scope="module")
 def every_domain(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     """A domain of the definitions at its small preset, generated on first use."""
@@ -653,38 +403,64 @@ def test_every_domain_loads_with_its_keys(backend: Backend, every_domain: Callab
     assert foreign_keys == sum(len(t.foreign_keys) for t in domain.tables)
 
 
-def test_definitions_have_a_database_load_per_domain() -> None:
-    from mock_pipeline.definitions import DOMAINS, defs
-
-    keys = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
-    assert {f"{d.name}/database_tables" for d in DOMAINS} <= keys
-    spec = defs.resolve_assets_def(dg.AssetKey(["commerce", "database_tables"]))
-    deps = {dep.asset_key for dep in spec.specs_by_key[dg.AssetKey(["commerce", "database_tables"])].deps}
-    assert deps == {COMMERCE.key(t.name) for t in COMMERCE.tables}
+# --- a user's views on our tables (issue 13 §5) -----------------------------------------------
 
 
-def test_asset_refuses_another_dataset_claiming_a_loaded_maintenance_run_tag(
-    tmp_path: Path, maintenance: dict[str, Dataset]
-) -> None:
-    from mock_pipeline.definitions import DOMAINS
+def write_nodes(folder: Path, labels: list[str]) -> Path:
+    """The toy domain's one table as Parquet: a chain of nodes labelled `labels`."""
+    rows = [{"node_id": i + 1, "parent_id": i or None, "label": label} for i, label in enumerate(labels)]
+    (folder / "toy" / "nodes").mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist(rows, tree_spec().schema), folder / "toy" / "nodes" / PART_FILE)
+    return folder / "toy"
 
-    assert MAINTENANCE in DOMAINS
 
-    def resources(dataset: Dataset) -> dict[str, object]:
-        return {
-            "scenario": ScenarioResource(**dataset.scenario),
-            "data_dir": DataDirResource(root=str(dataset.root)),
-            "database": db.DuckDBDatabase(path=str(tmp_path / "x.duckdb")),
-        }
+def test_a_users_view_on_our_table_is_never_broken(backend: Backend, tmp_path: Path) -> None:
+    """A view (in another schema, and a view on that view) built on a loaded table: a reload and a
+    cleanup refuse with one line naming the views, write nothing, and the views keep reading."""
+    spec = tree_spec()
+    first, second = write_nodes(tmp_path / "first", ["a", "b"]), write_nodes(tmp_path / "second", ["x", "y", "z"])
+    db.load_domain(backend.target, "toy", (spec,), first, env={})
+    backend.execute(
+        "CREATE SCHEMA reports",
+        "CREATE VIEW reports.labels AS SELECT label FROM mock_data.toy_nodes WHERE label IS NOT NULL",
+        "CREATE VIEW reports.label_count AS SELECT count(*) AS n FROM reports.labels",
+    )
+    views = "reports.label_count, reports.labels read(s) mock_data.toy_nodes"
 
-    asset = db.database_tables_asset(MAINTENANCE)  # the hook is the domain's own Domain.namespace
-    assert dg.materialize([asset], resources=resources(maintenance["alpha"])).success
-    assert dg.materialize([asset], resources=resources(maintenance["alpha"])).success  # the same dataset again
-    resources = resources(maintenance["alpha-seed7"])
-    again = dg.materialize([asset], resources=resources, raise_on_error=False)
-    assert not again.success
-    description = again.get_step_failure_events()[0].step_failure_data.user_failure_data.description
-    assert "maintenance: namespace 'alpha:' already exists" in description
-    # Replacing it is an explicit choice.
-    config = {"ops": {"maintenance__database_tables": {"config": {"replace_existing_namespace": True}}}}
-    assert dg.materialize([asset], resources=resources, run_config=config).success
+    with pytest.raises(db.LoadRefused) as refused:
+        db.load_domain(backend.target, "toy", (spec,), second, env={})
+    message = str(refused.value)
+    assert message.startswith(f"load of toy refused: {views} in {backend.target.description}")
+    assert message.endswith(
+        "drop the view, load, then re-create it (or load into another target_schema); nothing was written"
+    )
+    assert "\n" not in message
+    assert backend.query("SELECT label FROM reports.labels ORDER BY 1") == [("a",), ("b",)]  # the old data, intact
+
+    with pytest.raises(
+        db.LoadRefused, match=rf"^cleanup refused: {re.escape(views)} .*drop the view first; nothing was deleted$"
+    ):
+        db.cleanup(backend.target, [("toy", (spec,))], db.CONFIRM_TOKEN, env={})
+    assert backend.query("SELECT n FROM reports.label_count") == [(2,)]
+
+    # Without the views both go through, and a view made again reads the new data.
+    backend.execute("DROP VIEW reports.label_count", "DROP VIEW reports.labels")
+    db.load_domain(backend.target, "toy", (spec,), second, env={})
+    backend.execute("CREATE VIEW reports.labels AS SELECT label FROM mock_data.toy_nodes")
+    assert backend.query("SELECT label FROM reports.labels ORDER BY 1") == [("x",), ("y",), ("z",)]
+    backend.execute("DROP VIEW reports.labels")
+    db.cleanup(backend.target, [("toy", (spec,))], db.CONFIRM_TOKEN, env={})
+    assert snapshot(backend) == {}
+
+
+def test_a_view_on_another_table_does_not_stop_a_load(backend: Backend, tmp_path: Path) -> None:
+    spec = tree_spec()
+    db.load_domain(backend.target, "toy", (spec,), write_nodes(tmp_path / "first", ["a"]), env={})
+    backend.execute(
+        "CREATE SCHEMA reports",
+        "CREATE TABLE reports.toy_nodes (label text)",  # the same table name in another schema
+        "CREATE VIEW reports.mine AS SELECT label FROM reports.toy_nodes",
+    )
+    db.load_domain(backend.target, "toy", (spec,), write_nodes(tmp_path / "second", ["x", "y"]), env={})
+    assert backend.tables() == {"toy_nodes": 2}
+    assert backend.query("SELECT count(*) FROM reports.mine") == [(0,)]

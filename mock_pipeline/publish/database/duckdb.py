@@ -42,6 +42,27 @@ class DuckDBSession(Session):
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, list(params)).fetchall()
 
+    def dependent_views(self, schema: str, names: Sequence[str]) -> dict[str, list[str]]:
+        # DuckDB records no dependency of a view on a table: DROP TABLE goes through and the view breaks
+        # (and probing a view that no longer binds would abort our transaction). Read each stored
+        # view's query with DuckDB's own parser instead.
+        rows = self.fetch(
+            "SELECT schema_name, view_name, sql FROM duckdb_views() WHERE database_name = ? AND NOT internal",
+            [DUCKDB_CATALOG],
+        )
+        views = {(s.lower(), v.lower()): (f"{s}.{v}", _view_relations(s, sql)) for s, v, sql in rows}
+        found: dict[str, list[str]] = {}
+        for name in names:
+            # A view on a view on our table breaks too: follow views until no new one is reached.
+            broken: set[tuple[str, str]] = set()
+            reached = {(schema.lower(), name.lower())}
+            while new := {k for k, (_, rels) in views.items() if k not in broken and (rels is None or rels & reached)}:
+                broken |= new
+                reached |= new
+            if broken:
+                found[name] = sorted(views[k][0] for k in broken)
+        return found
+
     def drop_schema_if_empty(self, schema: str) -> bool:
         # DuckDB aborts the whole transaction on a failed DROP SCHEMA: look first.
         where = "WHERE database_name = ? AND schema_name = ?"
@@ -170,3 +191,24 @@ class DuckDBTarget(Target):
             con.execute("COMMIT")
         finally:
             con.close()
+
+
+def _view_relations(view_schema: str, sql: str) -> set[tuple[str, str]] | None:
+    """(schema, name) in lower case of every table or view a stored view reads (None: unknown).
+
+    DuckDB stores `CREATE VIEW <name>[(<columns>)] AS <query>;`: the query is the first tail after an
+    " AS " that parses (the view's name may itself contain one). An unqualified name is counted in the
+    view's own schema, which errs on the side of keeping a user's view.
+    """
+    for separator in re.finditer(r"\sAS\s", sql, flags=re.IGNORECASE):
+        query = sql[separator.end() :].strip().rstrip(";")
+        try:
+            names = duckdb.get_table_names(query, qualified=True)
+        except duckdb.Error:
+            continue
+        relations = set()
+        for qualified in names:
+            parts = qualified.lower().split(".")
+            relations.add((parts[-2] if len(parts) > 1 else view_schema.lower(), parts[-1]))
+        return relations
+    return None  # unparseable: assumed to read every table, so none is ever dropped from under it

@@ -120,3 +120,14 @@ def not_ours(target: Target, schema: str, names: Sequence[str]) -> NotOurs:
         f"created by mock_pipeline (not in {schema}.{REGISTRY_TABLE}); a table the project did not create is never "
         f"replaced: rename or drop it yourself, or choose another target_schema"
     )
+
+
+def views_in_the_way(
+    target: Target, schema: str, dependents: Mapping[str, Sequence[str]], refused: str, what_to_do: str
+) -> NotOurs:
+    """One line naming the user's views that dropping our tables would break, and what to do."""
+    listed = "; ".join(f"{', '.join(views)} read(s) {schema}.{table}" for table, views in dependents.items())
+    return NotOurs(
+        f"{refused}: {listed} in {target.description}, and a view mock_pipeline did not create is never broken "
+        f"or dropped: {what_to_do}"
+    )

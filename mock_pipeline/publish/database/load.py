@@ -22,6 +22,7 @@ from mock_pipeline.publish.database.guard import (
     check_row_limits,
     check_schema,
     not_ours,
+    views_in_the_way,
 )
 from mock_pipeline.publish.database.target import Target, parent_key, sql_type, table_name
 
@@ -127,6 +128,16 @@ def load_domain(
                         f"run_tag or run the mock_data_cleanup job first: {CLEANUP_COMMAND} "
                         f"(cleanup.yaml: ops: {{delete_all_mock_data: {{config: {{confirm: {CONFIRM_TOKEN}}}}}}})"
                     )
+            step = "looking for views built on the previous tables"
+            replaced = [n for n in names if ("table", n) in ours and session.table_exists(schema, n)]
+            if dependents := session.dependent_views(schema, replaced):
+                raise views_in_the_way(
+                    target,
+                    schema,
+                    dependents,
+                    f"load of {domain} refused",
+                    "drop the view, load, then re-create it (or load into another target_schema); nothing was written",
+                )
             step = f"creating schema {schema}"
             if not schema_existed:
                 session.execute(f"CREATE SCHEMA {session.schema_ref(schema)}")
@@ -193,6 +204,16 @@ def cleanup(
                 return result
             registry = Registry(session, schema)
             ours = registry.entries()
+            dropped = [
+                name
+                for domain, tables in domains
+                for spec in tables
+                if ("table", name := table_name(domain, spec.name)) in ours and session.table_exists(schema, name)
+            ]
+            if dependents := session.dependent_views(schema, dropped):
+                raise views_in_the_way(
+                    target, schema, dependents, "cleanup refused", "drop the view first; nothing was deleted"
+                )
             for domain, tables in reversed(domains):
                 for spec in reversed(tables):
                     name = table_name(domain, spec.name)

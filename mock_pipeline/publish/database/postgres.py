@@ -90,6 +90,22 @@ class PostgresSession(Session):
         self.cur.execute(sql.replace("?", "%s"), list(params))
         return self.cur.fetchall() if self.cur.description else []
 
+    def dependent_views(self, schema: str, names: Sequence[str]) -> dict[str, list[str]]:
+        # The server would refuse the DROP anyway (no CASCADE); asking first gives the same one line as DuckDB.
+        found: dict[str, list[str]] = {}
+        for name in names:
+            rows = self.fetch(
+                "SELECT DISTINCT vn.nspname || '.' || v.relname FROM pg_depend d "
+                "JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class "
+                "JOIN pg_namespace vn ON vn.oid = v.relnamespace "
+                "WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = to_regclass(?) AND v.oid <> d.refobjid "
+                "ORDER BY 1",
+                [self.qualified(schema, name)],
+            )
+            if rows:
+                found[name] = [r[0] for r in rows]
+        return found
+
     def drop_schema_if_empty(self, schema: str) -> bool:
         # Without CASCADE the server refuses a schema with anything in it (a view, a function, a
         # type...): try it under a savepoint and keep the schema when it says no.

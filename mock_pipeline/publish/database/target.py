@@ -111,6 +111,11 @@ class Session(ABC):
     def add_keys(self, schema: str, domain: str, tables: Sequence[TableSpec], specs: Mapping[str, TableSpec]) -> None:
         """Declare keys after the data, where that is the database's fast path."""
 
+    @abstractmethod
+    def dependent_views(self, schema: str, names: Sequence[str]) -> dict[str, list[str]]:
+        """For each of our tables `names` in `schema`, the views (`schema.view`) built on it that the
+        project did not create: dropping the table would break them, so a load or cleanup refuses."""
+
     def drop_table(self, schema: str, name: str) -> None:
         # Never CASCADE: an object someone built on our table (a view, a foreign key) makes the
         # drop fail and the transaction roll back, instead of silently going with it.

@@ -49,7 +49,13 @@ class PineconeStore(VectorStore):
 
     def _index(self) -> Any:
         if self._index_client is None:
-            from pinecone import Pinecone
+            try:  # the optional extra: installs that never use Pinecone do not need the SDK
+                from pinecone import Pinecone
+            except ImportError:
+                raise VectorSyncError(
+                    "vector store 'pinecone' needs the optional extra: pip install -e '.[pinecone]' "
+                    "(or use MOCK_PIPELINE_VECTOR_STORE=lancedb or pgvector)"
+                ) from None
 
             client = Pinecone(api_key=self.api_key, host=self.controller_host, source_tag="mock_pipeline")
             # With the host the SDK skips the control-plane lookup of the index by name.
