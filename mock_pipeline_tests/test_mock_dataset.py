@@ -311,6 +311,11 @@ def test_dg_scaffold_check_and_bad_line(tmp_path: Path) -> None:
     assert listed.returncode == 0, listed.stderr
     for table in TABLES:
         assert f"my_shop/{table}" in listed.stdout
+    # `dg launch` materialises the five tables and runs their blocking checks.
+    launched = dg("launch", "--assets", "key:my_shop/*")
+    assert launched.returncode == 0, launched.stdout[-2000:] + launched.stderr[-2000:]
+    written = sorted(p.parent.name for p in (tmp_path / "data").glob("datasets/*/my_shop/*/*.parquet"))
+    assert written == sorted(TABLES)
     text, line = _bad(defs_yaml.read_text(), "{table: products, skew: 1.1}", "{table: prodcts, skew: 1.1}")
     defs_yaml.write_text(text)
     broken = dg("check", "defs")
