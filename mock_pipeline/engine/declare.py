@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import keyword
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import Any, overload
 
@@ -93,6 +93,28 @@ class Column:
             raise DeclarationError(f"column {self.name!r}: description is empty; say what the column holds")
 
 
+@dataclass(frozen=True, kw_only=True)
+class TableOptions:
+    """What a table declaration says besides the function it decorates: the keywords of both
+    `Tables.table` and `Tables.derived`, declared once here."""
+
+    key: str
+    slots: Callable[[Any], int]  # the slot space the builder is asked for, from the model
+    description: str  # what a row is; shown on the asset in the Dagster UI
+    columns: Sequence[Column]
+    created: str | None = "created_at"  # the column saying when the row came to be; None when none does
+    text_columns: Sequence[str] = ()  # long text worth embedding (the vector sync)
+    export_exclude: Sequence[str] = ()  # columns left out of the files export
+    after: Sequence[str] = ()  # parents no column points to
+    per_tenant: bool | None = None  # None: the domain's default
+    name: str | None = None  # None: the decorated function's name
+
+    def __post_init__(self) -> None:
+        # Kept as tuples: a declaration never changes after import, and the spec holds these as given.
+        for sequence in ("columns", "text_columns", "export_exclude", "after"):
+            object.__setattr__(self, sequence, tuple(getattr(self, sequence)))
+
+
 class Tables(Sequence[TableSpec]):
     """A domain's tables in declaration order, each added by the `table` or `derived` decorator.
 
@@ -124,64 +146,43 @@ class Tables(Sequence[TableSpec]):
     def __iter__(self) -> Iterator[TableSpec]:
         return iter(self._specs)
 
-    def table(
-        self,
-        *,
-        key: str,
-        slots: Callable[[Any], int],
-        description: str,
-        columns: Sequence[Column],
-        created: str | None = "created_at",
-        text_columns: Sequence[str] = (),
-        export_exclude: Sequence[str] = (),
-        after: Sequence[str] = (),
-        per_tenant: bool | None = None,
-        name: str | None = None,
-    ) -> Callable[[Builder], TableSpec]:
-        """Declare a generated table; decorates its builder `(model, lo, hi) -> columns` over slots [lo, hi).
-
-        The table is named after the builder function unless `name` is given.
-        """
-        declaration = _Declaration(
-            key, slots, description, tuple(columns), created, tuple(text_columns), tuple(export_exclude),
-            tuple(after), per_tenant,
-        )  # fmt: skip
+    def table(self, **options: Any) -> Callable[[Builder], TableSpec]:
+        """Declare a generated table (keywords: the fields of `TableOptions`); decorates its builder
+        `(model, lo, hi) -> columns` over slots [lo, hi). The table is named after the builder unless
+        `name` is given."""
 
         def declare(builder: Builder) -> TableSpec:
-            table = name or builder.__name__
+            table, declaration = self._declaration(options, builder)
             schema = self._check(table, declaration)
             return self._add(table, declaration, schema, build=_assembling(table, builder, schema))
 
         return declare
 
-    def derived(
-        self,
-        *,
-        key: str,
-        slots: Callable[[Any], int],
-        description: str,
-        columns: Sequence[Column],
-        created: str | None = "created_at",
-        text_columns: Sequence[str] = (),
-        export_exclude: Sequence[str] = (),
-        after: Sequence[str] = (),
-        per_tenant: bool | None = None,
-        name: str | None = None,
-    ) -> Callable[[Derivation], TableSpec]:
-        """Declare a table computed from parent tables already written; decorates
-        `(model, dataset, chunk_size) -> Iterable[pa.Table]`."""
-        declaration = _Declaration(
-            key, slots, description, tuple(columns), created, tuple(text_columns), tuple(export_exclude),
-            tuple(after), per_tenant,
-        )  # fmt: skip
+    def derived(self, **options: Any) -> Callable[[Derivation], TableSpec]:
+        """Declare a table computed from parent tables already written (keywords: the fields of
+        `TableOptions`); decorates `(model, dataset, chunk_size) -> Iterable[pa.Table]`."""
 
         def declare(derive: Derivation) -> TableSpec:
-            table = name or derive.__name__
+            table, declaration = self._declaration(options, derive)
             return self._add(table, declaration, self._check(table, declaration), derive=derive)
 
         return declare
 
-    def _check(self, table: str, d: _Declaration) -> pa.Schema:
+    def _declaration(self, options: Mapping[str, Any], function: Callable[..., Any]) -> tuple[str, TableOptions]:
+        """The table's name and its options, or one line naming the keyword that is wrong."""
+        table = options.get("name") or function.__name__
+        where = f"{self.domain}.{table}"
+        allowed = [f.name for f in fields(TableOptions)]
+        if unknown := sorted(set(options) - set(allowed)):
+            raise DeclarationError(
+                f"{where}: {unknown[0]!r} is not a declaration keyword; allowed: {', '.join(allowed)}"
+            )
+        required = [f.name for f in fields(TableOptions) if f.default is MISSING]
+        if missing := [r for r in required if r not in options]:
+            raise DeclarationError(f"{where}: {missing[0]!r} is missing; required: {', '.join(required)}")
+        return table, TableOptions(**options)
+
+    def _check(self, table: str, d: TableOptions) -> pa.Schema:
         """The table's schema, after refusing anything a reader of the declaration would call a mistake."""
         where = f"{self.domain}.{table}"
         declared = self.names()
@@ -223,7 +224,7 @@ class Tables(Sequence[TableSpec]):
     def _add(
         self,
         table: str,
-        d: _Declaration,
+        d: TableOptions,
         schema: pa.Schema,
         build: Callable[[Any, int, int], pa.Table] | None = None,
         derive: Derivation | None = None,
@@ -250,21 +251,6 @@ class Tables(Sequence[TableSpec]):
         )
         self._specs.append(spec)
         return spec
-
-
-@dataclass(frozen=True)
-class _Declaration:
-    """What `Tables.table` and `Tables.derived` were given, besides the function they decorate."""
-
-    key: str
-    slots: Callable[[Any], int]
-    description: str
-    columns: tuple[Column, ...]
-    created: str | None
-    text_columns: tuple[str, ...]
-    export_exclude: tuple[str, ...]
-    after: tuple[str, ...]
-    per_tenant: bool | None
 
 
 def _assembling(table: str, builder: Builder, schema: pa.Schema) -> Callable[[Any, int, int], pa.Table]:
