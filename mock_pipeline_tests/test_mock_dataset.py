@@ -274,10 +274,8 @@ def DatasetModel_for(domain: Domain) -> Any:
 DG = shutil.which("dg")
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(DG is None, reason="dagster-dg-cli is not installed (pip install -e '.[dev]')")
-def test_dg_scaffold_check_and_bad_line(tmp_path: Path) -> None:
-    """`dg scaffold defs mock_pipeline.MockDataset my_shop` then `dg check defs` in a fresh dg project."""
+def dg_project(tmp_path: Path) -> Path:
+    """A fresh dg project using mock_pipeline's components, with the scenario and data_dir resources."""
     project = tmp_path / "shop_project"
     (project / "shop_project" / "defs").mkdir(parents=True)
     (project / "pyproject.toml").write_text(
@@ -294,6 +292,14 @@ def test_dg_scaffold_check_and_bad_line(tmp_path: Path) -> None:
         '    resources = dg.Definitions(resources={"scenario": ScenarioResource(), "data_dir": DataDirResource()})\n'
         "    return dg.Definitions.merge(components, resources)\n"
     )
+    return project
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(DG is None, reason="dagster-dg-cli is not installed (pip install -e '.[dev]')")
+def test_dg_scaffold_check_and_bad_line(tmp_path: Path) -> None:
+    """`dg scaffold defs mock_pipeline.MockDataset my_shop` then `dg check defs` in a fresh dg project."""
+    project = dg_project(tmp_path)
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home"), "MOCK_PIPELINE_DATA_DIR": str(tmp_path / "data")}
     (tmp_path / "home").mkdir()
 
@@ -322,6 +328,32 @@ def test_dg_scaffold_check_and_bad_line(tmp_path: Path) -> None:
     assert broken.returncode != 0
     expected = f"{defs_yaml}:{line}: table 'order_items', column 'product_id': references table 'prodcts'"
     assert expected in broken.stdout + broken.stderr
+
+
+LAUNCH = """mutation ($params: ExecutionParams!) { launchRun(executionParams: $params) { __typename
+  ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } ... on InvalidSubsetError { message } } }"""
+
+
+@pytest.mark.slow
+def test_scaffolded_component_materialises_from_dagster_dev(tmp_path: Path) -> None:
+    """The scaffolded five-table spec in a project served by `dagster dev`: a run launched through its
+    GraphQL API (what the UI's Materialize button sends) writes every table with its checks."""
+    from mock_pipeline_tests.dagster_dev import DAGSTER, dagster_dev
+
+    project = dg_project(tmp_path)
+    (project / "shop_project" / "defs" / "my_shop").mkdir()
+    (project / "shop_project" / "defs" / "my_shop" / "defs.yaml").write_text(example_yaml("my_shop"))
+    env = {**os.environ, "PYTHONPATH": str(project)}
+    command = [DAGSTER, "dev", "-m", "shop_project.definitions"]
+    with dagster_dev(project, command=command, base_env=env) as server:
+        selector = {"repositoryLocationName": "shop_project.definitions", "repositoryName": "__repository__",
+                    "jobName": "__ASSET_JOB", "assetSelection": [{"path": ["my_shop", t]} for t in TABLES]}  # fmt: skip
+        launched = server.graphql(LAUNCH, {"params": {"selector": selector, "mode": "default", "runConfigData": {}}})
+        assert launched["launchRun"]["__typename"] == "LaunchRunSuccess", launched
+        run = server.wait_for_run(launched["launchRun"]["run"]["runId"], timeout=900)
+        assert run["status"] == "SUCCESS", server.tail()
+        written = sorted(p.parent.name for p in server.data_dir.glob("datasets/*/my_shop/*/*.parquet"))
+        assert written == sorted(TABLES)
 
 
 def test_readme_example_materialises_with_checks_passing(tmp_path: Path) -> None:
