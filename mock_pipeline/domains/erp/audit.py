@@ -11,7 +11,10 @@ import mock_pipeline.domains.erp.service  # noqa: F401  (declares the tables ref
 from mock_pipeline.domains.erp.common import TABLES, dense, presence, product_slots
 from mock_pipeline.domains.erp.finance import refund_people
 from mock_pipeline.domains.erp.ledger import product_movements, product_plan
-from mock_pipeline.domains.erp.model import (
+from mock_pipeline.domains.erp.model import ErpModel
+from mock_pipeline.domains.erp.orders import discounts_present
+from mock_pipeline.domains.erp.service import visit_rows, visits_present
+from mock_pipeline.domains.erp.world import (
     BRANCH_SLOTS,
     DISCOUNT_SLOTS,
     HOUR,
@@ -23,10 +26,7 @@ from mock_pipeline.domains.erp.model import (
     ROLE_SUPPORT,
     STATUS_CANCELLED,
     VISIT_SLOTS,
-    ErpModel,
 )
-from mock_pipeline.domains.erp.orders import discounts_present
-from mock_pipeline.domains.erp.service import visit_rows, visits_present
 from mock_pipeline.engine import columns as col
 from mock_pipeline.engine.columns import INT, STRING, TIMESTAMP, ids, pick
 from mock_pipeline.engine.declare import Column

@@ -12,13 +12,9 @@ from typing import Any
 import numpy as np
 
 from mock_pipeline.domains.erp import data
-from mock_pipeline.domains.erp.model import (
-    PAYMENT_TERMS,
-    ROLE_SHARES,
-    ROLES,
-    ErpModel,
-)
+from mock_pipeline.domains.erp.model import ErpModel
 from mock_pipeline.domains.erp.tables import ENTITY_TYPES, MOVEMENT_TYPES, TABLES
+from mock_pipeline.domains.erp.world import PAYMENT_TERMS, ROLE_SHARES, ROLES
 from mock_pipeline.domains.factory import ReportLine
 from mock_pipeline.scenarios.model import ANOMALY_LABELS
 from mock_pipeline.validation import Rule, in_window, key_rules, row_rule, unique_key

@@ -14,7 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mock_pipeline.domains.erp.model import DOMAIN, LABEL, ErpModel
+from mock_pipeline.domains.erp.model import ErpModel
+from mock_pipeline.domains.erp.world import DOMAIN, LABEL
 from mock_pipeline.engine import columns as col
 from mock_pipeline.engine.columns import STRING, ids
 from mock_pipeline.engine.declare import Tables

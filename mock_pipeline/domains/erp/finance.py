@@ -19,8 +19,8 @@ from mock_pipeline.domains.erp.common import (
     null_if,
     presence,
 )
-from mock_pipeline.domains.erp.model import (
-    DAY,
+from mock_pipeline.domains.erp.model import ErpModel
+from mock_pipeline.domains.erp.world import (
     PAY_LATE,
     PAY_PAID,
     PAY_PARTIALLY_REFUNDED,
@@ -34,11 +34,11 @@ from mock_pipeline.domains.erp.model import (
     ROLE_ADMIN,
     ROLE_MANAGER,
     ROLE_SUPPORT,
-    ErpModel,
 )
 from mock_pipeline.engine import columns as col
 from mock_pipeline.engine.columns import INT, MONEY, STRING, TIMESTAMP, ids, pick
 from mock_pipeline.engine.declare import Column, Columns
+from mock_pipeline.engine.timeline import DAY
 
 PAYMENT_METHODS = ("bank_transfer", "cheque", "instapay", "cash")  # indexed by model.METHOD_*
 # Why a collection attempt failed, two per method (cash is collected in hand and never fails).

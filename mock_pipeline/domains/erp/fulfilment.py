@@ -19,7 +19,8 @@ from mock_pipeline.domains.erp.common import (
     order_range,
     presence,
 )
-from mock_pipeline.domains.erp.model import ATTEMPT_SLOTS, STATUS_DELIVERED, STATUS_FAILED, ErpModel
+from mock_pipeline.domains.erp.model import ErpModel
+from mock_pipeline.domains.erp.world import ATTEMPT_SLOTS, STATUS_DELIVERED, STATUS_FAILED
 from mock_pipeline.engine import columns as col
 from mock_pipeline.engine.columns import INT, STRING, TIMESTAMP, ids, pick
 from mock_pipeline.engine.declare import Column, Columns

@@ -11,10 +11,12 @@ import pyarrow as pa
 
 import mock_pipeline.domains.erp.finance  # noqa: F401  (declares the tables referenced below)
 from mock_pipeline.domains.erp.common import ANOMALY, TABLES, anomaly_labels, presence, product_slots
-from mock_pipeline.domains.erp.model import DAY, HOUR, ITEM_SLOTS, LABEL, NO_ANOMALY, OFFICE_OPEN, ErpModel, office_time
+from mock_pipeline.domains.erp.model import ErpModel
+from mock_pipeline.domains.erp.world import HOUR, ITEM_SLOTS, LABEL, NO_ANOMALY, OFFICE_OPEN, office_time
 from mock_pipeline.engine import columns as col
 from mock_pipeline.engine.columns import INT, STRING, TIMESTAMP, ids, pick
 from mock_pipeline.engine.declare import Column
+from mock_pipeline.engine.timeline import DAY
 
 MOVEMENT_TYPES = ("restock", "adjustment", "fulfillment", "return")
 

@@ -11,197 +11,71 @@ a fixed number of slots per order (slot = g * SLOTS + k) drop empty slots and ar
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cached_property, partial
 
 import numpy as np
 import pyarrow as pa
 
-from mock_pipeline.domains.erp import data
+from mock_pipeline.domains.erp import data, outcomes
+from mock_pipeline.domains.erp.world import (
+    ATTEMPT_SLOTS,
+    BRANCH_COUNT_WEIGHTS,
+    BRANCH_SLOTS,
+    BULK_CYCLE_DAYS,
+    BULK_PAYER_SHARE,
+    CASE_SIZE,
+    DISCOUNT_ITEM,
+    DISCOUNT_MODE_WEIGHTS,
+    DISCOUNT_ORDER,
+    DOMAIN,
+    ERP_WEEKDAYS,
+    FOLLOW_UP_SHARE,
+    GRADE_PRICE_FACTORS,
+    HOUR,
+    ITEM_COUNT_WEIGHTS,
+    ITEM_SLOTS,
+    LABEL,
+    LAUNCH_END,
+    MAX_ORDERS,
+    NO_ANOMALY,
+    OFFICE_HOURS,
+    OFFICE_OPEN,
+    ORDER_HOURS,
+    PACK_SIZES,
+    PAY_LATE,
+    PAY_OVERDUE,
+    PAYMENT_TERM_WEIGHTS,
+    PAYMENT_TERMS,
+    PRODUCT_VARIANTS,
+    QUANTITY_WEIGHTS,
+    REFUND_NONE,
+    ROLE_SALES,
+    ROLE_SHARES,
+    ROLES,
+    STAFF_READY,
+    STATUS_CANCELLED,
+    STATUS_CONFIRMED,
+    STATUS_DELIVERED,
+    STATUS_FAILED,
+    STATUS_PENDING,
+    STATUS_SHIPPED,
+    VAT_PERCENT,
+    VISIT_HOURS,
+    WEEK,
+    Billing,
+    Lifecycle,
+    OrderFacts,
+    region_day,
+    zipf_exponent_for,
+)
 from mock_pipeline.engine.cohort import Cohort
 from mock_pipeline.engine.dense import DenseKeys
 from mock_pipeline.engine.distributions import categorical, exponential, lognormal, unique_codes, zipf_weights
 from mock_pipeline.engine.pools import pools
 from mock_pipeline.engine.random import Stream
 from mock_pipeline.engine.timeline import DAY, Rhythm, Schedule, allocate, daily_weights, poisson_counts
-from mock_pipeline.scenarios.model import ANOMALY_LABELS, Scenario, ScenarioError
-
-DOMAIN = "erp"
-WEEK = 7 * DAY
-HOUR = 3600
-# Staff accounts exist first, then the launch set of customers and the catalogue; trading
-# (orders, visits) starts on the first morning.
-STAFF_READY = 1800
-LAUNCH_END = 3600
-
-ROLES = ("admin", "manager", "sales", "support")
-ROLE_SHARES = (0.05, 0.15, 0.50, 0.30)
-DEPARTMENTS = ("Administration", "Management", "Sales", "Customer Support")
-ROLE_ADMIN, ROLE_MANAGER, ROLE_SALES, ROLE_SUPPORT = range(4)
-
-PAYMENT_TERMS = (0, 15, 30, 45, 60)  # days; 0 = cash on delivery
-PAYMENT_TERM_WEIGHTS = (15, 20, 35, 20, 10)
-BULK_CYCLE_DAYS = 30  # bulk payers settle everything invoiced in a month with one transfer
-BULK_PAYER_SHARE = 0.5  # of the companies on 30+ day terms
-VAT_PERCENT = 14  # Egyptian VAT
-BRANCH_SLOTS = 3
-BRANCH_COUNT_WEIGHTS = (60, 30, 10)
-
-PACK_SIZES = (1, 6, 12)
-GRADE_PRICE_FACTORS = (1.0, 1.25, 1.45, 1.6, 1.8)  # Classic .. Professional  # single unit, case of 6, case of 12
-ITEM_SLOTS = 5
-ITEM_COUNT_WEIGHTS = (30, 28, 20, 13, 9)
-QUANTITY_WEIGHTS = (20, 18, 14, 10, 8, 8, 5, 5, 4, 3, 2, 3)  # 1..12 cases
-TOP_SHARE_TARGET = 0.80  # the top 20% of products take about 80% of the units (80/20)
-DISCOUNT_SLOTS = ITEM_SLOTS + 1  # slot 0: order-level, slots 1..5: one per item
-DISCOUNT_MODE_WEIGHTS = (70, 15, 15)  # none, order-level, item-level
-DISCOUNT_NONE, DISCOUNT_ORDER, DISCOUNT_ITEM = range(3)
-ATTEMPT_SLOTS = 3
-HISTORY_SLOTS = 4  # pending, confirmed, shipped, terminal (delivered / delivery_failed / cancelled)
-CASE_SIZE = 12  # restocks come in cases
-FOLLOW_UP_SHARE = 0.3
-VISIT_SLOTS = 2  # slot 0: the visit, slot 1: its follow-up
-MAX_PARTS = 3
-MAX_SERVICES = 3
-
-# B2B hours: orders are placed and goods moved during the working day (UTC+2 shifted to UTC).
-ORDER_HOURS = (0, 0, 0, 0, 0, 0, 0.3, 1.5, 4, 6, 6.5, 6, 5, 4.5, 5, 4.5, 3.5, 2.5, 1.5, 0.8, 0.3, 0, 0, 0)
-VISIT_HOURS = (0, 0, 0, 0, 0, 0, 0, 2, 5, 6, 6, 5, 4, 5, 5, 4, 2, 0, 0, 0, 0, 0, 0, 0)
-# Monday..Sunday: Friday is the Egyptian weekend, Saturday half busy.
-ERP_WEEKDAYS = (1.1, 1.1, 1.1, 1.1, 0.15, 0.6, 1.15)
-
-NO_ANOMALY = -1
-MAX_ORDERS = 5_000_000
-PRODUCT_VARIANTS = 1 + len(data.PRODUCT_LINES) * len(data.PRODUCT_TAGS)  # plain, then line x tag
-LABEL = {name: i for i, name in enumerate(ANOMALY_LABELS)}
-
-STATUS_PENDING, STATUS_CONFIRMED, STATUS_SHIPPED, STATUS_DELIVERED, STATUS_FAILED, STATUS_CANCELLED = range(6)
-ORDER_STATUSES = ("pending", "confirmed", "shipped", "delivered", "delivery_failed", "cancelled")
-PAY_PAID, PAY_LATE, PAY_OVERDUE, PAY_PENDING = range(4)
-PAYMENT_STATUSES = ("paid", "paid_late", "overdue", "pending", "refunded", "partially_refunded")
-PAY_REFUNDED, PAY_PARTIALLY_REFUNDED = 4, 5
-REFUND_NONE, REFUND_REQUESTED, REFUND_APPROVED, REFUND_REJECTED = -1, 0, 1, 2
-REFUND_STATUSES = ("requested", "approved", "rejected")
-# Refund reasons (data.REFUND_REASONS) by what happened to the order.
-REASON_DAMAGED, REASON_LATE, REASON_WRONG_ITEM, REASON_QUALITY, REASON_BILLING, REASON_BACKORDER = range(6)
-# Goods come back into stock only when the customer sends them back for a wrong item or a quality claim.
-RETURNED_REASONS = (REASON_WRONG_ITEM, REASON_QUALITY)
-# Payment collection: the share of payments whose first attempt failed (a bounced cheque, a rejected transfer).
-FAILED_COLLECTION_SHARE = 0.06
-FAILED_COLLECTION_SHARE_LATE = 0.35
-METHOD_TRANSFER, METHOD_CHEQUE, METHOD_INSTAPAY, METHOD_CASH = range(4)
-# Office hours in UTC (08:00-18:00 in Cairo, UTC+2): when money is received and stock is booked.
-OFFICE_OPEN, OFFICE_HOURS = 6 * 3600, 10 * 3600
-
-# Monday-based weekday offsets (0 = Monday) of each region's delivery days.
-_REGION_OFFSETS = np.array([sorted(d - 1 for d in data.REGION_ISO_DAYS[r]) for r in data.REGIONS], dtype=np.int64)
-
-
-def zipf_exponent_for(n: int, target: float = TOP_SHARE_TARGET) -> float:
-    """The Zipf exponent whose top 20% of n ranks carry `target` of the mass (bisection)."""
-    top = max(1, math.ceil(0.2 * n))
-    lo, hi = 0.1, 4.0
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        w = zipf_weights(n, mid)
-        lo, hi = (mid, hi) if w[:top].sum() / w.sum() < target else (lo, mid)
-    return (lo + hi) / 2
-
-
-def weekday_of_day(day: np.ndarray) -> np.ndarray:
-    """Monday-based weekday of an epoch day (1970-01-01 was a Thursday)."""
-    return (np.asarray(day) + 3) % 7
-
-
-def region_day(day0: np.ndarray, region: np.ndarray, k: np.ndarray | int) -> np.ndarray:
-    """Epoch day of the k-th (0-based) delivery day of `region` on or after epoch day `day0`."""
-    day0 = np.asarray(day0, dtype=np.int64)
-    offsets = _REGION_OFFSETS[region]  # [n, 3]
-    weekday = weekday_of_day(day0)
-    position = (offsets < weekday[:, None]).sum(axis=1) + np.asarray(k, dtype=np.int64)
-    monday = day0 - weekday
-    per_week = offsets.shape[1]
-    chosen = np.take_along_axis(offsets, (position % per_week)[:, None], axis=1)[:, 0]
-    return monday + 7 * (position // per_week) + chosen
-
-
-@dataclass(frozen=True)
-class Lifecycle:
-    """An order's story as event times (epoch seconds) and states at the end of the window."""
-
-    g: np.ndarray
-    date: np.ndarray
-    company: np.ndarray
-    region: np.ndarray
-    status: np.ndarray
-    planned: np.ndarray  # injected anomaly label index, or NO_ANOMALY
-    anomaly: np.ndarray  # the injected label where it had a visible effect by the end, else NO_ANOMALY
-    confirmed: np.ndarray  # bool: a confirmation happened
-    confirm_at: np.ndarray
-    cancel_at: np.ndarray
-    scheduled_day: np.ndarray  # epoch day of the planned delivery
-    shipped_at: np.ndarray
-    attempt_at: np.ndarray  # [n, ATTEMPT_SLOTS]
-    attempts: np.ndarray  # attempts made by the end of the window
-    failed_attempts: np.ndarray  # planned failed attempts (0..3)
-    final_at: np.ndarray  # time of the last planned attempt
-
-    @property
-    def shipped(self) -> np.ndarray:
-        return (self.status >= STATUS_SHIPPED) & (self.status != STATUS_CANCELLED)
-
-    @property
-    def delivered(self) -> np.ndarray:
-        return self.status == STATUS_DELIVERED
-
-    @property
-    def cancelled(self) -> np.ndarray:
-        return self.status == STATUS_CANCELLED
-
-
-@dataclass(frozen=True)
-class Billing:
-    """The invoice and payment of delivered orders (meaningless where not delivered)."""
-
-    invoice_at: np.ndarray
-    terms: np.ndarray
-    due_day: np.ndarray  # epoch day of the due date (a calendar date: paid on time = by the end of that day)
-    paid_at: np.ndarray
-    status: np.ndarray  # PAY_PAID, PAY_LATE, PAY_OVERDUE or PAY_PENDING (refunds are applied by the tables)
-    bulk: np.ndarray  # settled by a bulk transfer
-    cycle: np.ndarray  # bulk cycle index
-    method: np.ndarray  # METHOD_*
-    attempts: np.ndarray  # collection attempts: 1 + failed ones before the payment went through (0 if unpaid)
-
-    @property
-    def paid(self) -> np.ndarray:
-        return np.isin(self.status, (PAY_PAID, PAY_LATE))
-
-
-@dataclass(frozen=True)
-class OrderFacts:
-    """What happened to every order by the end of the window, computed once in one chunked pass: the
-    presence of every child row (and so the dense keys of every child table) and the stock demand."""
-
-    status: np.ndarray  # int8, STATUS_*
-    confirmed: np.ndarray  # bool
-    attempts: np.ndarray  # int8, delivery attempts made
-    paid: np.ndarray  # bool, the invoice was paid by the end of the window
-    refund: np.ndarray  # int8, REFUND_* (REFUND_NONE when no refund was requested)
-    returned: np.ndarray  # bool, the order's goods came back to stock (failed delivery or a return)
-
-    @property
-    def shipped(self) -> np.ndarray:
-        return (self.status >= STATUS_SHIPPED) & (self.status != STATUS_CANCELLED)
-
-    @property
-    def delivered(self) -> np.ndarray:
-        return self.status == STATUS_DELIVERED
-
-
-def office_time(stream: Stream, key: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """A moment within office hours of epoch day `day`."""
-    return np.asarray(day, dtype=np.int64) * DAY + OFFICE_OPEN + stream.integers(key, 0, OFFICE_HOURS)
+from mock_pipeline.scenarios.model import Scenario, ScenarioError
 
 
 class ErpModel:
@@ -509,60 +383,7 @@ class ErpModel:
         return replace(life, anomaly=np.where(visible, planned, NO_ANOMALY))
 
     def billing(self, life: Lifecycle) -> Billing:
-        """Invoice at delivery, due at the end of the day `terms` days later; paid on time, late, or not at all.
-
-        An order labelled payment_delay is paid after its due date (or not at all); an unlabelled one is
-        paid by its due date unless it is among the profile's overdue share. Money arrives in office hours.
-        """
-        g, end = life.g, self.end
-        profile = self.scenario.profile
-        s = partial(self.stream, "payments")
-        invoice_at = life.final_at
-        invoice_day = invoice_at // DAY
-        terms = self.company["terms"][life.company]
-        due_day = invoice_day + terms
-        deadline = (due_day + 1) * DAY  # the first second after the due date
-        overdue = s("overdue").bernoulli(g, profile.overdue_share)
-        late = (life.planned == LABEL["payment_delay"]) & ~overdue
-        bulk = self.company["bulk"][life.company]
-        anchor = self.company["cycle_anchor"][life.company]
-        cycle_len = BULK_CYCLE_DAYS * DAY
-        cycle = -((anchor - invoice_at) // cycle_len)  # ceil division
-        # Cash on delivery: collected by the driver within hours of the delivery.
-        cod_at = invoice_at + 600 + s("cod").integers(g, 0, 3 * HOUR)
-        # On credit: a delay drawn with the profile's mean, capped at the terms; received in office hours.
-        delay = exponential(s("delay"), g, profile.payment_delay_days)
-        delay_days = np.minimum(np.floor(delay + 0.5), terms).astype(np.int64)
-        credit_at = office_time(s("credit_time"), g, invoice_day + delay_days)
-        # Not before the invoice: a same-day payment whose office hour has passed arrives the next morning.
-        credit_at = np.where(credit_at <= invoice_at + 600, credit_at + DAY, credit_at)
-        on_time = np.where(terms == 0, cod_at, credit_at)
-        on_time = np.where(bulk, anchor + cycle * cycle_len, on_time)
-        # Late: 1 to 40 days after the due date, squeezed into the window when the due date is inside it.
-        late_day = due_day + 1 + np.floor(40 * s("late").uniform(g)).astype(np.int64)
-        last_day = (end - 1) // DAY
-        fits = due_day + 1 <= last_day
-        squeezed = due_day + 1 + np.floor(s("late_fit").uniform(g) * np.maximum(last_day - due_day, 1)).astype(np.int64)
-        late_day = np.where((late_day > last_day) & fits, np.minimum(squeezed, last_day), late_day)
-        late_at = office_time(s("late_time"), g, late_day)
-        paid_at = np.where(late, late_at, on_time)
-        paid = ~overdue & (paid_at < end)
-        status = np.select(
-            [paid & (paid_at < deadline), paid, deadline <= end], [PAY_PAID, PAY_LATE, PAY_OVERDUE], PAY_PENDING
-        )
-        on_bulk = bulk & ~late & ~overdue
-        method = np.where(
-            on_bulk,
-            METHOD_TRANSFER,
-            np.where(terms == 0, METHOD_CASH, categorical(s("method"), g, (55, 20, 20, 5))),
-        )
-        # A bounced cheque or a rejected transfer is retried; late payers bounce more often. Cash never fails.
-        share = np.where(late, FAILED_COLLECTION_SHARE_LATE, FAILED_COLLECTION_SHARE)
-        failed = np.where(
-            (method != METHOD_CASH) & ~on_bulk & s("failed").bernoulli(g, share), 1 + s("failures").integers(g, 0, 2), 0
-        )
-        attempts = np.where(np.isin(status, (PAY_PAID, PAY_LATE)), 1 + failed, 0)
-        return Billing(invoice_at, terms, due_day, paid_at, status, on_bulk, cycle, method, attempts)
+        return outcomes.billing(self, life)
 
     # -- order items and discounts ---------------------------------------------------------------
     def item_count(self, g: np.ndarray) -> np.ndarray:
@@ -622,49 +443,13 @@ class ErpModel:
 
     # -- refunds ---------------------------------------------------------------------------------
     def refunds(self, life: Lifecycle, pay: Billing) -> dict[str, np.ndarray]:
-        """Refund requests on paid invoices. The reason is the order's own problem: a late, retried or
-        backordered delivery is refunded for that; an unlabelled order for damage, a wrong item, quality or
-        billing. Goods come back (a return to stock) when a wrong-item or quality refund is approved."""
-        g, end = life.g, self.end
-        s = partial(self.stream, "refunds")
-        troubled = np.isin(life.anomaly, [LABEL[x] for x in ("delivery_delay", "delivery_failure", "stockout")])
-        requested_at = pay.paid_at + DAY + np.floor(s("after").uniform(g) * 20 * DAY).astype(np.int64)
-        present = life.delivered & pay.paid & s("asked").bernoulli(g, np.where(troubled, 0.25, 0.03))
-        present &= requested_at < end
-        decided_at = office_time(s("decide_time"), g, requested_at // DAY + 1 + s("decide").integers(g, 0, 5))
-        decision = 1 + categorical(s("decision"), g, (75, 25))  # approved, rejected
-        open_ = s("open").bernoulli(g, 0.1) | (decided_at >= end)
-        status = np.where(open_, REFUND_REQUESTED, decision)
-        ordinary = np.array([REASON_DAMAGED, REASON_WRONG_ITEM, REASON_QUALITY, REASON_BILLING])
-        reason = ordinary[categorical(s("reason"), g, (35, 25, 25, 15))]
-        reason = np.where(troubled, REASON_LATE, reason)
-        reason = np.where(life.anomaly == LABEL["stockout"], REASON_BACKORDER, reason)
-        goods_back = np.isin(reason, RETURNED_REASONS)
-        # A wrong item is refunded in full; other claims in part.
-        percent = np.where(goods_back, 100, s("percent").integers(g, 10, 101))
-        collected_at = office_time(s("collect_time"), g, decided_at // DAY + 1 + s("collect").integers(g, 0, 3))
-        returned = present & (status == REFUND_APPROVED) & goods_back & (collected_at < end)
-        return {
-            "present": present,
-            "requested_at": requested_at,
-            "decided_at": decided_at,
-            "status": np.where(present, status, REFUND_NONE),
-            "percent": percent,
-            "reason": reason,
-            "returned": returned,
-            "returned_at": collected_at,
-        }
+        return outcomes.refunds(self, life, pay)
 
     def goods_back(self, life: Lifecycle, refund: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Per order: do its goods come back into stock, and when. A failed delivery's goods return to the
-        depot the day after the last attempt; an approved wrong-item or quality refund's are collected."""
-        failed, failed_at = self.depot_return(life)
-        return failed | refund["returned"], np.where(life.status == STATUS_FAILED, failed_at, refund["returned_at"])
+        return outcomes.goods_back(self, life, refund)
 
     def depot_return(self, life: Lifecycle) -> tuple[np.ndarray, np.ndarray]:
-        """Goods of a failed delivery are back at the depot the morning after the last attempt."""
-        failed_at = office_time(self.stream("inventory_movements", "depot_time"), life.g, life.final_at // DAY + 1)
-        return (life.status == STATUS_FAILED) & (failed_at < self.end), failed_at
+        return outcomes.depot_return(self, life)
 
     # -- what happened to every order: one pass ----------------------------------------------------
     def week_of(self, t: np.ndarray) -> np.ndarray:
@@ -717,30 +502,7 @@ class ErpModel:
         return self.plan_stock(*self.stock_demand)
 
     def plan_stock(self, demand: np.ndarray, returned: np.ndarray) -> dict[str, np.ndarray]:
-        """Weekly restocks and count adjustments per product, planned from the units shipped and returned per
-        (product, week). The loop runs over weeks, vectorised over products. Each restock tops stock up to the
-        week's demand plus safety stock, so fulfilments can never take it below zero.
-        """
-        P, W = self.products, self.weeks
-        created_week = self.week_of(self.product["created"])
-        safety = self.product["safety"]
-        restock = np.zeros((P, W), dtype=np.int64)
-        adjust = np.zeros((P, W), dtype=np.int64)
-        level = np.zeros(P, dtype=np.int64)
-        key = np.arange(P, dtype=np.int64)
-        for w in range(W):
-            active = w >= created_week
-            need = np.maximum(0, demand[:, w] + safety - level)
-            restock[:, w] = np.where(active, -(-need // CASE_SIZE) * CASE_SIZE, 0)
-            level += restock[:, w]
-            counted = (
-                active & (w > created_week) & self.stream("inventory_movements", "count").bernoulli(key * W + w, 0.2)
-            )
-            size = self.stream("inventory_movements", "adjust").integers(key * W + w, 1, 4)
-            sign = np.where(self.stream("inventory_movements", "sign").bernoulli(key * W + w, 0.6), -1, 1)
-            adjust[:, w] = np.where(counted, sign * size, 0)
-            level += adjust[:, w] + returned[:, w] - demand[:, w]
-        return {"restock": restock, "adjust": adjust, "created_week": created_week}
+        return outcomes.plan_stock(self, demand, returned)
 
     # -- maintenance visits ----------------------------------------------------------------------
     @cached_property

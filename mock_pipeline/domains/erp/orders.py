@@ -19,8 +19,8 @@ from mock_pipeline.domains.erp.common import (
     order_range,
     presence,
 )
-from mock_pipeline.domains.erp.model import (
-    DAY,
+from mock_pipeline.domains.erp.model import ErpModel
+from mock_pipeline.domains.erp.world import (
     DISCOUNT_ORDER,
     DISCOUNT_SLOTS,
     HISTORY_SLOTS,
@@ -33,13 +33,13 @@ from mock_pipeline.domains.erp.model import (
     STATUS_DELIVERED,
     STATUS_FAILED,
     STATUS_SHIPPED,
-    ErpModel,
     Lifecycle,
 )
 from mock_pipeline.engine import columns as col
 from mock_pipeline.engine.columns import INT, MONEY, STRING, TIMESTAMP, ids, pick
 from mock_pipeline.engine.declare import Column, Columns
 from mock_pipeline.engine.distributions import categorical
+from mock_pipeline.engine.timeline import DAY
 
 NEW_BRANCH_DAYS = 60  # an order from a branch this young gets the branch-opening discount
 

@@ -8,7 +8,8 @@ import pyarrow.compute as pc
 
 from mock_pipeline.domains.erp import data
 from mock_pipeline.domains.erp.common import CURRENCY, TABLES, dense, presence
-from mock_pipeline.domains.erp.model import BRANCH_SLOTS, DEPARTMENTS, ROLES, ErpModel
+from mock_pipeline.domains.erp.model import ErpModel
+from mock_pipeline.domains.erp.world import BRANCH_SLOTS, DEPARTMENTS, ROLES
 from mock_pipeline.engine import columns as col
 from mock_pipeline.engine.columns import INT, MONEY, STRING, TIMESTAMP, ids, pick
 from mock_pipeline.engine.declare import Column, Columns

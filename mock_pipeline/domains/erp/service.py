@@ -9,11 +9,13 @@ import pyarrow.compute as pc
 import mock_pipeline.domains.erp.ledger  # noqa: F401  (declares the tables referenced below)
 from mock_pipeline.domains.erp import data
 from mock_pipeline.domains.erp.common import TABLES, dense, null_if, presence
-from mock_pipeline.domains.erp.model import DAY, HOUR, MAX_PARTS, MAX_SERVICES, ROLE_SUPPORT, VISIT_SLOTS, ErpModel
+from mock_pipeline.domains.erp.model import ErpModel
+from mock_pipeline.domains.erp.world import HOUR, MAX_PARTS, MAX_SERVICES, ROLE_SUPPORT, VISIT_SLOTS
 from mock_pipeline.engine import columns as col
 from mock_pipeline.engine.columns import INT, JSON, MONEY, STRING, TIMESTAMP, ids, pick
 from mock_pipeline.engine.declare import Column, Columns
 from mock_pipeline.engine.distributions import categorical
+from mock_pipeline.engine.timeline import DAY
 
 LABOR_PER_HOUR_CENTS = 350_00
 # Technicians' notes: an opening per visit type (data.VISIT_TYPES, then follow_up), the finding that the first
