@@ -1,7 +1,6 @@
-"""What `dg` loads ([tool.dg] in pyproject.toml): the built-in domains plus the components under defs/.
-
-`mock_pipeline.definitions` stays the code location of `dagster dev` and workspace.yaml; this module
-adds the MockDataset components a user scaffolds into mock_pipeline/defs, which use its resources.
+"""The project's code location for `dg`, `dagster dev` ([tool.dagster]) and workspace.yaml: the
+built-in domains plus the MockDataset components a user scaffolds into mock_pipeline/defs, which use
+their resources. `mock_pipeline.definitions` stays importable alone (the built-in domains only).
 """
 
 from pathlib import Path
