@@ -24,6 +24,9 @@ from mock_pipeline.partitions import (
     shards_from_env,
 )
 
+# The unpartitioned location's gate (one executor wrapper, shared rather than copied).
+from mock_pipeline.preflight import _CheckedExecutor
+
 # Tables that grow with products or orders (tens of millions of rows in the large preset).
 # Small tables and derived analytics stay unpartitioned: one step each is cheaper than shards.
 PARTITIONED_TABLES: Mapping[str, tuple[str, ...]] = {
@@ -34,6 +37,18 @@ PARTITIONED_TABLES: Mapping[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+@dg.executor(
+    name=dg.multi_or_in_process_executor.name,
+    config_schema=dg.multi_or_in_process_executor.config_schema,
+    requirements=lambda config: dg.multiple_process_executor_requirements() if "multiprocess" in config else [],
+)
+def checked_multi_or_in_process_executor(init_context: dg.InitExecutorContext) -> dg.Executor:
+    """Dagster's default executor (same name and config: multiprocess, or `in_process` by run config)
+    with the run's gate in front: a bad run config or environment variable is refused in one
+    message before any step starts, not by each step with a stack trace."""
+    return _CheckedExecutor(dg.multi_or_in_process_executor.executor_creation_fn(init_context))
+
+
 def executor_from_env(name: str | None = None) -> dg.ExecutorDefinition:
     """multiprocess (default; run config may pick `in_process`), k8s (dagster-k8s) or celery (dagster-celery)."""
     name = name or os.environ.get(EXECUTOR_ENV) or "multiprocess"
@@ -41,7 +56,7 @@ def executor_from_env(name: str | None = None) -> dg.ExecutorDefinition:
     if problem is not None:
         raise ValueError(problem)
     if name == "multiprocess":
-        return dg.multi_or_in_process_executor
+        return checked_multi_or_in_process_executor
     if name == "k8s":
         from dagster_k8s import k8s_job_executor
 
@@ -64,7 +79,7 @@ def _from_env_or_default() -> tuple[int, dg.ExecutorDefinition]:
         executor = executor_from_env()
     except ValueError as exc:
         logging.getLogger(__name__).warning(f"{exc} (the code location loads with the multiprocess executor)")
-        executor = dg.multi_or_in_process_executor
+        executor = checked_multi_or_in_process_executor
     return shards, executor
 
 

@@ -63,7 +63,7 @@ def test_the_location_loads_with_bad_values_saying_each_in_one_line() -> None:
         "from mock_pipeline import definitions_partitioned as d\n"
         "job = d.defs.resolve_implicit_global_asset_job_def()\n"
         "keys = d.defs.resolve_assets_def(['commerce', 'parts', 'orders']).partitions_def.get_partition_keys()\n"
-        "print(len(keys), job.executor_def.name)\n"
+        "print(len(keys), job.executor_def.name, job.executor_def is d.checked_multi_or_in_process_executor)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script],
@@ -73,7 +73,7 @@ def test_the_location_loads_with_bad_values_saying_each_in_one_line() -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["8", "multi_or_in_process_executor"]  # the defaults stood in
+    assert done.stdout.split() == ["8", "multi_or_in_process_executor", "True"]  # the defaults stood in
     lines = [line for line in done.stderr.splitlines() if line.startswith("MOCK_PIPELINE_")]
     assert lines == [
         "MOCK_PIPELINE_SHARDS: 'many' is not a shard count; allowed: an integer from 1 to 1000 "
@@ -98,5 +98,5 @@ def test_cli_run_with_a_bad_shard_count_is_refused_before_anything_is_written(tm
     line = "MOCK_PIPELINE_SHARDS: 'abc' is not a shard count; allowed: an integer from 1 to 1000"
     assert f"{line} (the code location loads with 8 shards)" in done.stderr  # at load: a line, no traceback
     assert f"Failure: {line}\n" in output  # the run's failure: the same line
-    assert "STEP_SUCCESS" not in output
+    assert "STEP_START" not in output  # refused by the run's gate, before any step
     assert not (tmp_path / "data").exists()
