@@ -91,15 +91,19 @@ class PostgresSession(Session):
         return self.cur.fetchall() if self.cur.description else []
 
     def dependent_views(self, schema: str, names: Sequence[str]) -> dict[str, list[str]]:
-        # The server would refuse the DROP anyway (no CASCADE); asking first gives the same one line as DuckDB.
+        # The server would refuse the DROP anyway (no CASCADE); asking first gives the same one line as
+        # DuckDB, with every view that would break (views on those views too), not the driver's HINT.
         found: dict[str, list[str]] = {}
         for name in names:
             rows = self.fetch(
-                "SELECT DISTINCT vn.nspname || '.' || v.relname FROM pg_depend d "
-                "JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class "
-                "JOIN pg_namespace vn ON vn.oid = v.relnamespace "
-                "WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = to_regclass(?) AND v.oid <> d.refobjid "
-                "ORDER BY 1",
+                "WITH RECURSIVE dependent(oid) AS ("
+                " SELECT r.ev_class FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid"
+                " WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = to_regclass(?) AND r.ev_class <> d.refobjid"
+                " UNION"
+                " SELECT r.ev_class FROM dependent x JOIN pg_depend d ON d.refobjid = x.oid"
+                " JOIN pg_rewrite r ON r.oid = d.objid WHERE d.classid = 'pg_rewrite'::regclass AND r.ev_class <> x.oid"
+                ") SELECT n.nspname || '.' || c.relname FROM dependent x JOIN pg_class c ON c.oid = x.oid"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace ORDER BY 1",
                 [self.qualified(schema, name)],
             )
             if rows:
