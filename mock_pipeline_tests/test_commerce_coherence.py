@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -84,6 +85,14 @@ def _customers_round_robin(t: pa.Table) -> pa.Array:
     return pa.array((tenant * 100 + order % 100 + 1).astype(np.int64))
 
 
+def _refund_reshipped_order(t: pa.Table) -> pa.Table:
+    """Refund in full a reshipped order's payment (delivery_failure, still captured) right after its failure."""
+    row = _first(t, pc.and_(_is("anomaly", "delivery_failure")(t), _is("status", "captured")(t)))
+    t = _set(t, "status", row, "refunded")
+    t = _set(t, "refunded_amount", row, t["amount"][row].as_py())
+    return _set(t, "refunded_at", row, t["paid_at"][row].as_py() + dt.timedelta(days=1))
+
+
 CORRUPTIONS: list[tuple[str, Change, str, str]] = [
     # (table corrupted, change, table of the rule, rule)
     ("payments", _set_where("anomaly", lambda t: pc.is_null(t["anomaly"]), "stockout"), "payments",
@@ -112,6 +121,9 @@ CORRUPTIONS: list[tuple[str, Change, str, str]] = [
     ("notifications", _set_where("title", lambda t: pc.is_in(t["title"], pa.array(list(_RESHIP_TITLES))),
                                  "Refund issued for your undelivered order"), "notifications",
      "speaks_of_the_orders_problem"),
+    ("payments", _refund_reshipped_order, "shipments", "delivery_failure_consequences"),
+    ("notifications", _replace("sent_at", lambda t: pa.array([dt.datetime(2024, 1, 1, tzinfo=dt.UTC)] * t.num_rows)),
+     "notifications", "saved_item_news_after_saving"),
     ("payments", _set_where("attempts", _is("anomaly", "payment_delay"), 1), "payments", "payment_delay_paid_later"),
     ("payments", _replace("status", lambda t: pa.array(["captured"] * t.num_rows)), "payments",
      "status_reflects_outcome"),
@@ -215,7 +227,8 @@ def test_failed_deliveries_are_refunded_or_reshipped(dataset: Path) -> None:
             assert orders.at[order_id, "order_status"] == (
                 "delivered" if second["status"] == "delivered" else "shipped"
             )
-            assert payments.at[order_id, "status"] != "refunded"
+            refunded_at = payments.at[order_id, "refunded_at"]  # money back only for a return of the reship
+            assert pd.isna(refunded_at) or refunded_at > second["delivered_at"]
     assert len(parcels) == len(failed) and refunded > 0 and reshipped > 0
     others = shipments[~shipments["order_id"].isin(failed)]
     assert others["order_id"].is_unique and (others["status"] != "failed").all()

@@ -72,17 +72,19 @@ COHERENCE: tuple[Rule, ...] = (
     Rule("shipments", "delivery_failure_consequences",
          "An order labelled delivery_failure has one failed shipment and either its payment refunded (order"
          " delivery_failed) or a reship: one more shipment, later, not failed, the order shipped or delivered with it"
-         " and not refunded in full (never after a parcel refused by its recipient); no other order has a failed"
+         " and no money back but for a return after the reship arrived (never a reship after a parcel refused by its"
+         " recipient); no other order has a failed"
          " shipment or a second one.",
          "WITH s AS (SELECT order_id, count(*) AS parcels, count(*) FILTER (WHERE status = 'failed') AS failed,"
          " count(*) FILTER (WHERE is_reship) AS reships, min(failed_at) AS failed_at,"
-         " min(shipped_at) FILTER (WHERE status <> 'failed') AS reshipped_at,"
+         " min(shipped_at) FILTER (WHERE status <> 'failed') AS reshipped_at, min(delivered_at) AS redelivered_at,"
          " min(status) FILTER (WHERE status <> 'failed') AS reship_status,"
          " bool_or(failure_reason = 'refused by recipient') AS refused FROM shipments GROUP BY order_id)"
          " SELECT count(*) FILTER (WHERE (o.anomaly IS NOT DISTINCT FROM 'delivery_failure')"
          " <> (coalesce(s.failed, 0) = 1) OR coalesce(s.failed, 0) > 1 OR s.parcels > 2)"
          " + count(*) FILTER (WHERE s.parcels = 2 AND (o.anomaly IS DISTINCT FROM 'delivery_failure' OR s.failed <> 1"
-         " OR s.reships <> 1 OR NOT s.reshipped_at > s.failed_at OR p.status = 'refunded' OR s.refused"
+         " OR s.reships <> 1 OR NOT s.reshipped_at > s.failed_at OR s.refused"
+         " OR (p.refunded_at IS NOT NULL AND NOT p.refunded_at > s.redelivered_at)"
          " OR o.order_status <> CASE s.reship_status WHEN 'delivered' THEN 'delivered' ELSE 'shipped' END))"
          " + count(*) FILTER (WHERE o.anomaly = 'delivery_failure' AND s.parcels = 1"
          " AND (p.status IS DISTINCT FROM 'refunded' OR o.order_status <> 'delivery_failed' OR s.reships > 0))"
@@ -143,6 +145,10 @@ COHERENCE: tuple[Rule, ...] = (
          " + count(*) FILTER (WHERE event = 'delivered' AND NOT EXISTS (SELECT 1 FROM shipments s"
          " WHERE s.order_id = n.order_id AND s.status = 'delivered' AND s.delivered_at <= n.sent_at)) AS violations,"
          " count(*) FILTER (WHERE told IS NOT NULL) AS problem_notices FROM n"),
+    Rule("notifications", "saved_item_news_after_saving",
+         "price_drop and back_in_stock messages go only to customers who had saved a product by then.",
+         "SELECT count(*) AS violations FROM notifications n WHERE n.type IN ('price_drop', 'back_in_stock')"
+         " AND NOT EXISTS (SELECT 1 FROM wishlists w WHERE w.customer_id = n.customer_id AND w.added_at <= n.sent_at)"),
     Rule("stock_events", "sales_follow_order_items",
          "Units leaving as sales equal, per product, the units of order items of orders not cancelled.",
          "SELECT count(*) AS violations FROM (SELECT product_id, -sum(delta) AS units FROM stock_events"

@@ -30,10 +30,18 @@ def _after_signup(m: CommerceModel, customer: np.ndarray, stream_table: str, key
     return earliest + np.floor((m.end - 1 - earliest) * m.stream(stream_table, "time").uniform(key)).astype(np.int64)
 
 
+def _wishlist_size(m: CommerceModel, customer: np.ndarray) -> np.ndarray:
+    return m.stream("wishlists", "size").integers(customer, 0, WISHLIST_SLOTS + 1)
+
+
+def _saves_anything(m: CommerceModel, customer: np.ndarray) -> np.ndarray:
+    return _wishlist_size(m, customer) > 0
+
+
 @presence("wishlists")
 def _wishlist_present(m: CommerceModel, lo: int, hi: int) -> np.ndarray:
     s = ids(lo, hi)
-    return s % WISHLIST_SLOTS < m.stream("wishlists", "size").integers(s // WISHLIST_SLOTS, 0, WISHLIST_SLOTS + 1)
+    return s % WISHLIST_SLOTS < _wishlist_size(m, s // WISHLIST_SLOTS)
 
 
 @TABLES.table(
@@ -72,7 +80,8 @@ def wishlists(m: CommerceModel, lo: int, hi: int) -> Columns:
 MARKETING_SLOTS = 5
 ORDER_NOTICE_SLOTS = 2
 ROUTINE_SHARE = 0.15  # orders whose customer gets (and keeps) a routine update
-_MARKETING_KINDS = len(NOTIFICATION_TYPES) - 1  # every type but order_update
+# Marketing kinds (index into NOTIFICATION_TYPES[1:]) that speak of a saved item: price_drop, back_in_stock.
+_ABOUT_SAVED = (1, 2)
 _NOTIFICATION_TITLES = pa.array([t for group in NOTIFICATION_TITLES[1:] for t in group])
 _STAGE_WIDTH = len(ORDER_STAGE_NOTICES[0])
 _PROBLEM_WIDTH = len(ORDER_PROBLEM_NOTICES[0][2])
@@ -166,7 +175,7 @@ def _notification_present(m: CommerceModel, lo: int, hi: int) -> np.ndarray:
         Column("anomaly", STRING, ANOMALY),
     ),
     created="sent_at",
-    after=("shipments",),  # its rule reads the shipments and payments
+    after=("shipments", "wishlists"),  # its rules read the shipments, payments and wishlists
 )
 def notifications(m: CommerceModel, lo: int, hi: int) -> Columns:
     """Marketing messages per customer, then order updates: routine ones and the notice of each order's problem."""
@@ -183,8 +192,16 @@ def notifications(m: CommerceModel, lo: int, hi: int) -> Columns:
     anomaly = np.full(n, NO_ANOMALY, dtype=np.int64)
     c = s[marketing]
     customer[marketing] = tenant[marketing] * m.customers + local[marketing] // MARKETING_SLOTS
-    sent[marketing] = _after_signup(m, customer[marketing], "notifications", c)
+    buyer = customer[marketing]
     kind = categorical(m.stream("notifications", "type"), c, (25, 15, 10, 15))
+    # Price drops and restocks are about a saved item: only for customers who saved one, after they did.
+    saved_at = _after_signup(m, buyer, "wishlists", buyer * WISHLIST_SLOTS)  # their first wishlist entry
+    saved = _saves_anything(m, buyer) & (saved_at + 60 < m.end - 1)
+    about_saved = np.isin(kind, _ABOUT_SAVED)
+    kind = np.where(about_saved & ~saved, 0, kind)  # a promotion instead
+    earliest = saved_at + 60
+    wait = np.floor((m.end - 1 - earliest) * m.stream("notifications", "time").uniform(c)).astype(np.int64)
+    sent[marketing] = np.where(about_saved & saved, earliest + wait, _after_signup(m, buyer, "notifications", c))
     width = len(NOTIFICATION_TITLES[0])
     title = kind * width + m.stream("notifications", "title").integers(c, 0, width)
     customer[~marketing], order[~marketing] = order_part["customer"], order_part["order"]
