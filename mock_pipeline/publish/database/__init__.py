@@ -16,8 +16,11 @@ new one, never half of it (seed 002). The bulk path is the database's own:
 
 Safety guard (seed 001), checked before anything is written: not in production, mock data not
 disabled, schema `mock_data` unless explicitly allowed, every table within the record limit, and
-a domain's run namespace (maintenance's run tag, seed 000) not already present in the target.
-Layout: `target.py` (what every target offers), `duckdb.py` and `postgres.py` (one module per
+a domain's run namespace (maintenance's run tag, seed 000) not already present in the target,
+and no view someone else built on a table the load would replace or the cleanup drop (the views
+are named; DuckDB would otherwise let the drop break them silently).
+
+Modules: `target.py` (what every target offers), `duckdb.py` and `postgres.py` (one module per
 system), `guard.py` (the safety checks and the registry of what the load created), `load.py`
 (load_domain and cleanup); these use no Dagster API and are tested on their own. `resources.py`
 and `asset.py` are the Dagster wiring (resources, the per-domain asset and the cleanup job).
