@@ -1,4 +1,7 @@
-"""The benchmark script runs end to end at a tiny size: what it reports holds (never how fast)."""
+"""The benchmark script runs end to end at a tiny size: what it reports holds (never how fast).
+
+Each test runs the script in a subprocess (imports, engine, every publishing destination): the integration tier.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow
 BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "benchmark.py"
 
 
