@@ -32,7 +32,8 @@ def _sql_literal(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    # Rule SQL goes through str.format ({start}, {end}): a brace of a value ('{}', an empty array) is doubled.
+    return "'" + str(value).replace("'", "''").replace("{", "{{").replace("}", "}}") + "'"
 
 
 def created_column(spec: DatasetSpec, table: str) -> str | None:
@@ -70,7 +71,7 @@ def check_coherence(spec: DatasetSpec, located: Located) -> None:
             continue
         after = set(t.columns[created].timestamp.after) if t.columns[created].timestamp else set()
         for cname, c in t.columns.items():
-            if c.reference is None or c.reference.table == tname:  # itself: an earlier row, any time
+            if c.reference is None or c.reference.table == tname or c.reference.back:  # no causal order to it
                 continue
             parent_created = created_column(spec, c.reference.table)
             if parent_created is not None and f"{c.reference.table}.{parent_created}" not in after:
@@ -98,7 +99,7 @@ def declare(spec: DatasetSpec, order: list[str], located: Located) -> Tables:
                 cname,
                 ARROW_TYPES[c.type],
                 c.description or f"{c.generator} generator",
-                c.reference.table if c.reference and c.reference.column is None else None,
+                c.reference.table if c.reference and c.reference.column is None and not c.reference.back else None,
             )
             for cname, c in t.columns.items()
         ]
@@ -145,6 +146,16 @@ def rules(spec: DatasetSpec, tables: Tables) -> list[Rule]:
             ref = c.reference
             if ref is not None and ref.column is not None:
                 out.append(foreign_key(tspec.name, n, ref.table, ref.column))
+            if ref is not None and ref.back:
+                # The parent may not exist yet when this table is checked; its keys are dense (1..rows).
+                out.append(
+                    row_rule(
+                        tspec.name,
+                        f"{n}_references_{ref.table}",
+                        f"{tspec.name}.{n} is a key of {ref.table} (1..its row count).",
+                        f"{n} < 1 OR {n} > {{rows_{ref.table}}}",
+                    )
+                )
             if ref is not None and ref.unique_with is not None and n < ref.unique_with:
                 out.append(
                     Rule(
@@ -189,7 +200,8 @@ def rules(spec: DatasetSpec, tables: Tables) -> list[Rule]:
 
 
 def rule_params(model: DatasetModel) -> dict[str, Any]:
-    return {"start": f"to_timestamp({model.start})", "end": f"to_timestamp({model.end})"}
+    rows = {f"rows_{table}": n for table, n in model.rows.items()}
+    return {"start": f"to_timestamp({model.start})", "end": f"to_timestamp({model.end})", **rows}
 
 
 def compile_domain(spec: DatasetSpec, located: Located) -> Domain:

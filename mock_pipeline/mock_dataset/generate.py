@@ -382,6 +382,8 @@ class _Chunk:
         if parent == table:
             # Itself: an earlier row (the first row points at itself), so rows can be loaded in key order.
             return np.floor(s.uniform(rows) * rows).astype(np.int64) + 1
+        if c.reference.back:  # the parent's keys are 1..rows, known before any of its rows are made
+            return s.integers(rows, 0, m.rows[parent]) + 1
         if t.per_parent is not None and t.per_parent.table == parent and _structural(t, name):
             return np.searchsorted(m.offsets[table], rows, side="right")  # parent row + 1: its key
         n = m.rows[parent]

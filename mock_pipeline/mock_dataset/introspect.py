@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -264,6 +265,36 @@ class Importer:
         self.default_rows = default_rows
         self.refused: list[str] = []
         self.keys: dict[str, str] = {t.name: self._key(t) for t in tables}
+        self.back: set[tuple[str, str]] = self._back_references(tables)
+
+    def _back_references(self, tables: list[SourceTable]) -> set[tuple[str, str]]:
+        """Foreign keys closing a cycle between tables, a nullable one where the cycle has one: generated
+        from the parent's row count (no dependency), their constraints added after the rows are in."""
+        edges = {
+            (t.name, c.parent)
+            for t in tables
+            for c in t.constraints
+            if c.kind == "f" and c.parent not in (t.name, None)
+        }
+        edges = {e for e in edges if e[1] in self.tables}
+        back: set[tuple[str, str]] = set()
+        while cycle := _find_cycle(sorted(edges)):
+
+            def nullable(edge: tuple[str, str]) -> bool:
+                fks = [c for c in self.tables[edge[0]].constraints if c.kind == "f" and c.parent == edge[1]]
+                return all(not self.tables[edge[0]].columns[col].not_null for c in fks for col in c.columns)
+
+            child, parent = next((e for e in cycle if nullable(e)), cycle[-1])
+            edges.discard((child, parent))
+            for c in self.tables[child].constraints:
+                if c.kind == "f" and c.parent == parent:
+                    if len(c.columns) > 1:
+                        self.refused.append(
+                            f"{child}.{c.columns[0]}: a composite foreign key closing a cycle with {parent};"
+                            " allowed: single-column back-references (or import without one table, --tables)"
+                        )
+                    back.update((child, col) for col in c.columns)
+        return back
 
     def _key(self, t: SourceTable) -> str:
         pk = next((c for c in t.constraints if c.kind == "p"), None)
@@ -395,6 +426,15 @@ class Importer:
             ref["column"] = pcolumn
         if parent == t.name:
             why += "; itself: an earlier row"
+        if (t.name, name) in self.back:
+            if pcolumn != self.keys[parent]:
+                self.refused.append(
+                    f"{t.name}.{name}: closes a cycle of foreign keys to {parent}.{pcolumn}, not its key;"
+                    " allowed: back-references to an integer primary key (or import without one table, --tables)"
+                )
+                return None
+            ref = {"table": parent, "back": True}
+            why += "; closes a cycle of foreign keys: a back-reference, checked against the parent's row count"
         kind = self._kind(self.tables[parent].columns[pcolumn])
         return Choice({"type": kind, "reference": ref}, why)
 
@@ -458,7 +498,8 @@ class Importer:
     def _created_parents(self, t: SourceTable) -> list[str]:
         out = []
         for c in t.constraints:
-            if c.kind == "f" and c.parent != t.name and c.parent in self.tables and len(c.columns) == 1:
+            back = (t.name, c.columns[0]) in self.back
+            if c.kind == "f" and c.parent != t.name and c.parent in self.tables and len(c.columns) == 1 and not back:
                 pc = self.created(self.tables[c.parent])
                 if pc is not None and t.columns[c.columns[0]].not_null:
                     out.append(f"{c.parent}.{pc}")
@@ -558,7 +599,6 @@ def import_schema(
         body, why, notes = importer.table(t)
         _email_sources(body["columns"], body["key"])
         rendered.append(_render_table(t.name, body, why, notes))
-    _cycles(importer, source)
     if importer.refused:
         raise ImportRefused(importer.refused)
     header = [
@@ -578,33 +618,31 @@ def import_schema(
     return "\n".join([*header, *rendered]) + "\n"
 
 
-def _cycles(importer: Importer, source: list[SourceTable]) -> None:
-    """Foreign keys between tables that form a cycle are refused, one line per column closing it."""
-    parents = {
-        t.name: {c.parent for c in t.constraints if c.kind == "f" and c.parent != t.name and c.parent} for t in source
-    }
+def _find_cycle(edges: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The edges of one cycle of the graph (child -> parent), or [] when there is none."""
+    parents: dict[str, list[str]] = {}
+    for child, parent in edges:
+        parents.setdefault(child, []).append(parent)
     state: dict[str, int] = {}
+    trail: list[str] = []
 
-    def visit(name: str, trail: list[str]) -> None:
-        if state.get(name) == 2 or name not in parents:
-            return
-        if state.get(name) == 1:
-            child = trail[-1]
-            t = importer.tables[child]
-            for c in t.constraints:
-                if c.kind == "f" and c.parent == name:
-                    importer.refused.append(
-                        f"{child}.{c.columns[0]}: foreign keys form a cycle ({' -> '.join([*trail[trail.index(name) :], name])});"
-                        " allowed: import without one of its tables (--tables)"
-                    )
-            return
+    def visit(name: str) -> list[tuple[str, str]]:
         state[name] = 1
-        for p in sorted(parents[name]):
-            visit(p, [*trail, name])
+        trail.append(name)
+        for parent in parents.get(name, []):
+            if state.get(parent) == 1:
+                loop = [*trail[trail.index(parent) :], parent]
+                return list(pairwise(loop))
+            if state.get(parent) is None and (found := visit(parent)):
+                return found
         state[name] = 2
+        trail.pop()
+        return []
 
-    for t in source:
-        visit(t.name, [])
+    for name in sorted(parents):
+        if state.get(name) is None and (found := visit(name)):
+            return found
+    return []
 
 
 def _scalar(value: Any) -> str:

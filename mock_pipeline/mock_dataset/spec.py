@@ -124,6 +124,9 @@ class ReferenceSpec(_Strict):
     unique_with: str | None = None
     # Another reference column of this table: the same parent row (a composite foreign key's other columns).
     via: str | None = None
+    # A back-reference closing a cycle of foreign keys: drawn from the parent's row count alone, so it is
+    # no dependency (the parent may come later); its check compares it with that count (dense keys).
+    back: bool = False
 
 
 class CustomSpec(_Strict):
@@ -353,7 +356,11 @@ def table_order(spec: DatasetSpec, located: Located) -> list[str]:
     """Tables parents first; a cycle is refused naming a table on it."""
     parents: dict[str, list[str]] = {}
     for name, t in spec.tables.items():
-        ps = [c.reference.table for c in t.columns.values() if c.reference is not None and c.reference.table != name]
+        ps = [
+            c.reference.table
+            for c in t.columns.values()
+            if c.reference is not None and c.reference.table != name and not c.reference.back
+        ]
         ps += [t.per_parent.table] if t.per_parent is not None else []
         parents[name] = list(dict.fromkeys(ps))
     order: list[str] = []
@@ -450,7 +457,7 @@ def check_spec(spec: DatasetSpec, located: Located) -> None:
             if c.faker is not None and c.faker.kind == "email" and c.faker.source is None:
                 raise error(located, [*cpath, "faker"], "an email needs `from: <name column>` to derive it from")
             if c.timestamp is not None:
-                refs = {c2.reference.table for c2 in t.columns.values() if c2.reference is not None}
+                refs = {c2.reference.table for c2 in t.columns.values() if c2.reference and not c2.reference.back}
                 for i, after in enumerate(c.timestamp.after):
                     ptable, _, pcol = after.partition(".")
                     p = spec.tables.get(ptable)
@@ -497,6 +504,10 @@ def _check_reference(spec: DatasetSpec, tname: str, cname: str, ref: ReferenceSp
             raise error(
                 located, [*path, "via"], f"via {ref.via!r} must be a reference column to {ref.table} without via"
             )
+    if ref.back and (ref.column or ref.unique_with or ref.via or ref.skew):
+        raise error(
+            located, [*path, "back"], "a back-reference draws a parent key alone (no column, unique_with, via, skew)"
+        )
     if ref.unique_with is not None:
         other = t.columns.get(ref.unique_with)
         if other is None or other.reference is None or other.reference.unique_with != cname or ref.unique_with == cname:
