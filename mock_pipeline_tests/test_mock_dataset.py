@@ -458,10 +458,7 @@ def test_choice_values_must_fit_the_column_type(value: str) -> None:
     assert "is not of type int" in str(caught.value)
 
 
-def test_imported_shapes_self_reference_composite_reference_unique_pairs_and_functions() -> None:
-    """What import-schema writes: a table referencing itself, a composite foreign key (via), a unique
-    pair of references, a reference to a parent's non-key column and round() in an expression."""
-    text = """
+SHAPES = """
 attributes:
   name: shapes
   tables:
@@ -472,6 +469,7 @@ attributes:
         code: {type: string, sequence: {prefix: T-, width: 4}}
         region: {type: int, number: {distribution: uniform, low: 1, high: 9.4, round: 0}}
         parent_id: {type: int, nulls: 0.2, reference: {table: teams}}
+        lead_id: {type: int, nulls: 0.1, reference: {table: members, back: true}}
     members:
       rows: 900
       columns:
@@ -483,6 +481,12 @@ attributes:
         score: {type: float, number: {distribution: uniform, low: 0, high: 10}}
         half: {type: float, expression: "round(score / 2, 1)"}
 """
+
+
+def test_imported_shapes_self_reference_composite_reference_unique_pairs_and_functions() -> None:
+    """What import-schema writes: a table referencing itself, a composite foreign key (via), a unique
+    pair of references, a reference to a parent's non-key column and round() in an expression."""
+    text = SHAPES
     domain = compile_text(text)
     model = domain.model(ScenarioResource().resolve())
     teams = domain.table("teams").build(model, 0, 40).to_pydict()
@@ -499,3 +503,41 @@ attributes:
     too_many = text.replace("rows: 900", "rows: 1601")
     with pytest.raises(ScenarioError, match="distinct \\(team_id, other_team_id\\) pairs, only 1,600 exist"):
         compile_text(too_many).model(ScenarioResource().resolve())
+    # Every value a function of its row: two chunks give the rows one chunk gives.
+    one = domain.table("members").build(model, 0, 900)
+    two = pa.concat_tables(
+        [domain.table("members").build(model, 0, 333), domain.table("members").build(model, 333, 900)]
+    )
+    assert one.equals(two)
+    leads = [x for x in teams["lead_id"] if x is not None]
+    assert leads and all(1 <= x <= 900 for x in leads)  # a back-reference: a key of members, drawn before them
+
+
+SHAPES_CORRUPTIONS = [
+    ("teams", "lead_id_references_members", "SELECT * REPLACE (lead_id + 900 AS lead_id) FROM teams"),
+    ("members", "other_team_id_team_id_unique", "SELECT * REPLACE (1 AS team_id, 1 AS other_team_id) FROM members"),
+    ("members", "team_code_references_teams", "SELECT * REPLACE ('T-9999' AS team_code) FROM members"),
+    ("teams", "parent_id_references_teams", "SELECT * REPLACE (parent_id + 40 AS parent_id) FROM teams"),
+]
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Domain, Path]:
+    domain = compile_text(SHAPES)
+    data = tmp_path_factory.mktemp("shapes")
+    result = materialize_domain(domain, data, raise_on_error=False)
+    assert result.success
+    assert all(check_outcomes(result).values())
+    return domain, dataset_dir(data, "shapes")
+
+
+@pytest.mark.parametrize(("table", "rule_name", "select"), SHAPES_CORRUPTIONS, ids=[c[1] for c in SHAPES_CORRUPTIONS])
+def test_imported_shapes_checks_fail_on_corrupted_data(
+    shapes: tuple[Domain, Path], tmp_path: Path, table: str, rule_name: str, select: str
+) -> None:
+    domain, dataset = shapes
+    [rule] = [r for r in domain.rules if r.table == table and r.name == rule_name]
+    params = domain.rule_params(DatasetModel_for(domain))
+    assert rule_outcome(dataset, rule, params)["passed"]
+    outcome = rule_outcome(corrupt_with_sql(dataset, tmp_path, table, select), rule, params)
+    assert not outcome["passed"] and outcome["violations"] > 0
