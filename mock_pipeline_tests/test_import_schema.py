@@ -283,10 +283,17 @@ def test_cycles_and_self_references_load_with_their_constraints(server: str) -> 
             "CREATE TABLE employees (id bigint PRIMARY KEY, department_id int NOT NULL REFERENCES departments(id),"
             " manager_id bigint REFERENCES employees(id), email text NOT NULL UNIQUE, mood mood NOT NULL,"
             " tags text[] NOT NULL, profile jsonb, level smallint CHECK (level BETWEEN 1 AND 7),"
-            " kind varchar(8) CHECK (kind IN ('staff', 'contract')), created_at timestamptz NOT NULL)"
+            " kind varchar(8) DEFAULT 'staff' CHECK (kind IN ('staff', 'contract')), hired_at timestamptz NOT NULL)"
+        )
+        # An estimated row count: departments analysed with 1,500 rows.
+        cur.execute(
+            "INSERT INTO departments (id, name, country, created_at) SELECT i, 'd' || i, 'NL', now()"
+            " FROM generate_series(1, 1500) AS i"
         )
         cur.execute("ALTER TABLE departments ADD FOREIGN KEY (head_id) REFERENCES employees(id)")
         cur.execute("COMMENT ON COLUMN employees.level IS 'Seniority, 1 to 7'")
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("ANALYZE departments")
     text = import_yaml(url)
     tables: Any = yaml.safe_load(text)["attributes"]["tables"]
     head = tables["departments"]["columns"]["head_id"]
@@ -298,10 +305,14 @@ def test_cycles_and_self_references_load_with_their_constraints(server: str) -> 
     assert employees["level"]["number"]["min"] == 1 and employees["level"]["number"]["max"] == 7
     assert employees["level"]["description"] == "Seniority, 1 to 7"
     assert employees["kind"]["choice"]["values"] == ["staff", "contract"]
-    assert employees["created_at"]["timestamp"]["after"] == ["departments.created_at"]
+    # hired_at, the first `*_at`: the row's creation, after its department's.
+    assert employees["hired_at"]["timestamp"]["after"] == ["departments.created_at"]
+    assert tables["employees"]["created"] == "hired_at"
+    assert "character varying(8), default 'staff'::character varying: CHECK ... IN" in text
+    assert tables["departments"]["rows"] == 1500 and "rows: the catalogue's estimate (1,500)" in text
     assert tables["departments"]["columns"]["budget"]["type"] == "money"
     assert tables["departments"]["columns"]["country"]["choice"]["values"][0] == "US"
     assert "named country: an ISO 3166 country code" in text
     loaded = round_trip(url, text)
     assert constraints(url, "mock_data") == constraints(url, "public")
-    assert loaded[1.0] == {"departments": 1000, "employees": 1000}
+    assert loaded[1.0] == {"departments": 1500, "employees": 1000}

@@ -307,7 +307,8 @@ class Importer:
 
     def created(self, t: SourceTable) -> str | None:
         stamps = [n for n, c in t.columns.items() if c.type_name in TIME_TYPES and not c.is_array]
-        return next((n for n in CREATED_NAMES if n in stamps), None)
+        # A known creation name, else the first `*_at`: the time the row came to be, after its parents'.
+        return next((n for n in CREATED_NAMES if n in stamps), next((n for n in stamps if n.endswith("_at")), None))
 
     def table(self, t: SourceTable) -> tuple[dict[str, Any], dict[str, str], list[str]]:
         """The table's spec, a comment per column, and comments on the table."""
