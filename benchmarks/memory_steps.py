@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pyarrow as pa
 
 from mock_pipeline.domains.commerce import COMMERCE
 from mock_pipeline.domains.factory import materialize_table, model_for
@@ -33,13 +34,15 @@ SAMPLE_SECONDS = 0.02
 
 
 class Peak:
-    """The largest resident set sampled while a `with` block runs."""
+    """The largest resident set sampled while a `with` block runs, and the most bytes Arrow's memory
+    pool held (live buffers: the resident set also keeps what the allocators have not returned)."""
 
     def __init__(self) -> None:
         self.process = psutil.Process()
 
     def __enter__(self) -> Peak:
         self.before = self.peak = self.process.memory_info().rss
+        self.arrow = pa.total_allocated_bytes()
         self.start = time.perf_counter()
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -49,6 +52,7 @@ class Peak:
     def _sample(self) -> None:
         while not self._done.wait(SAMPLE_SECONDS):
             self.peak = max(self.peak, self.process.memory_info().rss)
+            self.arrow = max(self.arrow, pa.total_allocated_bytes())
 
     def __exit__(self, *exc: object) -> None:
         self._done.set()
@@ -71,12 +75,15 @@ def main() -> None:
     dataset = DataDirResource(root=str(args.data)).dataset(scenario, COMMERCE.name)
     params = COMMERCE.rule_params(model_for(COMMERCE, scenario))
     print(f"mock_pipeline from {Path(sys.modules['mock_pipeline'].__file__).parent}")
-    print(f"{'step':34s}{'seconds':>9s}{'before MB':>11s}{'peak MB':>9s}")
+    print(f"{'step':34s}{'seconds':>9s}{'before MB':>11s}{'peak MB':>9s}{'arrow MB':>10s}")
     worst = ("", 0.0)
 
     def report(label: str, peak: Peak) -> None:
         nonlocal worst
-        print(f"{label:34s}{peak.seconds:>9.2f}{peak.before / 1e6:>11.0f}{peak.peak / 1e6:>9.0f}", flush=True)
+        print(
+            f"{label:34s}{peak.seconds:>9.2f}{peak.before / 1e6:>11.0f}{peak.peak / 1e6:>9.0f}{peak.arrow / 1e6:>10.0f}",
+            flush=True,
+        )
         worst = max(worst, (label, peak.peak / 1e6), key=lambda w: w[1])
 
     for spec in COMMERCE.tables:
