@@ -80,3 +80,26 @@ def test_publish_mode_refuses_bad_overrides_before_any_work(tmp_path: Path) -> N
     assert result.returncode == 2
     assert "--overrides" in result.stderr
     assert not (tmp_path / "bench").exists()
+
+
+CHECKS_STEPS = (
+    "checks, one query per rule",
+    "checks, one scan per table",
+    "export (CSV files)",
+    "floor: pyarrow CSV writer",
+)
+
+
+def test_checks_mode_times_both_ways_of_checking_and_the_export_against_the_writer() -> None:
+    result = run_benchmark("--checks", "--overrides", TINY_COMMERCE, "--repeat", "2")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    [(total, rules)] = re.findall(r"^commerce small: ([\d,]+) rows in 21 tables, (\d+) rules$", out, flags=re.M)
+    assert int(total.replace(",", "")) > 0 and int(rules) > 100
+    for label in CHECKS_STEPS:
+        rounds = re.findall(rf"^(\d)\s+{re.escape(label)}\s+([\d.]+)\s+-?\d+\s+[\d,]+", out, flags=re.M)
+        assert [r for r, _ in rounds] == ["1", "2"], label
+        assert all(float(seconds) > 0 for _, seconds in rounds)
+    # Both ways of checking give every rule the same verdict on this (coherent) data, and none fails.
+    assert out.count("verdicts and violations identical: True;") == 2
+    assert re.findall(r"rules failed: (\d+) of (\d+)", out) == [("0", rules), ("0", rules)]
