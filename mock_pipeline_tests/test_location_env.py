@@ -57,6 +57,7 @@ def test_a_cluster_executor_without_its_package_says_what_to_install(monkeypatch
     ]
 
 
+@pytest.mark.slow  # a new Python process loads the whole partitioned location: the integration tier
 def test_the_location_loads_with_bad_values_saying_each_in_one_line() -> None:
     """What `dagster dev` or `dagster asset materialize` prints while loading the location."""
     script = (
