@@ -37,6 +37,7 @@ from mock_pipeline.publish.s3 import (
     PublishError,
     S3UploadResource,
     StoredObject,
+    content_type,
     read_current,
     s3_upload_asset,
     s3_upload_from_env,
@@ -282,8 +283,8 @@ class FailingStore(ObjectStore):
     def put_bytes(self, data: bytes, key: str) -> None:
         self.inner.put_bytes(data, key)
 
-    def copy(self, source_key: str, key: str, sha256: str) -> None:
-        self.inner.copy(source_key, key, sha256)
+    def copy(self, source_key: str, key: str, sha256: str, size: int) -> None:
+        self.inner.copy(source_key, key, sha256, size)
 
     def delete(self, keys: Iterable[str]) -> None:
         self.inner.delete(keys)
@@ -544,7 +545,7 @@ def test_failure_half_way_leaves_no_manifest(
 
 def test_large_file_goes_up_as_multipart(s3_endpoint: str, bucket: str, tmp_path: Path) -> None:
     big = bytes(range(256)) * (6 * 1024 * 4)  # 6 MiB
-    export = _export(tmp_path / "export", {"big.parquet": big, "small.csv": b"x\n"})
+    export = _export(tmp_path / "export", {"big.parquet": big, "small.csv": b"x\n", "same.csv": b"s\n"})
     store = bucket_resource(s3_endpoint, bucket, multipart_threshold_mb=5, multipart_chunksize_mb=5).open_store(
         tmp_path
     )
@@ -555,13 +556,17 @@ def test_large_file_goes_up_as_multipart(s3_endpoint: str, bucket: str, tmp_path
     assert "-" not in c.head_object(Bucket=bucket, Key=folder + "small.csv")["ETag"]
     assert sha256(c.get_object(Bucket=bucket, Key=folder + "big.parquet")["Body"].read()) == sha256(big)
 
-    # The next version keeps big.parquet: copied inside the bucket (multipart copy), never re-sent.
-    export = _export(tmp_path / "export", {"big.parquet": big, "small.csv": b"y\n"})
+    # The next version keeps big.parquet and same.csv: copied inside the bucket (multipart copy for the
+    # big one, one CopyObject for the small one), never re-sent.
+    export = _export(tmp_path / "export", {"big.parquet": big, "small.csv": b"y\n", "same.csv": b"s\n"})
     result = upload_export(export, store, "p/commerce/")
-    copied = "p/commerce/" + version(export) + "big.parquet"
-    assert result.copied == [copied] and result.bytes_uploaded < 1024
-    assert c.head_object(Bucket=bucket, Key=copied)["Metadata"]["sha256"] == sha256(big)
-    assert sha256(c.get_object(Bucket=bucket, Key=copied)["Body"].read()) == sha256(big)
+    folder = "p/commerce/" + version(export)
+    assert result.copied == [folder + "big.parquet", folder + "same.csv"] and result.bytes_uploaded < 1024
+    for key, data in ((folder + "big.parquet", big), (folder + "same.csv", b"s\n")):
+        head = c.head_object(Bucket=bucket, Key=key)
+        assert head["Metadata"]["sha256"] == sha256(data) and head["ContentType"] == content_type(Path(key))
+        assert sha256(c.get_object(Bucket=bucket, Key=key)["Body"].read()) == sha256(data)
+    assert c.head_object(Bucket=bucket, Key=folder + "big.parquet")["ETag"].strip('"').endswith("-2")
 
 
 def test_configured_from_environment(

@@ -159,7 +159,7 @@ class ObjectStore(ABC):
         """A small object (the pointer) in one atomic write, its sha256 recorded."""
 
     @abstractmethod
-    def copy(self, source_key: str, key: str, sha256: str) -> None:
+    def copy(self, source_key: str, key: str, sha256: str, size: int) -> None:
         """An object already in the store, under another key (no bytes sent from here)."""
 
     @abstractmethod
@@ -241,7 +241,7 @@ class LocalObjectStore(ObjectStore):
     def put_bytes(self, data: bytes, key: str) -> None:
         self._replace(key, lambda tmp: tmp.write_bytes(data))
 
-    def copy(self, source_key: str, key: str, sha256: str) -> None:
+    def copy(self, source_key: str, key: str, sha256: str, size: int) -> None:
         self._replace(key, lambda tmp: link_or_copy(self.root / source_key, tmp))
 
     def delete(self, keys: Iterable[str]) -> None:
@@ -305,11 +305,14 @@ class S3ObjectStore(ObjectStore):
         extra = {**self._extra(hashlib.sha256(data).hexdigest(), Path(key)), "ContentType": "application/json"}
         self.client.put_object(Bucket=self.bucket, Key=key, Body=data, **extra)
 
-    def copy(self, source_key: str, key: str, sha256: str) -> None:
-        # A server-side copy (multipart above the threshold); the metadata is set again, not inherited.
+    def copy(self, source_key: str, key: str, sha256: str, size: int) -> None:
+        # A server-side copy; the metadata is set again, not inherited.
         extra = {**self._extra(sha256, Path(key)), "MetadataDirective": "REPLACE"}
         source = {"Bucket": self.bucket, "Key": source_key}
-        self.client.copy(source, self.bucket, key, ExtraArgs=extra, Config=self.transfer)
+        if size < self.transfer.multipart_threshold:  # one request (the managed copy HEADs the source first)
+            self.client.copy_object(Bucket=self.bucket, Key=key, CopySource=source, **extra)
+        else:  # CopyObject stops at 5 GiB: the managed copy goes multipart
+            self.client.copy(source, self.bucket, key, ExtraArgs=extra, Config=self.transfer)
 
     def delete(self, keys: Iterable[str]) -> None:
         batch = list(keys)
@@ -477,7 +480,7 @@ def upload_export(
         if present(key, f.bytes, f.sha256):
             result.skipped.append(key)
         elif (f.path, f.sha256) in reusable:
-            store.copy(reusable[(f.path, f.sha256)], key, f.sha256)
+            store.copy(reusable[(f.path, f.sha256)], key, f.sha256, f.bytes)
             result.copied.append(key)
         else:
             store.put(root / f.path, key, f.sha256)
