@@ -10,8 +10,8 @@ server of one's own, the large preset or the test suite itself are not run; `NOT
 At README's `dagster dev` block, that command starts in the project folder with the terminal's
 environment; Chromium then checks that the assets made by the CLI show as materialised, launches
 `profile_peak_season` from the launchpad and waits for success, reads the daily-activity plots,
-and checks that the launchpad refuses `size: huge` before any run starts. Nothing may fail: no
-README block, no run.
+and checks that the launchpad refuses `size: huge` and `profile: bogus` before any run starts, while a
+custom profile (`custom_profile`) launches and succeeds. Nothing may fail: no README block, no run.
 
 Screenshots land in artifacts/first_hour/ (gitignored). With MOCK_PIPELINE_UPDATE_DOCS=1 the graph
 and chart screenshots also replace docs/asset-graph.png and docs/daily-activity-chart.png.
@@ -34,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from mock_pipeline.jobs import profile_job_name
+from mock_pipeline.jobs import domain_job_name, profile_job_name
 from mock_pipeline_tests.dagster_dev import DagsterDev, chromium_page, dagster_dev, dismiss_community_dialog
 from mock_pipeline_tests.test_readme import REPO, ShellBlock, shell_blocks
 
@@ -206,9 +206,11 @@ def follow_the_readme(terminal: Terminal, blocks: list[ShellBlock], dev_block: S
         runs_before = check_the_cli_runs_show_in_the_ui(server, page, location)
         run_id = launch_profile_from_the_launchpad(server, page, location)
         check_plots_and_chart(server, page, run_id, location)
-        check_launchpad_refuses_huge(server, page, location)
+        check_launchpad_refuses(server, page, location, "size", "huge")
+        check_launchpad_refuses(server, page, location, "profile", "bogus")
+        launch_custom_profile_from_the_launchpad(server, page, location)
         runs = server.graphql(RUNS_QUERY, {"filter": {}})["runsOrError"]["results"]
-        assert len(runs) == runs_before + 1, "only the profile run was launched from the UI"
+        assert len(runs) == runs_before + 2, "only the profile run and the custom profile's were launched from the UI"
         failed += [f"run {r['runId']} of {r['jobName']}: {r['status']}" for r in runs if r["status"] != "SUCCESS"]
 
     # 3. README's blocks after `dagster dev`.
@@ -330,22 +332,58 @@ def check_plots_and_chart(server: DagsterDev, page: Any, run_id: str, location: 
         page.set_viewport_size({"width": 1600, "height": 1000})
 
 
-def check_launchpad_refuses_huge(server: DagsterDev, page: Any, location: str) -> None:
-    """`size: huge` is refused in the launchpad itself: one message naming it, and no run starts."""
+def type_run_config(page: Any, text: str) -> None:
+    """Replace the launchpad's run config with `text`, as a user pasting it."""
+    page.locator(".CodeMirror").first.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(text)
+
+
+def check_launchpad_refuses(server: DagsterDev, page: Any, location: str, name: str, value: str) -> None:
+    """A closed choice (`size: huge`, `profile: bogus`) is refused in the launchpad itself: one message
+    naming it, and no run starts."""
     from playwright.sync_api import expect
 
     job = profile_job_name(PROFILE)
     before = server.graphql(RUNS_QUERY, {"filter": {"pipelineName": job}})["runsOrError"]["results"]
     page.goto(f"{server.url}/locations/{location}/jobs/{job}/playground")
     expect(page.get_by_text(f"profile: {PROFILE}").first).to_be_visible()
-    page.locator(".CodeMirror").first.click()
-    page.keyboard.press("Control+a")
-    page.keyboard.insert_text(f"resources:\n  scenario:\n    config:\n      profile: {PROFILE}\n      size: huge\n")
-    expect(page.get_by_text(re.compile(r"size not in enum type .*got huge"))).to_be_visible()
+    config = {"profile": PROFILE, "size": "small", name: value}
+    type_run_config(
+        page, "resources:\n  scenario:\n    config:\n" + "".join(f"      {k}: {v}\n" for k, v in config.items())
+    )
+    expect(page.get_by_text(re.compile(rf"{name} not in enum type .*got {value}"))).to_be_visible()
     launch = page.get_by_role("button", name="Launch Run")
     expect(launch).to_be_disabled()
-    page.screenshot(path=ARTIFACTS / "07-launchpad-refuses-huge.png")
+    page.screenshot(path=ARTIFACTS / f"07-launchpad-refuses-{name}-{value}.png")
     launch.click(force=True)  # a click on the disabled button launches nothing
     page.wait_for_timeout(3000)
     after = server.graphql(RUNS_QUERY, {"filter": {"pipelineName": job}})["runsOrError"]["results"]
-    assert after == before, "no run may start with size: huge"
+    assert after == before, f"no run may start with {name}: {value}"
+
+
+def launch_custom_profile_from_the_launchpad(server: DagsterDev, page: Any, location: str) -> None:
+    """A custom profile is still a run: `custom_profile` names an entry of `custom_profiles` (scrum's job, the
+    quickest domain), the launchpad accepts it and the run succeeds with the custom profile's dataset."""
+    from playwright.sync_api import expect
+
+    job = domain_job_name("scrum")
+    before = server.graphql(RUNS_QUERY, {"filter": {"pipelineName": job}})["runsOrError"]["results"]
+    page.goto(f"{server.url}/locations/{location}/jobs/{job}/playground")
+    expect(page.get_by_text("profile: normal-ops").first).to_be_visible()
+    type_run_config(
+        page,
+        "resources:\n  scenario:\n    config:\n      custom_profile: my-scenario\n      custom_profiles:\n"
+        "        my-scenario: {extends: peak-season, anomaly_rate: 0.2}\n",
+    )
+    launch = page.get_by_role("button", name="Launch Run")
+    expect(launch).to_be_enabled()
+    expect(page.get_by_text(re.compile(r"not in enum type"))).to_have_count(0)
+    page.screenshot(path=ARTIFACTS / "08-launchpad-custom-profile.png")
+    launch.click()
+    runs = wait_for_runs(server, job, len(before) + 1)
+    launched = next(r for r in runs if r not in before)
+    run = server.wait_for_run(launched["runId"], timeout=RUN_TIMEOUT)
+    assert run["status"] == "SUCCESS", server.tail()
+    manifests = list((server.data_dir / "exports").glob("my-scenario_small_seed42_*/scrum/manifest.json"))
+    assert len(manifests) == 1, "the custom profile's own dataset was exported"
