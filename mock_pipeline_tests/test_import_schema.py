@@ -316,3 +316,32 @@ def test_cycles_and_self_references_load_with_their_constraints(server: str) -> 
     loaded = round_trip(url, text)
     assert constraints(url, "mock_data") == constraints(url, "public")
     assert loaded[1.0] == {"departments": 1500, "employees": 1000}
+
+
+def test_imported_yaml_is_a_component_dg_accepts(django_source: str, tmp_path: Path) -> None:
+    """`mock-pipeline import-schema ... > <project>/defs/django_app/defs.yaml`, then `dg check defs` and `dg list defs`."""
+    from mock_pipeline_tests.test_mock_dataset import DG, dg_project
+
+    if DG is None:
+        unavailable("dagster-dg-cli is not installed (pip install -e '.[dev]')")
+    project = dg_project(tmp_path)
+    # database_ddl loads through the code location's `database` resource, as mock_pipeline's own has.
+    definitions = project / "shop_project" / "definitions.py"
+    definitions.write_text(
+        "from mock_pipeline.publish.database import database_resource\n"
+        + definitions.read_text().replace(
+            '"data_dir": DataDirResource()', '"data_dir": DataDirResource(), "database": database_resource()'
+        )
+    )
+    folder = project / "shop_project" / "defs" / "django_app"
+    folder.mkdir()
+    (folder / "defs.yaml").write_text(import_yaml(django_source, "--name", "django_app"))
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "MOCK_PIPELINE_DATA_DIR": str(tmp_path / "data")}
+    checked = subprocess.run([DG, "check", "defs"], cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    listed = subprocess.run(
+        [DG, "list", "defs", "--json"], cwd=project, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert listed.returncode == 0, listed.stderr
+    for asset in ("django_app/auth_user", "django_app/auth_user_groups", "django_app/source_schema_tables"):
+        assert asset in listed.stdout
