@@ -7,10 +7,13 @@ from typing import Any
 from mock_pipeline.domains.commerce.model import CATEGORY_TREE, PROMOTION_THEMES, TENANT_LOCALES, CommerceModel
 from mock_pipeline.domains.commerce.tables import TABLES
 from mock_pipeline.domains.commerce.vocab import (
+    FAULT_RETURN_REASONS,
     ORDER_PROBLEM_NOTICES,
     ORDER_STAGE_NOTICES,
     SUBCATEGORY_NOUNS,
+    TICKET_CATEGORIES,
     TICKETS_BY_LABEL,
+    TICKETS_WITHOUT_PROBLEM,
 )
 from mock_pipeline.domains.factory import ReportLine
 from mock_pipeline.scenarios.model import ANOMALY_LABELS
@@ -31,6 +34,10 @@ def params(model: CommerceModel) -> dict[str, Any]:
     }
 
 
+def _sql_strings(values: tuple[str, ...]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
 def _values(rows: list[tuple[str, ...]]) -> str:
     """A SQL VALUES list of string tuples (vocabulary the rules check against)."""
     return ", ".join("(" + ", ".join("'" + v.replace("'", "''") + "'" for v in row) + ")" for row in rows)
@@ -48,6 +55,10 @@ _NEGATIVE = "(disappointed|poor|not worth|terrible|regret|broke|avoid|save your 
 _POSITIVE = "(love|excellent|fantastic|outstanding|perfect|best|exceeded|worth every penny|could not be happier)"
 # Ticket subjects that describe a problem, by the label whose problem they describe.
 _PROBLEM_SUBJECTS = _values([(label, s) for label, (_, subjects) in TICKETS_BY_LABEL.items() for s in subjects])
+_ORDER_CHANGES = tuple(
+    subject for category, subjects in TICKETS_WITHOUT_PROBLEM for subject in subjects
+    if TICKET_CATEGORIES[category] == "order" and subject.startswith(("Change", "Add"))
+)  # fmt: skip
 _LABELLED_TABLES = ("payments", "shipments", "returns", "support_tickets", "stock_events", "notifications")
 # Order notification titles: (label of the problem they tell, or '' for routine news; event; title).
 _ORDER_NOTICES = _values(
@@ -149,6 +160,15 @@ COHERENCE: tuple[Rule, ...] = (
          "price_drop and back_in_stock messages go only to customers who had saved a product by then.",
          "SELECT count(*) AS violations FROM notifications n WHERE n.type IN ('price_drop', 'back_in_stock')"
          " AND NOT EXISTS (SELECT 1 FROM wishlists w WHERE w.customer_id = n.customer_id AND w.added_at <= n.sent_at)"),
+    Rule("reviews", "no_praise_for_a_faulty_return",
+         "A review of a product its buyer returned as faulty (defective, damaged, not as described, ...) has at most"
+         " two stars.",
+         f"SELECT count(*) AS violations FROM reviews v JOIN returns r USING (order_id, product_id)"
+         f" WHERE r.reason IN ({_sql_strings(FAULT_RETURN_REASONS)}) AND v.rating > 2"),
+    Rule("support_tickets", "order_changes_asked_before_shipping",
+         "Requests to change an order (its delivery address, its items) are raised before the order ships.",
+         f"SELECT count(*) AS violations FROM support_tickets t WHERE t.subject IN ({_sql_strings(_ORDER_CHANGES)})"
+         " AND EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = t.order_id AND s.shipped_at <= t.created_at)"),
     Rule("stock_events", "sales_follow_order_items",
          "Units leaving as sales equal, per product, the units of order items of orders not cancelled.",
          "SELECT count(*) AS violations FROM (SELECT product_id, -sum(delta) AS units FROM stock_events"

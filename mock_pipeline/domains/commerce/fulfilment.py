@@ -20,6 +20,7 @@ from mock_pipeline.domains.commerce.model import (
 )
 from mock_pipeline.domains.commerce.orders import order_amounts
 from mock_pipeline.domains.commerce.vocab import (
+    FAULT_RETURN_REASONS,
     LATE_RETURN_REASON,
     RETURN_REASONS,
     REVIEW_DETAILS,
@@ -206,6 +207,21 @@ _REASON_POOL = pa.array([r[k % len(r)] for r in RETURN_REASONS for k in range(_R
 _LATE = ANOMALY_LABELS.index("delivery_delay")
 
 
+_FAULTS = np.isin(np.asarray(_REASON_POOL.to_pylist()), FAULT_RETURN_REASONS)
+
+
+def _return_reason(
+    m: CommerceModel, g: np.ndarray, anomaly: np.ndarray, product: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Index into _REASON_POOL of the return of orders g (of their first item), and whether it is 'arrived too late'.
+
+    The reason fits what was bought; "arrived too late" only where the delivery really was late."""
+    top = (m.product_subcategory(product) - TOP_CATEGORIES) // 2
+    reason = top * _REASON_WIDTH + m.stream("returns", "reason").integers(g, 0, _REASON_WIDTH)
+    late = (anomaly == _LATE) & m.stream("returns", "late_reason").bernoulli(g, 0.7)
+    return np.where(late, len(_REASON_POOL) - 1, reason), late
+
+
 def _first_item(m: CommerceModel, g: np.ndarray, date: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     slot = g * ITEM_SLOTS
     product = m.item_product(slot, date)
@@ -256,11 +272,7 @@ def returns(m: CommerceModel, lo: int, hi: int) -> Columns:
     slot, product, ordered = _first_item(m, g, date)
     quantity = _return_quantity(m, g, ordered)
     unit = m.price_at(product, date)
-    # The reason fits what was bought; "arrived too late" only where the delivery really was late.
-    top = (m.product_subcategory(product) - TOP_CATEGORIES) // 2
-    reason = top * _REASON_WIDTH + m.stream("returns", "reason").integers(g, 0, _REASON_WIDTH)
-    late = (anomaly == _LATE) & m.stream("returns", "late_reason").bernoulli(g, 0.7)
-    reason = np.where(late, len(_REASON_POOL) - 1, reason)
+    reason, late = _return_reason(m, g, anomaly, product)
     accepted = ret["accepted"]
     return {
         "return_id": numbered(m, "returns", lo, len(g)),
@@ -316,12 +328,13 @@ def _review_present(m: CommerceModel, lo: int, hi: int) -> np.ndarray:
         Column("created_at", TIMESTAMP, "When it was written (after delivery)."),
     ),
     text_columns=("title", "body"),
-    after=("order_items", "shipments"),
+    after=("order_items", "shipments", "returns"),
 )
 def reviews(m: CommerceModel, lo: int, hi: int) -> Columns:
     g = ids(lo, hi)
     life = m.lifecycle(g)
     keep, created = _review_rows(m, g, life)
+    returned = m.returns_of(g, life)["present"][keep]
     g, created, date, anomaly = g[keep], created[keep], life.order_date[keep], life.anomaly[keep]
     _, product, _ = _first_item(m, g, date)
     # A late delivery drags the rating down.
@@ -329,6 +342,9 @@ def reviews(m: CommerceModel, lo: int, hi: int) -> Columns:
     rating = 1 + np.where(
         anomaly == _LATE, weights_late, categorical(m.stream("reviews", "rating"), g, (5, 7, 13, 35, 40))
     )
+    # Who sent the product back as faulty gives it one or two stars.
+    faulty = returned & _FAULTS[_return_reason(m, g, anomaly, product)[0]]
+    rating = np.where(faulty, 1 + m.stream("reviews", "rating_faulty").integers(g, 0, 2), rating)
     noun = pc.utf8_lower(product_noun(m, product))
     per = len(REVIEW_OPENINGS[0])
     title = _fill_product(
@@ -367,6 +383,12 @@ _TICKET_SUBJECTS = pa.array([s for _, subjects in _TICKET_GROUPS for s in subjec
 _TICKET_GROUP_CATEGORY = np.array([c for c, _ in _TICKET_GROUPS])
 
 
+# The questions about changing an order (category order): asked before it ships.
+_ORDER_TOPIC = next(
+    k for k, (category, _) in enumerate(TICKETS_WITHOUT_PROBLEM) if TICKET_CATEGORIES[category] == "order"
+)
+
+
 def _ticket_rows(m: CommerceModel, g: np.ndarray, life) -> tuple[np.ndarray, np.ndarray]:
     # Orders that went wrong raise tickets far more often; a ticket follows the problem it is about.
     chance = np.where(life.anomaly != NO_ANOMALY, 0.35, 0.03)
@@ -377,7 +399,18 @@ def _ticket_rows(m: CommerceModel, g: np.ndarray, life) -> tuple[np.ndarray, np.
         life.order_date,
     )
     created = problem_at + after
+    # Questions about changing an order are asked before it ships.
+    before_shipping = (life.anomaly == NO_ANOMALY) & (_plain_topic(m, g) == _ORDER_TOPIC)
+    last_chance = np.minimum(life.shipped_at, m.end) - 60
+    early = life.order_date + 300
+    asked = early + np.floor((last_chance - early) * m.stream("support_tickets", "asked").uniform(g)).astype(np.int64)
+    created = np.where(before_shipping, asked, created)
     return m.stream("support_tickets", "raised").bernoulli(g, chance) & (created < m.end), created
+
+
+def _plain_topic(m: CommerceModel, g: np.ndarray) -> np.ndarray:
+    """Index into TICKETS_WITHOUT_PROBLEM of a ticket raised on an order without a problem."""
+    return m.stream("support_tickets", "topic").integers(g, 0, len(TICKETS_WITHOUT_PROBLEM))
 
 
 @presence("support_tickets")
@@ -403,13 +436,14 @@ def _ticket_present(m: CommerceModel, lo: int, hi: int) -> np.ndarray:
         Column("resolved_at", TIMESTAMP, "When it was resolved; null if still open."),
         Column("anomaly", STRING, ANOMALY),
     ),
+    after=("shipments",),  # its rules read the shipments
 )
 def support_tickets(m: CommerceModel, lo: int, hi: int) -> Columns:
     g = ids(lo, hi)
     life = m.lifecycle(g)
     keep, created = _ticket_rows(m, g, life)
     g, created, anomaly, date = g[keep], created[keep], life.anomaly[keep], life.order_date[keep]
-    plain = len(ANOMALY_LABELS) + m.stream("support_tickets", "topic").integers(g, 0, len(TICKETS_WITHOUT_PROBLEM))
+    plain = len(ANOMALY_LABELS) + _plain_topic(m, g)
     group = np.where(anomaly == NO_ANOMALY, plain, anomaly)
     subject = group * _SUBJECT_WIDTH + m.stream("support_tickets", "subject").integers(g, 0, _SUBJECT_WIDTH)
     resolve = created + m.stream("support_tickets", "resolve").integers(g, 1800, 7 * DAY)

@@ -134,6 +134,12 @@ RETURN_REASONS: tuple[tuple[str, ...], ...] = (
     ("defective on arrival", "wrong cartridge model", "changed mind", "not as described"),
 )  # fmt: skip
 LATE_RETURN_REASON = "arrived too late"
+# Reasons that say the product itself was faulty: its buyer does not praise it in a review.
+FAULT_RETURN_REASONS = (
+    "defective on arrival", "stopped working", "not as described", "poor fabric quality", "damaged on arrival",
+    "pages misprinted", "missing pieces", "seal was broken", "past its best-before date", "packaging was open",
+    "plant arrived wilted",
+)  # fmt: skip
 
 # Review titles (1..5 stars; {p}: the product's name) and sentences ({p}: its noun in lower case).
 REVIEW_TITLES: tuple[tuple[str, ...], ...] = (
