@@ -4,7 +4,8 @@
     PYTHONPATH=/work/before python benchmarks/memory_steps.py --preset medium DATA_FOLDER   # an older tree
     python benchmarks/memory_steps.py --overrides '{"commerce.orders_per_tenant": 200000}' DATA_FOLDER
 
-Run it at two sizes: a step whose peak grows with the tables holds memory by table size, not chunk size.
+Run it at two sizes with a chunk size well below both (--chunk-size 10000): a step whose peak grows
+with the tables then holds memory by table size, not chunk size.
 
 Each table is generated (or derived), then its rules are checked, in the domain's order, as the
 in-process executor runs them; then the CSV files export. For every step it prints the seconds, the
@@ -68,9 +69,15 @@ def main() -> None:
     parser.add_argument(
         "--overrides", type=json.loads, default={}, help='size knobs, e.g. {"commerce.orders_per_tenant": 200000}'
     )
+    parser.add_argument("--chunk-size", type=int, default=100_000, help="rows per generated chunk (bytes unchanged)")
     args = parser.parse_args()
     scenario = ScenarioResource(
-        profile="normal-ops", size=args.preset, seed=42, as_of="2024-12-31", overrides=args.overrides
+        profile="normal-ops",
+        size=args.preset,
+        seed=42,
+        as_of="2024-12-31",
+        overrides=args.overrides,
+        chunk_size=args.chunk_size,
     ).resolve()
     dataset = DataDirResource(root=str(args.data)).dataset(scenario, COMMERCE.name)
     params = COMMERCE.rule_params(model_for(COMMERCE, scenario))
