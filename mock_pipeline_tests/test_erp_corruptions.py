@@ -119,6 +119,16 @@ CORRUPTIONS = [
      " FROM maintenance_visits", "notes_fit_the_visit"),
     ("maintenance_visits", "SELECT * REPLACE (CASE WHEN visit_type = 'repair' THEN 'Routine inspection. '"
      " || notes ELSE notes END AS notes) FROM maintenance_visits", "notes_fit_the_visit"),
+    # a stockout arises from the stock plan: the backorder sits where deliveries really emptied the shelf
+    ("inventory_movements", "SELECT * REPLACE (CASE WHEN anomaly = 'stockout' THEN moved_at - INTERVAL 2 DAY"
+     " ELSE moved_at END AS moved_at) FROM inventory_movements", "stockout_where_deliveries_emptied_the_shelf"),
+    ("inventory_movements", "SELECT * REPLACE (CASE WHEN reason = 'backorder received from the roaster' THEN"
+     " 'stockout' WHEN anomaly = 'stockout' THEN NULL ELSE anomaly END AS anomaly) FROM inventory_movements",
+     "stockout_where_deliveries_emptied_the_shelf"),
+    # the old shape: the shelf still held stock when the order was backordered
+    ("inventory_movements", "SELECT * REPLACE (CASE WHEN lead(anomaly) OVER (PARTITION BY product_id ORDER BY"
+     " moved_at, inventory_movement_id) = 'stockout' THEN resulting_level + 5 ELSE resulting_level END"
+     " AS resulting_level) FROM inventory_movements", "stockout_where_deliveries_emptied_the_shelf"),
 ]  # fmt: skip
 
 

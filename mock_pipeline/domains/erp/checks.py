@@ -104,8 +104,12 @@ _ACTIONS_BY_ENTITY = sql_values(
      ("inventory_movement", "adjust_stock")]
 )  # fmt: skip
 _CENTS = "CAST(round({0} * 100) AS BIGINT)"
+# The ledger rows of a stockout (they name the stockout order's item): the backorder at zero stock (no units
+# move), the receipt of the missing units, and a count to zero where deliveries had not emptied the shelf.
+_BACKORDER = "order backordered: no stock on hand"
 _BACKORDER_REASONS = ", ".join(
-    repr(r) for r in ("picking found no sellable stock: count corrected to zero", "backorder received from the roaster")
+    repr(r)
+    for r in (_BACKORDER, "backorder received from the roaster", "count before the backorder found the shelf empty")
 )
 # Calendar days as epoch day numbers (independent of the session's time zone).
 _DUE_DAY = "(due_date - DATE '1970-01-01')"
@@ -402,11 +406,12 @@ RULES: tuple[Rule, ...] = (
     # inventory -------------------------------------------------------------------------------------
     row_rule("inventory_movements", "type_and_sign",
           f"movement_type is one of {', '.join(MOVEMENT_TYPES)}; restocks and returns add stock, fulfilments remove it;"
-          " fulfilments, returns and a stockout's count and backorder receipt reference an order item, weekly restocks"
+          " only a stockout's backorder moves no units; fulfilments, returns and a stockout's backorder, receipt and"
+          " count reference an order item, weekly restocks"
           " and counts do not.",
           f"movement_type NOT IN ({', '.join(repr(t) for t in MOVEMENT_TYPES)})"
           " OR (movement_type IN ('restock', 'return') AND quantity_change <= 0)"
-          " OR (movement_type = 'fulfillment' AND quantity_change >= 0) OR quantity_change = 0"
+          f" OR (movement_type = 'fulfillment' AND quantity_change >= 0) OR (quantity_change = 0) <> (reason = '{_BACKORDER}')"
           f" OR (movement_type IN ('fulfillment', 'return') OR reason IN ({_BACKORDER_REASONS}))"
           " <> (order_item_id IS NOT NULL)"),
     Rule("inventory_movements", "fulfilments_match_order_items",
@@ -446,6 +451,18 @@ RULES: tuple[Rule, ...] = (
          " count(*) AS n FROM inventory_movements m JOIN order_items i USING (order_item_id)"
          " WHERE m.anomaly = 'stockout' GROUP BY i.order_id) x USING (order_id)"
          " WHERE o.anomaly = 'stockout' AND x.n IS DISTINCT FROM 1) AS violations"),
+    Rule("inventory_movements", "stockout_where_deliveries_emptied_the_shelf",
+         "A stockout is the backorder of an order placed while the shelf was really empty: it moves no units, the"
+         " product's ledger before it already stands at 0 (deliveries consumed the stock before the replenishment"
+         " arrived), it is not before the order was placed, and the next movement brings stock (the backorder"
+         " receipt) or is another backorder at the same empty shelf.",
+         "WITH l AS (SELECT *, lag(resulting_level) OVER w AS level_before, lead(quantity_change) OVER w AS next_qty,"
+         " lead(reason) OVER w AS next_reason FROM inventory_movements"
+         " WINDOW w AS (PARTITION BY product_id ORDER BY moved_at, inventory_movement_id))"
+         " SELECT count(*) AS violations FROM l LEFT JOIN order_items i USING (order_item_id)"
+         " LEFT JOIN orders o ON o.order_id = i.order_id WHERE l.anomaly = 'stockout' AND (l.quantity_change <> 0"
+         f" OR l.level_before IS DISTINCT FROM 0 OR o.order_date IS NULL OR l.moved_at < o.order_date"
+         f" OR NOT coalesce(l.next_qty > 0 OR l.next_reason = '{_BACKORDER}', false))"),
     Rule("inventory_movements", "resulting_level_is_running_sum",
          "resulting_level is the running sum of quantity_change per product in ledger order (time, then key).",
          "SELECT count(*) AS violations FROM (SELECT resulting_level, sum(quantity_change) OVER (PARTITION BY"

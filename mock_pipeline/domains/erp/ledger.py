@@ -56,12 +56,14 @@ def _inventory_present(m: ErpModel, lo: int, hi: int) -> np.ndarray:
 
 # Ledger rows: the kinds of movement and why each happened.
 (_RESTOCK, _COUNT, _FULFIL, _DEPOT_RETURN, _WRONG_ITEM_RETURN, _QUALITY_RETURN, _BACKORDER_SHORT,
- _BACKORDER_RECEIPT) = range(8)  # fmt: skip
-_LEDGER_TYPE = np.array([0, 1, 2, 3, 3, 3, 1, 0])  # MOVEMENT_TYPES index of each kind
+ _BACKORDER_RECEIPT, _COUNT_TO_ZERO) = range(9)  # fmt: skip
+_LEDGER_TYPE = np.array([0, 1, 2, 3, 3, 3, 1, 0, 1])  # MOVEMENT_TYPES index of each kind
+# The reasons of the rows a stockout adds (they reference the stockout order's item).
+BACKORDER_REASONS = ("order backordered: no stock on hand", "backorder received from the roaster",
+                     "count before the backorder found the shelf empty")  # fmt: skip
 _LEDGER_REASONS = pa.array(
     ["weekly replenishment", "cycle count correction", "order shipped", "failed delivery returned to depot",
-     "customer return: wrong item sent back", "customer return: quality complaint",
-     "picking found no sellable stock: count corrected to zero", "backorder received from the roaster"], STRING
+     "customer return: wrong item sent back", "customer return: quality complaint", *BACKORDER_REASONS], STRING
 )  # fmt: skip
 _SHIPPED_ITEMS = """
 SELECT i.order_item_id, i.product_id, i.quantity, CAST(epoch(s.shipped_at) AS BIGINT) AS shipped_at,
@@ -102,7 +104,8 @@ def _grouped_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
 def ledger(m: ErpModel, dataset: Path) -> dict[str, np.ndarray]:
     """The stock ledger from what is written: fulfilments of the shipped order items, returns of goods back
     from failed deliveries and approved refunds, the weekly restocks and counts planned from those, and at a
-    stockout order the count that finds the shelf empty (stock at zero) and the backorder receipt before it ships.
+    stockout order the backorder at the empty shelf (the replenishments before it arrived short, so deliveries
+    consumed the stock) and the backorder receipt before it ships.
     Rows: the plan's restocks and counts in (product, week) order, then the order movements in time order."""
     items = _read_shipped_items(dataset)
     product = items["product_id"] - 1
@@ -136,34 +139,38 @@ def ledger(m: ErpModel, dataset: Path) -> dict[str, np.ndarray]:
     order = np.lexsort((seq, part, all_at, all_product))
     starts = np.r_[True, all_product[order][1:] != all_product[order][:-1]]
     level_after = _grouped_cumsum(all_qty[order], starts)
-    prev_at = np.where(starts, all_at[order], np.r_[all_at[order][:1], all_at[order][:-1]])
-    # Stockouts: the level before the short item's fulfilment is counted away to zero, then received back.
-    at_pos = np.flatnonzero((part[order] == 1) & np.concatenate([np.zeros(f_n, bool), o_short])[order])
-    short_idx = seq[order][at_pos]  # index into the order movements
-    level_before = level_after[at_pos] - all_qty[order][at_pos]
-    # Between the product's previous movement (or the order, if later) and the shipment: nothing else moves it.
-    t = all_at[order][at_pos]
-    t0 = np.maximum(prev_at[at_pos], items["ordered_at"][seq[order][at_pos]])
-    u = m.stream("inventory_movements", "backorder").uniform(o_item[short_idx])
-    # In the working hours of the shipping day when nothing moved the product since its opening.
-    t0 = np.where(t0 < (t // DAY) * DAY + OFFICE_OPEN, np.minimum((t // DAY) * DAY + OFFICE_OPEN, t), t0)
-    drain_at = t0 + np.floor((t - t0) * (0.2 + 0.3 * u)).astype(np.int64)
-    receipt_at = drain_at + np.floor((t - drain_at) * (0.3 + 0.6 * u)).astype(np.int64)
-    k = len(short_idx)
-    x_product = np.concatenate([o_product, o_product[short_idx], o_product[short_idx]])
-    x_kind = np.concatenate([o_kind, np.full(k, _BACKORDER_SHORT), np.full(k, _BACKORDER_RECEIPT)])
-    x_qty = np.concatenate([o_qty, -level_before, level_before])
-    x_at = np.concatenate([o_at, drain_at, receipt_at])
-    x_item = np.concatenate([o_item, o_item[short_idx], o_item[short_idx]])
-    # Within a product, the drain and the receipt sit between the previous movement and the short fulfilment.
+    s_order = part[order] == 1
+    short = s_order & np.concatenate([np.zeros(f_n, bool), o_short])[order]
+    placed = np.concatenate([items["ordered_at"], np.zeros(len(o_product) - n, dtype=np.int64)])
+    fixed_qty, backorders = _stockouts(
+        m, fixed, all_at[order], seq[order], s_order, starts, level_after, short, placed, o_item
+    )
+    j, k, drain, receipt, marker_at, receipt_at, count_at = backorders
+    short_idx = seq[order][j]  # index into the order movements
+    n_short = len(j)
+    # Per stockout: a count of what the cuts could not reach (rare; zero rows dropped), the backorder at zero
+    # stock, then the receipt of every missing unit; all between the product's movements k and k + 1.
+    counted = drain > 0
+    x_product = np.concatenate([o_product, o_product[short_idx][counted], o_product[short_idx], o_product[short_idx]])
+    x_kind = np.concatenate(
+        [o_kind, np.full(int(counted.sum()), _COUNT_TO_ZERO), np.full(n_short, _BACKORDER_SHORT),
+         np.full(n_short, _BACKORDER_RECEIPT)]
+    )  # fmt: skip
+    x_qty = np.concatenate([o_qty, -drain[counted], np.zeros(n_short, dtype=np.int64), receipt])
+    x_at = np.concatenate([o_at, count_at[counted], marker_at, receipt_at])
+    x_item = np.concatenate([o_item, o_item[short_idx][counted], o_item[short_idx], o_item[short_idx]])
     position = np.empty(len(order), dtype=np.float64)
     position[order] = np.arange(len(order))
-    o_position = position[f_n:]
-    x_position = np.concatenate([o_position, o_position[short_idx] - 0.66, o_position[short_idx] - 0.33])
+    x_position = np.concatenate([position[f_n:], k[counted] + 0.25, k + 0.5, k + 0.75])
+    # A backorder at a shelf that was already empty (an earlier backorder of the product) brings no receipt.
+    kept = np.r_[np.ones(len(x_qty) - n_short, dtype=bool), receipt > 0]
+    x_product, x_kind, x_qty, x_at, x_item, x_position = (
+        x[kept] for x in (x_product, x_kind, x_qty, x_at, x_item, x_position)
+    )
     x_order = np.lexsort((x_position, x_at))
     kind = np.concatenate([fixed["type"], x_kind[x_order]])
     product_all = np.concatenate([fixed["product"], x_product[x_order]])
-    qty_all = np.concatenate([fixed["qty"], x_qty[x_order]])
+    qty_all = np.concatenate([fixed_qty, x_qty[x_order]])
     at_all = np.concatenate([fixed["at"], x_at[x_order]])
     item_all = np.concatenate([np.zeros(f_n, dtype=np.int64), x_item[x_order]])
     # Resulting level per product in (time, key) order, the order a reader replays the ledger in.
@@ -173,6 +180,86 @@ def ledger(m: ErpModel, dataset: Path) -> dict[str, np.ndarray]:
     level = np.empty(len(kind), dtype=np.int64)
     level[by] = _grouped_cumsum(qty_all[by], first)
     return {"kind": kind, "product": product_all, "qty": qty_all, "at": at_all, "item": item_all, "level": level}
+
+
+def _stockouts(
+    m: ErpModel,
+    fixed: dict[str, np.ndarray],
+    s_at: np.ndarray,
+    s_seq: np.ndarray,
+    s_order: np.ndarray,
+    starts: np.ndarray,
+    level: np.ndarray,
+    short: np.ndarray,
+    placed: np.ndarray,
+    item: np.ndarray,
+) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Where each stockout order's product really runs out. The replenishments before the order was placed
+    arrived short (each keeps at least one unit), so the deliveries in between consume the stock down to
+    zero by the order's placing; the order is backordered there, and the missing units arrive from the roaster
+    (the backorder receipt) before the product's next movement, so the ledger after it is unchanged.
+
+    The ledger's movements are given in (product, time) order: time, index into fixed or order rows, whether
+    an order row, product starts, running level before any cut, the short fulfilments and, per order row, when
+    its order was placed. Returns the fixed rows' quantities after the cuts and, per stockout, (position of its
+    short fulfilment, position k of the last movement before the order, units still to count away, units
+    received, backorder time, receipt time). Stockouts are rare: the loop runs over them, each touching a short
+    stretch of one product's ledger."""
+    fixed_qty = fixed["qty"].copy()
+    level = level.copy()
+    restock = ~s_order & (fixed["type"][np.where(s_order, 0, s_seq)] == 0)
+    group_start = np.maximum.accumulate(np.where(starts, np.arange(len(starts)), 0))
+    j = np.flatnonzero(short)
+    k = np.empty(len(j), dtype=np.int64)
+    drain = np.zeros(len(j), dtype=np.int64)
+    receipt = np.zeros(len(j), dtype=np.int64)
+    # k: the product's last movement before the order was placed.
+    for e, pos in enumerate(j):
+        lo = int(group_start[pos])
+        k[e] = max(lo, lo + int(np.searchsorted(s_at[lo:pos], placed[s_seq[pos]], side="right")) - 1)
+    done: list[int] = []
+    # In the order the orders were placed, so the first backorder at an empty shelf is the one that found it so.
+    for e in np.lexsort((placed[s_seq[j]], k)):
+        lo, last = int(group_start[j[e]]), int(k[e])
+        target = need = int(level[last])
+        # Sources to cut, latest first: the weekly restocks, and earlier backorder receipts of the product (they
+        # sit just after their k, so they feed the rows from k + 1 on).
+        earlier = [(int(k[x]) + 1, -1 - x) for x in done if lo <= k[x] < last]
+        sources = sorted([(int(r), int(r)) for r in np.flatnonzero(restock[lo : last + 1]) + lo] + earlier)
+        for start, source in reversed(sources):
+            floor = int(level[start : last + 1].min())
+            if need == 0 or floor == 0:
+                break
+            left = int(fixed_qty[s_seq[source]]) if source >= 0 else int(receipt[-1 - source])
+            cut = min(left - 1, need, floor)
+            if cut > 0:
+                if source >= 0:
+                    fixed_qty[s_seq[source]] -= cut
+                else:
+                    receipt[-1 - source] -= cut
+                level[start : last + 1] -= cut
+                need -= cut
+        drain[e], receipt[e] = need, target
+        done.append(int(e))
+        level[last] = 0  # the shelf is empty from here to the receipt: later stockouts cannot cut through it
+    # The backorder at the order's placing (or the product's last movement before it, if later) and the receipt
+    # before the product's next movement (at the latest the short fulfilment itself).
+    when = np.maximum(s_at[k], placed[s_seq[j]])
+    until = np.maximum(s_at[k + 1] - 1, when)
+    u = m.stream("inventory_movements", "backorder").uniform(item[s_seq[j]])
+    marker_at = when + np.floor((until - when) * 0.2 * u).astype(np.int64)
+    # Stockouts backordered at the same empty shelf share one receipt (the first one's), after all of them.
+    group = np.unique(k, return_inverse=True)[1]
+    groups = int(group.max()) + 1 if len(group) else 0
+    latest = np.zeros(groups, dtype=np.int64)
+    np.maximum.at(latest, group, marker_at)
+    latest = latest[group]
+    receipt_at = latest + np.floor((until - latest) * (0.3 + 0.6 * u)).astype(np.int64)
+    # ... and one count (by the first of them, placed first) before all of them.
+    earliest = np.full(groups, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(earliest, group, marker_at)
+    count_at = earliest[group]
+    return fixed_qty, (j, k, drain, receipt, marker_at, receipt_at, count_at)
 
 
 @TABLES.derived(
@@ -204,8 +291,8 @@ def ledger(m: ErpModel, dataset: Path) -> dict[str, np.ndarray]:
         Column(
             "anomaly",
             STRING,
-            ANOMALY + " Here: stockout on the count that finds the shelf empty (resulting level 0) before a"
-            " backordered item ships.",
+            ANOMALY + " Here: stockout on the backorder of a stockout order's item, placed when deliveries had"
+            " emptied the shelf (no units move; resulting level 0), before the backorder receipt and the item ships.",
         ),
     ),
     created="moved_at",

@@ -17,8 +17,9 @@ where the anomaly had a visible effect by the end of the window. Related rows ca
 where they show its consequence: payments (payment_delay: paid after the due date or still overdue),
 shipments (delivery_delay and stockout: first attempt after the scheduled date; delivery_failure:
 failed attempts, and after three the goods go back to the depot), refunds (claimed for the order's
-late or backordered delivery) and inventory_movements (stockout: the count that finds the shelf
-empty before the backordered item ships). A cancellation is a cancelled order with no shipment and
+late or backordered delivery) and inventory_movements (stockout: the backorder of the order's item
+at a shelf that deliveries emptied because the replenishments before it arrived short; the missing
+units come as the backorder receipt before the item ships). A cancellation is a cancelled order with no shipment and
 no invoice.
 """
 
