@@ -103,17 +103,20 @@ def domain_parts_asset(domain: Domain, tables: Sequence[str], shards: int) -> dg
         """Write shard `shard` of every selected table; one such step per shard, in parallel."""
         resolved = scenario.resolve()
         model = model_for(domain, resolved)
-        dataset = data_dir.dataset(resolved, domain.name, tables=())  # generation reads no table
         selected = {table_of_key[k] for k in context.selected_asset_keys if k in table_of_key}
         rows: dict[str, int] = {}
         part = part_name(keys.index(shard), shards)
+        dataset = data_dir.dataset(resolved, domain.name, tables=())  # generation reads no table
         for table in (t for t in names if t in selected):
             started = time.perf_counter()
-            with data_dir.writing(dataset / table, [part]):
+            # Other shards' parts stay: only this part is the step's, in the store too.
+            writer = data_dir.table_writer(
+                resolved, domain.name, table, [part], replace_others=False, log=context.log.info
+            )
+            with writer as written:
                 rows[table] = write_shard(
-                    domain.table(table), model, resolved.chunk_size, dataset / table, keys.index(shard), shards
+                    domain.table(table), model, resolved.chunk_size, written / table, keys.index(shard), shards
                 )
-                data_dir.publish(dataset / table, [part], log=context.log.info)  # the object store, if any
             seconds = time.perf_counter() - started
             context.log.info(f"{table} shard {shard}/{shards}: {rows[table]:,} rows in {seconds:.1f} s")
         return {"shard": shard, "rows": rows, "dataset": str(dataset), "dataset_id": resolved.dataset_id}
@@ -198,20 +201,20 @@ def domain_assembled_asset(domain: Domain, tables: Sequence[str], shards: int) -
     ) -> Iterator[dg.MaterializeResult]:
         resolved = scenario.resolve()
         selected = [spec for key, spec in by_key.items() if key in context.selected_asset_keys]
-        dataset = data_dir.dataset(resolved, domain.name, tables=[spec.name for spec in selected])
-        # Every selected table must be complete before any folder is touched.
-        problems = []
-        for spec in selected:
-            missing = [k for k in range(shards) if not (dataset / spec.name / part_name(k, shards)).exists()]
-            if missing:
-                problems.append(str(MissingParts(spec.name, missing, shards)))
+        with data_dir.reading(resolved, domain.name, [spec.name for spec in selected]) as dataset:
+            # Every selected table must be complete before any folder is touched.
+            problems = []
+            for spec in selected:
+                missing = [k for k in range(shards) if not (dataset / spec.name / part_name(k, shards)).exists()]
+                if missing:
+                    problems.append(str(MissingParts(spec.name, missing, shards)))
         if problems:
             raise dg.Failure(description="; ".join(problems), allow_retries=False)
         for spec in selected:
-            table = assemble(spec, dataset / spec.name, shards)
             # The object store, if any, drops other layouts too, so it never shows a row twice.
             layout = [part_name(k, shards) for k in range(shards)]
-            data_dir.publish(dataset / spec.name, layout, replace_others=True, log=context.log.info)
+            with data_dir.table_writer(resolved, domain.name, spec.name, layout, log=context.log.info) as dataset:
+                table = assemble(spec, dataset / spec.name, shards)
             yield dg.MaterializeResult(
                 asset_key=domain.key(spec.name),
                 metadata={

@@ -229,21 +229,61 @@ class DataDirResource(dg.ConfigurableResource):
             raise dg.Failure(description=str(problem), allow_retries=False)
 
     def dataset(self, scenario: Scenario, domain: str, tables: Iterable[str] | None = None) -> Path:
-        """Where a scenario's tables of one domain live as Parquet.
+        """Where a scenario's tables of one domain live as Parquet (a path for scripts and tests).
 
         `tables`: those the step reads (None: all, (): none). With an object store
         (mock_pipeline.storage) they are first brought up to date from it; here there is none.
+        Assets use `reading`, `table_writer` and `export_writer`, which do every step in order.
         """
         self.check_room(scenario, [domain])
         return self.path / "datasets" / scenario.dataset_id / domain
 
-    def publish(
+    @contextlib.contextmanager
+    def reading(self, scenario: Scenario, domain: str, tables: Iterable[str] | None = None) -> Iterator[Path]:
+        """The domain's dataset folder for a step that reads `tables` (None: all), pulled from the store first."""
+        yield self.dataset(scenario, domain, tables)
+
+    @contextlib.contextmanager
+    def table_writer(
+        self,
+        scenario: Scenario,
+        domain: str,
+        table: str,
+        files: Iterable[str],
+        reads: Iterable[str] = (),
+        replace_others: bool = True,
+        log: Callable[[str], None] | None = None,
+    ) -> Iterator[Path]:
+        """Around writing `files` of one table: yields the dataset folder (with `reads` pulled from the
+        store first). The files are locked against local pulls while written and, once the block ends
+        without error, handed to the store; `replace_others` drops the table's other files there (a new
+        layout). A failing block publishes nothing."""
+        files = sorted(files)
+        dataset = self.dataset(scenario, domain, reads)
+        with self._writing(dataset / table, files):
+            yield dataset
+            self._publish(dataset / table, files, replace_others, log)
+
+    @contextlib.contextmanager
+    def export_writer(
+        self, scenario: Scenario, domain: str, log: Callable[[str], None] | None = None
+    ) -> Iterator[Path]:
+        """Around rewriting the domain's files export whole: yields its folder (nothing pulled); local
+        readers wait until the block's export is in the store too, files first, manifest.json last."""
+        from mock_pipeline.publish.files import MANIFEST
+
+        target = self.export(scenario, domain, pull=False)
+        with self._writing(target, [MANIFEST]):
+            yield target
+            self._publish_export(target, log)
+
+    def _publish(
         self, folder: Path, files: Iterable[str], replace_others: bool = False, log: Callable[[str], None] | None = None
     ) -> None:
         """After `folder/<files>` were written: hand them to the object store (none here)."""
 
     @contextlib.contextmanager
-    def writing(self, folder: Path, files: Iterable[str]) -> Iterator[None]:
+    def _writing(self, folder: Path, files: Iterable[str]) -> Iterator[None]:
         """Around writing `folder/<files>` locally (the object store locks them; none here).
 
         A disk that fills up anyway (the size guard's estimate is approximate) is one line, not an OSError.
@@ -261,11 +301,11 @@ class DataDirResource(dg.ConfigurableResource):
 
     def export(self, scenario: Scenario, domain: str, pull: bool = True) -> Path:
         """Where a domain's files export lives. `pull`: for a reader, with an object store it is first
-        brought up to date from it (the writer, exported_files, passes False); here there is none."""
+        brought up to date from it (the writer, export_writer, passes False); here there is none."""
         return self.path / "exports" / scenario.dataset_id / domain
 
-    def publish_export(self, folder: Path, log: Callable[[str], None] | None = None) -> None:
-        """After exported_files wrote `folder`: hand it to the object store, manifest last (none here)."""
+    def _publish_export(self, folder: Path, log: Callable[[str], None] | None = None) -> None:
+        """After the export was written whole in `folder`: hand it to the object store, manifest last (none here)."""
 
 
 def env_var_if_set(name: str) -> dg.EnvVar | None:

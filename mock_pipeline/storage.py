@@ -2,7 +2,9 @@
 
 Steps on different machines or pods share no volume when `MOCK_PIPELINE_STORE_URI=s3://bucket[/prefix]`
 is set: every step still reads and writes its local `MOCK_PIPELINE_DATA_DIR`, and the store keeps
-the folders in step through two calls (see docs/scaling.md, "Storage"):
+the folders in step through two calls (see docs/scaling.md, "Storage"). Assets never make them
+themselves: the resource's context managers `reading`, `table_writer` and `export_writer` do
+(mock_pipeline.resources.DataDirResource), so a new asset cannot forget a step or take them out of order.
 
 - push, after a step wrote a table's Parquet or a shard's part locally (atomically, as always):
   the file goes up to `<prefix>/datasets/<dataset_id>/<domain>/<table>/<file>` with its sha256 as
@@ -11,7 +13,7 @@ the folders in step through two calls (see docs/scaling.md, "Storage"):
   table's other objects, so the store never shows a row twice. An S3 PUT is atomic per object and
   a multipart upload is invisible until complete, so a step failing half-way leaves no object
   that reads as complete (nothing is uploaded before the local file is whole).
-- pull, before a step reads a domain's dataset (`DataDirResource.dataset()`): objects missing
+- pull, before a step reads a domain's dataset (`DataDirResource.reading()`, `table_writer(reads=…)`): objects missing
   locally or with another sha256 are downloaded (ranged, streamed to a temporary file, checked
   against their sha256, then renamed), and local Parquet files the store no longer lists are
   removed, for the tables the step reads.
@@ -501,7 +503,7 @@ class StoredDataDirResource(DataDirResource):
             dg.get_dagster_logger().info(report.line(str(store.uri(path))))
         return path
 
-    def publish(
+    def _publish(
         self, folder: Path, files: Iterable[str], replace_others: bool = False, log: Callable[[str], None] | None = None
     ) -> None:
         """Upload a table's freshly written files (and with `replace_others`, delete its other objects)."""
@@ -513,10 +515,10 @@ class StoredDataDirResource(DataDirResource):
         (log or dg.get_dagster_logger().info)(report.line(str(store.uri(folder))))
 
     @contextlib.contextmanager
-    def writing(self, folder: Path, files: Iterable[str]) -> Iterator[None]:
+    def _writing(self, folder: Path, files: Iterable[str]) -> Iterator[None]:
         """Around a local write: keeps parallel local pulls off the files until they are published
         (and, as the base class, turns a full disk into one line)."""
-        with super().writing(folder, files), self.store().writing(folder, list(files)):
+        with super()._writing(folder, files), self.store().writing(folder, list(files)):
             yield
 
     def export(self, scenario: Scenario, domain: str, pull: bool = True) -> Path:
@@ -529,8 +531,8 @@ class StoredDataDirResource(DataDirResource):
             dg.get_dagster_logger().info(report.line(str(store.uri(path))))
         return path
 
-    def publish_export(self, folder: Path, log: Callable[[str], None] | None = None) -> None:
-        """After exported_files swapped in `folder`: the files to the store, manifest.json last."""
+    def _publish_export(self, folder: Path, log: Callable[[str], None] | None = None) -> None:
+        """After export_writer's block wrote `folder`: the files to the store, manifest.json last."""
         store = self.store()
         if store.kind == "none":
             return

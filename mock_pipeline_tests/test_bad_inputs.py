@@ -375,11 +375,13 @@ def test_disk_filling_up_while_writing_is_one_line(small_tmpfs: Path, clean_env:
     from mock_pipeline.storage import data_dir_from_env
 
     clean_env.setenv("MOCK_PIPELINE_DATA_DIR", str(small_tmpfs / "data"))
+    from mock_pipeline.scenarios.model import build_scenario
+
     data_dir = data_dir_from_env()  # what the definitions use
-    folder = small_tmpfs / "data" / "datasets" / "x" / "scrum" / "issues"
-    folder.mkdir(parents=True)
-    with pytest.raises(dg.Failure) as raised, data_dir.writing(folder, ["part-00000.parquet"]):
-        (folder / "part-00000.parquet").write_bytes(b"\0" * (4 * 1024 * 1024))  # twice the disk
+    writer = data_dir.table_writer(build_scenario(size="small"), "scrum", "issues", ["part-00000.parquet"])
+    with pytest.raises(dg.Failure) as raised, writer as dataset:
+        (dataset / "issues").mkdir(parents=True)
+        (dataset / "issues" / "part-00000.parquet").write_bytes(b"\0" * (4 * 1024 * 1024))  # twice the disk
     text = raised.value.description
     assert text.startswith(f"MOCK_PIPELINE_DATA_DIR: {small_tmpfs / 'data'} is full (No space left on device)"), text
     assert "\n" not in text

@@ -179,10 +179,11 @@ def table_asset(domain: Domain, spec: TableSpec) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         resolved = scenario.resolve()
         # Only a derived table reads others (its ancestors): those come from the object store first, if any.
-        dataset = data_dir.dataset(resolved, domain.name, tables=domain.lineage(spec.name)[1:] if spec.derive else ())
-        with data_dir.writing(dataset / spec.name, [PART_FILE]):
+        reads = domain.lineage(spec.name)[1:] if spec.derive else ()
+        with data_dir.table_writer(
+            resolved, domain.name, spec.name, [PART_FILE], reads, log=context.log.info
+        ) as dataset:
             rows, head, progress = materialize_table(domain, spec, resolved, dataset, context.log.info)
-            data_dir.publish(dataset / spec.name, [PART_FILE], replace_others=True, log=context.log.info)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": rows,

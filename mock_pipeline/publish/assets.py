@@ -42,18 +42,17 @@ def exported_files_asset(domain: Domain) -> dg.AssetsDefinition:
             ("domain", domain.name),
             *((k, v) for k, v in resolved.significant_config.items() if k not in ("custom_profiles", "overrides")),
         ]
-        dataset = data_dir.dataset(resolved, domain.name)
-        target = data_dir.export(resolved, domain.name, pull=False)  # rewritten whole: nothing to fetch
         kind = export_kind(options.format, "gzip" if options.compress else None)
-        replaced = replaced_kind(target, options)
-        # The lock keeps a local reader's pull off the folder until the store has the new export too.
-        with data_dir.writing(target, [MANIFEST]):
+        # Rewritten whole (nothing pulled); with an object store it goes up on success, manifest.json last.
+        with (
+            data_dir.reading(resolved, domain.name) as dataset,
+            data_dir.export_writer(resolved, domain.name, context.log.info) as target,
+        ):
+            replaced = replaced_kind(target, options)
             try:
                 result = export_domain(dataset, target, domain.tables, options, resolved.significant_config, statistics)
             except ExportError as exc:
                 raise dg.Failure(description=str(exc), allow_retries=False) from None
-            # With an object store: files first (unchanged ones skipped), manifest.json last.
-            data_dir.publish_export(target, context.log.info)
         context.log.info(f"exported {result.rows:,} rows in {len(result.files)} files to {result.root}")
         if replaced:
             # One export per dataset and domain (what S3 and HTTP publish): say so where it is seen.
