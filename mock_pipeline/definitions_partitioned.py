@@ -25,7 +25,7 @@ from mock_pipeline.partitions import (
 )
 
 # The unpartitioned location's gate (one executor wrapper, shared rather than copied).
-from mock_pipeline.preflight import _CheckedExecutor
+from mock_pipeline.preflight import CheckedExecutor
 
 # Tables that grow with products or orders (tens of millions of rows in the large preset).
 # Small tables and derived analytics stay unpartitioned: one step each is cheaper than shards.
@@ -46,7 +46,7 @@ def checked_multi_or_in_process_executor(init_context: dg.InitExecutorContext) -
     """Dagster's default executor (same name and config: multiprocess, or `in_process` by run config)
     with the run's gate in front: a bad run config or environment variable is refused in one
     message before any step starts, not by each step with a stack trace."""
-    return _CheckedExecutor(dg.multi_or_in_process_executor.executor_creation_fn(init_context))
+    return CheckedExecutor(dg.multi_or_in_process_executor.executor_creation_fn(init_context))
 
 
 def executor_from_env(name: str | None = None) -> dg.ExecutorDefinition:

@@ -62,8 +62,8 @@ def run_problems(run_config: Mapping[str, Any], domains: Collection[str] | None 
     return problems
 
 
-class _CheckedExecutor(dg.Executor):
-    """Refuses a bad run config before the first step, then delegates to the in-process executor."""
+class CheckedExecutor(dg.Executor):
+    """Refuses a bad run config before the first step, then delegates to the executor it wraps."""
 
     def __init__(self, inner: dg.Executor) -> None:
         self._inner = inner
@@ -101,4 +101,4 @@ class _CheckedExecutor(dg.Executor):
 @dg.executor(name="in_process", config_schema=dg.in_process_executor.config_schema)
 def checked_in_process_executor(init_context: dg.InitExecutorContext) -> dg.Executor:
     """`dg.in_process_executor` (same name and config) with the run's gate in front."""
-    return _CheckedExecutor(dg.in_process_executor.executor_creation_fn(init_context))
+    return CheckedExecutor(dg.in_process_executor.executor_creation_fn(init_context))
