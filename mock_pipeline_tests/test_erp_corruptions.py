@@ -129,15 +129,24 @@ CORRUPTIONS = [
     ("inventory_movements", "SELECT * REPLACE (CASE WHEN lead(anomaly) OVER (PARTITION BY product_id ORDER BY"
      " moved_at, inventory_movement_id) = 'stockout' THEN resulting_level + 5 ELSE resulting_level END"
      " AS resulting_level) FROM inventory_movements", "stockout_where_deliveries_emptied_the_shelf"),
+    # one locale per dataset: a German contact or a British courier beside Egyptian addresses and phones
+    ("companies", "SELECT * REPLACE (CASE WHEN company_id = 1 THEN 'Hans Müller' ELSE contact_name END"
+     " AS contact_name) FROM companies", "shipments.one_locale_per_dataset"),
+    ("users", "SELECT * REPLACE (CASE WHEN user_id = 2 THEN 'Emma' ELSE first_name END AS first_name) FROM users",
+     "shipments.one_locale_per_dataset"),
+    ("shipments", "SELECT * REPLACE (CASE WHEN shipment_id % 50 = 0 THEN 'Royal Mail' ELSE carrier END AS carrier)"
+     " FROM shipments", "one_locale_per_dataset"),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(("table", "select", "rule"), CORRUPTIONS, ids=[f"{t}.{r}" for t, _, r in CORRUPTIONS])
 def test_rules_fail_on_corrupted_data(datasets, tmp_path: Path, table: str, select: str, rule: str) -> None:
     dataset, model = datasets("normal-ops")
-    assert outcome(dataset, RULES[(table, rule)], model)["passed"]
+    # "table.rule" names a rule of another table that reads the corrupted one
+    owner, name = rule.split(".") if "." in rule else (table, rule)
+    assert outcome(dataset, RULES[(owner, name)], model)["passed"]
     broken = corrupt_with_sql(dataset, tmp_path, table, select)
-    result = outcome(broken, RULES[(table, rule)], model)
+    result = outcome(broken, RULES[(owner, name)], model)
     assert not result["passed"] and result["violations"] > 0, result
 
 

@@ -25,6 +25,13 @@ def _label_is_the_orders(table: str, join: str, allowed: tuple[str, ...]) -> Rul
     )
 
 
+# One locale per dataset: Egypt's (seed 001). People bear Egyptian names like the addresses they live at, and
+# parcels go with Egyptian couriers (or the distributor's own fleet).
+_FIRST = ", ".join(repr(n) for n in data.FIRST_NAMES)
+_LAST = ", ".join(repr(n) for n in data.LAST_NAMES)
+_PERSON = f"(split_part({{0}}, ' ', 1) IN ({_FIRST}) AND substr({{0}}, strpos({{0}}, ' ') + 1) IN ({_LAST}))"
+EGYPTIAN_CARRIERS = ("SynergyFlow Fleet", "Bosta", "Aramex", "Mylerz", "R2S")
+
 _MONTHS = (
     "WITH m AS (SELECT date_trunc('month', {column}) AS month, count(*) AS n FROM {table} GROUP BY ALL),"
     " d AS (SELECT date_trunc('month', day) AS month, count(*) AS days FROM"
@@ -124,6 +131,14 @@ RULES: tuple[Rule, ...] = (
          " SELECT CASE WHEN sum(n) < 1000 OR max(companies) < 10 THEN 0"
          " WHEN sum(n) FILTER (WHERE rk <= ceil(0.2 * companies)) < 0.4 * sum(n) THEN 1 ELSE 0 END AS violations,"
          " sum(n) FILTER (WHERE rk <= ceil(0.2 * companies)) / sum(n) AS top_20_share FROM r"),
+    Rule("shipments", "one_locale_per_dataset",
+         "One locale, Egypt's: staff, contacts and branch managers bear Egyptian names, like the Egyptian addresses,"
+         " +20 phones and EGP amounts beside them; shipments go with Egyptian couriers.",
+         f"SELECT (SELECT count(*) FROM users WHERE first_name NOT IN ({_FIRST}) OR last_name NOT IN ({_LAST}))"
+         f" + (SELECT count(*) FROM companies WHERE NOT {_PERSON.format('contact_name')})"
+         f" + (SELECT count(*) FROM branches WHERE NOT {_PERSON.format('manager_name')})"
+         " + (SELECT count(*) FROM shipments WHERE carrier NOT IN"
+         f" ({', '.join(repr(c) for c in EGYPTIAN_CARRIERS)})) AS violations"),
     Rule("orders", "no_month_dominates", "No calendar month holds more than 35% of the orders of a window of six"
          " months or more (half of a shorter one, unless the window gives that month most of its days).",
          _MONTHS.format(column="order_date", table="orders")),

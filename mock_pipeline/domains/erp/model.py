@@ -72,7 +72,6 @@ from mock_pipeline.domains.erp.world import (
 from mock_pipeline.engine.cohort import Cohort
 from mock_pipeline.engine.dense import DenseKeys
 from mock_pipeline.engine.distributions import categorical, exponential, lognormal, unique_codes, zipf_weights
-from mock_pipeline.engine.pools import pools
 from mock_pipeline.engine.random import Stream
 from mock_pipeline.engine.timeline import DAY, Rhythm, Schedule, allocate, daily_weights, poisson_counts
 from mock_pipeline.scenarios.model import Scenario, ScenarioError
@@ -127,24 +126,16 @@ class ErpModel:
         return Stream(self.scenario.seed, DOMAIN, table, column)
 
     # -- names -----------------------------------------------------------------------------------
+    # One locale per dataset (catalog "Shapes look real"): the ERP is an Egyptian distributor (seed 001), so its
+    # people are named like its addresses, +20 phones, EGP prices and Egyptian couriers, whatever locale the
+    # run gives the domains that have no country of their own.
     @cached_property
     def first_names(self) -> pa.Array:
-        if self.scenario.locale:
-            return pools(self.scenario.locale, self.scenario.seed).first_names
         return pa.array(data.FIRST_NAMES, pa.string())
 
     @cached_property
     def last_names(self) -> pa.Array:
-        if self.scenario.locale:
-            return pools(self.scenario.locale, self.scenario.seed).last_names
         return pa.array(data.LAST_NAMES, pa.string())
-
-    @cached_property
-    def company_names(self) -> pa.Array | None:
-        """The locale's company names, or None for the Egyptian default (built from parts)."""
-        if self.scenario.locale:
-            return pools(self.scenario.locale, self.scenario.seed).companies
-        return None
 
     # -- users -----------------------------------------------------------------------------------
     @cached_property

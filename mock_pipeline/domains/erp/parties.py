@@ -125,7 +125,6 @@ _REGION_DAYS_TEXT = tuple(
 
 _NAME_ROOTS = (*data.COMPANY_PREFIXES, *data.LAST_NAMES)
 _NAME_QUALIFIERS = ("", " & Sons", " Star", " Palace", " Corner", " Express", " Plus", " Gardens")
-_LOCALE_SUFFIXES = ("", " Trading", " Services", " Holdings", " International", " Partners", " Supply", " Group")
 
 
 def _name_code(m: ErpModel, c: np.ndarray, base: int, variants: int) -> np.ndarray:
@@ -137,22 +136,14 @@ def _name_code(m: ErpModel, c: np.ndarray, base: int, variants: int) -> np.ndarr
 
 
 def company_name(m: ErpModel, c: np.ndarray) -> tuple[pa.Array, pa.Array]:
-    """(name, business type): a unique Egyptian trading name (family or place, qualifier, business type),
-    or the locale's company names; unique within the dataset."""
-    if m.company_names is not None:
-        pool = m.company_names
-        kind = pick(data.BUSINESS_TYPES, m.stream("companies", "type").integers(c, 0, len(data.BUSINESS_TYPES)))
-        code = _name_code(m, c, len(pool), len(_LOCALE_SUFFIXES))
-        variant = (code // len(pool)) % len(_LOCALE_SUFFIXES)
-        name = col.join(col.take(pool, code % len(pool)), pick(_LOCALE_SUFFIXES, variant))
-    else:
-        roots, kinds = len(_NAME_ROOTS), len(data.BUSINESS_TYPES)
-        code = _name_code(m, c, roots * kinds, len(_NAME_QUALIFIERS))
-        kind = pick(data.BUSINESS_TYPES, code % kinds)
-        variant = (code // (roots * kinds)) % len(_NAME_QUALIFIERS)
-        name = col.join(pick(_NAME_ROOTS, (code // kinds) % roots), pick(_NAME_QUALIFIERS, variant), " ", kind)
-        base = roots * kinds * len(_NAME_QUALIFIERS)
-    extra = code // (len(m.company_names) * len(_LOCALE_SUFFIXES) if m.company_names is not None else base)
+    """(name, business type): a unique Egyptian trading name (family or place, qualifier, business type);
+    unique within the dataset."""
+    roots, kinds = len(_NAME_ROOTS), len(data.BUSINESS_TYPES)
+    code = _name_code(m, c, roots * kinds, len(_NAME_QUALIFIERS))
+    kind = pick(data.BUSINESS_TYPES, code % kinds)
+    variant = (code // (roots * kinds)) % len(_NAME_QUALIFIERS)
+    name = col.join(pick(_NAME_ROOTS, (code // kinds) % roots), pick(_NAME_QUALIFIERS, variant), " ", kind)
+    extra = code // (roots * kinds * len(_NAME_QUALIFIERS))
     district_name = col.take(_DISTRICTS, np.maximum(extra - 1, 0) % len(_DISTRICTS))
     return pc.if_else(pa.array(extra > 0), col.join(name, " (", district_name, ")"), name), kind
 
