@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pyarrow as pa
 
 from mock_pipeline.domains.commerce.common import ANOMALY, TABLES, TENANT, anomaly_labels, numbered, presence
 from mock_pipeline.domains.commerce.fulfilment import full_refund_at
-from mock_pipeline.domains.commerce.model import NO_ANOMALY, CommerceModel
+from mock_pipeline.domains.commerce.model import NO_ANOMALY, CommerceModel, Lifecycle
 from mock_pipeline.domains.commerce.vocab import (
     NOTIFICATION_TITLES,
     NOTIFICATION_TYPES,
@@ -102,12 +104,17 @@ def _order_notices(m: CommerceModel, s: np.ndarray) -> dict[str, np.ndarray]:
     """The order messages of slots s (all in the orders' part): which are sent, when, with which title and label.
 
     Slot 0 of an order is a routine update (sometimes) on the last stage it reached; slot 1 the notice of
-    the problem it had, sent when the customer learns of it."""
+    the problem it had, sent when the customer learns of it. Only the candidate slots are drawn for."""
     block = _notification_block(m)
     tenant, local = s // block, s % block - m.customers * MARKETING_SLOTS
     g = tenant * m.orders + local // ORDER_NOTICE_SLOTS
     problem = local % ORDER_NOTICE_SLOTS == 1
-    life = m.lifecycle_of(g)
+    whole = m.lifecycle_of(g)
+    candidate = problem & (whole.anomaly != NO_ANOMALY)
+    candidate[~problem] = m.stream("notifications", "routine").bernoulli(s[~problem], ROUTINE_SHARE)
+    pick_rows = np.flatnonzero(candidate)
+    s, g, problem = s[pick_rows], g[pick_rows], problem[pick_rows]
+    life = Lifecycle(*(getattr(whole, f.name)[pick_rows] for f in dataclasses.fields(Lifecycle)))
     # Routine: the confirmation, or the shipping or delivery news once the order got that far.
     reached = 1 + (life.shipped & ~life.cancelled).astype(np.int64) + life.delivered
     stage = np.floor(m.stream("notifications", "stage").uniform(s) * reached).astype(np.int64)
@@ -126,17 +133,23 @@ def _order_notices(m: CommerceModel, s: np.ndarray) -> dict[str, np.ndarray]:
     )  # fmt: skip
     notice = _NOTICE_OF_LABEL[np.maximum(anomaly, 0)] + ((anomaly == _FAILURE) & life.reshipped)
     sent_at = np.where(problem, problem_at, stage_at)
-    routine = m.stream("notifications", "routine").bernoulli(s, ROUTINE_SHARE)
-    present = np.where(problem, anomaly != NO_ANOMALY, routine) & (sent_at < m.end)
     title = np.where(
         problem,
         len(ORDER_STAGE_NOTICES) * _STAGE_WIDTH + notice * _PROBLEM_WIDTH
         + m.stream("notifications", "problem_title").integers(s, 0, _PROBLEM_WIDTH),
         stage * _STAGE_WIDTH + m.stream("notifications", "stage_title").integers(s, 0, _STAGE_WIDTH),
     )  # fmt: skip
-    customer = m.order_customer(g, life.order_date)
-    return {"present": present, "order": g, "customer": customer, "sent_at": sent_at, "title": title,
-            "anomaly": np.where(problem, anomaly, NO_ANOMALY)}  # fmt: skip
+    # Back to one value per slot asked for (non-candidates are never present).
+    rows = len(candidate)
+    present = np.zeros(rows, dtype=bool)
+    present[pick_rows] = sent_at < m.end
+    out = {"present": present}
+    for name, values in (("order", g), ("customer", m.order_customer(g, life.order_date)), ("sent_at", sent_at),
+                         ("title", title), ("anomaly", np.where(problem, anomaly, NO_ANOMALY))):  # fmt: skip
+        full = np.full(rows, NO_ANOMALY, dtype=np.int64)
+        full[pick_rows] = values
+        out[name] = full
+    return out
 
 
 @presence("notifications")
