@@ -28,11 +28,16 @@ import pyarrow.parquet as pq
 from mock_pipeline.domains.commerce import COMMERCE
 from mock_pipeline.domains.factory import domain_definitions
 from mock_pipeline.publish.assets import exported_files_asset
-from mock_pipeline.publish.database import DuckDBTarget, load_domain, quote
+from mock_pipeline.publish.database.duckdb import DuckDBTarget
+from mock_pipeline.publish.database.load import load_domain
+from mock_pipeline.publish.database.target import quote
 from mock_pipeline.publish.files import ndjson_lines
 from mock_pipeline.publish.http import OutboxHttpUploadResource, json_safe, table_batches, upload_records
 from mock_pipeline.publish.s3 import LocalObjectStore, upload_export
-from mock_pipeline.publish.vectors import LanceDBStore, join_texts, make_embedder, sync_domain, text_tables
+from mock_pipeline.publish.vectors.asset import sync_domain
+from mock_pipeline.publish.vectors.embedders import make_embedder
+from mock_pipeline.publish.vectors.records import join_texts, text_tables
+from mock_pipeline.publish.vectors.stores.lancedb import LanceDBStore
 from mock_pipeline.resources import DataDirResource, ScenarioResource
 
 DOMAIN = COMMERCE

@@ -15,7 +15,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from mock_pipeline import partitions
-from mock_pipeline.publish import http, s3, vectors
+from mock_pipeline.publish import http, s3
+from mock_pipeline.publish.vectors.embedders import EMBEDDERS
+from mock_pipeline.publish.vectors.resources import EMBEDDER_ENV, PGVECTOR_URL_ENV, VECTOR_STORE_ENV, VECTOR_STORES
+from mock_pipeline.publish.vectors.stores.pinecone import PINECONE_API_KEY_ENV, PINECONE_INDEX_NAME_ENV
 from mock_pipeline.resources import DATA_DIR_ENV
 from mock_pipeline.scenarios.model import Problem, Scenario
 from mock_pipeline.storage import STORE_URI_ENV, parse_store_uri
@@ -78,22 +81,22 @@ def environment_problems(scenario: Scenario | None = None, environ: Mapping[str,
     if is_set(DATA_DIR_ENV):
         add(folder_problem(DATA_DIR_ENV, Path(env[DATA_DIR_ENV]).absolute()))
 
-    store = env.get(vectors.VECTOR_STORE_ENV, "") or "lancedb"
-    if store not in vectors.VECTOR_STORES:
-        add(Problem(vectors.VECTOR_STORE_ENV, f"{store!r} is unknown; allowed: {', '.join(vectors.VECTOR_STORES)}"))
+    store = env.get(VECTOR_STORE_ENV, "") or "lancedb"
+    if store not in VECTOR_STORES:
+        add(Problem(VECTOR_STORE_ENV, f"{store!r} is unknown; allowed: {', '.join(VECTOR_STORES)}"))
     if store == "pgvector":
-        if not is_set(vectors.PGVECTOR_URL_ENV):
-            add(Problem(vectors.PGVECTOR_URL_ENV, "is not set; required with MOCK_PIPELINE_VECTOR_STORE=pgvector"))
+        if not is_set(PGVECTOR_URL_ENV):
+            add(Problem(PGVECTOR_URL_ENV, "is not set; required with MOCK_PIPELINE_VECTOR_STORE=pgvector"))
         else:
-            add(_url_problem(vectors.PGVECTOR_URL_ENV, env[vectors.PGVECTOR_URL_ENV], DATABASE_SCHEMES,
+            add(_url_problem(PGVECTOR_URL_ENV, env[PGVECTOR_URL_ENV], DATABASE_SCHEMES,
                              "postgresql://user:password@host:5432/db"))  # fmt: skip
     if store == "pinecone":
-        for name in (vectors.PINECONE_API_KEY_ENV, vectors.PINECONE_INDEX_NAME_ENV):
+        for name in (PINECONE_API_KEY_ENV, PINECONE_INDEX_NAME_ENV):
             if not is_set(name):
                 add(Problem(name, "is not set; required with MOCK_PIPELINE_VECTOR_STORE=pinecone"))
-    embedder = env.get(vectors.EMBEDDER_ENV, "") or "hashing"
-    if embedder not in vectors.EMBEDDERS:
-        add(Problem(vectors.EMBEDDER_ENV, f"{embedder!r} is unknown; allowed: {', '.join(vectors.EMBEDDERS)}"))
+    embedder = env.get(EMBEDDER_ENV, "") or "hashing"
+    if embedder not in EMBEDDERS:
+        add(Problem(EMBEDDER_ENV, f"{embedder!r} is unknown; allowed: {', '.join(EMBEDDERS)}"))
 
     if is_set(s3.BUCKET_ENV) and not _BUCKET.match(env[s3.BUCKET_ENV]):
         add(Problem(s3.BUCKET_ENV, f"{env[s3.BUCKET_ENV]!r} is not a bucket name; allowed: 3-63 lowercase "

@@ -17,10 +17,11 @@ from mock_pipeline.engine.declare import Column, DeclarationError, Tables
 from mock_pipeline.mock_dataset.generate import ARROW_TYPES, DatasetModel, ExpressionError, check_expression
 from mock_pipeline.mock_dataset.spec import DatasetSpec, Located, error, table_order
 from mock_pipeline.publish.assets import exported_files_asset, publish_summary_asset
-from mock_pipeline.publish.database import database_tables_asset
+from mock_pipeline.publish.database.asset import database_tables_asset
 from mock_pipeline.publish.http import http_upload_asset
 from mock_pipeline.publish.s3 import s3_upload_asset
-from mock_pipeline.publish.vectors import vector_index_asset, vector_store_from_env
+from mock_pipeline.publish.vectors.asset import vector_index_asset
+from mock_pipeline.publish.vectors.resources import vector_store_from_env
 from mock_pipeline.scenarios.model import Scenario
 from mock_pipeline.validation import Rule, foreign_key, in_window, row_rule, unique_key
 
