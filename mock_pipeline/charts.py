@@ -190,7 +190,8 @@ def daily_activity_asset(domain: Domain) -> dg.AssetsDefinition | None:
     ) -> dg.MaterializeResult:
         resolved = scenario.resolve()
         window = resolved.window
-        series = daily_counts(data_dir.dataset(resolved, domain.name), domain, window.start, window.end)
+        with data_dir.reading(resolved, domain.name) as dataset:
+            series = daily_counts(dataset, domain, window.start, window.end)
         if not series:
             raise dg.Failure(
                 description=f"no {domain.name} tables found for dataset {resolved.dataset_id}; materialise them first",
@@ -205,7 +206,7 @@ def daily_activity_asset(domain: Domain) -> dg.AssetsDefinition | None:
         peak = int(busiest.counts.argmax())
         context.log.info(f"charted {', '.join(s.table for s in series)} over {window.days} days into {path}")
         # Numbers per materialisation: the asset's Plots tab draws their history across runs.
-        totals = domain_totals(data_dir.dataset(resolved, domain.name), domain)
+        totals = domain_totals(dataset, domain)  # the tables pulled above
         plotted: dict[str, float | int] = {"rows": totals.rows}
         if totals.anomaly_share is not None:
             plotted["anomaly_share"] = round(totals.anomaly_share, 4)

@@ -71,11 +71,12 @@ def scenario_report_asset(domain: Domain) -> dg.AssetsDefinition:
         resolved = scenario.resolve()
         model = model_for(domain, resolved)
         lines = list(domain.report(model))
-        con = connect(data_dir.dataset(resolved, domain.name))
-        try:
-            observed = measure(con, lines, dict(domain.rule_params(model)))
-        finally:
-            con.close()
+        with data_dir.reading(resolved, domain.name) as dataset:
+            con = connect(dataset)
+            try:
+                observed = measure(con, lines, dict(domain.rule_params(model)))
+            finally:
+                con.close()
         title = f"{domain.name}: profile {resolved.profile.name}, {resolved.size}, seed {resolved.seed}"
         png = render_png(title, lines, observed)
         path = data_dir.path / "reports" / resolved.dataset_id / f"{domain.name}_scenario_report.png"

@@ -52,8 +52,8 @@ def source_schema_asset(domain: Domain, spec: DatasetSpec) -> dg.AssetsDefinitio
                 " (set MOCK_PIPELINE_DATABASE_URL)",
                 allow_retries=False,
             )
-        dataset = data_dir.dataset(scenario.resolve(), domain.name, tables=tables)
-        data = {t: pq.read_table(dataset / t) for t in tables}
+        with data_dir.reading(scenario.resolve(), domain.name, tables) as dataset:
+            data = {t: pq.read_table(dataset / t) for t in tables}
         try:
             result = load(database.url, spec, data, config.target_schema)
         except DdlLoadError as exc:

@@ -446,10 +446,11 @@ def http_upload_asset(domain: Domain) -> dg.AssetsDefinition:
         resolved = scenario.resolve()
 
         def upload(sink: BatchSink) -> UploadReport:
-            return upload_records(
-                data_dir.dataset(resolved, domain.name), domain.tables, sink, domain.name,
-                resolved.dataset_id, http_upload.batch_size, context.log.info,
-            )  # fmt: skip
+            with data_dir.reading(resolved, domain.name) as dataset:
+                return upload_records(
+                    dataset, domain.tables, sink, domain.name,
+                    resolved.dataset_id, http_upload.batch_size, context.log.info,
+                )  # fmt: skip
 
         try:
             report = http_upload.deliver(data_dir.path, resolved.dataset_id, domain.name, upload)

@@ -62,16 +62,17 @@ def database_tables_asset(domain: Domain) -> dg.AssetsDefinition:
         try:
             target = database.target(data_dir, resolved)
             probes = hook(resolved) if hook is not None and not config.replace_existing_namespace else ()
-            result = load_domain(
-                target,
-                domain.name,
-                domain.tables,
-                data_dir.dataset(resolved, domain.name),
-                options,
-                probes,
-                log=context.log.info,
-                dataset_id=resolved.dataset_id,
-            )
+            with data_dir.reading(resolved, domain.name) as dataset:
+                result = load_domain(
+                    target,
+                    domain.name,
+                    domain.tables,
+                    dataset,
+                    options,
+                    probes,
+                    log=context.log.info,
+                    dataset_id=resolved.dataset_id,
+                )
         except LoadRefused as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
         except LoadError as exc:  # rolled back: retrying is safe

@@ -92,16 +92,17 @@ def vector_index_asset(domain: Domain, store_kind: str = "lancedb") -> dg.Assets
         try:
             model = embedder.get()
             store = vector_store.open(data_dir.path)
-            result, tallies, collection = sync_domain(
-                domain,
-                data_dir.dataset(resolved, domain.name),
-                resolved.dataset_id,
-                model,
-                store,
-                config.batch_rows,
-                config.prune,
-                context.log.info,
-            )
+            with data_dir.reading(resolved, domain.name) as dataset:
+                result, tallies, collection = sync_domain(
+                    domain,
+                    dataset,
+                    resolved.dataset_id,
+                    model,
+                    store,
+                    config.batch_rows,
+                    config.prune,
+                    context.log.info,
+                )
         except Exception as exc:  # one clear line, never a secret (driver messages may echo a URL)
             message = f"vector sync of {domain.name} failed: {type(exc).__name__}: {exc}"
             if store is not None:
