@@ -12,7 +12,7 @@ from pydantic import Field
 from mock_pipeline.domains.factory import OWNERS, Domain
 from mock_pipeline.mock_dataset.ddl import DEFAULT_SCHEMA, DdlLoadError, check_target, imported_tables, load
 from mock_pipeline.mock_dataset.spec import DatasetSpec
-from mock_pipeline.publish.database import MockDatabaseResource, PostgresDatabase
+from mock_pipeline.publish.database.resources import MockDatabaseResource, PostgresDatabase
 from mock_pipeline.resources import DataDirResource, ScenarioResource
 
 
