@@ -83,7 +83,7 @@ def main() -> None:
     "--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Default $MOCK_PIPELINE_DATA_DIR or ./data."
 )
 def serve(host: str, port: int, data_dir: Path | None) -> None:
-    """Seed 004's read-only data API (OpenAPI page at /docs)."""
+    """The e-commerce API's read-only data API (OpenAPI page at /docs)."""
     from mock_pipeline.api.server import ServeError
     from mock_pipeline.api.server import serve as run
 
@@ -96,13 +96,25 @@ def serve(host: str, port: int, data_dir: Path | None) -> None:
 # --- the run config every other command is a front to ---------------------------------------------
 def scenario_options(f: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--scenario", "--profile", "profile", help="Profile (seed 001's --scenario), default normal-ops."),
-        click.option("--preset", "--size", "size", help="Size preset: small, medium, large (seed 003), default small."),
+        click.option(
+            "--scenario",
+            "--profile",
+            "profile",
+            help="Built-in profile (the SynergyFlow CLI's --scenario), default normal-ops.",
+        ),
+        click.option(
+            "--preset",
+            "--size",
+            "size",
+            help="Size preset: small, medium, large (the shop generator's), default small.",
+        ),
         click.option("--seed", type=click.IntRange(min=0), help="Random seed, default 42."),
         click.option("--from", "start_date", help="First day of the window (ISO date), default a year before --to."),
         click.option("--to", "as_of", help="Last day of the window (ISO date), default 2024-12-31."),
-        click.option("--multiplier", type=float, help="Volume multiplier (seed 001), default 1."),
-        click.option("--run-tag", help="Namespace of generated maintenance names (seed 000), default mock."),
+        click.option("--multiplier", type=float, help="Volume multiplier (the SynergyFlow CLI's), default 1."),
+        click.option(
+            "--run-tag", help="Namespace of generated maintenance names (the maintenance command's), default mock."
+        ),
         click.option("--locale", help="Faker locale; default per domain."),
         click.option(
             "--chunk-size-rows",
@@ -133,7 +145,7 @@ def export_options(f: Callable[..., Any]) -> Callable[..., Any]:
             "--chunk-size",
             "max_records_per_file",
             type=click.IntRange(min=1),
-            help="Records per exported file (seed 003's --chunk-size), default 10000.",
+            help="Records per exported file (the shop generator's --chunk-size), default 10000.",
         ),
     ]
     for option in reversed(options):
@@ -223,7 +235,7 @@ def materialize_command(select: str, config_file: str = "run.yaml") -> str:
 # --- scenarios and validate -------------------------------------------------------------------------
 @main.command()
 def scenarios() -> None:
-    """The built-in profiles (seed 001) and size presets (seed 003)."""
+    """The built-in profiles (the SynergyFlow generator's) and size presets (the shop generator's)."""
     click.echo("profiles (--scenario):")
     for name in builtin_profiles():
         p = resolve_profile(name)
@@ -304,10 +316,10 @@ def _bytes(n: float) -> str:
 @click.argument("domain", type=click.Choice([*DOMAIN_NAMES, "all"]), metavar="DOMAIN")
 @scenario_options
 @export_options
-@click.option("--upload", is_flag=True, help="Also send every table to an HTTP API (seed 003).")
+@click.option("--upload", is_flag=True, help="Also send every table to an HTTP API (the shop generator's bulk upload).")
 @click.option("--api-url", help="Base URL of that API (sets MOCK_PIPELINE_UPLOAD_API_URL for the run).")
 @click.option("--api-key-env", help="Name of the environment variable that holds the API key (never the key itself).")
-@click.option("--dry-run/--no-dry-run", default=False, help="Everything but the database load (seed 001).")
+@click.option("--dry-run/--no-dry-run", default=False, help="Everything but the database load (the SynergyFlow CLI's).")
 @click.option(
     "--print-config", is_flag=True, help="Print the run config and the equivalent dagster command; run nothing."
 )
@@ -477,7 +489,7 @@ def _progress_line(entry: Any) -> str | None:
     "--limit", default=10, show_default=True, type=click.IntRange(1, 1000), help="Runs listed without RUN_ID."
 )
 def status(run_id: str | None, limit: int) -> None:
-    """A run's status and steps (seed 001's status), or the latest runs, from the instance at $DAGSTER_HOME."""
+    """A run's status and steps (the SynergyFlow CLI's status), or the latest runs, from the instance at $DAGSTER_HOME."""
     import dagster as dg
 
     if not os.environ.get("DAGSTER_HOME"):
@@ -512,7 +524,7 @@ def _when(instance: Any, run_id: str) -> str:
 @click.option("--confirm", required=True, help=f"Must be exactly {CONFIRM_TOKEN}.")
 @scenario_options
 def cleanup(confirm: str, **values: Any) -> None:
-    """Drop all mock data from the database (seed 001's cleanup): the mock_data_cleanup job."""
+    """Drop all mock data from the database (the SynergyFlow CLI's cleanup): the mock_data_cleanup job."""
     if confirm != CONFIRM_TOKEN:
         raise CliError(f"--confirm: must be exactly {CONFIRM_TOKEN}; nothing was deleted")
     config = run_config(values, [])
@@ -533,7 +545,7 @@ def cleanup(confirm: str, **values: Any) -> None:
 @main.command()
 @click.option("--enable/--disable", "enable", required=True, help="Start or stop every schedule and sensor.")
 def toggle(enable: bool) -> None:
-    """Start or stop the schedules and sensors on the instance (seed 001's toggle)."""
+    """Start or stop the schedules and sensors on the instance (the SynergyFlow CLI's toggle)."""
     import subprocess
 
     if not os.environ.get("DAGSTER_HOME"):

@@ -41,7 +41,7 @@ EXPORT_OP_SUFFIX = "__exported_files"
 
 
 class CustomProfile(dg.Config):
-    """A profile that extends another and overrides any of its fields (seed 001's custom scenario)."""
+    """A profile that extends another and overrides any of its fields (the SynergyFlow generator's custom scenario)."""
 
     extends: str = "normal-ops"
     description: str | None = None
@@ -68,7 +68,9 @@ class ScenarioResource(dg.ConfigurableResource):
     seed: int = Field(default=42, description="Same seed and config, same bytes.")
     as_of: str = Field(default=DEFAULT_AS_OF, description="Last day of the date window (ISO date).")
     start_date: str | None = Field(default=None, description="First day of the window; default as_of - 364 days.")
-    volume_multiplier: float = Field(default=1.0, description="Scales every volume (seed 001's volumeMultiplier).")
+    volume_multiplier: float = Field(
+        default=1.0, description="Scales every volume (the SynergyFlow generator's volumeMultiplier)."
+    )
     locale: str | None = Field(default=None, description="Faker locale; default per domain (erp: Egyptian).")
     chunk_size: int = Field(
         default=100_000, description="Rows per generation chunk; bounds memory, never changes bytes."

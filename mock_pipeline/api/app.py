@@ -74,7 +74,7 @@ def create_app(data_root: Path | None = None, api_key: str | None = None) -> Fas
     catalog = Catalog(root)
     app = FastAPI(
         title="mock_pipeline data API",
-        description="Seed 004's read-only data API over the mock_pipeline datasets: the rows the files export "
+        description="The e-commerce API's read-only data API over the mock_pipeline datasets: the rows the files export "
         "writes, paged, from Parquet when materialised and generated on demand otherwise.",
         version="1",
     )
@@ -151,8 +151,8 @@ def create_app(data_root: Path | None = None, api_key: str | None = None) -> Fas
         ) -> Response:
             return rows(request, "commerce", table, format, limit, offset, dataset, nest)
 
-        summary = f"Seed 004's /{path}: commerce {table}" + (" with items nested" if nest else "")
-        app.add_api_route(f"{PREFIX}/{path}", handler, methods=["GET"], summary=summary, tags=["seed 004"])
+        summary = f"The e-commerce API's /{path}: commerce {table}" + (" with items nested" if nest else "")
+        app.add_api_route(f"{PREFIX}/{path}", handler, methods=["GET"], summary=summary, tags=["e-commerce API"])
 
     for path, table in COMMERCE_ALIASES.items():
         alias_route(path, table)
