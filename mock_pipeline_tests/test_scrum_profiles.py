@@ -235,3 +235,14 @@ def test_every_column_described_and_every_table_created() -> None:
         assert [c.name for c in schema.columns] == table.schema.names
         assert all(c.description for c in schema.columns), table.name
         assert table.created in table.schema.names, table.name
+
+
+@pytest.mark.parametrize(("profile", "seed"), [("normal-ops", 42), ("anomaly-heavy", 7), ("growth-phase", 99)])
+def test_comments_written_in_working_hours(profile: str, seed: int) -> None:
+    """A comment falls in working hours (07:00-19:00) whenever its stretch of the issue's life reaches them:
+    only a few, on issues filed and closed within one night, are written at night."""
+    model = ScrumModel(build_scenario(profile=profile, size="small", seed=seed, as_of="2024-12-31"))
+    comments = pa.concat_tables(generate(SCRUM.table("comments"), model, 10**7))
+    hours = (comments["created_at"].cast(pa.int64()).to_numpy() // 1000 % 86_400) // 3600
+    assert len(hours) > 300
+    assert ((hours < 7) | (hours >= 19)).mean() < 0.05

@@ -281,7 +281,22 @@ class ScrumModel:
         working = work_hi > work_lo
         start = np.where(working, work_lo, part_lo)
         width = np.where(working, work_hi - work_lo, np.maximum(part_hi - part_lo, 1))
-        return start + np.floor(shape * width).astype(np.int64)
+        at = start + np.floor(shape * width).astype(np.int64)
+        # A night-time moment moves into the working hours of the next morning (or the evening before) when
+        # [lo, hi) reaches them: nobody comments at 3 a.m. just because the chosen day's hours were outside.
+        hour = at % DAY
+        morning = np.where(hour < WORK_START_HOUR * 3600, at - hour, at - hour + DAY) + WORK_START_HOUR * 3600
+        evening = (
+            np.where(hour < WORK_START_HOUR * 3600, at - hour - DAY, at - hour) + (WORK_START_HOUR + WORK_HOURS) * 3600
+        )
+        jitter = t.sub("night").uniform(idx)
+        night = ~working
+        to_morning = night & (morning < hi)
+        to_evening = night & ~to_morning & (evening > lo)
+        at = np.where(to_morning, morning + np.floor(jitter * np.minimum(hi - morning, 3 * 3600)).astype(np.int64), at)
+        return np.where(
+            to_evening, evening - 1 - np.floor(jitter * np.minimum(evening - lo, 3 * 3600)).astype(np.int64), at
+        )
 
     # -- projects ------------------------------------------------------------------------------
     @cached_property
