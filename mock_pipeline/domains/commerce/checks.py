@@ -169,6 +169,17 @@ COHERENCE: tuple[Rule, ...] = (
          "Requests to change an order (its delivery address, its items) are raised before the order ships.",
          f"SELECT count(*) AS violations FROM support_tickets t WHERE t.subject IN ({_sql_strings(_ORDER_CHANGES)})"
          " AND EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = t.order_id AND s.shipped_at <= t.created_at)"),
+    Rule("support_tickets", "ongoing_problems_asked_while_they_last",
+         "Tickets about a problem still going on are raised while it lasts: payment_delay before the capture,"
+         " delivery_delay before the delivery, stockout before shipping, 'Cancel my order' before the cancellation.",
+         "SELECT count(*) FILTER (WHERE t.anomaly = 'payment_delay' AND t.created_at >= p.paid_at)"
+         " + count(*) FILTER (WHERE t.anomaly = 'delivery_delay' AND t.created_at >= s.delivered_at)"
+         " + count(*) FILTER (WHERE t.anomaly = 'stockout' AND t.created_at >= s.shipped_at)"
+         " + count(*) FILTER (WHERE t.subject = 'Cancel my order' AND o.order_status = 'cancelled'"
+         " AND t.created_at >= o.updated_at) AS violations"
+         " FROM support_tickets t JOIN orders o USING (order_id) LEFT JOIN payments p USING (order_id)"
+         " LEFT JOIN (SELECT order_id, min(shipped_at) AS shipped_at, max(delivered_at) AS delivered_at"
+         " FROM shipments GROUP BY order_id) s USING (order_id)"),
     Rule("stock_events", "sales_follow_order_items",
          "Units leaving as sales equal, per product, the units of order items of orders not cancelled.",
          "SELECT count(*) AS violations FROM (SELECT product_id, -sum(delta) AS units FROM stock_events"

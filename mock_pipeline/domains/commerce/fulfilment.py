@@ -389,6 +389,9 @@ _ORDER_TOPIC = next(
 )
 
 
+_CANCEL_REQUEST = TICKETS_BY_LABEL["cancellation"][1].index("Cancel my order")
+
+
 def _ticket_rows(m: CommerceModel, g: np.ndarray, life) -> tuple[np.ndarray, np.ndarray]:
     # Orders that went wrong raise tickets far more often; a ticket follows the problem it is about.
     chance = np.where(life.anomaly != NO_ANOMALY, 0.35, 0.03)
@@ -399,13 +402,32 @@ def _ticket_rows(m: CommerceModel, g: np.ndarray, life) -> tuple[np.ndarray, np.
         life.order_date,
     )
     created = problem_at + after
-    # Questions about changing an order are asked before it ships.
-    before_shipping = (life.anomaly == NO_ANOMALY) & (_plain_topic(m, g) == _ORDER_TOPIC)
-    last_chance = np.minimum(life.shipped_at, m.end) - 60
-    early = life.order_date + 300
-    asked = early + np.floor((last_chance - early) * m.stream("support_tickets", "asked").uniform(g)).astype(np.int64)
-    created = np.where(before_shipping, asked, created)
+    # A problem still going on is asked about while it lasts: a payment before it is captured, a late parcel
+    # before it arrives, a backorder before it ships, a cancellation request before the cancellation;
+    # questions about changing an order before it ships.
+    cancel_request = life.label("cancellation") & (_subject_choice(m, g) == _CANCEL_REQUEST)
+    plain_change = (life.anomaly == NO_ANOMALY) & (_plain_topic(m, g) == _ORDER_TOPIC)
+    ongoing = life.label("payment_delay") | life.label("delivery_delay") | life.label("stockout")
+    ongoing |= cancel_request | plain_change
+    lo = np.select(
+        [life.label("payment_delay"), life.label("delivery_delay"), life.label("stockout"), cancel_request],
+        [life.order_date + 120, life.shipped_at + 6 * DAY, life.paid_at + 3600, life.order_date + 10],
+        life.order_date + 300,
+    )
+    hi = np.select(
+        [life.label("payment_delay"), life.label("delivery_delay"), cancel_request],
+        [life.paid_at - 60, life.delivered_at - 60, life.cancelled_at - 10],
+        life.shipped_at - 60,
+    )
+    hi = np.minimum(hi, m.end - 1)
+    asked = lo + np.floor((hi - lo) * m.stream("support_tickets", "asked").uniform(g)).astype(np.int64)
+    created = np.where(ongoing, asked, created)
     return m.stream("support_tickets", "raised").bernoulli(g, chance) & (created < m.end), created
+
+
+def _subject_choice(m: CommerceModel, g: np.ndarray) -> np.ndarray:
+    """Which of its group's subjects a ticket has."""
+    return m.stream("support_tickets", "subject").integers(g, 0, _SUBJECT_WIDTH)
 
 
 def _plain_topic(m: CommerceModel, g: np.ndarray) -> np.ndarray:
@@ -445,7 +467,7 @@ def support_tickets(m: CommerceModel, lo: int, hi: int) -> Columns:
     g, created, anomaly, date = g[keep], created[keep], life.anomaly[keep], life.order_date[keep]
     plain = len(ANOMALY_LABELS) + _plain_topic(m, g)
     group = np.where(anomaly == NO_ANOMALY, plain, anomaly)
-    subject = group * _SUBJECT_WIDTH + m.stream("support_tickets", "subject").integers(g, 0, _SUBJECT_WIDTH)
+    subject = group * _SUBJECT_WIDTH + _subject_choice(m, g)
     resolve = created + m.stream("support_tickets", "resolve").integers(g, 1800, 7 * DAY)
     resolved = resolve < m.end
     status = np.where(
