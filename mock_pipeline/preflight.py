@@ -82,7 +82,8 @@ class CheckedExecutor(dg.Executor):
     def _refusal(plan_context: Any, execution_plan: Any) -> str | None:
         """Why the run must not start, or None; only for jobs whose steps use the scenario."""
         job = plan_context.job.get_definition()
-        if not any(SCENARIO_RESOURCE in node.required_resource_keys for node in job.graph.node_defs):
+        # Ops inside graph-backed assets too (the partitioned location's shard steps): a graph has no resource keys.
+        if not any(SCENARIO_RESOURCE in op.required_resource_keys for op in job.graph.iterate_op_defs()):
             return None  # mock_data_cleanup and the like: nothing to check
         # Seed 001's toggle first: with mock data switched off nothing else matters.
         reason = disabled_reason()
