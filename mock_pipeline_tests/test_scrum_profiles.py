@@ -129,6 +129,46 @@ def test_profile_moves_the_data_the_way_it_names(datasets, profile: str) -> None
     PROMISES[profile](facts(datasets(profile)[0]), normal)
 
 
+def issue_rise(tmp_path: Path, profile: str, size: str, seed: int, as_of: str) -> tuple[float, float]:
+    """How fast the exported issues rise over the 190-day history, measured in SQL on the Parquet: issues
+    filed in its second half against its first, and in the last 60 days against the 60 before them."""
+    scenario = build_scenario(profile=profile, size=size, seed=seed, as_of=as_of)
+    dataset = tmp_path / profile / "scrum"
+    materialize_table(SCRUM, SCRUM.table("issues"), scenario, dataset)
+    con = connect(dataset)
+    try:
+        end = f"(DATE '{as_of}' + INTERVAL 1 DAY)"
+        halves, recent = con.execute(
+            f"SELECT count(*) FILTER (WHERE created_at >= {end} - INTERVAL 95 DAY)"
+            f" / count(*) FILTER (WHERE created_at < {end} - INTERVAL 95 DAY"
+            f"                    AND created_at >= {end} - INTERVAL 190 DAY),"
+            f" count(*) FILTER (WHERE created_at >= {end} - INTERVAL 60 DAY)"
+            f" / count(*) FILTER (WHERE created_at < {end} - INTERVAL 60 DAY"
+            f"                    AND created_at >= {end} - INTERVAL 120 DAY)"
+            " FROM issues"
+        ).fetchone()
+    finally:
+        con.close()
+    return float(halves), float(recent)
+
+
+@pytest.mark.parametrize(
+    ("size", "seed", "as_of"),
+    [("small", 1, "2024-12-31"), ("small", 7, "2024-12-31"), ("small", 42, "2024-12-31"),
+     ("small", 99, "2024-12-31"), ("small", 2024, "2024-07-31"), ("medium", 99, "2025-02-28"),
+     ("medium", 123, "2024-12-31")],
+)  # fmt: skip
+def test_growth_phase_rises_faster_than_normal_ops_for_any_seed(
+    tmp_path: Path, size: str, seed: int, as_of: str
+) -> None:
+    """Growth-phase's issue volume rises clearly faster than normal-ops' on the same seed, by both
+    measures (before, seed 99 rose less than normal-ops over the last 60 days)."""
+    normal = issue_rise(tmp_path, "normal-ops", size, seed, as_of)
+    growth = issue_rise(tmp_path, "growth-phase", size, seed, as_of)
+    assert growth[0] >= 1.1 * normal[0], (growth, normal)  # second half against first half
+    assert growth[1] >= 1.05 * normal[1], (growth, normal)  # last 60 days against the 60 before
+
+
 def test_normal_ops_keeps_seed_002_bounds(datasets) -> None:
     f = facts(datasets("normal-ops")[0])
     assert 500 <= f["issues"] <= 1000 and 10 <= f["projects"] <= 20

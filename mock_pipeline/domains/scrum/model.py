@@ -84,6 +84,12 @@ ISSUE_PRIORITY_WEIGHTS = (20, 45, 25, 10)
 # history under a third of all issues).
 ISSUE_VOLUME = (0.3, 0.6, 1.5)
 RECENT_WORK_MAX = 0.18
+# A growing organisation (order_trend above 0) rises GROWTH_STEEPNESS times its trend over the history, and
+# puts GROWTH_RUNNING_BOOST times its trend more of its issues in the projects still running (the share of
+# work that can only be recent stays capped, so no month dominates); trend counts up to GROWTH_TREND_MAX.
+GROWTH_STEEPNESS = 2.0
+GROWTH_RUNNING_BOOST = 1.0
+GROWTH_TREND_MAX = 3.0
 
 # Issue types: seed 002's mix 50/25/15/10 with "other" split over epic, improvement and sub-task.
 ISSUE_TYPES = ("story", "task", "bug", "epic", "improvement", "subtask")
@@ -189,6 +195,7 @@ class ScrumModel:
         self.issues = scaled(self.issues_asked, profile.order_volume, SCRUM_ISSUE_BOUNDS)
         self.anomaly_rate = float(np.clip(profile.anomaly_rate, 0.0, 1.0))
         self.trend = float(profile.order_trend)
+        self.growth = min(max(self.trend, 0.0), GROWTH_TREND_MAX)
         self.type_shares = type_shares(self.anomaly_rate)
         self.anomaly_mix = anomaly_mix(dict(profile.anomaly_mix))
         self.window = scenario.window
@@ -216,6 +223,11 @@ class ScrumModel:
         # in planning) is held to RECENT_WORK_MAX of all issues, so no month dominates the history.
         recent = np.where(self.project_status == PLANNING, 1.0, 0.0)
         recent = np.where((self.project_status == ACTIVE) & ~self.project_kanban, 0.9, recent)
+        # Growth shifts volume from finished projects to running ones, so issues rise towards as_of
+        # for any seed (the calendar's tilt alone is smaller than the spread of the projects' dates).
+        weights = np.where(
+            self.project_status != COMPLETED, weights * (1 + GROWTH_RUNNING_BOOST * self.growth), weights
+        )
         share = (weights * recent).sum() / weights.sum()
         if share > RECENT_WORK_MAX:
             k = RECENT_WORK_MAX * (1 - share) / (share * (1 - RECENT_WORK_MAX))
@@ -244,8 +256,8 @@ class ScrumModel:
     # -- calendar ------------------------------------------------------------------------------
     def density(self, t: np.ndarray) -> np.ndarray:
         """Relative activity at epoch second t: rising linearly over the history (steeper with
-        the profile's order_trend), so recent weeks are the busiest."""
-        slope = max(RECENT_SLOPE + self.trend, -0.9)
+        the profile's order_trend, twice as steep for growth), so recent weeks are the busiest."""
+        slope = max(RECENT_SLOPE + GROWTH_STEEPNESS * self.growth + min(self.trend, 0.0), -0.9)
         return 1.0 + slope * (t - self.history_start) / (self.end - self.history_start)
 
     def work_moment(
