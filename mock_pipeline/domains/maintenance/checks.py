@@ -31,6 +31,9 @@ LABEL_TOLERANCE = 0.01
 # Weekends are quieter: tickets per weekend day at most this share of tickets per weekday.
 WEEKEND_MAX_RATIO = 0.75
 MIN_ROWS = 1000  # shape rules need this many tickets
+# A weekly rhythm needs weeks: with fewer days a window holds at most a weekend or two (none in
+# a 1-day window), too few for a rate per weekend day.
+RHYTHM_MIN_DAYS = 14
 # Work waits for a part: a parts_delay ticket starts at least this many times later than others.
 PARTS_DELAY_MIN_FACTOR = 3.0
 MIN_LABELLED = 5
@@ -138,13 +141,14 @@ def weekday_rhythm(table: str, what: str) -> Rule:
         table,
         "weekday_rhythm",
         f"Weekends are quieter: {what} per weekend day at most {WEEKEND_MAX_RATIO:.0%} of those per weekday"
-        " (but not none).",
+        f" (but not none); checked on a window of at least {RHYTHM_MIN_DAYS} days and {MIN_ROWS} rows.",
         "WITH d AS (SELECT ((r + 3) % 7 >= 5) AS weekend, count(*) AS days FROM range({start_day}, {end_day}) t(r)"
         " GROUP BY 1), k AS (SELECT ((epoch(created_at)::BIGINT // 86400 + 3) % 7 >= 5) AS weekend, count(*) AS n"
         f" FROM {table} GROUP BY 1), r AS (SELECT coalesce(max(k.n / d.days) FILTER (WHERE d.weekend), 0) AS we,"
         f" max(k.n / d.days) FILTER (WHERE NOT d.weekend) AS wd, (SELECT count(*) FROM {table}) AS total"
         " FROM d LEFT JOIN k USING (weekend))"
-        f" SELECT CASE WHEN total < {MIN_ROWS} OR we IS NULL OR wd IS NULL THEN 0"
+        f" SELECT CASE WHEN total < {MIN_ROWS} OR {{end_day}} - {{start_day}} < {RHYTHM_MIN_DAYS} THEN 0"
+        " WHEN we IS NULL OR wd IS NULL THEN 0"
         f" WHEN we > {WEEKEND_MAX_RATIO} * wd OR we = 0 THEN 1 ELSE 0 END AS violations,"
         " we / wd AS weekend_to_weekday FROM r",
     )

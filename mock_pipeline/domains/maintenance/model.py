@@ -69,6 +69,7 @@ QC_FAILS_OF_LABEL = (1, 2, 0)
 REWORK_SHARE_OF_QC = 1 / 3  # of QC-failed tickets, those failed twice
 SUPPLY_LABELS = ("stockout", "delivery_delay")  # profile labels that mean a part is short or late
 PARTS_DELAY_MEAN_WAIT = 4 * DAY  # assigned -> started when the part had to be ordered
+HELD_SQUEEZE_FACTOR = 4.0  # a squeezed history keeps the wait for a part this much longer
 TRANSITION_SLOTS = 3 + 2 * MAX_QC_FAILS + 2  # created, assigned, started, fail rounds, waiting, pass
 XP_SLOTS = 2 + MAX_QC_FAILS + 1  # base, bonus, one per QC decision
 SPEC_SLOTS = 3
@@ -458,9 +459,23 @@ class MaintenanceModel:
         room = np.where(on_clock, room_w, self.end - 1 - created - events).astype(np.float64)
         wait = wait * np.where(on_clock, WORK_SECONDS / DAY, 1.0)[:, None]
         # Squeeze a ticket's history into what is left of the window; every step takes >= 1 s.
+        # A squeezed history ends at a random point of that room, not at its end: on a short
+        # window most tickets are squeezed, and ending them all at 18:59:59 or 23:59:59 would
+        # put most done_at values at one time of day.
+        # The wait for a part is squeezed HELD_SQUEEZE_FACTOR times less than the other steps (up to
+        # not at all), so a short window still shows parts_delay tickets waiting longer to start.
         total = wait.sum(axis=1)
-        scale = np.where(total > room, room / np.maximum(total, 1.0), 1.0)
-        steps = np.where(kinds > CREATED, np.floor(wait * scale[:, None]).astype(np.int64) + 1, 0)
+        reach = room * (0.2 + 0.8 * self.stream("ticket_transitions", "squeeze").uniform(t))
+        held_wait = np.where(held, wait, 0.0).sum(axis=1)
+        other_wait = total - held_wait
+        scale = reach / np.maximum(HELD_SQUEEZE_FACTOR * held_wait + other_wait, 1.0)
+        held_scale = HELD_SQUEEZE_FACTOR * scale
+        unboosted = held_scale > 1.0  # the part's wait fits whole: the others share what is left
+        scale = np.where(unboosted, np.maximum(reach - held_wait, 0.0) / np.maximum(other_wait, 1.0), scale)
+        held_scale = np.where(unboosted, 1.0, held_scale)
+        squeezed = (total > room)[:, None]
+        factor = np.where(squeezed, np.where(held, held_scale[:, None], scale[:, None]), 1.0)
+        steps = np.where(kinds > CREATED, np.floor(wait * factor).astype(np.int64) + 1, 0)
         clock = start[:, None] + np.cumsum(steps, axis=1)
         times = np.where(on_clock[:, None], from_work_clock(clock), clock)
         times[:, 0] = created  # opened when it was reported, at any hour
