@@ -222,6 +222,39 @@ def test_created_follows_the_profile_trend_with_a_weekday_rhythm(datasets, profi
     assert months.max() / months.sum() <= 0.35
 
 
+def ticket_rise(root: Path, profile: str, size: str, seed: int) -> tuple[float, float]:
+    """How fast the exported tickets rise over the lookback window, in SQL on the Parquet: tickets opened
+    in its second half against its first, and in the last 60 days against the 60 before them."""
+    scenario = build_scenario(profile=profile, size=size, seed=seed, as_of="2024-12-31")
+    dataset = root / profile / "maintenance"
+    materialize_table(MAINTENANCE, MAINTENANCE.table("tickets"), scenario, dataset)
+    model = model_for(MAINTENANCE, scenario)
+    mid, end = (model.start + model.end) // 2, model.end
+    con = duckdb.connect()
+    try:
+        halves, recent = con.execute(
+            "SELECT count(*) FILTER (WHERE epoch(created_at) >= $mid) / count(*) FILTER (WHERE epoch(created_at) < $mid),"
+            " count(*) FILTER (WHERE epoch(created_at) >= $end - 60 * 86400)"
+            " / count(*) FILTER (WHERE epoch(created_at) BETWEEN $end - 120 * 86400 AND $end - 60 * 86400 - 1)"
+            f" FROM read_parquet('{dataset / 'tickets'}/*.parquet')",
+            {"mid": mid, "end": end},
+        ).fetchone()
+    finally:
+        con.close()
+    return float(halves), float(recent)
+
+
+@pytest.mark.parametrize(
+    ("size", "seed"), [("small", 1), ("small", 7), ("small", 42), ("small", 99), ("small", 2024), ("medium", 99)]
+)
+def test_growth_phase_tickets_rise_faster_than_normal_ops_for_any_seed(tmp_path: Path, size: str, seed: int) -> None:
+    """Growth-phase's ticket volume rises clearly faster than normal-ops' on the same seed, by both measures."""
+    normal = ticket_rise(tmp_path, "normal-ops", size, seed)
+    growth = ticket_rise(tmp_path, "growth-phase", size, seed)
+    assert growth[0] >= 1.3 * normal[0], (growth, normal)  # second half against first half
+    assert growth[1] >= 1.05 * normal[1], (growth, normal)  # last 60 days against the 60 before
+
+
 def test_trend_share_integrates_to_one() -> None:
     for g in (0.0, 1.5, -0.5):
         assert abs(sum(trend_share(k / 10, (k + 1) / 10, g) for k in range(10)) - 1) < 1e-12
