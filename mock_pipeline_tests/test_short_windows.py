@@ -16,11 +16,12 @@ from mock_pipeline.definitions import DOMAINS
 from mock_pipeline.domains.factory import Domain, materialize_table, model_for
 from mock_pipeline.scenarios.model import Scenario, build_scenario
 from mock_pipeline.validation import run_rules
+from mock_pipeline_tests.helpers import corrupt_with_sql, rule_outcome
 
 AS_OF = dt.date(2024, 12, 31)  # a Tuesday: a 1-day window holds no weekend day
 SHORT_WINDOW_DAYS = (1, 3, 10)
 # Commerce, erp and scrum follow as their short windows pass (see the report).
-SHORT_WINDOW_DOMAINS = ("maintenance",)
+SHORT_WINDOW_DOMAINS = ("maintenance", "commerce")
 
 
 def short_window_scenario(days: int, profile: str = "normal-ops") -> Scenario:
@@ -54,8 +55,37 @@ def test_the_short_windows_are_what_they_say() -> None:
         assert scenario.knobs["maintenance"]["lookback_days"] == days
 
 
+@pytest.mark.parametrize("profile", ["normal-ops", "anomaly-heavy"])
 @pytest.mark.parametrize("days", SHORT_WINDOW_DAYS)
 @pytest.mark.parametrize("name", SHORT_WINDOW_DOMAINS)
-def test_a_short_window_passes_every_rule(name: str, days: int, tmp_path: Path) -> None:
+def test_a_short_window_passes_every_rule(name: str, days: int, profile: str, tmp_path: Path) -> None:
     domain = next(d for d in DOMAINS if d.name == name)
-    assert failed_rules(domain, short_window_scenario(days), tmp_path) == []
+    assert failed_rules(domain, short_window_scenario(days, profile), tmp_path) == []
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("profile", ["peak-season", "warehouse-outage", "growth-phase", "payment-crisis"])
+@pytest.mark.parametrize("days", SHORT_WINDOW_DAYS)
+@pytest.mark.parametrize("name", SHORT_WINDOW_DOMAINS)
+def test_a_short_window_passes_every_rule_under_every_profile(
+    name: str, days: int, profile: str, tmp_path: Path
+) -> None:
+    domain = next(d for d in DOMAINS if d.name == name)
+    assert failed_rules(domain, short_window_scenario(days, profile), tmp_path) == []
+
+
+def test_commerce_anomaly_rate_still_has_a_floor_on_a_long_window(tmp_path: Path) -> None:
+    """The lower bound counts only orders old enough for their anomaly to show, but still bites:
+    orders of a year-long window stripped of their labels fail it, while the untouched data passes."""
+    domain = next(d for d in DOMAINS if d.name == "commerce")
+    scenario = build_scenario(profile="anomaly-heavy", size="small")
+    dataset = tmp_path / "data" / scenario.dataset_id / domain.name
+    for spec in domain.tables:
+        materialize_table(domain, spec, scenario, dataset)
+    params = domain.rule_params(model_for(domain, scenario))
+    [rule] = [r for r in domain.rules if r.table == "orders" and r.name == "anomaly_rate_matches_profile"]
+    assert rule_outcome(dataset, rule, params)["passed"]
+    stripped = corrupt_with_sql(dataset, tmp_path, "orders", "SELECT * REPLACE (NULL AS anomaly) FROM orders")
+    outcome = rule_outcome(stripped, rule, params)
+    assert not outcome["passed"]
+    assert outcome["observed_rate"] == 0
