@@ -71,7 +71,10 @@ class ScenarioResource(dg.ConfigurableResource):
     volume_multiplier: float = Field(
         default=1.0, description="Scales every volume (the SynergyFlow generator's volumeMultiplier)."
     )
-    locale: str | None = Field(default=None, description="Faker locale of commerce tenants and maintenance and scrum names; the ERP is always Egyptian.")
+    locale: str | None = Field(
+        default=None,
+        description="Faker locale of commerce tenants and maintenance and scrum names; the ERP is always Egyptian.",
+    )
     chunk_size: int = Field(
         default=100_000, description="Rows per generation chunk; bounds memory, never changes bytes."
     )
