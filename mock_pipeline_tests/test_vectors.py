@@ -90,6 +90,7 @@ def test_hashing_embedder_is_the_same_in_another_process() -> None:
     assert bytes.fromhex(out.stdout) == HashingEmbedder().embed(texts).tobytes()
 
 
+@pytest.mark.slow  # loads torch and the model: about two minutes of a core
 def test_minilm_embedder_finds_a_paraphrase(commerce_root: Path, tmp_path: Path) -> None:
     """Optional extra `embeddings` (all-MiniLM-L6-v2). CI installs it; elsewhere it is skipped when missing."""
     if not SentenceTransformerEmbedder.available():
