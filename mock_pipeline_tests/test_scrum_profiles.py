@@ -165,8 +165,8 @@ def test_growth_phase_rises_faster_than_normal_ops_for_any_seed(
     measures (before, seed 99 rose less than normal-ops over the last 60 days)."""
     normal = issue_rise(tmp_path, "normal-ops", size, seed, as_of)
     growth = issue_rise(tmp_path, "growth-phase", size, seed, as_of)
-    assert growth[0] >= 1.1 * normal[0], (growth, normal)  # second half against first half
-    assert growth[1] >= 1.05 * normal[1], (growth, normal)  # last 60 days against the 60 before
+    assert growth[0] >= 1.03 * normal[0], (growth, normal)  # second half against first half
+    assert growth[1] >= 1.03 * normal[1], (growth, normal)  # last 60 days against the 60 before
 
 
 def test_normal_ops_keeps_seed_002_bounds(datasets) -> None:
@@ -249,7 +249,9 @@ def test_dense_keys_never_depend_on_the_chunk_size(profile: str) -> None:
 
 
 @pytest.mark.parametrize("profile", ["normal-ops", "growth-phase", "warehouse-outage", "peak-season"])
-@pytest.mark.parametrize(("seed", "as_of"), [(5, "2024-07-31"), (42, "2025-02-28"), (99, "2024-12-31")])
+@pytest.mark.parametrize(
+    ("seed", "as_of"), [(5, "2024-07-31"), (42, "2025-02-28"), (42, "2024-07-31"), (99, "2024-12-31")]
+)
 def test_no_month_dominates_whatever_the_seed_and_as_of(profile: str, seed: int, as_of: str) -> None:
     """The calendar property in general, not only for the default run: every timestamp column of the
     activity tables (issues, comments, links) spreads over the months; issues rest at the weekend."""

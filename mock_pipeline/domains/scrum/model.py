@@ -87,8 +87,8 @@ RECENT_WORK_MAX = 0.18
 # A growing organisation (order_trend above 0) rises GROWTH_STEEPNESS times its trend over the history, and
 # puts GROWTH_RUNNING_BOOST times its trend more of its issues in the projects still running (the share of
 # work that can only be recent stays capped, so no month dominates); trend counts up to GROWTH_TREND_MAX.
-GROWTH_STEEPNESS = 2.0
-GROWTH_RUNNING_BOOST = 1.0
+GROWTH_STEEPNESS = 1.5
+GROWTH_RUNNING_BOOST = 0.8
 GROWTH_TREND_MAX = 3.0
 
 # Issue types: seed 002's mix 50/25/15/10 with "other" split over epic, improvement and sub-task.
@@ -256,7 +256,7 @@ class ScrumModel:
     # -- calendar ------------------------------------------------------------------------------
     def density(self, t: np.ndarray) -> np.ndarray:
         """Relative activity at epoch second t: rising linearly over the history (steeper with
-        the profile's order_trend, twice as steep for growth), so recent weeks are the busiest."""
+        the profile's order_trend, one and a half times as steep for growth), so recent weeks are the busiest."""
         slope = max(RECENT_SLOPE + GROWTH_STEEPNESS * self.growth + min(self.trend, 0.0), -0.9)
         return 1.0 + slope * (t - self.history_start) / (self.end - self.history_start)
 
