@@ -24,7 +24,7 @@ from typing import Any
 import click
 import yaml
 
-from mock_pipeline.api.server import DEFAULT_HOST, DEFAULT_PORT
+from mock_pipeline.cli_standalone import CliError, import_schema, serve
 from mock_pipeline.resources import DATA_DIR_ENV
 from mock_pipeline.scenarios.model import ScenarioError, build_scenario, builtin_profiles, resolve_profile, size_presets
 from mock_pipeline.toggle import MOCK_DATA_ENABLED_ENV, disabled_reason
@@ -63,34 +63,10 @@ KNOB_FLAGS = {
 PROGRESS = re.compile(r"^[\w.]+: [\d,]+ rows \(")
 
 
-class CliError(click.ClickException):
-    """One line, exit code 2, nothing written."""
-
-    exit_code = 2
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Realistic, reproducible mock data: generate it, validate a scenario, serve it over HTTP."""
     warnings.filterwarnings("ignore", category=Warning, module=r"dagster\..*")
-
-
-# --- serve (seed 004) ---------------------------------------------------------------------------
-@main.command()
-@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Off loopback needs MOCK_PIPELINE_API_KEY.")
-@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535))
-@click.option(
-    "--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Default $MOCK_PIPELINE_DATA_DIR or ./data."
-)
-def serve(host: str, port: int, data_dir: Path | None) -> None:
-    """The e-commerce API's read-only data API (OpenAPI page at /docs)."""
-    from mock_pipeline.api.server import ServeError
-    from mock_pipeline.api.server import serve as run
-
-    try:
-        run(host, port, data_dir)
-    except ServeError as exc:
-        raise CliError(str(exc)) from None
 
 
 # --- the run config every other command is a front to ---------------------------------------------
@@ -573,31 +549,9 @@ def toggle(enable: bool) -> None:
         click.echo(f"{reason}; schedules and sensors skip, generation and database loads refuse while it is set")
 
 
-# --- import-schema (issue 16): a live PostgreSQL schema -> a MockDataset defs.yaml on stdout ----------
-@main.command("import-schema")
-@click.argument("url")
-@click.option("--schema", default="public", show_default=True, help="The PostgreSQL schema to read.")
-@click.option("--tables", help="Comma-separated tables to import (default: all of the schema's).")
-@click.option("--name", help="The dataset's name (default: the database's).")
-@click.option(
-    "--rows", type=click.IntRange(min=1), default=1000, show_default=True, help="Rows of a table never analysed."
-)
-def import_schema(url: str, schema: str, tables: str | None, name: str | None, rows: int) -> None:
-    """Write a MockDataset spec for a PostgreSQL schema: `... > mock_pipeline/defs/myapp/defs.yaml`."""
-    from mock_pipeline.mock_dataset.introspect import ImportRefused
-    from mock_pipeline.mock_dataset.introspect import import_schema as run
-
-    try:
-        text = run(url, schema, [t.strip() for t in tables.split(",") if t.strip()] if tables else (), name, rows)
-    except ImportRefused as exc:
-        for line in exc.lines[:-1]:
-            click.echo(f"Error: {line}", err=True)
-        raise CliError(exc.lines[-1]) from None
-    except Exception as exc:  # psycopg2.OperationalError and the like: one line, never the URL's password
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CliError(f"URL: cannot read the catalogue: {first}") from None
-    click.echo(text, nl=False)
-
+# serve and import-schema need no run config: they live in cli_standalone.
+main.add_command(serve)
+main.add_command(import_schema)
 
 if __name__ == "__main__":
     main()
