@@ -12,16 +12,16 @@ import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from mock_pipeline.domains.commerce.locale_pools import NameParts, locale_name_parts, one_line_pools
 from mock_pipeline.engine.cohort import Cohort
 from mock_pipeline.engine.distributions import categorical, exponential, lognormal, unique_codes
-from mock_pipeline.engine.pools import Pools, pools, slug
+from mock_pipeline.engine.pools import Pools
 from mock_pipeline.engine.random import Stream
 from mock_pipeline.engine.timeline import DAY, Rhythm, Schedule, allocate, daily_weights
 from mock_pipeline.scenarios.model import ANOMALY_LABELS, Scenario, ScenarioError
@@ -149,41 +149,6 @@ def month_day(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return months.astype(np.int64) % 12 + 1, (days - months.astype("datetime64[D]")).astype(np.int64) + 1
 
 
-@dataclass(frozen=True)
-class NameParts:
-    first: pa.Array
-    last: pa.Array
-    first_slug: pa.Array
-    last_slug: pa.Array
-
-
-def _distinct_slugs(names: pa.Array) -> tuple[pa.Array, pa.Array]:
-    slugs = slug(names).to_pylist()
-    seen: set[str] = set()
-    keep = []
-    for i, s in enumerate(slugs):  # a few thousand pool entries, once per locale
-        if s and s not in seen:
-            seen.add(s)
-            keep.append(i)
-    idx = pa.array(keep, pa.int64())
-    return names.take(idx), pa.array(slugs, pa.string()).take(idx)
-
-
-@lru_cache(maxsize=8)
-def _one_line_pools(locale: str, seed: int) -> Pools:
-    """The locale's pools with multi-line addresses (en_GB "Flat 1\\n...") joined on one line."""
-    p = pools(locale, seed)
-    return dataclasses.replace(p, streets=pc.replace_substring(p.streets, "\n", ", "))
-
-
-@lru_cache(maxsize=8)
-def _name_parts(locale: str, seed: int) -> NameParts:
-    p = pools(locale, seed)
-    first, first_slug = _distinct_slugs(p.first_names)
-    last, last_slug = _distinct_slugs(p.last_names)
-    return NameParts(first, last, first_slug, last_slug)
-
-
 PRICE_FIELDS = ("versions", "first", "second", *(f"slot{k}" for k in range(PRICE_SLOTS)))
 
 
@@ -223,7 +188,7 @@ class CommerceModel:
     def name_parts(self, tenant: int) -> NameParts:
         """The tenant's locale's first and last names, kept only where their e-mail slugs are distinct."""
         index = int(self.tenant_currency(np.array([tenant]))[0])
-        return _name_parts(TENANT_LOCALES[index][0], self.scenario.seed)
+        return locale_name_parts(TENANT_LOCALES[index][0], self.scenario.seed)
 
     @cached_property
     def schedule(self) -> Schedule:
@@ -266,7 +231,7 @@ class CommerceModel:
     def tenant_pools(self, tenant: int) -> Pools:
         """Names, places and phones of the tenant's locale."""
         index = int(self.tenant_currency(np.array([tenant]))[0])
-        return _one_line_pools(TENANT_LOCALES[index][0], self.scenario.seed)
+        return one_line_pools(TENANT_LOCALES[index][0], self.scenario.seed)
 
     def tenant_carrier(self, tenant: np.ndarray, u: np.ndarray) -> pa.Array:
         """A carrier of the tenant's country for each row (u uniform in [0, 1))."""
