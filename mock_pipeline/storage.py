@@ -56,11 +56,11 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from pydantic import Field
 
 from mock_pipeline.publish.files import MANIFEST
+from mock_pipeline.publish.object_store import SHA256_METADATA  # x-amz-meta-sha256, as the export upload writes it
 from mock_pipeline.publish.s3 import (
     ENDPOINT_ENV,
     MIB,
     REGION_ENV,
-    SHA256_METADATA,  # x-amz-meta-sha256, as the export upload writes it
     PublishError,
     S3ObjectStore,
     file_sha256,
@@ -331,7 +331,7 @@ class S3DatasetStore(DatasetStore):
         finally:
             tmp.unlink(missing_ok=True)
 
-    # --- the files export: one folder, its manifest.json last -------------------------------------
+    # --- the files export: a version folder behind CURRENT, the pointer last ---------------------
     def push_export(self, folder: Path, log: Callable[[str], None] = lambda _: None) -> SyncReport:
         """Make `<prefix>/<export folder>/CURRENT` name exactly the local export: the S3 upload's own
         routine (a version folder, files then manifest, then the pointer, older versions collected)."""
