@@ -90,3 +90,30 @@ def test_anomaly_rate_still_has_a_floor_on_a_long_window(name: str, tmp_path: Pa
     outcome = rule_outcome(stripped, rule, params)
     assert not outcome["passed"]
     assert outcome["observed_rate"] == 0
+
+
+def months_balanced_on(days: int, tmp_path: Path) -> tuple[bool, bool]:
+    """months_balanced on a peak-season window of `days` days ending on 31 December: (passed on the data,
+    passed once every order is moved to 15 December)."""
+    domain = next(d for d in DOMAINS if d.name == "commerce")
+    scenario = short_window_scenario(days, "peak-season")
+    dataset = tmp_path / "data" / scenario.dataset_id / domain.name
+    for spec in domain.tables:
+        materialize_table(domain, spec, scenario, dataset)
+    params = domain.rule_params(model_for(domain, scenario))
+    [rule] = [r for r in domain.rules if r.table == "orders" and r.name == "months_balanced"]
+    december = "SELECT * REPLACE (TIMESTAMPTZ '2024-12-15 12:00:00+00' AS order_date) FROM orders"
+    corrupted = corrupt_with_sql(dataset, tmp_path, "orders", december)
+    return rule_outcome(dataset, rule, params)["passed"], rule_outcome(corrupted, rule, params)["passed"]
+
+
+def test_commerce_months_balanced_on_a_window_of_two_months(tmp_path: Path) -> None:
+    """December covers 31 of a 60-day window's days: it may hold that share of the orders (even in peak
+    season), but not every order."""
+    assert months_balanced_on(60, tmp_path) == (True, False)
+
+
+def test_commerce_months_balanced_on_a_window_of_45_days(tmp_path: Path) -> None:
+    """December covers 31 of 45 days (over 2/3): 1.5x that share is the whole window, so the data passes
+    and the rule has nothing left to check (its description says so)."""
+    assert months_balanced_on(45, tmp_path) == (True, True)

@@ -25,6 +25,8 @@ TOLERANCE_PP = 3.0
 # Every anomaly has shown (and so is labelled) this many days after the order: the longest is a
 # delivery delay (up to ~36 days from the order to the late delivery).
 ANOMALY_VISIBLE_DAYS = 40
+# A month may hold this many times its share of the window's days (a short window's busy season).
+MONTH_DAYS_FACTOR = 1.5
 RESERVED_EMAIL = r"'^[a-z0-9._+-]+@([a-z0-9-]+\.)*(example\.(com|org|net)|[a-z0-9-]+\.(example|test))$'"
 
 
@@ -244,12 +246,18 @@ COHERENCE: tuple[Rule, ...] = (
          " FROM orders o LEFT JOIN promotions p ON p.tenant_id = o.tenant_id"
          " AND p.code = json_extract_string(o.raw_payload, '$.discount_code')"),
     Rule("orders", "months_balanced",
-         "No calendar month holds more than 35% of the orders of a history of six months or more (50% if shorter).",
+         "No calendar month holds more than 35% of the orders of a history of six months or more (50% if shorter),"
+         f" nor more than {MONTH_DAYS_FACTOR:g}x its share of the window's days where that is more (a window of 2 to"
+         " 5 months can have one month cover most of its days; in a window of 6 months or more it never raises 35%;"
+         " a month covering 2/3 of the window's days is not checked).",
          "WITH m AS (SELECT date_trunc('month', order_date) AS month, count(*) AS n FROM orders GROUP BY 1),"
-         " h AS (SELECT date_diff('month', {start}, {end} - INTERVAL 1 SECOND) + 1 AS months)"
-         " SELECT CASE WHEN h.months >= 6 AND max(m.n) > 0.35 * sum(m.n) THEN 1"
-         " WHEN h.months BETWEEN 2 AND 5 AND max(m.n) > 0.5 * sum(m.n) THEN 1 ELSE 0 END AS violations,"
-         " max(m.n) / sum(m.n) AS busiest_month_share, h.months AS window_months FROM m, h GROUP BY h.months"),
+         " h AS (SELECT date_diff('month', {start}, {end} - INTERVAL 1 SECOND) + 1 AS months,"
+         " epoch({end}) - epoch({start}) AS window_seconds),"
+         " s AS (SELECT m.n / sum(m.n) OVER () AS share, h.months, (epoch(least(m.month + INTERVAL 1 MONTH, {end}))"
+         " - epoch(greatest(m.month, {start}))) / h.window_seconds AS day_share FROM m, h)"
+         f" SELECT count(*) FILTER (WHERE (months >= 6 AND share > greatest(0.35, {MONTH_DAYS_FACTOR} * day_share))"
+         f" OR (months BETWEEN 2 AND 5 AND share > greatest(0.5, {MONTH_DAYS_FACTOR} * day_share))) AS violations,"
+         " max(share) AS busiest_month_share, max(months) AS window_months FROM s"),
     Rule("promotions", "seasonal_in_season",
          "Seasonal promotions (SPRING, SUMMER, SCHOOL, HOLIDAY codes) start and end within their season.",
          f"WITH s(word, lo, hi) AS (VALUES {_SEASONS})"
