@@ -15,7 +15,7 @@ import pytest
 from mock_pipeline.definitions import DOMAINS
 from mock_pipeline.domains.factory import Domain, materialize_table, model_for
 from mock_pipeline.scenarios.model import Scenario, build_scenario
-from mock_pipeline.validation import run_rules
+from mock_pipeline.validation import connect, run_rules
 from mock_pipeline_tests.helpers import corrupt_with_sql, rule_outcome
 
 AS_OF = dt.date(2024, 12, 31)  # a Tuesday: a 1-day window holds no weekend day
@@ -65,7 +65,7 @@ def test_a_short_window_passes_every_rule(name: str, days: int, profile: str, tm
 
 @pytest.mark.integration
 @pytest.mark.parametrize("profile", ["peak-season", "warehouse-outage", "growth-phase", "payment-crisis"])
-@pytest.mark.parametrize("days", SHORT_WINDOW_DAYS)
+@pytest.mark.parametrize("days", [*SHORT_WINDOW_DAYS, 30, 60])
 @pytest.mark.parametrize("name", SHORT_WINDOW_DOMAINS)
 def test_a_short_window_passes_every_rule_under_every_profile(
     name: str, days: int, profile: str, tmp_path: Path
@@ -117,3 +117,28 @@ def test_commerce_months_balanced_on_a_window_of_45_days(tmp_path: Path) -> None
     """December covers 31 of 45 days (over 2/3): 1.5x that share is the whole window, so the data passes
     and the rule has nothing left to check (its description says so)."""
     assert months_balanced_on(45, tmp_path) == (True, True)
+
+
+@pytest.mark.parametrize("days", [30, 60])
+def test_erp_payment_timing_on_a_window_of_one_or_two_months(days: int, tmp_path: Path) -> None:
+    """Only invoices already due count, so a short window's payments still show the profile's mean delay
+    (not only the quick payers), and there are enough of them for the rule to check."""
+    domain = next(d for d in DOMAINS if d.name == "erp")
+    scenario = short_window_scenario(days, "peak-season")
+    dataset = tmp_path / scenario.dataset_id / domain.name
+    for spec in domain.tables:
+        materialize_table(domain, spec, scenario, dataset)
+    params = domain.rule_params(model_for(domain, scenario))
+    [rule] = [r for r in domain.rules if r.table == "payments" and r.name == "timing_follows_profile"]
+    outcome = rule_outcome(dataset, rule, params)
+    assert outcome["passed"]
+    due = (
+        connect(dataset)
+        .execute(
+            "SELECT count(*) FROM payments WHERE status = 'paid' AND settlement = 'single' AND payment_terms_days > 0"
+            f" AND date_trunc('day', invoice_date) + to_days(CAST(payment_terms_days AS INTEGER) + 1) <= {params['end']}"
+        )
+        .fetchone()[0]
+    )
+    assert due >= 300  # the rule really compared means, it did not skip
+    assert abs(outcome["mean_delay_days"] - outcome["expected_days"]) <= 0.15 * outcome["expected_days"]
