@@ -344,10 +344,11 @@ def test_read_only_data_folder_is_refused(small_tmpfs: Path, clean_env: pytest.M
 @pytest.mark.integration
 def test_cli_reports_every_problem_once_before_any_step(tmp_path: Path) -> None:
     """`dagster asset materialize` with four bad values and a bad variable: one ERROR line (the run's
-    failure), all five problems under it, no step started, nothing written."""
+    failure), all five problems under it, no step started, nothing written. (`profile` is an enum that
+    Dagster itself refuses before the run; `custom_profile` is checked by the project.)"""
     config = tmp_path / "bad.yaml"
     config.write_text(
-        "resources:\n  scenario:\n    config: {seed: -1, profile: holiday, chunk_size: 0, as_of: '2024-13-01'}\n"
+        "resources:\n  scenario:\n    config: {seed: -1, custom_profile: holiday, chunk_size: 0, as_of: '2024-13-01'}\n"
         "loggers:\n  console:\n    config: {log_level: INFO}\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES and k != "DAGSTER_HOME"}
@@ -363,7 +364,7 @@ def test_cli_reports_every_problem_once_before_any_step(tmp_path: Path) -> None:
     errors = [line for line in output.splitlines() if " - ERROR - " in line]
     assert len(errors) == 1 and "RUN_FAILURE" in errors[0], output
     assert "5 problems in the run config, nothing was written:" in output
-    for field in ("scenario.seed", "scenario.chunk_size", "scenario.as_of", "scenario.profile"):
+    for field in ("scenario.seed", "scenario.chunk_size", "scenario.as_of", "scenario.custom_profile"):
         assert f"\n{field}: " in output, output
     assert "\nMOCK_PIPELINE_VECTOR_STORE: 'bogus' is unknown; allowed: lancedb, pgvector, pinecone" in output
     assert "STEP_START" not in output and "STEP_FAILURE" not in output

@@ -81,8 +81,10 @@ class Terminal:
     def run(self, block: ShellBlock, timeout: float) -> int:
         state = self.logs / "env.sh"
         script = self.logs / f"block{block.index:02d}.sh"
-        # As typed into a terminal: stop at the first failing command; then keep what it exported.
-        script.write_text(f"set -eo pipefail\n{block.text}\nexport -p > {shlex.quote(str(state))}\n")
+        # As typed into a terminal: stop at the first failing command; then keep what it exported. `set -e`
+        # ignores a failure inside an `a && b` list, so the block's own status is kept and returned.
+        script.write_text(f"set -eo pipefail\n{block.text}\nstatus=$?\nexport -p > {shlex.quote(str(state))}\n"
+                          "exit $status\n")  # fmt: skip
         with (self.logs / f"block{block.index:02d}.log").open("w") as log:
             proc = subprocess.Popen(["bash", str(script)], cwd=self.project, env=self.env, stdout=log,
                                     stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
