@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import threading
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -21,7 +24,7 @@ from mock_pipeline.engine.distributions import (
     zipf,
 )
 from mock_pipeline.engine.random import Stream
-from mock_pipeline.engine.table import rebatch
+from mock_pipeline.engine.table import read_ahead, rebatch
 from mock_pipeline.engine.timeline import DAY, WEEKDAY_PATTERN, Rhythm, Schedule, Window, allocate, daily_weights
 
 N = 200_000
@@ -144,3 +147,29 @@ def test_rebatch_makes_fixed_size_batches_whatever_the_input_chunks() -> None:
         out = list(rebatch(pieces, 4096))
         assert [t.num_rows for t in out] == [4096, 4096, 1808]
         assert pa.concat_tables(out).equals(table)
+
+
+def test_read_ahead_keeps_order_raises_the_producers_error_and_stops_early() -> None:
+    assert list(read_ahead(iter(range(1000)), depth=2)) == list(range(1000))
+
+    def failing() -> Iterator[int]:
+        yield 1
+        raise ValueError("bad chunk 2")
+
+    seen: list[int] = []
+    with pytest.raises(ValueError, match="bad chunk 2"):
+        seen.extend(read_ahead(failing()))
+    assert seen == [1]
+
+    produced: list[int] = []
+
+    def endless() -> Iterator[int]:
+        for i in itertools.count():
+            produced.append(i)
+            yield i
+
+    reader = read_ahead(endless(), depth=2, name="endless-test")
+    assert [next(reader) for _ in range(3)] == [0, 1, 2]
+    reader.close()  # the caller stops early: the thread ends, having run at most depth + 2 ahead
+    assert not any(t.name == "endless-test" for t in threading.enumerate())
+    assert len(produced) <= 3 + 2 + 2

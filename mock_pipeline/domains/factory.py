@@ -14,7 +14,7 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
-from mock_pipeline.engine.table import PART_FILE, Progress, TableSpec, generate, write_parquet
+from mock_pipeline.engine.table import PART_FILE, Progress, TableSpec, generate, read_ahead, write_parquet
 from mock_pipeline.metadata import column_schema, preview_markdown
 from mock_pipeline.resources import DataDirResource, ScenarioResource
 from mock_pipeline.scenarios.model import Problem, Scenario, ScenarioError
@@ -137,7 +137,7 @@ def materialize_table(
     model = model_for(domain, scenario)
     progress = Progress(spec.name, spec.slots(model))
     chunks = (
-        spec.derive(model, dataset, scenario.chunk_size)
+        read_ahead(spec.derive(model, dataset, scenario.chunk_size), name=f"derive-{spec.name}")
         if spec.derive is not None
         else generate(spec, model, scenario.chunk_size, workers=GENERATION_THREADS)
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import queue
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -131,6 +133,51 @@ def ordered_map(fn: Callable[[Any], Any], items: Iterable[Any], workers: int, na
             done = pending.popleft().result()
             pending.extend(pool.submit(fn, item) for item in itertools.islice(queue, 1))
             yield done
+
+
+_END = object()
+
+
+def read_ahead(items: Iterable[Any], depth: int = 2, name: str = "read-ahead") -> Iterator[Any]:
+    """`items`, iterated on a thread up to `depth` items ahead of the caller, in order.
+
+    A derived table computes its next chunk while the caller compresses and writes this one;
+    an error in `items` is raised here, and a caller that stops early stops the thread.
+    """
+    slots: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[Any, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((_END, None))
+        except BaseException as exc:  # handed to the caller, raised in its thread
+            put((_END, exc))
+
+    thread = threading.Thread(target=produce, name=name, daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = slots.get()
+            if error is not None:
+                raise error
+            if item is _END:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def rebatch(tables: Iterable[pa.Table], rows: int) -> Iterator[pa.Table]:

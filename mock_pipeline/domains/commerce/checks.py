@@ -212,10 +212,12 @@ COHERENCE: tuple[Rule, ...] = (
          " count(DISTINCT title) AS distinct_titles FROM reviews"),
     Rule("products", "name_from_its_subcategory",
          "A product's name ends with a noun of its sub-category's vocabulary (optionally a series number after it).",
-         f"WITH v(category, noun) AS (VALUES {_SUB_NOUNS})"
-         " SELECT count(*) AS violations FROM products p JOIN categories c USING (category_id)"
-         " WHERE NOT EXISTS (SELECT 1 FROM v WHERE v.category = c.name"
-         " AND regexp_replace(p.name, ' Series [0-9]+$', '') LIKE '%' || v.noun)"),
+         # The series suffix is stripped once per product, not once per (product, noun) pair.
+         f"WITH v(category, noun) AS (VALUES {_SUB_NOUNS}),"
+         " named AS (SELECT regexp_replace(p.name, ' Series [0-9]+$', '') AS base, c.name AS category"
+         " FROM products p JOIN categories c USING (category_id))"
+         " SELECT count(*) AS violations FROM named n"
+         " WHERE NOT EXISTS (SELECT 1 FROM v WHERE v.category = n.category AND ends_with(n.base, v.noun))"),
     Rule("products", "names_distinct_and_prices_mixed",
          "At least 95% of product names are distinct and no price ending (cents) covers more than 80% of products.",
          "SELECT CASE WHEN count(DISTINCT name) < 0.95 * count(*) THEN 1 ELSE 0 END"
