@@ -87,9 +87,12 @@ RECENT_WORK_MAX = 0.18
 # A growing organisation (order_trend above 0) rises GROWTH_STEEPNESS times its trend over the history, and
 # puts GROWTH_RUNNING_BOOST times its trend more of its issues in the projects still running (the share of
 # work that can only be recent stays capped, so no month dominates); trend counts up to GROWTH_TREND_MAX.
+# Completed projects worked at a steady pace, rising only STEADY_GROWTH of a growing organisation's rise: their
+# work ends weeks back, so a steeper rise would pile their resolutions into the months before their ends.
 GROWTH_STEEPNESS = 1.5
-GROWTH_RUNNING_BOOST = 0.8
+GROWTH_RUNNING_BOOST = 1.2
 GROWTH_TREND_MAX = 3.0
+STEADY_GROWTH = 0.35
 
 # Issue types: seed 002's mix 50/25/15/10 with "other" split over epic, improvement and sub-task.
 ISSUE_TYPES = ("story", "task", "bug", "epic", "improvement", "subtask")
@@ -111,6 +114,9 @@ STORY_POINTS = (1, 2, 3, 5, 8, 13)
 SPRINT_SLOTS = 8
 MIN_SPRINTS, MAX_SPRINTS = 3, 8
 SPRINT_DAYS = 14
+LONG_SPRINT_DAYS = 21  # a completed project that ran long had three-week sprints
+COMPLETED_MARGIN_DAYS = 8  # a completed project starts at least this long after the history's start
+COMPLETED_END_DAYS = (14, 60)  # a completed project ended this many days before as_of
 COMMENT_SLOTS = 5
 COMMENTED_SHARE = 0.6
 COMMENT_COUNT_WEIGHTS = (35, 25, 20, 12, 8)  # 1..5 comments
@@ -119,7 +125,6 @@ LINK_TYPES = ("relates_to", "blocks", "duplicates", "clones")
 BLOCKS_LINK = LINK_TYPES.index("blocks")
 # Ordinary links (a "blocks" link is always the consequence of a blocked issue).
 LINK_TYPE_WEIGHTS = (65, 0, 20, 15)
-LINK_CANDIDATES = 4  # issues tried for a link's other end, looking for one filed earlier
 # Anomaly labels of issues (ground truth) and what the profile's anomaly_mix labels mean here.
 ANOMALY_LABELS = ("blocked", "reopened", "overdue", "scope_creep")
 BLOCKED, REOPENED, OVERDUE, SCOPE_CREEP = range(len(ANOMALY_LABELS))
@@ -254,10 +259,12 @@ class ScrumModel:
         return self.window.end
 
     # -- calendar ------------------------------------------------------------------------------
-    def density(self, t: np.ndarray) -> np.ndarray:
+    def density(self, t: np.ndarray, growth_only: bool = False) -> np.ndarray:
         """Relative activity at epoch second t: rising linearly over the history (steeper with
         the profile's order_trend, one and a half times as steep for growth), so recent weeks are the busiest."""
-        slope = max(RECENT_SLOPE + GROWTH_STEEPNESS * self.growth + min(self.trend, 0.0), -0.9)
+        slope = max(
+            (0.0 if growth_only else RECENT_SLOPE) + GROWTH_STEEPNESS * self.growth + min(self.trend, 0.0), -0.9
+        )
         return 1.0 + slope * (t - self.history_start) / (self.end - self.history_start)
 
     def work_moment(
@@ -270,8 +277,12 @@ class ScrumModel:
         hi = np.maximum(hi, lo + 1)
         first, stop = lo // DAY, (hi - 1) // DAY + 1  # days touching [lo, hi)
         d0, d1 = self.density(first * DAY), self.density(stop * DAY)
-        if steady is not None:  # half the organisation's rise in activity over [lo, hi)
-            d0, d1 = np.where(steady, (1.0 + d0) / 2, d0), np.where(steady, (1.0 + d1) / 2, d1)
+        if steady is not None:  # only a share of a growing organisation's rise over [lo, hi)
+            g0, g1 = self.density(first * DAY, growth_only=True), self.density(stop * DAY, growth_only=True)
+            d0, d1 = (
+                np.where(steady, 1 + STEADY_GROWTH * (g0 - 1), d0),
+                np.where(steady, 1 + STEADY_GROWTH * (g1 - 1), d1),
+            )
         u = stream.uniform(idx)
         # Inverse CDF of a linear density on [0, 1) from d0 to d1.
         steep = np.abs(d1 - d0) > 1e-9
@@ -333,7 +344,7 @@ class ScrumModel:
 
     def project_ended(self, p: np.ndarray) -> np.ndarray:
         """First second after a completed project's last day (-1 while it runs)."""
-        back = _days(self.stream("projects", "end"), p, 14, 60)
+        back = _days(self.stream("projects", "end"), p, COMPLETED_END_DAYS[0], COMPLETED_END_DAYS[1])
         return np.where(self.project_status[p] == COMPLETED, self.as_of_day - back + DAY, -1)
 
     def project_limit(self, p: np.ndarray) -> np.ndarray:
@@ -341,26 +352,45 @@ class ScrumModel:
         ended = self.project_ended(p)
         return np.where(ended > 0, ended, self.end)
 
+    def _completed_sprints(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(sprint count, sprint days) of a completed scrum project: the longest run that fits between the
+        history's start and the project's end, of 8 two-week sprints or up to 8 three-week ones, so its finished
+        work (and so its resolutions) spreads over four to five and a half months instead of piling up in a few."""
+        room = (self.project_ended(p) - self.history_start) // DAY - COMPLETED_MARGIN_DAYS
+        long = np.minimum(room // LONG_SPRINT_DAYS, MAX_SPRINTS)
+        three_weeks = long * LONG_SPRINT_DAYS > MAX_SPRINTS * SPRINT_DAYS
+        return np.where(three_weeks, long, MAX_SPRINTS), np.where(three_weeks, LONG_SPRINT_DAYS, SPRINT_DAYS)
+
     def sprint_count(self, p: np.ndarray) -> np.ndarray:
         n = self.stream("sprints", "count").integers(p, MIN_SPRINTS, MAX_SPRINTS + 1)
-        # A completed project ran the most sprints: its finished work (and so its resolutions) spreads over
-        # four months instead of piling up in the months before its end.
-        n = np.where(self.project_status[p] == COMPLETED, MAX_SPRINTS, n)
+        n = np.where(self.project_status[p] == COMPLETED, self._completed_sprints(p)[0], n)
         return np.where(self.project_kanban[p], 0, n)
 
+    def sprint_length(self, p: np.ndarray) -> np.ndarray:
+        """Seconds in each sprint of project p: two weeks, three for a completed project that ran long."""
+        days = np.where(self.project_status[p] == COMPLETED, self._completed_sprints(p)[1], SPRINT_DAYS)
+        return days.astype(np.int64) * DAY
+
     def sprint_start(self, p: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Midnight starting sprint j of project p. Sprints are back to back, 14 days each:
+        """Midnight starting sprint j of project p. Sprints are back to back, `sprint_length` each:
         a running project's last sprint is under way on as_of, a completed project's last one
         ends on its last day, a planning project's first one starts in the coming week."""
         k = self.sprint_count(p)
+        length = self.sprint_length(p)
         status = self.project_status[p]
         under_way = self.as_of_day - _days(self.stream("sprints", "progress"), p, 1, SPRINT_DAYS - 1)
+        # Teams start sprints on weekdays: a weekend start moves to the Monday after (the Friday before when
+        # that Monday is past as_of), so the running sprint's open work is never filed on a weekend alone.
+        weekday = (under_way // DAY + 3) % 7  # Monday is 0
+        monday = under_way + (7 - weekday) * DAY
+        friday = under_way - (weekday - 4) * DAY
+        under_way = np.where(weekday >= 5, np.where(monday < self.as_of_day, monday, friday), under_way)
         last_start = np.select(
             [status == ACTIVE, status == COMPLETED],
-            [under_way, self.project_ended(p) - SPRINT_DAYS * DAY],
-            self.as_of_day + _days(self.stream("sprints", "first"), p, 1, 7) + (k - 1) * SPRINT_DAYS * DAY,
+            [under_way, self.project_ended(p) - length],
+            self.as_of_day + _days(self.stream("sprints", "first"), p, 1, 7) + (k - 1) * length,
         )
-        return last_start - (k - 1 - j) * SPRINT_DAYS * DAY
+        return last_start - (k - 1 - j) * length
 
     @cached_property
     def sprint_keys(self) -> DenseKeys:
@@ -417,12 +447,13 @@ class ScrumModel:
         spread = scrum & (done | (state == COMPLETED))
         current = scrum & ~spread & ~backlog
         lo = np.select([spread, current], [first_start, last_start], self.project_created(p) + 3600)
-        hi = np.select([spread, current], [np.minimum(last_start + SPRINT_DAYS * DAY, limit), self.end], limit)
-        # A completed project worked at a steadier pace over its sprints (half the organisation's rise), so
-        # its resolutions do not pile up in its last months.
+        length = self.sprint_length(p)
+        hi = np.select([spread, current], [np.minimum(last_start + length, limit), self.end], limit)
+        # A completed project worked at a steady pace over its sprints (STEADY_GROWTH), so its resolutions do
+        # not pile up in its last months.
         created = self.work_moment(self.stream("issues", "created"), i, lo, hi, steady=state == COMPLETED)
-        sprint = np.where(spread | current, np.clip((created - first_start) // (SPRINT_DAYS * DAY), 0, k - 1), -1)
-        sprint_end = first_start + (np.maximum(sprint, 0) + 1) * SPRINT_DAYS * DAY
+        sprint = np.where(spread | current, np.clip((created - first_start) // length, 0, k - 1), -1)
+        sprint_end = first_start + (np.maximum(sprint, 0) + 1) * length
         finish = np.where(sprint >= 0, np.minimum(sprint_end, limit), limit) - 60
         # Work is resolved within a cycle time of days to weeks (inside its sprint), and an open issue
         # was last touched within weeks of its filing; both in working hours on weekdays.
@@ -492,26 +523,27 @@ class ScrumModel:
         names = np.array([BUSINESS_DOMAINS.index(t.business_domain) for t in TEMPLATES])
         return names[self.template[p]]
 
-    def other_issue(self, i: np.ndarray, column: str) -> np.ndarray:
-        """Another issue of i's project (a link target, a blocker): never i itself."""
-        p = self.issue_project(i)
-        n, first = self.issue_count[p], self.issue_first[p]
-        step = 1 + self.stream("issue_links", column).integers(i, 0, np.maximum(n - 1, 1))
-        return first + (i - first + step) % np.maximum(n, 1)
+    @cached_property
+    def filing_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """(issues sorted by project then filing time, each issue's position in its project's filing order)."""
+        created = self.issue_facts(np.arange(self.issues, dtype=np.int64))["created"]
+        order = np.lexsort((np.arange(self.issues), created, self.issue_project(np.arange(self.issues))))
+        position = np.empty(self.issues, dtype=np.int64)
+        position[order] = np.arange(self.issues) - np.repeat(self.issue_first, self.issue_count)
+        return order, position
 
     def earlier_issue(self, i: np.ndarray, column: str) -> np.ndarray:
-        """Another issue of i's project, filed before i when one of a few keyed candidates was (else the
-        earliest candidate): a link is then made soon after i's own filing, so links follow the issues'
-        calendar instead of bunching near as_of (the later of two random issues is usually recent)."""
-        created = self.issue_facts(i)["created"]
-        chosen = self.other_issue(i, column)
-        chosen_at = self.issue_facts(chosen)["created"]
-        for k in range(1, LINK_CANDIDATES):
-            candidate = self.other_issue(i, f"{column}_{k}")
-            at = self.issue_facts(candidate)["created"]
-            better = (chosen_at > created) & (at < chosen_at)
-            chosen, chosen_at = np.where(better, candidate, chosen), np.where(better, at, chosen_at)
-        return chosen
+        """Another issue of i's project filed before i (a keyed pick among those; the project's first filed
+        issue picks a later one): a link is then made soon after i's own filing, so links follow the issues'
+        calendar exactly instead of bunching where the later of two random issues falls."""
+        i = np.asarray(i, dtype=np.int64)
+        p = self.issue_project(i)
+        n, first = self.issue_count[p], self.issue_first[p]
+        order, position = self.filing_order
+        k = position[i]
+        u = self.stream("issue_links", column).uniform(i)
+        pick = np.where(k > 0, np.floor(u * k), k + 1 + np.floor(u * np.maximum(n - k - 1, 1))).astype(np.int64)
+        return order[first + np.minimum(pick, np.maximum(n - 1, 0))]
 
     def blocker(self, i: np.ndarray) -> np.ndarray:
         return self.earlier_issue(i, "blocker")

@@ -27,7 +27,6 @@ from mock_pipeline.domains.scrum.model import (
     PRIORITIES,
     PROJECT_PRIORITY_WEIGHTS,
     PROJECT_STATUSES,
-    SPRINT_DAYS,
     SPRINT_SLOTS,
     STATUS_NAMES,
     STATUSES,
@@ -309,7 +308,7 @@ def sprints(m: ScrumModel, lo: int, hi: int) -> Columns:
     g, p, j = g[keep], p[keep], j[keep]
     key = m.sprint_keys.offset(lo) + 1 + np.arange(len(g), dtype=np.int64)
     start = m.sprint_start(p, j)
-    end = start + SPRINT_DAYS * DAY  # first second after the last day
+    end = start + m.sprint_length(p)  # first second after the last day
     status = np.select([end <= m.end, start < m.end], [2, 1], 0)
     domain = m.project_domain(p)
     # Planned a week ahead, never before the project's setup; sprints planned for after as_of
