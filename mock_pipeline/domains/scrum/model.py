@@ -84,15 +84,16 @@ ISSUE_PRIORITY_WEIGHTS = (20, 45, 25, 10)
 # history under a third of all issues).
 ISSUE_VOLUME = (0.3, 0.6, 1.5)
 RECENT_WORK_MAX = 0.18
-# A growing organisation (order_trend above 0) rises GROWTH_STEEPNESS times its trend over the history, and
-# puts GROWTH_RUNNING_BOOST times its trend more of its issues in the projects still running (the share of
-# work that can only be recent stays capped, so no month dominates); trend counts up to GROWTH_TREND_MAX.
+# A growing organisation (order_trend above 0) rises GROWTH_STEEPNESS times its trend more over the history,
+# up to GROWTH_KNEE of it, then holds its pace (its last month must not dominate); trend counts up to
+# GROWTH_TREND_MAX. The projects it added (company_volume) are young: running, started YOUNG_DAYS back.
 # Completed projects worked at a steady pace, rising only STEADY_GROWTH of a growing organisation's rise: their
 # work ends weeks back, so a steeper rise would pile their resolutions into the months before their ends.
 GROWTH_STEEPNESS = 1.5
-GROWTH_RUNNING_BOOST = 1.2
+GROWTH_KNEE = 0.65
 GROWTH_TREND_MAX = 3.0
 STEADY_GROWTH = 0.35
+YOUNG_DAYS = (45, 100)
 
 # Issue types: seed 002's mix 50/25/15/10 with "other" split over epic, improvement and sub-task.
 ISSUE_TYPES = ("story", "task", "bug", "epic", "improvement", "subtask")
@@ -125,6 +126,7 @@ LINK_TYPES = ("relates_to", "blocks", "duplicates", "clones")
 BLOCKS_LINK = LINK_TYPES.index("blocks")
 # Ordinary links (a "blocks" link is always the consequence of a blocked issue).
 LINK_TYPE_WEIGHTS = (65, 0, 20, 15)
+LINK_DAYS_MAX = 2  # a link is made within days of the later issue's filing
 # Anomaly labels of issues (ground truth) and what the profile's anomaly_mix labels mean here.
 ANOMALY_LABELS = ("blocked", "reopened", "overdue", "scope_creep")
 BLOCKED, REOPENED, OVERDUE, SCOPE_CREEP = range(len(ANOMALY_LABELS))
@@ -138,7 +140,7 @@ RECENT_SLOPE = 0.4
 WEEKEND_MOVED = 0.8
 WORK_START_HOUR, WORK_HOURS = 7, 12
 CYCLE_DAYS_MAX = 21  # an issue is resolved within days to three weeks of its filing
-TOUCHED_DAYS_MAX = 45  # an open issue was last updated within weeks of its filing
+TOUCHED_DAYS_MAX = 21  # an open issue was last updated within weeks of its filing
 # History reaches 3-6 months back (seed 002); the organization predates it by a few days.
 HISTORY_DAYS = 190
 PASSWORD_ITERATIONS = 100_000  # PBKDF2-SHA256 rounds of the stored hashes (Django's format; it accepts any count)
@@ -220,6 +222,10 @@ class ScrumModel:
         )
         p = np.arange(self.projects)
         self.project_status = np.asarray(STATUS_CYCLE)[p % len(STATUS_CYCLE)]
+        # The projects a growing organisation added (company_volume) are young: started in the last months and
+        # still running, so its growth shows in when the work happens, not only in how much there is.
+        self.project_young = p >= self.projects_asked
+        self.project_status = np.where(self.project_young, ACTIVE, self.project_status)
         self.project_kanban = p % KANBAN_EVERY == KANBAN_EVERY - 1
         weights = np.asarray(ISSUE_VOLUME)[self.project_status] * (
             0.75 + 0.5 * self.stream("projects", "volume").uniform(p)
@@ -228,11 +234,6 @@ class ScrumModel:
         # in planning) is held to RECENT_WORK_MAX of all issues, so no month dominates the history.
         recent = np.where(self.project_status == PLANNING, 1.0, 0.0)
         recent = np.where((self.project_status == ACTIVE) & ~self.project_kanban, 0.9, recent)
-        # Growth shifts volume from finished projects to running ones, so issues rise towards as_of
-        # for any seed (the calendar's tilt alone is smaller than the spread of the projects' dates).
-        weights = np.where(
-            self.project_status != COMPLETED, weights * (1 + GROWTH_RUNNING_BOOST * self.growth), weights
-        )
         share = (weights * recent).sum() / weights.sum()
         if share > RECENT_WORK_MAX:
             k = RECENT_WORK_MAX * (1 - share) / (share * (1 - RECENT_WORK_MAX))
@@ -246,6 +247,13 @@ class ScrumModel:
         ]
         self.status_mul = np.array([a for a, _ in ab], dtype=np.int64)
         self.status_add = np.array([b for _, b in ab], dtype=np.int64)
+        # And one for the order in which a project's issues were filed (an exact spread over its window).
+        ab = [
+            affine_permutation(self.stream("issues", f"filing_{i}"), max(int(n), 2))
+            for i, n in enumerate(self.issue_count)
+        ]
+        self.filing_mul = np.array([a for a, _ in ab], dtype=np.int64)
+        self.filing_add = np.array([b for _, b in ab], dtype=np.int64)
 
     def stream(self, table: str, column: str) -> Stream:
         return Stream(self.scenario.seed, DOMAIN, table, column)
@@ -260,34 +268,52 @@ class ScrumModel:
 
     # -- calendar ------------------------------------------------------------------------------
     def density(self, t: np.ndarray, growth_only: bool = False) -> np.ndarray:
-        """Relative activity at epoch second t: rising linearly over the history (steeper with
-        the profile's order_trend, one and a half times as steep for growth), so recent weeks are the busiest."""
-        slope = max(
-            (0.0 if growth_only else RECENT_SLOPE) + GROWTH_STEEPNESS * self.growth + min(self.trend, 0.0), -0.9
-        )
-        return 1.0 + slope * (t - self.history_start) / (self.end - self.history_start)
+        """Relative activity at epoch second t: rising linearly over the history (falling with a negative
+        order_trend), so recent weeks are the busiest; a growing organisation rises GROWTH_STEEPNESS times its
+        trend more up to GROWTH_KNEE of the history and then holds its pace (so its last month does not
+        dominate). `growth_only` leaves out the ordinary rise."""
+        x = (np.asarray(t, dtype=np.float64) - self.history_start) / (self.end - self.history_start)
+        slope = max((0.0 if growth_only else RECENT_SLOPE) + min(self.trend, 0.0), -0.9)
+        return 1.0 + slope * x + GROWTH_STEEPNESS * self.growth * np.minimum(x / GROWTH_KNEE, 1.0)
 
     def work_moment(
-        self, stream: Stream, idx: np.ndarray, lo: np.ndarray, hi: np.ndarray, steady: np.ndarray | None = None
+        self,
+        stream: Stream,
+        idx: np.ndarray,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        steady: np.ndarray | None = None,
+        u: np.ndarray | None = None,
     ) -> np.ndarray:
         """A moment of [lo, hi): a day weighted by `density`, most weekend days moved to the Friday
         before or the Monday after (when still inside), then a time in that day's working hours
-        (07:00-19:00, busiest around lunch) as far as they overlap [lo, hi); else any time of it."""
+        (07:00-19:00, busiest around lunch) as far as they overlap [lo, hi); else any time of it. `u`, when
+        given, is the moment's quantile in [0, 1) (a stratified one spreads a group exactly)."""
         lo, hi = np.asarray(lo, dtype=np.int64), np.asarray(hi, dtype=np.int64)
         hi = np.maximum(hi, lo + 1)
         first, stop = lo // DAY, (hi - 1) // DAY + 1  # days touching [lo, hi)
-        d0, d1 = self.density(first * DAY), self.density(stop * DAY)
+        # The density is linear on each side of the growth's knee: pick a side by its mass, then invert there.
+        knee = (self.history_start + GROWTH_KNEE * (self.end - self.history_start)) / DAY
+        knee = np.clip(knee, first, stop).astype(np.float64)
+        ends = [first.astype(np.float64), knee, stop.astype(np.float64)]
+        d = [self.density(e * DAY) for e in ends]
         if steady is not None:  # only a share of a growing organisation's rise over [lo, hi)
-            g0, g1 = self.density(first * DAY, growth_only=True), self.density(stop * DAY, growth_only=True)
-            d0, d1 = (
-                np.where(steady, 1 + STEADY_GROWTH * (g0 - 1), d0),
-                np.where(steady, 1 + STEADY_GROWTH * (g1 - 1), d1),
-            )
-        u = stream.uniform(idx)
+            d = [
+                np.where(steady, 1 + STEADY_GROWTH * (self.density(e * DAY, growth_only=True) - 1), de)
+                for e, de in zip(ends, d, strict=True)
+            ]
+        before = (d[0] + d[1]) / 2 * (ends[1] - ends[0])
+        after = (d[1] + d[2]) / 2 * (ends[2] - ends[1])
+        v = (stream.uniform(idx) if u is None else u) * (before + after)
+        early = v < before
+        d0, d1 = np.where(early, d[0], d[1]), np.where(early, d[1], d[2])
+        side_start = np.where(early, ends[0], ends[1])
+        side_width = np.where(early, ends[1] - ends[0], ends[2] - ends[1])
+        q = np.clip(np.where(early, v / np.maximum(before, 1e-12), (v - before) / np.maximum(after, 1e-12)), 0, 1)
         # Inverse CDF of a linear density on [0, 1) from d0 to d1.
         steep = np.abs(d1 - d0) > 1e-9
-        x = np.where(steep, (np.sqrt(d0 * d0 + u * (d1 * d1 - d0 * d0)) - d0) / np.where(steep, d1 - d0, 1), u)
-        day = np.minimum(first + np.floor(x * (stop - first)).astype(np.int64), stop - 1)
+        x = np.where(steep, (np.sqrt(d0 * d0 + q * (d1 * d1 - d0 * d0)) - d0) / np.where(steep, d1 - d0, 1), q)
+        day = np.clip(np.floor(side_start + x * side_width).astype(np.int64), first, stop - 1)
         weekday = (day + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
         move = (weekday >= 5) & stream.sub("weekend").bernoulli(idx, WEEKEND_MOVED)
         near = np.where(weekday == 5, day - 1, day + 1)
@@ -333,7 +359,9 @@ class ScrumModel:
         s = self.stream("projects", "start")
         status = self.project_status[p]
         back = np.select(
-            [status == PLANNING, status == ACTIVE], [_days(s, p, 7, 28), _days(s, p, 120, 175)], _days(s, p, 160, 180)
+            [status == PLANNING, self.project_young[p], status == ACTIVE],
+            [_days(s, p, 7, 28), _days(s, p, YOUNG_DAYS[0], YOUNG_DAYS[1]), _days(s, p, 120, 175)],
+            _days(s, p, 160, 180),
         )
         day = self.as_of_day - back
         lead = _days(self.stream("projects", "lead_time"), p, 3, 6)
@@ -364,6 +392,7 @@ class ScrumModel:
     def sprint_count(self, p: np.ndarray) -> np.ndarray:
         n = self.stream("sprints", "count").integers(p, MIN_SPRINTS, MAX_SPRINTS + 1)
         n = np.where(self.project_status[p] == COMPLETED, self._completed_sprints(p)[0], n)
+        n = np.where(self.project_young[p], MIN_SPRINTS, n)  # a young project has run its first sprints
         return np.where(self.project_kanban[p], 0, n)
 
     def sprint_length(self, p: np.ndarray) -> np.ndarray:
@@ -424,14 +453,9 @@ class ScrumModel:
         status = self.project_status[p]
         return np.select([status == COMPLETED, status == PLANNING], [DONE, TO_DO], np.minimum(stratum, DONE))
 
-    def issue_facts(self, i: np.ndarray) -> dict[str, np.ndarray]:
-        """Everything decided about issues i: project, type, status, sprint slot (-1: none),
-        created/updated/resolved epoch seconds (-1: none), anomaly label (-1: none), due day
-        (epoch day, -1: none), story points and their original estimate.
-
-        Finished work of a scrum project is spread over its sprints, open work sits in the running
-        sprint, half of an active project's to-do items wait in the backlog; kanban and planning
-        projects have no sprint work. Creation follows the calendar (`work_moment`)."""
+    def _filing(self, i: np.ndarray) -> dict[str, np.ndarray]:
+        """Issues i's project, type, status, sprint frame and creation (the part of `issue_facts` that the
+        anomaly labels build on)."""
         i = np.asarray(i, dtype=np.int64)
         p = self.issue_project(i)
         kind = self.issue_type(i)
@@ -450,8 +474,56 @@ class ScrumModel:
         length = self.sprint_length(p)
         hi = np.select([spread, current], [np.minimum(last_start + length, limit), self.end], limit)
         # A completed project worked at a steady pace over its sprints (STEADY_GROWTH), so its resolutions do
-        # not pile up in its last months.
-        created = self.work_moment(self.stream("issues", "created"), i, lo, hi, steady=state == COMPLETED)
+        # not pile up in its last months. Where all of a project's issues share one window (completed, kanban and planning projects), they are
+        # filed at the quantiles of a keyed order, so each project's months hold their exact share of its work.
+        n = self.issue_count[p]
+        filing = ((i - self.issue_first[p]) * self.filing_mul[p] + self.filing_add[p]) % np.maximum(n, 2)
+        one_window = (state != ACTIVE) | (k == 0)
+        jitter = self.stream("issues", "created_jitter").uniform(i)
+        u = np.where(
+            one_window & (n > 1),
+            (np.minimum(filing, n - 1) + jitter) / np.maximum(n, 1),
+            self.stream("issues", "created").uniform(i),
+        )
+        created = self.work_moment(self.stream("issues", "created"), i, lo, hi, steady=state == COMPLETED, u=u)
+        return {"p": p, "kind": kind, "status": status, "state": state, "k": k, "limit": limit, "done": done,
+                "spread": spread, "current": current, "first_start": first_start, "length": length,
+                "created": created}  # fmt: skip
+
+    @cached_property
+    def block_room(self) -> float:
+        """Share of all issues that could be reported blocked (open, filed weeks before as_of, in a project with
+        other issues): the blocked label goes to them as often as the mix asks, so it is not lost by chance."""
+        room, step = 0, 1 << 16
+        for lo in range(0, self.issues, step):
+            f = self._filing(np.arange(lo, min(lo + step, self.issues), dtype=np.int64))
+            room += int(self._can_block(f).sum())
+        return room / max(self.issues, 1)
+
+    def _can_block(self, f: dict[str, np.ndarray]) -> np.ndarray:
+        # open, by another issue of the project, and stuck for weeks (recent work is rarely reported blocked
+        # yet; this keeps "blocks" links off the last month)
+        old = f["created"] // DAY < self.as_of_day // DAY - BLOCKED_AFTER_DAYS
+        return ~f["done"] & (self.issue_count[f["p"]] > 1) & old
+
+    def issue_facts(self, i: np.ndarray) -> dict[str, np.ndarray]:
+        """Everything decided about issues i: project, type, status, sprint slot (-1: none),
+        created/updated/resolved epoch seconds (-1: none), anomaly label (-1: none), due day
+        (epoch day, -1: none), story points and their original estimate.
+
+        Finished work of a scrum project is spread over its sprints, open work sits in the running
+        sprint, half of an active project's to-do items wait in the backlog; kanban and planning
+        projects have no sprint work. Creation follows the calendar (`work_moment`)."""
+        i = np.asarray(i, dtype=np.int64)
+        f = self._filing(i)
+        p, kind, status, k, limit, done = f["p"], f["kind"], f["status"], f["k"], f["limit"], f["done"]
+        spread, current, first_start, length, created = (
+            f["spread"],
+            f["current"],
+            f["first_start"],
+            f["length"],
+            f["created"],
+        )
         sprint = np.where(spread | current, np.clip((created - first_start) // length, 0, k - 1), -1)
         sprint_end = first_start + (np.maximum(sprint, 0) + 1) * length
         finish = np.where(sprint >= 0, np.minimum(sprint_end, limit), limit) - 60
@@ -470,20 +542,25 @@ class ScrumModel:
         as_of_day = self.as_of_day // DAY
         can = np.stack(
             [
-                # blocked: open, by another issue of the project, and stuck for weeks (recent work is
-                # rarely reported blocked yet; this keeps "blocks" links off the last month)
-                ~done & (self.issue_count[p] > 1) & (created_day < as_of_day - BLOCKED_AFTER_DAYS),
+                self._can_block(f),
                 status != TO_DO,  # reopened: work had started
                 ~done & (created_day < as_of_day),  # overdue: open past a due date before as_of
                 has_points,  # scope_creep: its estimate grew
             ]
         )
         chosen = permuted(self.stream("issues", "anomaly"), i, self.issues) < round(self.anomaly_rate * self.issues)
-        primary = categorical(self.stream("issues", "anomaly_label"), i, self.anomaly_mix)
+        # Few issues can be blocked: each of them is, as often as the mix asks of all anomalies (so the blocked
+        # share follows the mix up to the room there is); the others draw from the rest of the mix.
+        mix = np.asarray(self.anomaly_mix)
+        block_odds = min(1.0, mix[BLOCKED] / self.block_room) if self.block_room > 0 else 0.0
+        block = can[BLOCKED] & (self.stream("issues", "anomaly_blocked").uniform(i) < block_odds)
+        rest = np.where(np.arange(len(mix)) == BLOCKED, 0.0, mix)
+        rest = rest / rest.sum() if rest.sum() > 0 else np.asarray(NORMAL_MIX) * (np.arange(len(mix)) != BLOCKED)
+        primary = categorical(self.stream("issues", "anomaly_label"), i, tuple(rest / rest.sum()))
         rows = np.arange(len(i))
-        order = np.array([BLOCKED, REOPENED, SCOPE_CREEP, OVERDUE])
+        order = np.array([REOPENED, SCOPE_CREEP, OVERDUE, BLOCKED])
         fallback = order[np.argmax(can[order], axis=0)]
-        label = np.where(can[primary, rows], primary, fallback)
+        label = np.where(block, BLOCKED, np.where(can[primary, rows], primary, fallback))
         label = np.where(chosen & can.any(axis=0), label, -1)
         # Due dates: a sprint's last day; an overdue issue's lies between its creation and as_of.
         overdue = label == OVERDUE

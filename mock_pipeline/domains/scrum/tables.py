@@ -21,6 +21,7 @@ from mock_pipeline.domains.scrum.model import (
     ISSUE_PRIORITY_WEIGHTS,
     ISSUE_TYPE_NAMES,
     ISSUE_TYPES,
+    LINK_DAYS_MAX,
     LINK_TYPE_WEIGHTS,
     LINK_TYPES,
     METHODOLOGIES,
@@ -511,8 +512,8 @@ def issue_links(m: ScrumModel, lo: int, hi: int) -> Columns:
     p = m.issue_project(i)
     later = np.maximum(m.issue_facts(source)["created"], m.issue_facts(target)["created"])
     limit = m.project_limit(p) - 1
-    # Linked within a week of the later issue's filing.
-    soon = np.minimum(later + 7 * DAY, limit)
+    # Linked within days of the later issue's filing.
+    soon = np.minimum(later + int(LINK_DAYS_MAX * DAY), limit)
     at = np.maximum(m.work_moment(m.stream("issue_links", "at"), i, later + 1, soon), later + 1)
     kind = np.where(blocked, BLOCKS_LINK, categorical(m.stream("issue_links", "type"), i, LINK_TYPE_WEIGHTS))
     return {
