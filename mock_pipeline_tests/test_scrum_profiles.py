@@ -26,6 +26,11 @@ from mock_pipeline.validation import connect, run_rules
 SMALL: dict[str, Any] = {"size": "small", "seed": 42, "as_of": "2024-12-31"}
 PROFILES = ("normal-ops", "peak-season", "anomaly-heavy", "warehouse-outage", "growth-phase", "payment-crisis")
 Facts = dict[str, float]
+# How clearly growth-phase rises over normal-ops on the same seed (issue 12 §7), and how far under the
+# catalog's 35% cap the busiest month of every activity timestamp column stays, whatever the seed and as_of.
+GROWTH_HALVES_MARGIN, GROWTH_RECENT_MARGIN = 1.15, 1.03
+MONTH_SHARE_MARGIN = 0.325
+SEEDS = (1, 7, 42, 99, 2024)
 
 
 @pytest.fixture(scope="module")
@@ -155,18 +160,19 @@ def issue_rise(tmp_path: Path, profile: str, size: str, seed: int, as_of: str) -
 @pytest.mark.parametrize(
     ("size", "seed", "as_of"),
     [("small", 1, "2024-12-31"), ("small", 7, "2024-12-31"), ("small", 42, "2024-12-31"),
-     ("small", 99, "2024-12-31"), ("small", 2024, "2024-07-31"), ("medium", 99, "2025-02-28"),
-     ("medium", 123, "2024-12-31")],
+     ("small", 99, "2024-12-31"), ("small", 2024, "2024-07-31"), ("small", 26, "2024-12-31"),
+     ("medium", 99, "2025-02-28"), ("medium", 123, "2024-12-31"), ("medium", 17, "2024-12-31")],
 )  # fmt: skip
 def test_growth_phase_rises_faster_than_normal_ops_for_any_seed(
     tmp_path: Path, size: str, seed: int, as_of: str
 ) -> None:
     """Growth-phase's issue volume rises clearly faster than normal-ops' on the same seed, by both
-    measures (before, seed 99 rose less than normal-ops over the last 60 days)."""
+    measures (a sweep of seeds 1-40 found seed 26 small and 17 medium the closest over the last 60 days;
+    before issue 12's second pass growth rose less than normal-ops there on some seeds)."""
     normal = issue_rise(tmp_path, "normal-ops", size, seed, as_of)
     growth = issue_rise(tmp_path, "growth-phase", size, seed, as_of)
-    assert growth[0] >= 1.03 * normal[0], (growth, normal)  # second half against first half
-    assert growth[1] >= 1.03 * normal[1], (growth, normal)  # last 60 days against the 60 before
+    assert growth[0] >= GROWTH_HALVES_MARGIN * normal[0], (growth, normal)  # second half against first half
+    assert growth[1] >= GROWTH_RECENT_MARGIN * normal[1], (growth, normal)  # last 60 days against the 60 before
 
 
 def test_normal_ops_keeps_seed_002_bounds(datasets) -> None:
@@ -248,13 +254,14 @@ def test_dense_keys_never_depend_on_the_chunk_size(profile: str) -> None:
         assert keys == list(range(1, len(keys) + 1)), name
 
 
-@pytest.mark.parametrize("profile", ["normal-ops", "growth-phase", "warehouse-outage", "peak-season"])
-@pytest.mark.parametrize(
-    ("seed", "as_of"), [(5, "2024-07-31"), (42, "2025-02-28"), (42, "2024-07-31"), (99, "2024-12-31")]
-)
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("as_of", ["2024-12-31", "2024-07-31", "2025-02-28"])
 def test_no_month_dominates_whatever_the_seed_and_as_of(profile: str, seed: int, as_of: str) -> None:
-    """The calendar property in general, not only for the default run: every timestamp column of the
-    activity tables (issues, comments, links) spreads over the months; issues rest at the weekend."""
+    """The calendar property in general, with a margin: every timestamp column of the activity tables (issues,
+    comments, links) keeps its busiest month under MONTH_SHARE_MARGIN (the catalog's cap is 35%) for every
+    profile, seed and month-end as_of (the last month is then a full one); issues and comments rest at the
+    weekend; the last four weeks stay denser than the history's average."""
     model = ScrumModel(build_scenario(profile=profile, size="small", seed=seed, as_of=as_of))
     for table, columns in ACTIVITY_TIMES.items():
         rows = pa.concat_tables(generate(SCRUM.table(table), model, 10**7))
@@ -262,10 +269,63 @@ def test_no_month_dominates_whatever_the_seed_and_as_of(profile: str, seed: int,
         for column in columns:
             at = rows[column].drop_null().cast(pa.int64()).to_numpy() // 1000  # milliseconds -> seconds
             months = (at // 86_400).astype("datetime64[D]").astype("datetime64[M]")
-            assert np.unique(months, return_counts=True)[1].max() <= 0.35 * len(at), (table, column)
+            busiest = np.unique(months, return_counts=True)[1].max() / len(at)
+            assert busiest <= MONTH_SHARE_MARGIN, (table, column, busiest)
+        if table != "issue_links":
+            day = rows["created_at"].cast(pa.int64()).to_numpy() // 1000 // 86_400
+            weekend = ((day + 3) % 7 >= 5).sum() / 2
+            assert weekend < 0.45 * (len(day) - 2 * weekend) / 5, table  # a weekend day: under 45% of a weekday's
     created = model.issue_facts(np.arange(model.issues))["created"]
-    weekend = ((created // 86_400 + 3) % 7 >= 5).sum() / 2
-    assert weekend < 0.5 * (len(created) - 2 * weekend) / 5  # a weekend day: under half a weekday's issues
+    recent = (created >= model.end - 28 * 86_400).sum() / 28
+    assert recent >= 1.1 * len(created) / ((model.end - created.min()) / 86_400)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_links_follow_their_issues_filing(seed: int) -> None:
+    """A link's other end was filed before the issue that makes the link (unless that issue was its project's
+    first), and the link follows within days: links take the issues' calendar, not the later of two dates."""
+    model = ScrumModel(build_scenario(profile="anomaly-heavy", size="small", seed=seed, as_of="2024-12-31"))
+    links = pa.concat_tables(generate(SCRUM.table("issue_links"), model, 10**7))
+    facts = model.issue_facts(np.arange(model.issues))
+    source = links["source_issue_id"].to_numpy() - 1
+    target = links["target_issue_id"].to_numpy() - 1
+    blocks = np.asarray(links["link_type"].to_pylist()) == "blocks"
+    owner, other = np.where(blocks, target, source), np.where(blocks, source, target)
+    first = np.array([facts["created"][facts["project"] == p].min() for p in facts["project"][owner]])
+    earlier = facts["created"][other] < facts["created"][owner]
+    assert np.all(earlier | (facts["created"][owner] == first))
+    assert earlier.mean() > 0.9
+    made = links["created_at"].cast(pa.int64()).to_numpy() // 1000
+    assert np.all(made - np.maximum(facts["created"][owner], facts["created"][other]) <= 2 * 86_400)
+
+
+@pytest.mark.parametrize("as_of", ["2024-12-15", "2024-12-16", "2024-12-14"])  # Sunday, Monday, Saturday
+def test_running_sprints_start_on_weekdays(as_of: str) -> None:
+    """A running sprint starts on a weekday whatever as_of's weekday, so its open work is not filed on a
+    weekend alone (an as_of on Sunday with a sprint begun on Saturday made comments as busy at the weekend as on
+    weekdays)."""
+    for seed in SEEDS:
+        model = ScrumModel(build_scenario(profile="normal-ops", size="small", seed=seed, as_of=as_of))
+        sprints = pa.concat_tables(generate(SCRUM.table("sprints"), model, 10**7))
+        active = np.asarray(sprints["status"].to_pylist()) == "active"
+        start = sprints["start_date"].cast(pa.int32()).to_numpy()[active]  # days since 1970-01-01, a Thursday
+        assert len(start) > 0
+        assert np.all((start + 3) % 7 < 5), (seed, as_of)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_blocked_label_follows_the_mix_up_to_the_room(seed: int) -> None:
+    """Few issues can be blocked (open and weeks old); each of them gets the label as often as the profile's
+    mix asks of all anomalies, so normal-ops has blocked work on every seed and anomaly-heavy more of it."""
+    counts = {}
+    for profile in ("normal-ops", "anomaly-heavy"):
+        model = ScrumModel(build_scenario(profile=profile, size="small", seed=seed, as_of="2024-12-31"))
+        label = model.issue_facts(np.arange(model.issues))["anomaly"]
+        counts[profile] = int((label == 0).sum())  # BLOCKED
+        expected = min(model.block_room, model.anomaly_mix[0]) * (label >= 0).sum()
+        assert abs(counts[profile] - expected) <= 3 * np.sqrt(max(expected, 1)) + 1, (profile, counts, expected)
+    assert counts["normal-ops"] >= 1
+    assert counts["anomaly-heavy"] > counts["normal-ops"]
 
 
 def test_every_column_described_and_every_table_created() -> None:
