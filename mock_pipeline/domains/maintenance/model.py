@@ -122,6 +122,24 @@ def anomaly_shares(anomaly_rate: float, anomaly_mix: dict[str, float] | None) ->
     return qc * (1.0 - REWORK_SHARE_OF_QC), qc * REWORK_SHARE_OF_QC, anomaly_rate * supply
 
 
+# The busiest calendar month a rising trend may make (catalog: at most 35% of a history of six months or more,
+# half of a shorter one), kept with a margin; a month holds at most MONTH_DAYS of the window.
+MONTH_SHARE_TARGET_SHORT, MONTH_SHARE_TARGET_LONG, LONG_HISTORY_DAYS, MONTH_DAYS = 0.45, 0.30, 183, 31
+
+
+def tempered_trend(trend: float, lookback_days: int) -> float:
+    """The profile's rising trend, lowered on a short window just enough that its last month (the busiest
+    when as_of ends a month) keeps under the month target: growth-phase's 1.5 on a 75-day window put 54% of
+    the tickets in its last month. A flat or falling trend is kept."""
+    f = min(MONTH_DAYS / max(lookback_days, 1), 1.0)
+    target = MONTH_SHARE_TARGET_SHORT if lookback_days < LONG_HISTORY_DAYS else MONTH_SHARE_TARGET_LONG
+    # trend_share(1 - f, 1, T) <= target  <=>  T * (2f - f^2 - target) / 2 <= target - f
+    excess = 2 * f - f * f - target
+    if trend <= 0 or excess <= 0:
+        return trend
+    return max(0.0, min(trend, 2 * (target - f) / excess))
+
+
 def trend_share(lo: float, hi: float, trend: float) -> float:
     """Expected share of tickets opened in [lo, hi) (fractions of the window) at a rate rising
     linearly from 1 to 1 + trend over the window."""
@@ -230,12 +248,13 @@ class MaintenanceModel:
         # The profile's order volume scales the ticket count (peak-season: 3x the preset's tickets).
         self.requested_tickets = int(knobs["tickets"])
         self.tickets = max(1, round(self.requested_tickets * float(profile.order_volume)))
-        self.trend = float(profile.order_trend)
         self.anomaly_rate = float(profile.anomaly_rate)
         self.anomaly_shares = anomaly_shares(self.anomaly_rate, dict(profile.anomaly_mix))
         self.parts_per_item = int(knobs["parts_per_item"])
         self.categories = int(knobs["categories"])
         self.lookback_days = int(knobs["lookback_days"])
+        # The profile's trend, tempered on a short window so that no month dominates (tempered_trend).
+        self.trend = tempered_trend(float(profile.order_trend), self.lookback_days)
         self.batch_size = int(knobs["batch_size"])  # rows per bulk insert of the database load
         if self.items >= 10**8:
             raise ScenarioError("overrides.maintenance.items", "at most 99,999,999 (serial numbers carry 8 digits)")
