@@ -136,3 +136,33 @@ def test_a_shared_scan_that_fails_runs_its_rules_one_by_one(tmp_path: Path) -> N
     assert not outcomes["against_missing"].passed
     assert "missing_table" in outcomes["against_missing"].metadata["error"]
     assert all(o.passed for name, o in outcomes.items() if name != "against_missing")
+
+
+def _positional_rules() -> list[Rule]:
+    spec = TableSpec("toy", "items", "item_id", pa.schema([("item_id", pa.int64())]), "", lambda m: 0, None)
+    return [unique_key("items", "item_id", positional=True), dense_key(spec)]
+
+
+@pytest.mark.parametrize(
+    ("parts", "passed", "proved"),
+    [
+        ([[1, 2, 3], [4, 5]], [True, True], True),  # keys are their positions across the parts: proved in one pass
+        ([[3, 1, 2], [4, 5]], [True, True], False),  # unique and dense, out of file order: their own queries pass them
+        ([[4, 5], [1, 2, 3]], [True, True], False),  # parts in the other name order
+        ([[1, 2, 2], [4, 5]], [False, False], False),  # a duplicate (and a gap)
+        ([[1, 2, 3], [4, None]], [False, False], False),  # a null key
+        ([[1, 2, 3], [5, 6]], [True, False], False),  # a gap between the parts: unique, not dense
+    ],
+)
+def test_positional_proof_passes_only_keys_numbered_in_file_order(
+    tmp_path: Path, parts: list[list[int | None]], passed: list[bool], proved: bool
+) -> None:
+    (tmp_path / "items").mkdir()
+    for i, keys in enumerate(parts):
+        pq.write_table(pa.table({"item_id": pa.array(keys, pa.int64())}), tmp_path / "items" / f"part-{i:05d}.parquet")
+    outcomes = list(run_rules(tmp_path, _positional_rules(), PARAMS))
+    assert [o.passed for o in outcomes] == passed
+    assert [("proved_by" in o.metadata) for o in outcomes] == [proved, proved]
+    # Without the proof the verdicts are the same: the proof only ever saves work.
+    plain = [Rule(r.table, r.name, r.description, r.sql) for r in _positional_rules()]
+    assert [o.passed for o in run_rules(tmp_path, plain, PARAMS)] == passed
