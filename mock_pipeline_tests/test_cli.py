@@ -238,6 +238,7 @@ def test_dry_run_writes_nothing_to_the_database_and_status_shows_the_runs(tmp_pa
     assert not [t for t in mock_tables() if t.startswith("scrum_")]
 
 
+@pytest.mark.slow
 def test_failed_step_gives_a_non_zero_exit(tmp_path: Path) -> None:
     """With generation switched off every table step fails: the command says so and exits 1."""
     env = environment(tmp_path / "data", MOCK_DATA_ENABLED="false")

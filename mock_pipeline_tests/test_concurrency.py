@@ -107,6 +107,7 @@ def pg(postgres_url: str) -> Iterator[str]:
 
 
 # --- databases ---------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_two_loads_into_one_duckdb_file_at_once_both_succeed(tmp_path: Path, commerce: Path) -> None:
     path = tmp_path / "database" / "mock_data.duckdb"
     rows = finish(start_together(LOAD_CHILD, "duckdb", str(path), str(commerce)))
@@ -145,6 +146,7 @@ def test_a_bounded_wait_for_postgres_ends_in_one_line_naming_the_other_run(pg: s
         assert cur.fetchone()[0]
 
 
+@pytest.mark.slow
 def test_a_bounded_wait_for_duckdb_ends_in_one_line_naming_the_other_process(tmp_path: Path, commerce: Path) -> None:
     path = tmp_path / "x.duckdb"
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
@@ -165,6 +167,7 @@ def test_a_bounded_wait_for_duckdb_ends_in_one_line_naming_the_other_process(tmp
 
 
 # --- vector store and local folders ----------------------------------------------------------------
+@pytest.mark.slow
 def test_two_vector_syncs_into_one_lancedb_collection_at_once_both_succeed(tmp_path: Path) -> None:
     path = tmp_path / "vectors" / "lancedb"
     written = finish(start_together(VECTOR_CHILD, str(path)))
@@ -172,6 +175,7 @@ def test_two_vector_syncs_into_one_lancedb_collection_at_once_both_succeed(tmp_p
     assert LanceDBStore(path).count("scrum_hashing16") == 200  # merged by id: no duplicates
 
 
+@pytest.mark.slow
 def test_a_held_lock_makes_the_other_run_wait_then_say_who_holds_it(tmp_path: Path) -> None:
     lock = tmp_path / ".collection.lock"
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
@@ -212,6 +216,7 @@ EXPORT_CHILD = """
 """
 
 
+@pytest.mark.slow
 def test_two_exports_into_one_folder_at_once_both_succeed_with_identical_bytes(tmp_path: Path) -> None:
     target = tmp_path / "exports" / "ds" / "commerce"
     assert finish(start_together(EXPORT_CHILD, str(target))) == ["ok", "ok"]

@@ -176,6 +176,7 @@ def test_partitioned_definitions_keep_keys_checks_and_share_one_partitions_defin
     assert all(not graph.get(k).parent_keys for k in parts)
 
 
+@pytest.mark.slow
 def test_same_bytes_from_one_shard_or_many_in_any_order(unpartitioned: Path, tmp_path: Path) -> None:
     expected_tables = table_digests(dataset_of(unpartitioned))
     expected_export = file_digests(export_of(unpartitioned))
