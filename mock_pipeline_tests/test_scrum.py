@@ -18,7 +18,8 @@ import pyarrow as pa
 import pytest
 
 from mock_pipeline.domains.scrum import SCRUM
-from mock_pipeline.domains.scrum.model import MAX_SPRINTS, MIN_SPRINTS, ScrumModel
+from mock_pipeline.domains.scrum.model import ScrumModel
+from mock_pipeline.domains.scrum.parameters import MAX_SPRINTS, MIN_SPRINTS
 from mock_pipeline.domains.scrum.text import COMMENTS, COMPONENTS, FEATURES
 from mock_pipeline.engine.table import generate
 from mock_pipeline.scenarios.model import ScenarioError, build_scenario

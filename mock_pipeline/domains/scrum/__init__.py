@@ -2,7 +2,8 @@
 
 from mock_pipeline.domains.factory import Domain
 from mock_pipeline.domains.scrum import checks
-from mock_pipeline.domains.scrum.model import DOMAIN, ScrumModel
+from mock_pipeline.domains.scrum.model import ScrumModel
+from mock_pipeline.domains.scrum.parameters import DOMAIN
 from mock_pipeline.domains.scrum.tables import TABLES
 
 SCRUM = Domain(

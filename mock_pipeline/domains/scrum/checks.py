@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from mock_pipeline.domains.factory import ReportLine
-from mock_pipeline.domains.scrum.model import (
+from mock_pipeline.domains.scrum.model import ScrumModel
+from mock_pipeline.domains.scrum.parameters import (
     ACTIVE_STATUS_SHARES,
     ANOMALY_LABELS,
     BUG,
@@ -23,7 +24,6 @@ from mock_pipeline.domains.scrum.model import (
     STATUSES,
     STORY,
     TASK,
-    ScrumModel,
 )
 from mock_pipeline.domains.scrum.tables import TABLES
 from mock_pipeline.domains.scrum.tenancy import MEMBERS

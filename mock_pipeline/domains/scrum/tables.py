@@ -12,7 +12,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mock_pipeline.domains.scrum.model import (
+from mock_pipeline.domains.scrum.model import ScrumModel, working_time
+from mock_pipeline.domains.scrum.parameters import (
     BLOCKED,
     BLOCKS_LINK,
     BUSINESS_DOMAINS,
@@ -34,8 +35,6 @@ from mock_pipeline.domains.scrum.model import (
     TASK,
     TEMPLATES,
     TO_DO,
-    ScrumModel,
-    working_time,
 )
 from mock_pipeline.domains.scrum.tenancy import BOOL, MEMBERS, TABLES
 from mock_pipeline.domains.scrum.text import (

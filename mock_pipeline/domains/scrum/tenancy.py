@@ -12,7 +12,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mock_pipeline.domains.scrum.model import DOMAIN, PASSWORD_ITERATIONS, ScrumModel, permuted
+from mock_pipeline.domains.scrum.model import ScrumModel, permuted
+from mock_pipeline.domains.scrum.parameters import DOMAIN, PASSWORD_ITERATIONS
 from mock_pipeline.engine import columns as col
 from mock_pipeline.engine.columns import INT, STRING, TIMESTAMP, ids, pick
 from mock_pipeline.engine.declare import Column, Columns, Tables

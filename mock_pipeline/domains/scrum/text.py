@@ -8,7 +8,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mock_pipeline.domains.scrum.model import (
+from mock_pipeline.domains.scrum.model import ScrumModel
+from mock_pipeline.domains.scrum.parameters import (
     ANOMALY_LABELS,
     BUG,
     BUSINESS_DOMAINS,
@@ -23,7 +24,6 @@ from mock_pipeline.domains.scrum.model import (
     SUBTASK,
     TASK,
     TEMPLATES,
-    ScrumModel,
 )
 from mock_pipeline.engine import columns as col
 from mock_pipeline.engine.columns import STRING, pick
