@@ -21,6 +21,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 import lancedb  # imported here so that neither LanceDB timing pays for its import
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -104,7 +105,7 @@ def vectors_floor(dataset: Path, path: Path) -> None:
         table = pq.read_table(dataset / spec.name, columns=[spec.key, *spec.text_columns])
         text = join_texts([table.column(c).combine_chunks() for c in spec.text_columns])
         vectors = embedder.embed(text)
-        flat = pa.array(vectors.reshape(-1), pa.float32())
+        flat = pa.array(vectors.reshape(-1).astype(np.float16), pa.float16())  # stored as the store stores them
         rows = pa.table(
             {
                 "id": table.column(spec.key).cast(pa.string()),

@@ -188,6 +188,7 @@ def test_lancedb_default_syncs_upserts_prunes_and_finds_the_neighbour(commerce_r
 
     stored = lancedb.connect(str(store_path)).open_table(COLLECTION).to_arrow()
     assert sorted(stored["id"].to_pylist()) == sorted(i for ids in expected.values() for i in ids)
+    assert stored.schema.field("vector").type == pa.list_(pa.float16(), 512)  # stored in half precision
 
     # Re-running upserts the same ids: nothing inserted, nothing duplicated.
     again = sync_metadata(sync(commerce_root, LanceDBVectorStoreResource()))
@@ -210,6 +211,23 @@ def test_lancedb_default_syncs_upserts_prunes_and_finds_the_neighbour(commerce_r
         [best, *_] = store.query(COLLECTION, HashingEmbedder().embed([text])[0], k=3)
         assert best.id == record_id and best.score == pytest.approx(1.0, abs=1e-5)
         assert best.metadata["table"] == table and best.metadata["text"] == text
+
+
+def test_lancedb_table_of_float32_vectors_from_an_earlier_version_keeps_syncing(
+    commerce_root: Path, tmp_path: Path
+) -> None:
+    import lancedb
+
+    path = tmp_path / "lance"
+    old = record_schema(512)  # before half precision: float32 vectors
+    lancedb.connect(str(path)).create_table(COLLECTION, schema=old)
+    meta = sync_metadata(sync(commerce_root, LanceDBVectorStoreResource(path=str(path))))
+    table = lancedb.connect(str(path)).open_table(COLLECTION)
+    assert table.schema.field("vector").type == old.field("vector").type
+    assert meta["inserted"] == table.count_rows() == sum(map(len, expected_records(commerce_root).values()))
+    record_id, text = unique_text_record(commerce_root, "reviews")
+    [best, *_] = LanceDBStore(path).query(COLLECTION, HashingEmbedder().embed([text])[0], k=3)
+    assert best.id == record_id
 
 
 def test_lancedb_refuses_another_dimension_before_writing(commerce_root: Path, tmp_path: Path) -> None:

@@ -13,6 +13,16 @@ from mock_pipeline.publish.vectors.records import record_schema
 from mock_pipeline.publish.vectors.stores.base import Match, SyncResult, VectorStore, metadata_dict
 
 
+def stored_schema(dimension: int) -> pa.Schema:
+    """The records as stored: vectors in half precision. They are L2-normalised (every component within
+    [-1, 1]), so float16's 11-bit mantissa keeps each cosine within about 1e-3 and halves the store: at the
+    medium preset, 750 MB of float32 vectors of the main job's 2 GB data folder."""
+    schema = record_schema(dimension)
+    return schema.set(
+        schema.get_field_index("vector"), pa.field("vector", pa.list_(pa.float16(), dimension), nullable=False)
+    )
+
+
 def _batches_of(tables: Iterable[pa.Table], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
     for t in tables:
         yield from t.cast(schema).to_batches()
@@ -61,9 +71,11 @@ class LanceDBStore(VectorStore):
 
     def _sync(self, collection: str, dimension: int, batches: Iterable[pa.Table], prune: bool) -> SyncResult:
         self.check(collection, dimension)
-        schema = record_schema(dimension)
+        schema = stored_schema(dimension)
         db = self._db()
-        table = self._table(collection) or db.create_table(collection, schema=schema)
+        table = self._table(collection)
+        if table is None:  # not `or`: an empty LanceDB table is falsy (its len() is its row count)
+            table = db.create_table(collection, schema=schema)
         reader = pa.RecordBatchReader.from_batches(schema, _batches_of(batches, schema))
         merge = table.merge_insert("id").when_matched_update_all().when_not_matched_insert_all()
         if prune:
