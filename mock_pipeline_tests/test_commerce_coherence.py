@@ -293,7 +293,8 @@ def test_profiles_move_commerce_the_way_they_say(profile: str, label: str | None
     if label is None and profile == "peak-season":
         assert model.orders >= 3 * normal.orders
         assert (anomaly >= 0).mean() > 2 * (normal_anomaly >= 0).mean()
-    elif label is None:  # growth: the last two months far busier than the first two
+    elif label is None:  # growth: twice the companies (suppliers); the last two months far busier than the first two
+        assert model.vendors == 2 * normal.vendors
         counts = model.schedule.counts
         assert counts[-60:].sum() > 1.5 * counts[:60].sum()
         assert not np.array_equal(model.schedule.counts, normal.schedule.counts)

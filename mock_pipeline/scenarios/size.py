@@ -33,7 +33,7 @@ def _commerce(k: Mapping[str, int], volume: float, profile: Profile, days: int) 
         orders * 6.1
         + k["products_per_tenant"] * 4.7  # price history, inventory, analytics
         + k["customers_per_tenant"] * 3.6  # analytics, wishlists
-        + k["vendors_per_tenant"]
+        + k["vendors_per_tenant"] * profile.company_volume
         + k["warehouses_per_tenant"]
         + k["promotions_per_tenant"]
         + 40  # categories and the tenant

@@ -159,7 +159,8 @@ class CommerceModel:
         self.tenants = int(knobs["tenants"])
         self.products = int(knobs["products_per_tenant"])
         self.customers = int(knobs["customers_per_tenant"])
-        self.vendors = int(knobs["vendors_per_tenant"])
+        # A shop's companies are its suppliers: growth-phase's company_volume (2x companies) brings more vendors.
+        self.vendors = max(1, round(int(knobs["vendors_per_tenant"]) * scenario.profile.company_volume))
         self.warehouses = int(knobs["warehouses_per_tenant"])
         self.promotions = int(knobs["promotions_per_tenant"])
         volume = scenario.volume_multiplier * scenario.profile.order_volume
