@@ -335,6 +335,10 @@ CORRUPTIONS = [
      " THEN 'Still blocked by the vendor, no news.' ELSE body END AS body) FROM comments",
      "problems_told_only_by_their_issue"),
     ("comments", "SELECT * FROM comments WHERE anomaly IS NULL", "problems_told_only_by_their_issue"),
+    ("comments", "SELECT c.* REPLACE (CASE WHEN c.anomaly = 'overdue' THEN 'Overdue: the due date ' || i.due_date"
+     " || ' has passed and the export is not finished yet.' ELSE c.body END AS body, CASE WHEN c.anomaly = 'overdue'"
+     " THEN i.created_at + INTERVAL 1 HOUR ELSE c.created_at END AS created_at) FROM comments c"
+     " JOIN issues i USING (issue_id)", "overdue_told_after_the_due_date"),
     ("comments", "SELECT c.* REPLACE (CASE WHEN c.anomaly = 'blocked' THEN 'Blocked by XYZ-1: the'"
      " || split_part(c.body, ': the', 2) ELSE c.body END AS body) FROM comments c",
      "issue_links.blocked_by_another_issue"),

@@ -389,6 +389,11 @@ COHERENCE: tuple[Rule, ...] = (
          " OR (anomaly = 'scope_creep' AND NOT starts_with(body, 'Scope grew')))"
          " + (SELECT count(*) FROM issues i LEFT JOIN told USING (issue_id)"
          " WHERE (i.anomaly IS NOT NULL) <> (told.n IS NOT NULL) OR told.n <> 1) AS violations"),
+    Rule("comments", "overdue_told_after_the_due_date",
+         "An overdue issue's comment says its due date has passed only when written after that date; one written"
+         " before says the date will be missed.",
+         "SELECT count(*) AS violations FROM comments c JOIN issues i USING (issue_id) WHERE c.anomaly = 'overdue'"
+         " AND contains(c.body, 'has passed') <> (epoch(c.created_at) >= epoch(i.due_date) + 86400)"),
     Rule("issue_links", "blocked_by_another_issue",
          "A blocked issue is open and the target of exactly one 'blocks' link, from another issue of its project,"
          " labelled blocked, that its problem comment names; every 'blocks' link points at a blocked issue; no other"

@@ -457,7 +457,8 @@ def comments(m: ScrumModel, lo: int, hi: int) -> Columns:
     stage = np.minimum(np.floor(stages * position).astype(np.int64), stages - 1)
     body = stage_comment(m, i, facts["project"], facts["type"], stage)
     problem = (facts["anomaly"] >= 0) & (j == n - 1)
-    body = pc.if_else(pa.array(problem), problem_comment(m, i, facts), body)
+    past_due = (facts["due_day"] >= 0) & (at >= (facts["due_day"] + 1) * DAY)
+    body = pc.if_else(pa.array(problem), problem_comment(m, i, facts, past_due), body)
     return {
         "comment_id": key0 + 1 + np.arange(len(s), dtype=np.int64),
         "issue_id": i + 1,

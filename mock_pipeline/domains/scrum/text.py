@@ -223,8 +223,9 @@ def stage_comment(m: ScrumModel, i: np.ndarray, p: np.ndarray, kind: np.ndarray,
     return col.join(col.take(_COMMENT_HEAD, template), middle, col.take(_COMMENT_TAIL, template))
 
 
-def problem_comment(m: ScrumModel, i: np.ndarray, facts: dict[str, np.ndarray]) -> pa.Array:
-    """The comment that tells an anomalous issue's problem, in the words of its own label."""
+def problem_comment(m: ScrumModel, i: np.ndarray, facts: dict[str, np.ndarray], past_due: np.ndarray) -> pa.Array:
+    """The comment that tells an anomalous issue's problem, in the words of its own label. An overdue issue's
+    comment says its due date has passed only when written after it (`past_due`); before, that it will be missed."""
     p, label = facts["project"], facts["anomaly"]
     domain, feature, component = m.issue_theme(i, p)
     f, c = feature_text(domain, feature), component_text(domain, component)
@@ -237,7 +238,11 @@ def problem_comment(m: ScrumModel, i: np.ndarray, facts: dict[str, np.ndarray]) 
         col.join("Reopened: ", f, " failed verification on staging, back in progress."),
     )
     due = pc.cast(pa.array(np.maximum(facts["due_day"], 0).astype(np.int32), pa.date32()), STRING)
-    overdue = col.join("Overdue: the due date ", due, " has passed and ", f, " is not finished yet.")
+    overdue = pc.if_else(
+        pa.array(past_due),
+        col.join("Overdue: the due date ", due, " has passed and ", f, " is not finished yet."),
+        col.join("Overdue risk: ", f, " will not be finished by its due date ", due, "."),
+    )
     grew = col.join("Scope grew: ", f, " now also needs changes in the ", c, "; re-estimated from ",
                     col.text(facts["original_points"]), " to ", col.text(facts["points"]), " points.")  # fmt: skip
     out = blocked
