@@ -83,7 +83,7 @@ def customer_analytics(m: CommerceModel, dataset: Path, chunk_size: int) -> Iter
     columns=(
         Column("product_id", INT, "The product (every product has a row).", references="products"),
         TENANT,
-        Column("order_count", INT, "Order lines in paid orders."),
+        Column("order_count", INT, "Paid orders with the product (a product is on one line of an order at most)."),
         Column("units_sold", INT, "Units in paid orders."),
         Column("revenue", MONEY, "Line totals of paid orders."),
         Column("review_count", INT, "Reviews."),

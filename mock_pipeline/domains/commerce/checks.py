@@ -73,6 +73,27 @@ _ORDER_NOTICES = _values(
 # Reasons that only make sense for clothing and sports gear.
 _SIZE_REASONS = "('wrong size', 'does not fit')"
 
+
+def months_balanced(table: str, column: str, what: str) -> Rule:
+    """No month dominates the table's activity (catalog, "Time fits the calendar")."""
+    return Rule(
+        table,
+        "months_balanced",
+        f"No calendar month holds more than 35% of the {what} of a history of six months or more (50% if shorter),"
+        f" nor more than {MONTH_DAYS_FACTOR:g}x its share of the window's days where that is more (a window of 2 to"
+        " 5 months can have one month cover most of its days; in a window of 6 months or more it never raises 35%;"
+        " a month covering 2/3 of the window's days is not checked).",
+        f"WITH m AS (SELECT date_trunc('month', {column}) AS month, count(*) AS n FROM {table} GROUP BY 1),"
+        " h AS (SELECT date_diff('month', {start}, {end} - INTERVAL 1 SECOND) + 1 AS months,"
+        " epoch({end}) - epoch({start}) AS window_seconds),"
+        " s AS (SELECT m.n / sum(m.n) OVER () AS share, h.months, (epoch(least(m.month + INTERVAL 1 MONTH, {end}))"
+        " - epoch(greatest(m.month, {start}))) / h.window_seconds AS day_share FROM m, h)"
+        f" SELECT count(*) FILTER (WHERE (months >= 6 AND share > greatest(0.35, {MONTH_DAYS_FACTOR} * day_share))"
+        f" OR (months BETWEEN 2 AND 5 AND share > greatest(0.5, {MONTH_DAYS_FACTOR} * day_share))) AS violations,"
+        " max(share) AS busiest_month_share, max(months) AS window_months FROM s",
+    )
+
+
 COHERENCE: tuple[Rule, ...] = (
     # One ground truth per anomaly: related rows carry the order's label or none.
     *(Rule(t, "anomaly_matches_order", "anomaly is null or the label of the row's order.",
@@ -247,19 +268,8 @@ COHERENCE: tuple[Rule, ...] = (
          " AND NOT (month(o.order_date) = 11 AND day(o.order_date) >= 20)) AS violations"
          " FROM orders o LEFT JOIN promotions p ON p.tenant_id = o.tenant_id"
          " AND p.code = json_extract_string(o.raw_payload, '$.discount_code')"),
-    Rule("orders", "months_balanced",
-         "No calendar month holds more than 35% of the orders of a history of six months or more (50% if shorter),"
-         f" nor more than {MONTH_DAYS_FACTOR:g}x its share of the window's days where that is more (a window of 2 to"
-         " 5 months can have one month cover most of its days; in a window of 6 months or more it never raises 35%;"
-         " a month covering 2/3 of the window's days is not checked).",
-         "WITH m AS (SELECT date_trunc('month', order_date) AS month, count(*) AS n FROM orders GROUP BY 1),"
-         " h AS (SELECT date_diff('month', {start}, {end} - INTERVAL 1 SECOND) + 1 AS months,"
-         " epoch({end}) - epoch({start}) AS window_seconds),"
-         " s AS (SELECT m.n / sum(m.n) OVER () AS share, h.months, (epoch(least(m.month + INTERVAL 1 MONTH, {end}))"
-         " - epoch(greatest(m.month, {start}))) / h.window_seconds AS day_share FROM m, h)"
-         f" SELECT count(*) FILTER (WHERE (months >= 6 AND share > greatest(0.35, {MONTH_DAYS_FACTOR} * day_share))"
-         f" OR (months BETWEEN 2 AND 5 AND share > greatest(0.5, {MONTH_DAYS_FACTOR} * day_share))) AS violations,"
-         " max(share) AS busiest_month_share, max(months) AS window_months FROM s"),
+    months_balanced("orders", "order_date", "orders"),
+    months_balanced("customers", "created_at", "sign-ups"),
     Rule("promotions", "seasonal_in_season",
          "Seasonal promotions (SPRING, SUMMER, SCHOOL, HOLIDAY codes) start and end within their season.",
          f"WITH s(word, lo, hi) AS (VALUES {_SEASONS})"
@@ -372,10 +382,11 @@ RULES: tuple[Rule, ...] = (
     Rule("orders", "customer_snapshot_matches", "customer_name_snapshot and customer_email_snapshot equal the customer's.",
          "SELECT count(*) AS violations FROM orders o JOIN customers c USING (customer_id)"
          " WHERE o.customer_name_snapshot <> c.name OR o.customer_email_snapshot <> c.email"),
-    Rule("order_items", "subtotal_is_sum_of_lines", "orders.subtotal equals the sum of the order's line totals; item_count its lines.",
-         "SELECT count(*) AS violations FROM orders o LEFT JOIN (SELECT order_id, sum(line_total) AS s, count(*) AS n"
-         " FROM order_items GROUP BY order_id) i USING (order_id)"
-         " WHERE o.subtotal IS DISTINCT FROM i.s OR o.item_count IS DISTINCT FROM i.n"),
+    Rule("order_items", "subtotal_is_sum_of_lines",
+         "orders.subtotal equals the sum of the order's line totals; item_count its lines, each a different product.",
+         "SELECT count(*) AS violations FROM orders o LEFT JOIN (SELECT order_id, sum(line_total) AS s, count(*) AS n,"
+         " count(DISTINCT product_id) AS products FROM order_items GROUP BY order_id) i USING (order_id)"
+         " WHERE o.subtotal IS DISTINCT FROM i.s OR o.item_count IS DISTINCT FROM i.n OR i.products <> i.n"),
     row_rule("orders", "total_is_subtotal_less_discount_plus_tax", "total_amount = subtotal - discount_amount + tax.",
           "total_amount <> subtotal - discount_amount + tax OR discount_amount < 0 OR tax < 0"),
     Rule("orders", "ordered_after_signup", "An order is never older than its customer.",

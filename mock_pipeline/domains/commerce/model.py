@@ -203,7 +203,9 @@ class CommerceModel:
 
     @cached_property
     def customer_cohort(self) -> Cohort:
-        return Cohort(self.customers, self.start + SETUP_END, self.opened, self.end, old_share=0.3)
+        # A quarter of the customers signed up at the opening, the rest over the window: the opening month
+        # keeps under 35% of a year's sign-ups (catalog: no month dominates).
+        return Cohort(self.customers, self.start + SETUP_END, self.opened, self.end, old_share=0.25)
 
     def cached(self, key: str, build: Callable[[], Any]) -> Any:
         """A per-model object built once (dense key counters), safe across generation threads."""
@@ -375,14 +377,27 @@ class CommerceModel:
     def item_product(
         self, slot_g: np.ndarray, order_date: np.ndarray, existing: np.ndarray | None = None
     ) -> np.ndarray:
-        """Global product index for item slot slot_g (order slot_g // 4) at the order's date."""
-        order = slot_g // ITEM_SLOTS
+        """Global product index for item slot slot_g (order slot_g // 4) at the order's date: a product is on
+        one line of an order at most (a line repeating an earlier line's product takes the next one)."""
+        slot_g = np.asarray(slot_g, dtype=np.int64)
+        order, line = slot_g // ITEM_SLOTS, slot_g % ITEM_SLOTS
         tenant = order // self.orders
         if existing is None:
             existing = self.product_cohort.existing(order_date)
-        # Popularity: a steep power law over the products that existed at the order date.
-        local = np.floor(existing * self.stream("order_items", "product").uniform(slot_g) ** 3.0).astype(np.int64)
-        return tenant * self.products + np.minimum(local, existing - 1)
+        # Popularity: a steep power law over the products that existed at the order date, drawn for
+        # every line of the order so that each line knows the ones before it.
+        stream = self.stream("order_items", "product")
+        chosen: list[np.ndarray] = []
+        for k in range(ITEM_SLOTS):
+            draw = np.floor(existing * stream.uniform(order * ITEM_SLOTS + k) ** 3.0).astype(np.int64)
+            local = np.minimum(draw, existing - 1)
+            for _ in range(k):  # k earlier lines: at most k steps to a product none of them has
+                clash = np.zeros(len(local), dtype=bool)
+                for earlier in chosen:
+                    clash |= local == earlier
+                local = np.where(clash & (existing > k), (local + 1) % np.maximum(existing, 1), local)
+            chosen.append(local)
+        return tenant * self.products + np.choose(line, chosen)
 
     def item_quantity(self, slot_g: np.ndarray) -> np.ndarray:
         return 1 + categorical(self.stream("order_items", "quantity"), slot_g, (0.6, 0.22, 0.1, 0.05, 0.03))
