@@ -171,6 +171,11 @@ def _outcomes(dataset: Path, table: str) -> dict[str, bool]:
         ),
         ("order_items", lambda t: t.slice(1), "subtotal_is_sum_of_lines"),
         ("order_items", lambda t: _repeat_product_in_order(t), "subtotal_is_sum_of_lines"),
+        (
+            "promotions",
+            lambda t: _set(t, "ends_at", t.num_rows - 1, t["ends_at"][t.num_rows - 1].as_py().replace(year=2030)),
+            "timestamps_in_window",
+        ),
         ("customers", lambda t: _set(t, "email", 0, "jane.doe@gmail.com"), "email_on_reserved_domain"),
         ("customers", lambda t: _set(t, "tenant_id", 0, 99), "tenant_id_references_tenants"),
         # A customer of tenant 2 on an order of tenant 1: the key exists, the tenant differs.

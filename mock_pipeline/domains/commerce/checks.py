@@ -374,7 +374,7 @@ RULES: tuple[Rule, ...] = (
     # promotions
     unique_key("promotions", "code", scope=TENANT),
     row_rule("promotions", "starts_before_ends", "starts_at < ends_at.", "NOT (starts_at < ends_at)"),
-    in_window("promotions", "created_at", "starts_at"),
+    in_window("promotions", "created_at", "starts_at", "ends_at"),
     # orders
     unique_key("orders", "external_order_id", scope=TENANT),
     row_rule("orders", "external_order_id_format", "external_order_id is EXT followed by 8 digits.",

@@ -430,7 +430,7 @@ class CommerceModel:
         local = np.arange(self.promotions, dtype=np.int64)
         length = (self.end - self.opened) / self.promotions
         starts = np.floor(self.opened + local * length).astype(np.int64)
-        ends = np.r_[starts[1:], self.end]
+        ends = np.r_[starts[1:], self.end - 1]  # the last one ends on the window's last second, inside it
         first_month, _ = month_day(starts)
         last_month, _ = month_day(ends - 1)
         theme = np.full(self.promotions, -1, dtype=np.int64)

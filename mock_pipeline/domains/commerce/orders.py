@@ -43,7 +43,7 @@ def order_amounts(m: CommerceModel, g: np.ndarray, date: np.ndarray) -> dict[str
     items = m.items(g, date)
     lines = items["quantity"] * items["unit_cents"]
     subtotal = np.bincount(items["row"], weights=lines, minlength=len(g)).astype(np.int64)
-    promo = m.uses_promotion(g)
+    promo = m.uses_promotion(g) & (date < m.promotion_tiles[1][-1])  # a code is used while it is valid
     percent = np.where(promo, m.promotion_percent(m.promotion_at(g, date)), 0)
     discount = subtotal * percent // 100
     tax = (subtotal - discount) * m.tenant_tax_bp(g // m.orders) // 10_000
