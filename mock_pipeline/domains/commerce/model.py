@@ -374,30 +374,41 @@ class CommerceModel:
     def item_count(self, g: np.ndarray) -> np.ndarray:
         return 1 + categorical(self.stream("orders", "items"), g, ITEM_COUNT_WEIGHTS)
 
+    def _product_draw(self, slot_g: np.ndarray, existing: np.ndarray) -> np.ndarray:
+        """A line's own draw (local index): a steep power law over the products that existed at the order date."""
+        draw = np.floor(existing * self.stream("order_items", "product").uniform(slot_g) ** 3.0).astype(np.int64)
+        return np.minimum(draw, existing - 1)
+
+    @staticmethod
+    def _dodge(local: np.ndarray, earlier: list[np.ndarray], existing: np.ndarray, line: int) -> np.ndarray:
+        """Line `line`'s product, moved on to the next one while an earlier line of its order has it (at most
+        `line` steps; where the catalogue holds too few products it keeps its draw)."""
+        for _ in range(line):
+            clash = np.zeros(len(local), dtype=bool)
+            for other in earlier:
+                clash |= local == other
+            local = np.where(clash & (existing > line), (local + 1) % np.maximum(existing, 1), local)
+        return local
+
     def item_product(
         self, slot_g: np.ndarray, order_date: np.ndarray, existing: np.ndarray | None = None
     ) -> np.ndarray:
         """Global product index for item slot slot_g (order slot_g // 4) at the order's date: a product is on
-        one line of an order at most (a line repeating an earlier line's product takes the next one)."""
+        one line of an order at most (`items` resolves whole orders at once, the same way)."""
         slot_g = np.asarray(slot_g, dtype=np.int64)
         order, line = slot_g // ITEM_SLOTS, slot_g % ITEM_SLOTS
-        tenant = order // self.orders
         if existing is None:
             existing = self.product_cohort.existing(order_date)
-        # Popularity: a steep power law over the products that existed at the order date, drawn for
-        # every line of the order so that each line knows the ones before it.
-        stream = self.stream("order_items", "product")
-        chosen: list[np.ndarray] = []
-        for k in range(ITEM_SLOTS):
-            draw = np.floor(existing * stream.uniform(order * ITEM_SLOTS + k) ** 3.0).astype(np.int64)
-            local = np.minimum(draw, existing - 1)
-            for _ in range(k):  # k earlier lines: at most k steps to a product none of them has
-                clash = np.zeros(len(local), dtype=bool)
-                for earlier in chosen:
-                    clash |= local == earlier
-                local = np.where(clash & (existing > k), (local + 1) % np.maximum(existing, 1), local)
-            chosen.append(local)
-        return tenant * self.products + np.choose(line, chosen)
+        existing = np.broadcast_to(existing, slot_g.shape)
+        local = self._product_draw(slot_g, existing)
+        later = np.flatnonzero(line > 0)
+        if len(later):  # a later line needs the lines before it
+            first, ex = order[later] * ITEM_SLOTS, existing[later]
+            chosen: list[np.ndarray] = []
+            for k in range(ITEM_SLOTS):
+                chosen.append(self._dodge(self._product_draw(first + k, ex), chosen, ex, k))
+            local[later] = np.choose(line[later], chosen)
+        return (order // self.orders) * self.products + local
 
     def item_quantity(self, slot_g: np.ndarray) -> np.ndarray:
         return 1 + categorical(self.stream("order_items", "quantity"), slot_g, (0.6, 0.22, 0.1, 0.05, 0.03))
@@ -413,7 +424,14 @@ class CommerceModel:
         slot = order_g[row] * ITEM_SLOTS + (np.arange(len(row)) - first[row])
         dates = order_date[row]
         existing = self.product_cohort.existing(order_date)[row]
-        product = self.item_product(slot, dates, existing)
+        # Each line's draw, then line by line (an order's lines are consecutive here) the moves off products an
+        # earlier line of the order has: what item_product gives slot by slot, with one draw per line.
+        local = self._product_draw(slot, existing)
+        line = slot % ITEM_SLOTS
+        for k in range(1, ITEM_SLOTS):
+            at = np.flatnonzero(line == k)
+            local[at] = self._dodge(local[at], [local[at - j] for j in range(1, k + 1)], existing[at], k)
+        product = (order_g[row] // self.orders) * self.products + local
         return {
             "row": row,
             "slot": slot,
