@@ -110,7 +110,6 @@ CASES: list[tuple[str, dict[str, Any], dict[str, str], str]] = [
     ("override-unknown", scenario(overrides={"commerce.orderz": 5}), {}, "scenario.overrides.commerce.orderz"),
     ("override-lookback", scenario(overrides={"maintenance.lookback_days": 100_000}), {},
      "scenario.overrides.maintenance.lookback_days"),
-    ("override-users", scenario(overrides={"maintenance.users": 50}), {}, "scenario.overrides.maintenance.users"),
     ("override-erp-volume", scenario(overrides={"erp.volume": 10**13}), {}, "scenario.overrides.erp.volume"),
     ("override-text", scenario(overrides={"commerce.tenants": "many"}), {}, "overrides"),
     ("max_total_rows-small", scenario(max_total_rows=1000), {}, "scenario.size"),
