@@ -203,6 +203,7 @@ def test_rules_fail_on_corrupted_data(commerce: tuple, tmp_path: Path, table: st
     assert _outcomes(broken, table)[rule] is False
 
 
+@pytest.mark.slow
 def test_a_failed_blocking_check_stops_the_export(tmp_path: Path) -> None:
     data = tmp_path / "data"
     assert materialize_domain(

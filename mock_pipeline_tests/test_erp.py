@@ -429,6 +429,7 @@ def test_bad_input_is_refused_before_anything_is_written(tmp_path: Path, config:
 
 
 # --- determinism ----------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_same_config_same_bytes_other_seed_other_data(run: tuple, tmp_path: Path) -> None:
     _, data_dir, _ = run
     first = tree_digest(next(data_dir.glob("exports/*/erp")))

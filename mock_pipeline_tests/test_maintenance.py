@@ -227,6 +227,7 @@ def test_bad_run_tag_fails_the_run_before_anything_is_written(tmp_path: Path) ->
 
 
 # --- determinism --------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_same_config_same_bytes_other_seed_other_data(run: tuple, tmp_path: Path) -> None:
     _, data, _ = run
     first = tree_digest(next(data.glob("exports/*/maintenance")))

@@ -248,6 +248,7 @@ def test_non_positive_issues_refused() -> None:
 
 
 # --- determinism --------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_same_config_same_bytes_other_seed_other_data(export: Path, tmp_path: Path) -> None:
     first = tree_digest(export)
     again = tmp_path / "again"

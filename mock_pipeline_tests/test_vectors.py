@@ -75,6 +75,7 @@ def test_hashing_embedder_is_normalised_lexical_and_independent_of_batching() ->
     np.testing.assert_array_equal(split, np.vstack([vectors[3:], vectors[:3]]))
 
 
+@pytest.mark.slow
 def test_hashing_embedder_is_the_same_in_another_process() -> None:
     """Stable hashes (blake2b, SplitMix64), never Python's salted hash(): a fresh interpreter with
     another PYTHONHASHSEED gives bit-identical vectors."""

@@ -363,6 +363,7 @@ def test_pinecone_without_its_optional_sdk_is_one_clear_line_before_writing(monk
     assert PINECONE_KEY not in str(refused.value)
 
 
+@pytest.mark.slow
 def test_definitions_load_without_the_pinecone_sdk() -> None:
     """The SDK is imported only when the Pinecone store is used: the default install never needs it."""
     code = (

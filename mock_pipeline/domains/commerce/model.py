@@ -203,8 +203,7 @@ class CommerceModel:
 
     @cached_property
     def customer_cohort(self) -> Cohort:
-        # A quarter of the customers signed up at the opening, the rest over the window: the opening month
-        # keeps under 35% of a year's sign-ups (catalog: no month dominates).
+        # A quarter sign up at the opening: that month keeps under 35% of a year's sign-ups (no month dominates).
         return Cohort(self.customers, self.start + SETUP_END, self.opened, self.end, old_share=0.25)
 
     def cached(self, key: str, build: Callable[[], Any]) -> Any:
@@ -381,8 +380,7 @@ class CommerceModel:
 
     @staticmethod
     def _dodge(local: np.ndarray, earlier: list[np.ndarray], existing: np.ndarray, line: int) -> np.ndarray:
-        """Line `line`'s product, moved on to the next one while an earlier line of its order has it (at most
-        `line` steps; where the catalogue holds too few products it keeps its draw)."""
+        """Line `line`'s product, moved on while an earlier line of its order has it (at most `line` steps)."""
         for _ in range(line):
             clash = np.zeros(len(local), dtype=bool)
             for other in earlier:
@@ -424,8 +422,7 @@ class CommerceModel:
         slot = order_g[row] * ITEM_SLOTS + (np.arange(len(row)) - first[row])
         dates = order_date[row]
         existing = self.product_cohort.existing(order_date)[row]
-        # Each line's draw, then line by line (an order's lines are consecutive here) the moves off products an
-        # earlier line of the order has: what item_product gives slot by slot, with one draw per line.
+        # item_product's result with one draw per line: an order's lines are consecutive here.
         local = self._product_draw(slot, existing)
         line = slot % ITEM_SLOTS
         for k in range(1, ITEM_SLOTS):
