@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mock_pipeline.domains.commerce import COMMERCE
-from mock_pipeline.domains.commerce.model import CommerceModel
+from mock_pipeline.domains.commerce.model import ITEM_SLOTS, CommerceModel
 from mock_pipeline.domains.commerce.vocab import ORDER_PROBLEM_NOTICES
 from mock_pipeline.engine.table import PART_FILE
 from mock_pipeline.scenarios.model import ANOMALY_LABELS, build_scenario
@@ -269,6 +269,21 @@ def test_parents_are_created_before_children(dataset: Path) -> None:
     tenants = read(dataset, "tenants").to_pandas().set_index("tenant_id")["created_at"]
     customers = read(dataset, "customers").to_pandas()
     assert (customers["created_at"].to_numpy() >= tenants.loc[customers["tenant_id"]].to_numpy()).all()
+
+
+@pytest.mark.parametrize("profile", ["normal-ops", "peak-season"])
+def test_items_and_item_product_agree_and_no_order_repeats_a_product(profile: str) -> None:
+    """items() resolves repeated products over an order's consecutive lines; item_product, slot by slot, must give
+    the same products (shipments and returns ask it for single slots)."""
+    model = CommerceModel(build_scenario(**{**SCENARIO, "profile": profile}))
+    g = np.arange(model.tenants * model.orders)
+    date = model.order_date(g)
+    items = model.items(g, date)
+    assert (items["slot"] % ITEM_SLOTS > 0).sum() > len(g) // 2  # plenty of orders with several lines
+    assert np.array_equal(model.item_product(items["slot"], date[items["row"]]), items["product"])
+    order = items["slot"] // ITEM_SLOTS
+    pairs = order * model.tenants * model.products + items["product"]
+    assert len(np.unique(pairs)) == len(pairs)
 
 
 def _orders(profile: str) -> tuple[CommerceModel, np.ndarray, np.ndarray]:
