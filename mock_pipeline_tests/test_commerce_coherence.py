@@ -203,6 +203,21 @@ def test_stock_ledger_follows_sales(dataset: Path) -> None:
     assert (negative["anomaly"] == "stockout").all() and len(negative) > 0
 
 
+def test_ledger_in_blocks_of_products_is_the_whole_tenants_ledger(
+    dataset: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ledger derived a few hundred base events at a time (blocks never split a product) is the
+    very table derived a tenant at a time: its draws are keyed by position in the tenant's ledger."""
+    from mock_pipeline.domains.commerce import ledger
+
+    monkeypatch.setattr(ledger, "BLOCK_EVENTS", 301)
+    model = CommerceModel(build_scenario(**SCENARIO))
+    blocks = list(ledger._ledgers(model, dataset))
+    assert len(blocks) > 2 * model.tenants, "the small preset should span many blocks"
+    derived = pa.concat_tables(ledger.stock_events.derive(model, dataset, 1000))
+    assert derived.equals(read(dataset, "stock_events"))
+
+
 def test_one_label_per_order_and_its_consequences(dataset: Path) -> None:
     orders = read(dataset, "orders").to_pandas().set_index("order_id")
     for table in ("payments", "shipments", "support_tickets", "returns"):

@@ -30,6 +30,7 @@ _REASON_SOURCE = np.array([0, 0, 0, 1, 2, 3, 3])
 _STOCKOUT = ANOMALY_LABELS.index("stockout")
 ADJUSTMENT_SLOTS = 2
 TIME_BITS = 36  # seconds since the window start, for grouped running maxima
+BLOCK_EVENTS = 1 << 19  # base events per block of products: bounds the ledger's working memory
 
 
 def _per_tenant(path: Path, columns: list[str]) -> Iterator[tuple[int, pa.Table]]:
@@ -63,14 +64,13 @@ def _grouped_cummax(values: np.ndarray, group: np.ndarray, bits: int) -> np.ndar
     return np.maximum.accumulate((group << bits) + values) - (group << bits)
 
 
-def _tenant_ledger(m: CommerceModel, tenant: int, products: pa.Table, items: pa.Table, orders: pa.Table,
-                   returns: pa.Table) -> dict[str, np.ndarray]:  # fmt: skip
-    """The tenant's stock events in ledger order: product, then time.
+def _tenant_events(m: CommerceModel, tenant: int, products: pa.Table, items: pa.Table, orders: pa.Table,
+                   returns: pa.Table) -> tuple[dict[str, np.ndarray], np.ndarray]:  # fmt: skip
+    """The tenant's base events (opening receipt, sales, restocked returns, counts) in ledger order:
+    product, then time; and each product's receipt batch size.
 
     Sales are the items of orders not cancelled (at the order date); restocked returns come back;
-    a few cycle-count corrections; receipts of batch size B arrive just before cumulative demand
-    would exceed stock. A stockout order's first item meets an empty shelf: the count finds the
-    remaining units missing, the sale goes below zero and a backorder receipt follows before it ships.
+    a few cycle-count corrections. A stockout order's first item is the sale that meets an empty shelf.
     """
     base = tenant * m.products
     n_products = m.products
@@ -120,23 +120,49 @@ def _tenant_ledger(m: CommerceModel, tenant: int, products: pa.Table, items: pa.
     batch = np.maximum(np.ceil(units / rounds), m.stream("stock_events", "minimum").integers(base + local, 5, 40))
     batch = batch.astype(np.int64)
 
-    # Base events: opening receipt, sales, returns, adjustments.
     product = np.concatenate([local, s_product, r_product, a_product])
     time = np.concatenate([created, s_time, r_time, a_time])
     reason = np.concatenate([np.full(n_products, _OPENING), np.full(len(s_product), _SALE),
                              np.full(len(r_product), _RETURN), np.full(len(a_product), _COUNT)])  # fmt: skip
-    delta = np.concatenate([batch, -s_qty, r_qty, a_delta])
-    stockout = np.concatenate([np.zeros(n_products, bool), s_stockout, np.zeros(len(r_product) + len(a_product), bool)])
     order_id = np.concatenate([np.zeros(n_products, np.int64), s_order + order_base + 1,
                                np.zeros(len(r_product) + len(a_product), np.int64)])  # fmt: skip
-    return_id = np.concatenate(
-        [np.zeros(n_products + len(s_product), np.int64), r_id, np.zeros(len(a_product), np.int64)]
-    )
     tiebreak = np.concatenate([np.zeros(n_products, np.int64), order_id[n_products : n_products + len(s_product)],
                                r_id, slots])  # fmt: skip
     order = np.lexsort((tiebreak, reason, time, product))
+    del tiebreak
+    events = {
+        "product": product[order],
+        "time": time[order],
+        "reason": reason[order],
+        "order_id": order_id[order],
+        "delta": np.concatenate([batch, -s_qty, r_qty, a_delta])[order],
+        "stockout": np.concatenate(
+            [np.zeros(n_products, bool), s_stockout, np.zeros(len(r_product) + len(a_product), bool)]
+        )[order],
+        "return_id": np.concatenate(
+            [np.zeros(n_products + len(s_product), np.int64), r_id, np.zeros(len(a_product), np.int64)]
+        )[order],
+    }
+    return events, batch
+
+
+def _product_blocks(product: np.ndarray, size: int) -> Iterator[tuple[int, int]]:
+    """[lo, hi) ranges of about `size` events that never split a product's events (sorted by product)."""
+    cuts = np.unique(np.searchsorted(product, product[np.arange(size, len(product), size)], "left"))
+    bounds = np.r_[0, cuts[cuts > 0], len(product)]
+    yield from zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+
+
+def _ledger_block(m: CommerceModel, tenant: int, events: dict[str, np.ndarray], batch: np.ndarray,
+                  offset: int) -> dict[str, np.ndarray]:  # fmt: skip
+    """The ledger of whole products' base events (in ledger order, `offset` events into the tenant's).
+
+    Receipts of batch size B arrive just before cumulative demand would exceed stock. A stockout
+    sale meets an empty shelf: the count finds the remaining units missing, the sale goes below zero
+    and a backorder receipt follows before it ships.
+    """
     product, time, reason, delta, stockout, order_id, return_id = (
-        a[order] for a in (product, time, reason, delta, stockout, order_id, return_id)
+        events[k] for k in ("product", "time", "reason", "delta", "stockout", "order_id", "return_id")
     )
     n = len(product)
     new_product = np.r_[True, product[1:] != product[:-1]]
@@ -171,7 +197,8 @@ def _tenant_ledger(m: CommerceModel, tenant: int, products: pa.Table, items: pa.
     out_return = np.zeros(total, np.int64)
     out_anomaly = np.full(total, NO_ANOMALY, np.int64)
     prev_time = np.where(new_product, time, np.r_[time[:1], time[:-1]])
-    u = m.stream("stock_events", "lead").sub(str(tenant)).uniform(np.arange(n))
+    # Drawn by position in the tenant's ledger, so blocks give the draws of one pass.
+    u = m.stream("stock_events", "lead").sub(str(tenant)).uniform(np.arange(offset, offset + n))
     at = first + has_receipt
     out_reason[first[has_receipt]] = _REPLENISH
     out_delta[first[has_receipt]] = receipt_units[has_receipt]
@@ -200,7 +227,7 @@ def _tenant_ledger(m: CommerceModel, tenant: int, products: pa.Table, items: pa.
     out_time = m.start + _grouped_cummax(out_time - m.start, group, TIME_BITS)
     level = _grouped_cumsum(out_delta, starts)
     return {
-        "product": out_product + base,
+        "product": out_product + tenant * m.products,
         "reason": out_reason,
         "delta": out_delta,
         "level": level,
@@ -212,7 +239,8 @@ def _tenant_ledger(m: CommerceModel, tenant: int, products: pa.Table, items: pa.
 
 
 def _ledgers(m: CommerceModel, dataset: Path) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
-    """Each tenant's ledger, reading the products, orders and items of one tenant at a time."""
+    """The ledger, a block of whole products at a time, reading the products, orders and items of
+    one tenant at a time: memory is bounded by a tenant's base events, not by its whole ledger."""
     returns = dict(_per_tenant(dataset / "returns", ["return_id", "product_id", "quantity", "restocked_at"]))
     empty_returns = pa.table({"return_id": pa.array([], INT), "product_id": pa.array([], INT),
                               "quantity": pa.array([], INT), "restocked_at": pa.array([], TIMESTAMP)})  # fmt: skip
@@ -223,8 +251,11 @@ def _ledgers(m: CommerceModel, dataset: Path) -> Iterator[tuple[int, dict[str, n
         strict=True,
     )  # every tenant has products, orders and (so) items
     for (tenant, product_rows), (_, order_rows), (_, item_rows) in tables:
-        yield tenant - 1, _tenant_ledger(m, tenant - 1, product_rows, item_rows, order_rows,
-                                         returns.get(tenant, empty_returns))  # fmt: skip
+        t = tenant - 1
+        events, batch = _tenant_events(m, t, product_rows, item_rows, order_rows, returns.get(tenant, empty_returns))
+        del product_rows, order_rows, item_rows
+        for lo, hi in _product_blocks(events["product"], BLOCK_EVENTS):
+            yield t, _ledger_block(m, t, {k: v[lo:hi] for k, v in events.items()}, batch, lo)
 
 
 @TABLES.derived(
