@@ -102,10 +102,11 @@ COHERENCE: tuple[Rule, ...] = (
     Rule("shipments", "cancellation_consequences",
          "An order is cancelled exactly when labelled cancellation; it has no shipment, and its payment is voided"
          " or refunded.",
-         "SELECT count(*) FILTER (WHERE (o.order_status = 'cancelled') <> (o.anomaly IS NOT DISTINCT FROM 'cancellation'))"
-         " + count(*) FILTER (WHERE o.order_status = 'cancelled' AND (s.order_id IS NOT NULL"
-         " OR p.status NOT IN ('voided', 'refunded'))) AS violations"
-         " FROM orders o LEFT JOIN shipments s USING (order_id) LEFT JOIN payments p USING (order_id)"),
+         # Only cancelled orders are joined: their shipments and payments are a few rows to look up.
+         "SELECT (SELECT count(*) FILTER (WHERE (order_status = 'cancelled') <> (anomaly IS NOT DISTINCT FROM"
+         " 'cancellation')) FROM orders) + (SELECT count(*) FROM (SELECT order_id FROM orders"
+         " WHERE order_status = 'cancelled') o LEFT JOIN shipments s USING (order_id) LEFT JOIN payments p"
+         " USING (order_id) WHERE s.order_id IS NOT NULL OR p.status NOT IN ('voided', 'refunded')) AS violations"),
     Rule("shipments", "delivery_failure_consequences",
          "An order labelled delivery_failure has one failed shipment and either its payment refunded (order"
          " delivery_failed) or a reship: one more shipment, later, not failed, the order shipped or delivered with it"
@@ -116,17 +117,22 @@ COHERENCE: tuple[Rule, ...] = (
          " count(*) FILTER (WHERE is_reship) AS reships, min(failed_at) AS failed_at,"
          " min(shipped_at) FILTER (WHERE status <> 'failed') AS reshipped_at, min(delivered_at) AS redelivered_at,"
          " min(status) FILTER (WHERE status <> 'failed') AS reship_status,"
-         " bool_or(failure_reason = 'refused by recipient') AS refused FROM shipments GROUP BY order_id)"
+         " bool_or(failure_reason = 'refused by recipient') AS refused FROM shipments GROUP BY order_id"
+         # An order with one parcel, not failed, and no label passes every condition below: only the
+         # others are joined to their payment.
+         " HAVING count(*) > 1 OR count(*) FILTER (WHERE status = 'failed') > 0),"
+         " o AS (SELECT o.order_id, o.anomaly, o.order_status, s.* EXCLUDE (order_id) FROM orders o LEFT JOIN s"
+         " USING (order_id) WHERE o.anomaly = 'delivery_failure' OR s.order_id IS NOT NULL)"
          " SELECT count(*) FILTER (WHERE (o.anomaly IS NOT DISTINCT FROM 'delivery_failure')"
-         " <> (coalesce(s.failed, 0) = 1) OR coalesce(s.failed, 0) > 1 OR s.parcels > 2)"
-         " + count(*) FILTER (WHERE s.parcels = 2 AND (o.anomaly IS DISTINCT FROM 'delivery_failure' OR s.failed <> 1"
-         " OR s.reships <> 1 OR NOT s.reshipped_at > s.failed_at OR s.refused"
-         " OR (p.refunded_at IS NOT NULL AND NOT p.refunded_at > s.redelivered_at)"
-         " OR o.order_status <> CASE s.reship_status WHEN 'delivered' THEN 'delivered' ELSE 'shipped' END))"
-         " + count(*) FILTER (WHERE o.anomaly = 'delivery_failure' AND s.parcels = 1"
-         " AND (p.status IS DISTINCT FROM 'refunded' OR o.order_status <> 'delivery_failed' OR s.reships > 0))"
-         " AS violations, count(*) FILTER (WHERE s.parcels = 2) AS reshipped_orders"
-         " FROM orders o LEFT JOIN s USING (order_id) LEFT JOIN payments p USING (order_id)"),
+         " <> (coalesce(o.failed, 0) = 1) OR coalesce(o.failed, 0) > 1 OR o.parcels > 2)"
+         " + count(*) FILTER (WHERE o.parcels = 2 AND (o.anomaly IS DISTINCT FROM 'delivery_failure' OR o.failed <> 1"
+         " OR o.reships <> 1 OR NOT o.reshipped_at > o.failed_at OR o.refused"
+         " OR (p.refunded_at IS NOT NULL AND NOT p.refunded_at > o.redelivered_at)"
+         " OR o.order_status <> CASE o.reship_status WHEN 'delivered' THEN 'delivered' ELSE 'shipped' END))"
+         " + count(*) FILTER (WHERE o.anomaly = 'delivery_failure' AND o.parcels = 1"
+         " AND (p.status IS DISTINCT FROM 'refunded' OR o.order_status <> 'delivery_failed' OR o.reships > 0))"
+         " AS violations, count(*) FILTER (WHERE o.parcels = 2) AS reshipped_orders"
+         " FROM o LEFT JOIN payments p USING (order_id)"),
     # One pass with approximate medians: exact ones hold every wait in memory (20M at the large preset).
     Rule("payments", "payment_delay_paid_later",
          "Orders labelled payment_delay are paid later (median) than unlabelled ones and needed retries.",
@@ -384,9 +390,11 @@ RULES: tuple[Rule, ...] = (
          " WHERE o.customer_name_snapshot <> c.name OR o.customer_email_snapshot <> c.email"),
     Rule("order_items", "subtotal_is_sum_of_lines",
          "orders.subtotal equals the sum of the order's line totals; item_count its lines, each a different product.",
-         "SELECT count(*) AS violations FROM orders o LEFT JOIN (SELECT order_id, sum(line_total) AS s, count(*) AS n,"
-         " count(DISTINCT product_id) AS products FROM order_items GROUP BY order_id) i USING (order_id)"
-         " WHERE o.subtotal IS DISTINCT FROM i.s OR o.item_count IS DISTINCT FROM i.n OR i.products <> i.n"),
+         # Repeats over the whole table: a count(DISTINCT) per order took 60% of the rule's time.
+         "SELECT (SELECT count(*) FROM orders o LEFT JOIN (SELECT order_id, sum(line_total) AS s, count(*) AS n"
+         " FROM order_items GROUP BY order_id) i USING (order_id)"
+         " WHERE o.subtotal IS DISTINCT FROM i.s OR o.item_count IS DISTINCT FROM i.n)"
+         " + (SELECT count(*) - count(DISTINCT (order_id, product_id)) FROM order_items) AS violations"),
     row_rule("orders", "total_is_subtotal_less_discount_plus_tax", "total_amount = subtotal - discount_amount + tax.",
           "total_amount <> subtotal - discount_amount + tax OR discount_amount < 0 OR tax < 0"),
     Rule("orders", "ordered_after_signup", "An order is never older than its customer.",
@@ -494,26 +502,22 @@ RULES: tuple[Rule, ...] = (
          " LEFT JOIN f USING (customer_id) WHERE a.customer_id IS NULL OR a.order_count <> coalesce(f.n, 0)"
          " OR a.total_spent <> coalesce(f.spent, 0) OR a.first_order_at IS DISTINCT FROM f.first_at"
          " OR a.last_order_at IS DISTINCT FROM f.last_at"),
-    # One aggregation over the union of facts and analytics (facts count +, analytics -) instead
-    # of joins: a single spillable hash aggregate keeps the large preset within the memory limit.
+    # Each fact aggregated per product, then joined: 2x faster than one aggregate over their union.
     Rule("product_analytics", "equals_facts",
          "units sold, revenue, reviews, average rating and returns equal the order items, reviews and returns.",
          "WITH paid AS (SELECT order_id FROM orders WHERE order_status IN ('processing', 'shipped', 'delivered',"
          " 'delivery_failed')),"
-         " delta AS (SELECT product_id, sum(lines) AS lines, sum(units) AS units, sum(revenue) AS revenue,"
-         " sum(reviews) AS reviews, sum(rated) AS rated, sum(stars) AS stars, max(average) AS average,"
-         " sum(returned) AS returned, sum(listed) AS listed, sum(catalogued) AS catalogued FROM ("
-         "  SELECT product_id, -order_count AS lines, -units_sold AS units, -revenue AS revenue,"
-         "   -review_count AS reviews, 0 AS rated, 0 AS stars, average_rating AS average, -returned_units AS returned,"
-         "   1 AS listed, 0 AS catalogued FROM product_analytics"
-         "  UNION ALL SELECT product_id, 1, quantity, line_total, 0, 0, 0, NULL, 0, 0, 0"
-         "   FROM order_items JOIN paid USING (order_id)"
-         "  UNION ALL SELECT product_id, 0, 0, 0, 1, 1, rating, NULL, 0, 0, 0 FROM reviews"
-         "  UNION ALL SELECT product_id, 0, 0, 0, 0, 0, 0, NULL, quantity, 0, 0 FROM returns"
-         "  UNION ALL SELECT product_id, 0, 0, 0, 0, 0, 0, NULL, 0, 0, 1 FROM products"
-         " ) GROUP BY product_id)"
-         " SELECT count(*) AS violations FROM delta WHERE listed <> 1 OR catalogued <> 1 OR lines <> 0 OR units <> 0"
-         " OR revenue <> 0 OR reviews <> 0 OR returned <> 0"
-         " OR abs(coalesce(average, 0) - coalesce(stars / nullif(rated, 0), 0)) > 0.0001"),
+         " sold AS (SELECT product_id, count(*) AS lines, sum(quantity) AS units, sum(line_total) AS revenue"
+         "  FROM order_items JOIN paid USING (order_id) GROUP BY product_id),"
+         " rated AS (SELECT product_id, count(*) AS reviews, avg(rating) AS stars FROM reviews GROUP BY product_id),"
+         " returned AS (SELECT product_id, sum(quantity) AS units FROM returns GROUP BY product_id)"
+         " SELECT (SELECT count(*) - count(DISTINCT product_id) FROM product_analytics)"
+         " + count(*) FILTER (WHERE p.product_id IS NULL OR a.product_id IS NULL OR a.order_count <> coalesce(s.lines, 0)"
+         " OR a.units_sold <> coalesce(s.units, 0) OR a.revenue <> coalesce(s.revenue, 0)"
+         " OR a.review_count <> coalesce(r.reviews, 0) OR a.returned_units <> coalesce(t.units, 0)"
+         " OR abs(coalesce(a.average_rating, 0) - coalesce(r.stars, 0)) > 0.0001) AS violations"
+         " FROM (SELECT product_id FROM products) p FULL JOIN product_analytics a USING (product_id)"
+         " FULL JOIN sold s USING (product_id) FULL JOIN rated r USING (product_id)"
+         " FULL JOIN returned t USING (product_id)"),
     *COHERENCE,
 )  # fmt: skip
