@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mock_pipeline.engine.table import ROW_GROUP_ROWS, TableSpec, generate, read_batches, write_parquet
+from mock_pipeline.engine.table import ROW_GROUP_ROWS, TableSpec, generate, parquet_writer, read_batches, write_parquet
 
 MAX_SHARDS = 1000
 _PART = re.compile(r"^shard-(\d{5})-of-(\d{5})\.parquet$")
@@ -123,7 +123,7 @@ def canonical_digest(folder: Path, schema: pa.Schema | None = None) -> str:
     """
     schema = schema or pq.read_schema(min(folder.glob("*.parquet")))
     sink = _HashSink()
-    with pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema, compression="zstd", write_statistics=True) as w:
+    with parquet_writer(pa.PythonFile(sink, mode="w"), schema) as w:
         for batch in read_batches(folder, batch_rows=ROW_GROUP_ROWS):
             w.write_table(pa.Table.from_batches([batch], schema=schema), row_group_size=ROW_GROUP_ROWS)
     return sink.sha256.hexdigest()

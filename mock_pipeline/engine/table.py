@@ -198,13 +198,21 @@ def rebatch(tables: Iterable[pa.Table], rows: int) -> Iterator[pa.Table]:
         yield pa.concat_tables(pending).combine_chunks()
 
 
+def parquet_writer(where: Any, schema: pa.Schema) -> pq.ParquetWriter:
+    """The datasets' Parquet encoding. Only text columns are dictionary-encoded: keys, amounts and
+    times are mostly distinct, and building their dictionaries cost a third of the write for nothing
+    (zstd compresses them smaller without)."""
+    text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    return pq.ParquetWriter(where, schema, compression="zstd", write_statistics=True, use_dictionary=text)
+
+
 def write_parquet(path: Path, schema: pa.Schema, tables: Iterable[pa.Table]) -> int:
     """Write one Parquet file atomically (temp file, then rename); returns the row count."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     rows = 0
     try:
-        with pq.ParquetWriter(tmp, schema, compression="zstd", write_statistics=True) as writer:
+        with parquet_writer(tmp, schema) as writer:
             for t in rebatch(tables, ROW_GROUP_ROWS):
                 writer.write_table(t, row_group_size=ROW_GROUP_ROWS)
                 rows += t.num_rows
