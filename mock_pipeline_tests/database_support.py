@@ -76,6 +76,11 @@ class Backend:
     target: db.Target
     connect: Callable[[], object]
 
+    @property
+    def declares_foreign_keys(self) -> bool:
+        """PostgreSQL declares them after the data; DuckDB only when asked (it proves them otherwise)."""
+        return self.name == "postgres" or bool(getattr(self.target, "declare_foreign_keys", False))
+
     def query(self, sql: str) -> list[tuple]:
         return self.scalars(sql, rows=True)
 
@@ -149,8 +154,9 @@ def open_duckdb(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def duckdb_backend(path: Path) -> Backend:
-    return Backend("duckdb", db.DuckDBTarget(path), lambda: open_duckdb(path))
+def duckdb_backend(path: Path, declare_foreign_keys: bool = False) -> Backend:
+    target = db.DuckDBTarget(path, declare_foreign_keys=declare_foreign_keys)
+    return Backend("duckdb", target, lambda: open_duckdb(path))
 
 
 def postgres_backend(url: str) -> Backend:
@@ -159,11 +165,13 @@ def postgres_backend(url: str) -> Backend:
 
 # The `backend` fixture's parameters: DuckDB always, PostgreSQL in the integration tier.
 BACKENDS = ["duckdb", pytest.param("postgres", marks=pytest.mark.integration)]
+# For the tests of declared keys: also DuckDB with its foreign keys declared.
+KEYED_BACKENDS = [*BACKENDS, "duckdb-declared"]
 
 
 def make_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    if request.param == "duckdb":
-        return duckdb_backend(tmp_path / "db" / "mock_data.duckdb")
+    if request.param.startswith("duckdb"):
+        return duckdb_backend(tmp_path / "db" / "mock_data.duckdb", request.param == "duckdb-declared")
     return postgres_backend(request.getfixturevalue("pg_database"))
 
 
