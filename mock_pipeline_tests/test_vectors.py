@@ -190,6 +190,9 @@ def test_lancedb_default_syncs_upserts_prunes_and_finds_the_neighbour(commerce_r
     stored = lancedb.connect(str(store_path)).open_table(COLLECTION).to_arrow()
     assert sorted(stored["id"].to_pylist()) == sorted(i for ids in expected.values() for i in ids)
     assert stored.schema.field("vector").type == pa.list_(pa.float16(), 512)  # stored in half precision
+    # The text is stored once, in its column: the metadata has no excerpt (matches get it from the column).
+    metadata = [json.loads(m) for m in stored["metadata"].to_pylist()]
+    assert all("text" not in m and m["table"] in expected for m in metadata)
 
     # Re-running upserts the same ids: nothing inserted, nothing duplicated.
     again = sync_metadata(sync(commerce_root, LanceDBVectorStoreResource()))

@@ -51,7 +51,9 @@ def sync_domain(
 
     def all_records() -> Iterator[pa.Table]:
         for spec, tally in zip(specs, tallies, strict=True):
-            yield from table_records(domain.name, spec, dataset, embedder, dataset_id, batch_rows, tally)
+            yield from table_records(
+                domain.name, spec, dataset, embedder, dataset_id, batch_rows, tally, store.text_in_metadata
+            )
             log(f"{spec.name}: embedded {tally.records:,} of {tally.rows:,} rows")
 
     result = store.sync(collection, embedder.dimension, all_records(), prune=prune)

@@ -131,8 +131,10 @@ def table_records(
     dataset_id: str,
     batch_rows: int,
     tally: TableRecords,
+    excerpt: bool = True,
 ) -> Iterator[pa.Table]:
-    """Record batches of one table, read from its Parquet file `batch_rows` rows at a time."""
+    """Record batches of one table, read from its Parquet file `batch_rows` rows at a time; with
+    `excerpt`, the metadata ends with the text's first METADATA_TEXT_CHARS characters."""
     meta_cols = metadata_columns(spec)
     has_tenant = "tenant_id" in spec.schema.names
     columns = list(dict.fromkeys([spec.key, *(["tenant_id"] if has_tenant else []), *spec.text_columns, *meta_cols]))
@@ -160,7 +162,7 @@ def table_records(
             **({"tenant_id": tenant} if has_tenant else {}),
             "dataset_id": pa.array([dataset_id] * n, pa.string()),
             **{c: batch.column(c) for c in meta_cols},
-            "text": pc.utf8_slice_codeunits(text, 0, METADATA_TEXT_CHARS),
+            **({"text": pc.utf8_slice_codeunits(text, 0, METADATA_TEXT_CHARS)} if excerpt else {}),
         }
         flat = pa.array(vectors.reshape(-1), pa.float32())
         tally.records += n

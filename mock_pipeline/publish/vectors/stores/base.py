@@ -43,6 +43,9 @@ def redact_url(url: str) -> str:
 class VectorStore(ABC):
     kind: ClassVar[str]
     secrets: tuple[str, ...] = ()  # values that must never appear in messages
+    # Whether records carry their text excerpt in metadata. A store that keeps the text column
+    # anyway adds the excerpt to its matches itself, so every store's matches read the same.
+    text_in_metadata: ClassVar[bool] = True
 
     @property
     @abstractmethod

@@ -6,10 +6,11 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from mock_pipeline.publish.locks import hold
 from mock_pipeline.publish.vectors.errors import VectorSyncError
-from mock_pipeline.publish.vectors.records import record_schema
+from mock_pipeline.publish.vectors.records import METADATA_TEXT_CHARS, record_schema
 from mock_pipeline.publish.vectors.stores.base import Match, SyncResult, VectorStore, metadata_dict
 
 
@@ -32,6 +33,7 @@ class LanceDBStore(VectorStore):
     """An embedded LanceDB database (a folder of Lance files): one table per collection, exact search."""
 
     kind = "lancedb"
+    text_in_metadata = False  # the text column holds it: the excerpt would store most texts twice
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -92,14 +94,19 @@ class LanceDBStore(VectorStore):
         hits = (
             table.search(np.asarray(vector, dtype=np.float32), vector_column_name="vector")
             .distance_type("cosine")
-            .select(["id", "metadata"])
+            .select(["id", "metadata", "text"])
             .limit(k)
             .to_arrow()
         )
+        excerpts = pc.utf8_slice_codeunits(hits["text"], 0, METADATA_TEXT_CHARS).to_pylist()
         return [
-            Match(i, 1.0 - d, metadata_dict(m))
-            for i, d, m in zip(
-                hits["id"].to_pylist(), hits["_distance"].to_pylist(), hits["metadata"].to_pylist(), strict=True
+            Match(i, 1.0 - d, metadata_dict(m) | {"text": t})
+            for i, d, m, t in zip(
+                hits["id"].to_pylist(),
+                hits["_distance"].to_pylist(),
+                hits["metadata"].to_pylist(),
+                excerpts,
+                strict=True,
             )
         ]
 
