@@ -79,6 +79,11 @@ class LanceDBStore(VectorStore):
         if table is None:  # not `or`: an empty LanceDB table is falsy (its len() is its row count)
             table = db.create_table(collection, schema=schema)
         reader = pa.RecordBatchReader.from_batches(schema, _batches_of(batches, schema))
+        if table.count_rows() == 0:
+            # Nothing to match or prune: one append (one commit) instead of a merge, twice as fast.
+            table.add(reader)
+            total = table.count_rows()
+            return SyncResult(total, total, 0, 0, total)
         merge = table.merge_insert("id").when_matched_update_all().when_not_matched_insert_all()
         if prune:
             merge = merge.when_not_matched_by_source_delete()
