@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +28,13 @@ import pyarrow.parquet as pq
 
 from mock_pipeline.domains.commerce import COMMERCE
 from mock_pipeline.domains.factory import domain_definitions
+from mock_pipeline.engine.table import read_batches, rebatch
 from mock_pipeline.publish.assets import exported_files_asset
 from mock_pipeline.publish.database.duckdb import DuckDBTarget
 from mock_pipeline.publish.database.load import load_domain
 from mock_pipeline.publish.database.target import quote
 from mock_pipeline.publish.files import ndjson_lines
-from mock_pipeline.publish.http import OutboxHttpUploadResource, json_safe, table_batches, upload_records
+from mock_pipeline.publish.http import OutboxHttpUploadResource, json_safe, upload_records
 from mock_pipeline.publish.s3 import LocalObjectStore, upload_export
 from mock_pipeline.publish.vectors.asset import sync_domain
 from mock_pipeline.publish.vectors.embedders import make_embedder
@@ -83,6 +84,11 @@ def database_floor(dataset: Path, path: Path) -> None:
             con.execute(f"CREATE TABLE {quote(spec.name)} AS SELECT {columns} FROM read_parquet('{files}')")
     finally:
         con.close()
+
+
+def table_batches(table_dir: Path, columns: list[str], batch_size: int) -> Iterator[pa.Table]:
+    """The table's rows as tables of exactly `batch_size` rows (the last may be shorter)."""
+    return rebatch((pa.Table.from_batches([b]) for b in read_batches(table_dir, columns=columns)), batch_size)
 
 
 def outbox_floor(dataset: Path, folder: Path) -> None:

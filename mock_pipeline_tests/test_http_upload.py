@@ -36,6 +36,7 @@ from mock_pipeline.publish.http import (
     http_upload_asset,
     http_upload_from_env,
     json_safe,
+    record_batches,
     upload_records,
 )
 from mock_pipeline.resources import DataDirResource, ScenarioResource
@@ -289,6 +290,20 @@ def test_outbox_holds_the_very_bytes_an_api_receives(exported: Path, scenario: S
     envelope = {"batch": 1, "dataset_id": dataset_id, "domain": "commerce", "first_row": BATCH, "table": "orders"}
     head = json.dumps(envelope, sort_keys=True, separators=(",", ":"))[:-1]
     assert stored[f"{dataset_id}/commerce/orders/000001"] == f'{head},"records":[{",".join(lines)}]}}'.encode()
+
+
+def test_request_records_are_cut_across_parquet_batches(tmp_path: Path) -> None:
+    """Rows are rendered a Parquet batch (131,072 rows) at a time and cut into requests of exactly
+    batch_size: requests that straddle two Parquet batches hold the same JSON as rows rendered alone."""
+    n, size = 300_001, 1_000
+    table = pa.table({"id": pa.array(range(n), pa.int64()), "note": pa.array([f'r{i}\n"q"' for i in range(n)])})
+    (tmp_path / "t").mkdir()
+    pq.write_table(table, tmp_path / "t" / "part-00000.parquet")
+    requests = list(record_batches(tmp_path / "t", ["id", "note"], size))
+    assert [len(r) for r in requests] == [size] * (n // size) + [n % size]
+    for index in (130, 131, 262, 300):  # 131 and 262 straddle the Parquet batches; 300 is the last
+        rows = table.slice(index * size, size).combine_chunks().to_batches()[0]
+        assert requests[index].to_pylist() == [json.dumps(r, separators=(",", ":")) for r in rows.to_pylist()]
 
 
 # --- a real HTTP API ------------------------------------------------------------------------------------
