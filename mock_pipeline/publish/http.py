@@ -146,12 +146,16 @@ class OutboxSink(BatchSink):
     next batch renders, in posting order; a non-.gz file (the manifest, last) is written only once
     every batch before it is on disk. `close()` waits for the writes and raises the first failure."""
 
-    PENDING_WRITES = 4  # bodies held in memory at most, waiting for the writer
+    # Bodies held in memory at most, waiting for the writer. Rows are rendered a Parquet batch at a
+    # time, so bodies come in bursts of a hundred or more: a bound of a few bodies stopped the
+    # renderer at each burst until the writer caught up, and the two hardly ever ran together.
+    PENDING_BYTES = 64 << 20
 
     def __init__(self, folder: Path, shown_as: Path) -> None:
         self.folder, self.shown_as = folder, shown_as  # staging folder; final folder for URIs
         self._writer: ThreadPoolExecutor | None = None
-        self._pending: deque[Future[None]] = deque()
+        self._pending: deque[tuple[Future[None], int]] = deque()
+        self._pending_bytes = 0
 
     def where(self, path: str, file: str) -> str:
         return (self.shown_as / file).as_uri()
@@ -165,9 +169,11 @@ class OutboxSink(BatchSink):
         else:
             target.write_bytes(body)
 
-    def _drain(self, keep: int = 0) -> None:
-        while len(self._pending) > keep:
-            self._pending.popleft().result()  # re-raises a failed write here, in the uploading thread
+    def _drain(self, keep_bytes: int = 0) -> None:
+        while self._pending and (self._pending_bytes > keep_bytes or not keep_bytes):
+            future, size = self._pending.popleft()
+            self._pending_bytes -= size
+            future.result()  # re-raises a failed write here, in the uploading thread
 
     def post(self, request: Request) -> Posted:
         if not request.file.endswith(".gz"):
@@ -176,17 +182,19 @@ class OutboxSink(BatchSink):
             return Posted(accepted=None)
         if self._writer is None:
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
-        self._pending.append(self._writer.submit(self._write, request.file, request.body))
-        self._drain(keep=self.PENDING_WRITES)
+        self._pending.append((self._writer.submit(self._write, request.file, request.body), len(request.body)))
+        self._pending_bytes += len(request.body)
+        self._drain(keep_bytes=self.PENDING_BYTES)
         return Posted(accepted=None)
 
     def close(self, quiet: bool = False) -> None:
         """Wait for every write; `quiet` after another failure, which must stay the one reported."""
         try:
             if quiet:
-                for pending in self._pending:
+                for pending, _ in self._pending:
                     pending.exception()  # waits, without raising
                 self._pending.clear()
+                self._pending_bytes = 0
             else:
                 self._drain()
         finally:
