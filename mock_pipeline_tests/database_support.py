@@ -166,7 +166,7 @@ def postgres_backend(url: str) -> Backend:
 # The `backend` fixture's parameters: DuckDB always, PostgreSQL in the integration tier.
 BACKENDS = ["duckdb", pytest.param("postgres", marks=pytest.mark.integration)]
 # For the tests of declared keys: also DuckDB with its foreign keys declared.
-KEYED_BACKENDS = [*BACKENDS, "duckdb-declared"]
+KEYED_BACKENDS = [*BACKENDS, pytest.param("duckdb-declared", marks=pytest.mark.slow)]
 
 
 def make_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
