@@ -134,6 +134,31 @@ def in_window(table: str, *columns: str, window: str = "the scenario's date wind
     )
 
 
+# A month may hold this many times its share of the window's days (a short window's busy season).
+MONTH_DAYS_FACTOR = 1.5
+
+
+def months_balanced(table: str, column: str, what: str) -> Rule:
+    """No month dominates the table's activity (catalog, "Time fits the calendar"); `{start}` and `{end}`
+    are the window the domain supplies."""
+    return Rule(
+        table,
+        "months_balanced",
+        f"No calendar month holds more than 35% of the {what} of a history of six months or more (50% if shorter),"
+        f" nor more than {MONTH_DAYS_FACTOR:g}x its share of the window's days where that is more (a window of 2 to"
+        " 5 months can have one month cover most of its days; in a window of 6 months or more it never raises 35%;"
+        " a month covering 2/3 of the window's days is not checked).",
+        f"WITH m AS (SELECT date_trunc('month', {column}) AS month, count(*) AS n FROM {table} GROUP BY 1),"
+        " h AS (SELECT date_diff('month', {start}, {end} - INTERVAL 1 SECOND) + 1 AS months,"
+        " epoch({end}) - epoch({start}) AS window_seconds),"
+        " s AS (SELECT m.n / sum(m.n) OVER () AS share, h.months, (epoch(least(m.month + INTERVAL 1 MONTH, {end}))"
+        " - epoch(greatest(m.month, {start}))) / h.window_seconds AS day_share FROM m, h)"
+        f" SELECT count(*) FILTER (WHERE (months >= 6 AND share > greatest(0.35, {MONTH_DAYS_FACTOR} * day_share))"
+        f" OR (months BETWEEN 2 AND 5 AND share > greatest(0.5, {MONTH_DAYS_FACTOR} * day_share))) AS violations,"
+        " max(share) AS busiest_month_share, max(months) AS window_months FROM s",
+    )
+
+
 def key_rules(tables: Sequence[TableSpec], scope: str | None = None) -> list[Rule]:
     """Primary keys unique and non-null; every foreign key (and `scope`, e.g. tenant_id, when both
     tables carry it) pointing at an existing parent row of the same scope."""

@@ -176,6 +176,8 @@ CORRUPTIONS: list[tuple[str, Change, str, str]] = [
      "orders", "months_balanced"),
     ("customers", _replace("created_at", lambda t: pa.array([dt.datetime(2024, 3, 5, 12, tzinfo=dt.UTC)] * t.num_rows)),
      "customers", "months_balanced"),
+    ("products", _replace("created_at", lambda t: pa.array([dt.datetime(2024, 1, 1, 0, 30, tzinfo=dt.UTC)] * t.num_rows)),
+     "products", "months_balanced"),
     ("promotions", _set_where("code", lambda t: pc.less(t["starts_at"], pa.scalar(
         dt.datetime(2024, 2, 1, tzinfo=dt.UTC), t.schema.field("starts_at").type)), "SUMMER10-999"),
      "promotions", "seasonal_in_season"),

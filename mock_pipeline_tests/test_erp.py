@@ -121,6 +121,21 @@ def test_zipf_popularity_top_20_percent_take_about_80_percent(datasets) -> None:
         assert abs(weights[: int(np.ceil(0.2 * n))].sum() / weights.sum() - 0.8) < 1e-6
 
 
+def test_zipf_exponent_counts_products_listed_over_the_window() -> None:
+    """A product sells only once listed: the units expected day by day, not the bare weights, put
+    80% on the top 20%, so the exponent is lower than for a catalogue listed all at once."""
+    n, days = 200, 365
+    listed = np.minimum(n, 40 + np.arange(days) * (n - 40) // days)  # a fifth at go-live, the rest over the year
+    volume = 1.0 + 0.5 * (np.arange(days) % 7 < 5)
+    exponent = zipf_exponent_for(n, listed=listed, volume=volume)
+    weights = 1 / np.arange(1, n + 1) ** exponent
+    units = np.zeros(n)
+    for k, v in zip(listed, volume, strict=True):
+        units[:k] += v * weights[:k] / weights[:k].sum()
+    assert abs(units[:40].sum() / units.sum() - 0.8) < 1e-6
+    assert exponent < zipf_exponent_for(n)
+
+
 def test_delivery_dates_follow_region_schedules(datasets) -> None:
     dataset, _ = datasets("normal-ops")
     rows = query(

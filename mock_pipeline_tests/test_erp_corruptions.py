@@ -25,6 +25,10 @@ CORRUPTIONS = [
     ("companies", "SELECT * REPLACE (replace(tax_number, '-', '') AS tax_number) FROM companies", "tax_number_format"),
     ("companies", "SELECT * REPLACE (CASE WHEN governorate = 'Alexandria' THEN 'A' ELSE delivery_region END"
      " AS delivery_region) FROM companies", "region_follows_governorate"),
+    ("companies", "SELECT * REPLACE (TIMESTAMPTZ '2024-01-01 00:45:00+00' AS created_at) FROM companies",
+     "months_balanced"),
+    ("products", "SELECT * REPLACE (TIMESTAMPTZ '2024-01-01 00:45:00+00' AS created_at) FROM products",
+     "months_balanced"),
     ("branches", "SELECT * FROM branches WHERE company_id % 2 = 0", "branch_ratio"),
     ("orders", "SELECT * REPLACE ((SELECT min(user_id) FROM users WHERE role = 'support') AS sales_rep_id) FROM orders",
      "sales_rep_is_sales_user"),
@@ -33,6 +37,7 @@ CORRUPTIONS = [
     ("orders", "SELECT * REPLACE (scheduled_delivery_date + 1 AS scheduled_delivery_date) FROM orders",
      "scheduled_on_region_day"),
     ("orders", "SELECT * FROM orders WHERE order_id % 3 <> 0", "daily_volume_follows_engine"),
+    ("orders", "SELECT * FROM orders WHERE month(order_date) = 3 OR order_id % 10 = 0", "months_balanced"),
     ("orders", "SELECT * REPLACE (CASE WHEN order_id % 5 = 0 THEN 'cancellation' ELSE anomaly END AS anomaly)"
      " FROM orders", "anomaly_rate_matches_profile"),
     ("order_items", "SELECT * REPLACE (order_item_id % 200 + 1 AS product_id) FROM order_items", "zipf_top_20_percent"),

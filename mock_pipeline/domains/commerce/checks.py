@@ -17,7 +17,7 @@ from mock_pipeline.domains.commerce.vocab import (
 )
 from mock_pipeline.domains.factory import ReportLine
 from mock_pipeline.scenarios.model import ANOMALY_LABELS
-from mock_pipeline.validation import Rule, in_window, key_rules, row_rule, unique_key
+from mock_pipeline.validation import Rule, in_window, key_rules, months_balanced, row_rule, unique_key
 
 TENANT = "tenant_id"
 # Shares are checked within this many percentage points once a table has 1,000 rows.
@@ -25,8 +25,6 @@ TOLERANCE_PP = 3.0
 # Every anomaly has shown (and so is labelled) this many days after the order: the longest is a
 # delivery delay (up to ~36 days from the order to the late delivery).
 ANOMALY_VISIBLE_DAYS = 40
-# A month may hold this many times its share of the window's days (a short window's busy season).
-MONTH_DAYS_FACTOR = 1.5
 RESERVED_EMAIL = r"'^[a-z0-9._+-]+@([a-z0-9-]+\.)*(example\.(com|org|net)|[a-z0-9-]+\.(example|test))$'"
 
 
@@ -72,26 +70,6 @@ _ORDER_NOTICES = _values(
 )  # fmt: skip
 # Reasons that only make sense for clothing and sports gear.
 _SIZE_REASONS = "('wrong size', 'does not fit')"
-
-
-def months_balanced(table: str, column: str, what: str) -> Rule:
-    """No month dominates the table's activity (catalog, "Time fits the calendar")."""
-    return Rule(
-        table,
-        "months_balanced",
-        f"No calendar month holds more than 35% of the {what} of a history of six months or more (50% if shorter),"
-        f" nor more than {MONTH_DAYS_FACTOR:g}x its share of the window's days where that is more (a window of 2 to"
-        " 5 months can have one month cover most of its days; in a window of 6 months or more it never raises 35%;"
-        " a month covering 2/3 of the window's days is not checked).",
-        f"WITH m AS (SELECT date_trunc('month', {column}) AS month, count(*) AS n FROM {table} GROUP BY 1),"
-        " h AS (SELECT date_diff('month', {start}, {end} - INTERVAL 1 SECOND) + 1 AS months,"
-        " epoch({end}) - epoch({start}) AS window_seconds),"
-        " s AS (SELECT m.n / sum(m.n) OVER () AS share, h.months, (epoch(least(m.month + INTERVAL 1 MONTH, {end}))"
-        " - epoch(greatest(m.month, {start}))) / h.window_seconds AS day_share FROM m, h)"
-        f" SELECT count(*) FILTER (WHERE (months >= 6 AND share > greatest(0.35, {MONTH_DAYS_FACTOR} * day_share))"
-        f" OR (months BETWEEN 2 AND 5 AND share > greatest(0.5, {MONTH_DAYS_FACTOR} * day_share))) AS violations,"
-        " max(share) AS busiest_month_share, max(months) AS window_months FROM s",
-    )
 
 
 COHERENCE: tuple[Rule, ...] = (
@@ -276,6 +254,7 @@ COHERENCE: tuple[Rule, ...] = (
          " AND p.code = json_extract_string(o.raw_payload, '$.discount_code')"),
     months_balanced("orders", "order_date", "orders"),
     months_balanced("customers", "created_at", "sign-ups"),
+    months_balanced("products", "created_at", "listings"),
     Rule("promotions", "seasonal_in_season",
          "Seasonal promotions (SPRING, SUMMER, SCHOOL, HOLIDAY codes) start and end within their season.",
          f"WITH s(word, lo, hi) AS (VALUES {_SEASONS})"

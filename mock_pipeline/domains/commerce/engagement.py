@@ -26,10 +26,14 @@ from mock_pipeline.scenarios.model import ANOMALY_LABELS
 WISHLIST_SLOTS = 3
 
 
-def _after_signup(m: CommerceModel, customer: np.ndarray, stream_table: str, key: np.ndarray) -> np.ndarray:
-    """A time inside the window and after the customer signed up."""
+def _after_signup(
+    m: CommerceModel, customer: np.ndarray, stream_table: str, key: np.ndarray, soon: bool = False
+) -> np.ndarray:
+    """A time inside the window and after the customer signed up; `soon`: mostly soon after (saves), so
+    customers who sign up late do not crowd the window's last month with all of theirs."""
     earliest = np.maximum(m.customer_created(customer) + 60, m.start)
-    return earliest + np.floor((m.end - 1 - earliest) * m.stream(stream_table, "time").uniform(key)).astype(np.int64)
+    u = m.stream(stream_table, "time").uniform(key)
+    return earliest + np.floor((m.end - 1 - earliest) * (u * u if soon else u)).astype(np.int64)
 
 
 def _wishlist_size(m: CommerceModel, customer: np.ndarray) -> np.ndarray:
@@ -65,7 +69,7 @@ def wishlists(m: CommerceModel, lo: int, hi: int) -> Columns:
     s = s[keep]
     customer = s // WISHLIST_SLOTS
     tenant = customer // m.customers
-    added = _after_signup(m, customer, "wishlists", s)
+    added = _after_signup(m, customer, "wishlists", s, soon=True)
     existing = m.product_cohort.existing(added)
     product = tenant * m.products + np.floor(existing * m.stream("wishlists", "product").uniform(s)).astype(np.int64)
     return {
@@ -208,7 +212,7 @@ def notifications(m: CommerceModel, lo: int, hi: int) -> Columns:
     buyer = customer[marketing]
     kind = categorical(m.stream("notifications", "type"), c, (25, 15, 10, 15))
     # Price drops and restocks are about a saved item: only for customers who saved one, after they did.
-    saved_at = _after_signup(m, buyer, "wishlists", buyer * WISHLIST_SLOTS)  # their first wishlist entry
+    saved_at = _after_signup(m, buyer, "wishlists", buyer * WISHLIST_SLOTS, soon=True)  # their first wishlist entry
     saved = _saves_anything(m, buyer) & (saved_at + 60 < m.end - 1)
     about_saved = np.isin(kind, _ABOUT_SAVED)
     kind = np.where(about_saved & ~saved, 0, kind)  # a promotion instead

@@ -17,7 +17,7 @@ from mock_pipeline.domains.erp.tables import ENTITY_TYPES, MOVEMENT_TYPES, TABLE
 from mock_pipeline.domains.erp.world import PAYMENT_TERMS, ROLE_SHARES, ROLES
 from mock_pipeline.domains.factory import ReportLine
 from mock_pipeline.scenarios.model import ANOMALY_LABELS
-from mock_pipeline.validation import Rule, in_window, key_rules, row_rule, unique_key
+from mock_pipeline.validation import Rule, in_window, key_rules, months_balanced, row_rule, unique_key
 
 TOLERANCE_PP = 3.0
 # Every anomaly has shown (and so is labelled) this many days after the order: the longest is a
@@ -167,6 +167,7 @@ RULES: tuple[Rule, ...] = (
           f"NOT regexp_full_match(phone, {LANDLINE}) OR NOT regexp_full_match(contact_mobile, {MOBILE})"
           f" OR NOT regexp_full_match(email, {RESERVED_EMAIL})"),
     in_window("companies", "created_at"),
+    months_balanced("companies", "created_at", "client sign-ons"),
     # branches --------------------------------------------------------------------------------------
     Rule("branches", "branch_ratio", "The share of companies with branches is the profile's branch_ratio (exactly,"
          " up to rounding to whole companies).",
@@ -187,6 +188,7 @@ RULES: tuple[Rule, ...] = (
     row_rule("products", "category_known", "category is one of the coffee and beverage categories.",
           f"category NOT IN ({', '.join(repr(c[0]) for c in data.PRODUCT_CATEGORIES)})"),
     in_window("products", "created_at"),
+    months_balanced("products", "created_at", "listings"),
     # orders ----------------------------------------------------------------------------------------
     row_rule("orders", "status_known", "status is one of the order lifecycle states.",
           "status NOT IN ('pending', 'confirmed', 'shipped', 'delivered', 'delivery_failed', 'cancelled')"),
@@ -231,6 +233,7 @@ RULES: tuple[Rule, ...] = (
           "(status = 'delivered') <> (delivered_at IS NOT NULL) OR (status = 'cancelled') <> (cancelled_at IS NOT NULL)"
           " OR NOT (created_at <= updated_at) OR delivered_at < order_date OR cancelled_at < order_date"),
     in_window("orders", "order_date", "delivered_at", "cancelled_at", "updated_at"),
+    months_balanced("orders", "order_date", "orders"),
     # order items -----------------------------------------------------------------------------------
     row_rule("order_items", "quantity_and_line_total",
           "quantity >= 1; line_total = quantity x unit_price - discount_amount; 0 <= discount < gross.",

@@ -168,7 +168,8 @@ class ErpModel:
     # -- companies and branches ------------------------------------------------------------------
     @cached_property
     def company_cohort(self) -> Cohort:
-        return Cohort(self.companies, self.start + STAFF_READY, self.start + LAUNCH_END, self.end, old_share=0.6)
+        # 15% are clients at go-live, the rest sign on over the window: no month holds 35% of them.
+        return Cohort(self.companies, self.start + STAFF_READY, self.start + LAUNCH_END, self.end, old_share=0.15)
 
     @cached_property
     def company(self) -> dict[str, np.ndarray]:
@@ -209,7 +210,8 @@ class ErpModel:
     # -- products --------------------------------------------------------------------------------
     @cached_property
     def product_cohort(self) -> Cohort:
-        return Cohort(self.products, self.start + STAFF_READY, self.start + LAUNCH_END, self.end, old_share=0.85)
+        # As companies: 15% listed at go-live, the rest over the window.
+        return Cohort(self.products, self.start + STAFF_READY, self.start + LAUNCH_END, self.end, old_share=0.15)
 
     @cached_property
     def catalogue(self) -> dict[str, np.ndarray | pa.Array]:
@@ -268,7 +270,10 @@ class ErpModel:
 
     @cached_property
     def zipf_cdf(self) -> np.ndarray:
-        return np.cumsum(zipf_weights(self.products, zipf_exponent_for(self.products)))
+        listed = self.product_cohort.existing(self.start + (np.arange(self.window.days) + 0.5) * DAY)
+        return np.cumsum(
+            zipf_weights(self.products, zipf_exponent_for(self.products, listed=listed, volume=self.order_weights))
+        )
 
     # -- orders: the time-series engine ------------------------------------------------------------
     @cached_property

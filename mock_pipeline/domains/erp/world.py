@@ -87,14 +87,29 @@ OFFICE_OPEN, OFFICE_HOURS = 6 * 3600, 10 * 3600
 _REGION_OFFSETS = np.array([sorted(d - 1 for d in data.REGION_ISO_DAYS[r]) for r in data.REGIONS], dtype=np.int64)
 
 
-def zipf_exponent_for(n: int, target: float = TOP_SHARE_TARGET) -> float:
-    """The Zipf exponent whose top 20% of n ranks carry `target` of the mass (bisection)."""
+def zipf_exponent_for(
+    n: int, target: float = TOP_SHARE_TARGET, listed: np.ndarray | None = None, volume: np.ndarray | None = None
+) -> float:
+    """The Zipf exponent whose top 20% of n ranks carry `target` of the units ordered (bisection).
+
+    With `listed` (products on sale each day, a prefix of the ranks) and `volume` (that day's
+    orders), a product sells only once listed: later products get fewer units, so the exponent
+    is solved for the units expected over the window rather than for the bare weights.
+    """
     top = max(1, math.ceil(0.2 * n))
+    if listed is None or volume is None:
+        listed, volume = np.array([n]), np.array([1.0])
+    listed = np.clip(np.asarray(listed, dtype=np.int64), 0, n)
+    on_sale = listed > 0
     lo, hi = 0.1, 4.0
     for _ in range(60):
         mid = (lo + hi) / 2
         w = zipf_weights(n, mid)
-        lo, hi = (mid, hi) if w[:top].sum() / w.sum() < target else (lo, mid)
+        # Each day spreads its volume over the listed prefix in proportion to the weights.
+        per_weight = np.zeros(n + 1)
+        np.add.at(per_weight, listed[on_sale], volume[on_sale] / np.cumsum(w)[listed[on_sale] - 1])
+        units = w * np.cumsum(per_weight[::-1])[::-1][1:]
+        lo, hi = (mid, hi) if units[:top].sum() / units.sum() < target else (lo, mid)
     return (lo + hi) / 2
 
 
