@@ -177,12 +177,15 @@ def _text(values: pa.Array) -> pa.Array:
 
 
 _JSON_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+_NEEDS_ESCAPE = r'[\\"\x00-\x1f]'
 
 
 def _json_string(values: pa.Array) -> pa.Array:
-    for raw, escaped in _JSON_ESCAPES:
-        values = pc.replace_substring(values, raw, escaped)
-    values = pc.replace_substring_regex(values, r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "")
+    # One scan finds whether any value needs escaping; most columns need none, and each pass costs a scan.
+    if pc.any(pc.match_substring_regex(values, _NEEDS_ESCAPE)).as_py():
+        for raw, escaped in _JSON_ESCAPES:
+            values = pc.replace_substring(values, raw, escaped)
+        values = pc.replace_substring_regex(values, r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "")
     return pc.binary_join_element_wise('"', values, '"', "")
 
 
@@ -190,8 +193,10 @@ def _json_value(f: pa.Field, values: pa.Array) -> pa.Array:
     t = values.type
     if _is_json(f):
         rendered = values
-    elif pa.types.is_string(t) or pa.types.is_timestamp(t) or pa.types.is_date(t):
-        rendered = _json_string(_text(values))
+    elif pa.types.is_timestamp(t) or pa.types.is_date(t):  # ISO text: nothing to escape
+        rendered = pc.binary_join_element_wise('"', _text(values), '"', "")
+    elif pa.types.is_string(t):
+        rendered = _json_string(values)
     else:
         rendered = _text(values)
     return pc.fill_null(rendered, "null")
