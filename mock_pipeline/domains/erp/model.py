@@ -29,6 +29,7 @@ from mock_pipeline.domains.erp.world import (
     DISCOUNT_MODE_WEIGHTS,
     DISCOUNT_ORDER,
     DOMAIN,
+    DUE_SHARE_FLOOR,
     ERP_WEEKDAYS,
     FOLLOW_UP_SHARE,
     GRADE_PRICE_FACTORS,
@@ -320,6 +321,22 @@ class ErpModel:
         return np.where(hit, label, NO_ANOMALY)
 
     def lifecycle(self, g: np.ndarray) -> Lifecycle:
+        """What happened to the orders; an anomaly is labelled only where it had a visible effect by the
+        end of the window."""
+        life = self.timeline(g)
+        is_ = {name: life.planned == i for name, i in LABEL.items()}
+        pay = self.billing(life)
+        visible = (
+            (is_["cancellation"] & (life.status == STATUS_CANCELLED))
+            | (is_["stockout"] & life.shipped)
+            | (is_["delivery_delay"] & life.shipped)
+            | (is_["delivery_failure"] & (life.attempts > 0))
+            | (is_["payment_delay"] & life.delivered & np.isin(pay.status, (PAY_LATE, PAY_OVERDUE)))
+        )
+        return replace(life, anomaly=np.where(visible, life.planned, NO_ANOMALY))
+
+    def timeline(self, g: np.ndarray) -> Lifecycle:
+        """The orders' dates and statuses, before billing (every anomaly planned is still on them)."""
         g = np.asarray(g, dtype=np.int64)
         n = len(g)
         end = self.end
@@ -362,21 +379,22 @@ class ErpModel:
         confirmed = (confirm_at < end) & ~(cancelled & (cancel_at <= confirm_at))
         attempts = np.where(cancelled, 0, (attempt_at < end).sum(axis=1))
         attempts = np.minimum(attempts, np.minimum(failed, ATTEMPT_SLOTS - 1) + 1)
-        life = Lifecycle(
+        return Lifecycle(
             g, date, company, region, status, planned, planned, confirmed, confirm_at, cancel_at, scheduled_day, shipped_at,
             attempt_at, attempts, failed, final_at,
         )  # fmt: skip
-        # An anomaly is labelled only where it had a visible effect by the end of the window.
-        pay = self.billing(life)
-        shipped = life.shipped
-        visible = (
-            (is_["cancellation"] & cancelled)
-            | (is_["stockout"] & shipped)
-            | (is_["delivery_delay"] & shipped)
-            | (is_["delivery_failure"] & (attempts > 0))
-            | (is_["payment_delay"] & life.delivered & np.isin(pay.status, (PAY_LATE, PAY_OVERDUE)))
-        )
-        return replace(life, anomaly=np.where(visible, planned, NO_ANOMALY))
+
+    @cached_property
+    def overdue_draw_share(self) -> float:
+        """The chance that an invoice due by the window's end stays unpaid: the profile's overdue share
+        is of all invoices, and those not yet due are pending, never overdue (see DUE_SHARE_FLOOR)."""
+        due = invoiced = 0
+        for lo in range(0, self.orders, max(self.scenario.chunk_size, 1)):
+            life = self.timeline(np.arange(lo, min(lo + self.scenario.chunk_size, self.orders), dtype=np.int64))
+            deadline = (life.final_at // DAY + self.company["terms"][life.company] + 1) * DAY
+            invoiced += int(life.delivered.sum())
+            due += int((life.delivered & (deadline <= self.end)).sum())
+        return self.scenario.profile.overdue_share / max(due / max(invoiced, 1), DUE_SHARE_FLOOR)
 
     def billing(self, life: Lifecycle) -> Billing:
         return outcomes.billing(self, life)

@@ -49,7 +49,8 @@ def billing(m: ErpModel, life: Lifecycle) -> Billing:
     """Invoice at delivery, due at the end of the day `terms` days later; paid on time, late, or not at all.
 
     An order labelled payment_delay is paid after its due date (or not at all); an unlabelled one is
-    paid by its due date unless it is among the profile's overdue share. Money arrives in office hours.
+    paid by its due date unless it is among the profile's overdue share of all invoices (drawn among
+    those due by the window's end, the others are pending). Money arrives in office hours.
     """
     g, end = life.g, m.end
     profile = m.scenario.profile
@@ -59,7 +60,7 @@ def billing(m: ErpModel, life: Lifecycle) -> Billing:
     terms = m.company["terms"][life.company]
     due_day = invoice_day + terms
     deadline = (due_day + 1) * DAY  # the first second after the due date
-    overdue = s("overdue").bernoulli(g, profile.overdue_share)
+    overdue = s("overdue").bernoulli(g, m.overdue_draw_share)
     late = (life.planned == LABEL["payment_delay"]) & ~overdue
     bulk = m.company["bulk"][life.company]
     anchor = m.company["cycle_anchor"][life.company]

@@ -42,6 +42,9 @@ GRADE_PRICE_FACTORS = (1.0, 1.25, 1.45, 1.6, 1.8)  # Classic .. Professional  # 
 ITEM_SLOTS = 5
 ITEM_COUNT_WEIGHTS = (30, 28, 20, 13, 9)
 QUANTITY_WEIGHTS = (20, 18, 14, 10, 8, 8, 5, 5, 4, 3, 2, 3)  # 1..12 cases
+# The overdue share is of all invoices, drawn among those due by the window's end; on a window so short
+# that under this share of invoices are due, the due ones are not pushed further (no quarter overdue in normal-ops).
+DUE_SHARE_FLOOR = 0.8
 TOP_SHARE_TARGET = 0.80  # the top 20% of products take about 80% of the units (80/20)
 DISCOUNT_SLOTS = ITEM_SLOTS + 1  # slot 0: order-level, slots 1..5: one per item
 DISCOUNT_MODE_WEIGHTS = (70, 15, 15)  # none, order-level, item-level
