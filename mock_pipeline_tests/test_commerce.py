@@ -76,6 +76,16 @@ def test_tenants_never_share_rows(commerce: tuple) -> None:
     )
 
 
+def test_shops_of_one_locale_have_different_customers(commerce: tuple) -> None:
+    """Both small tenants are en_CA: their customer lists are not the same names in the same order."""
+    _, dataset = commerce
+    customers = read(dataset, "customers").to_pandas()
+    tenants = read(dataset, "tenants").to_pandas()
+    assert tenants["locale"].nunique() == 1 and len(tenants) == 2
+    first, second = (set(customers.loc[customers["tenant_id"] == t, "name"]) for t in (1, 2))
+    assert len(first & second) <= 0.05 * len(first)
+
+
 def test_api_keys_never_written_only_hashes(commerce: tuple) -> None:
     _, dataset = commerce
     tenants = read(dataset, "tenants")

@@ -341,8 +341,8 @@ class CommerceModel:
         return self.customer_cohort.created(self.stream("customers", "created"), g % self.customers, g)
 
     def customer_identity(self, g: np.ndarray) -> dict[str, np.ndarray]:
-        """First name, last name and birth-year-like digits: distinct per tenant (a keyed
-        permutation of the tenant-local index over their combinations), so e-mails are unique."""
+        """First name, last name and birth-year-like digits: distinct per tenant (a keyed permutation
+        of the customer index over their combinations), so e-mails are unique."""
         tenant = g // self.customers
         out = {k: np.zeros(len(g), dtype=np.int64) for k in ("first", "last", "year")}
         for t in np.unique(tenant):
@@ -350,7 +350,7 @@ class CommerceModel:
             parts = self.name_parts(int(t))
             f, la = len(parts.first), len(parts.last)
             space = f * la * BIRTH_YEARS
-            local = g[sel] % self.customers
+            local = g[sel] % self.customers + t * self.customers  # shops of one locale share no names
             code = unique_codes(self.stream("customers", "identity"), local % space, space)
             out["first"][sel] = code % f
             out["last"][sel] = (code // f) % la
