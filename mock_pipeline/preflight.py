@@ -41,10 +41,30 @@ def _config(run_config: Mapping[str, Any], resource: str, problems: list[Problem
     return config
 
 
-def run_problems(run_config: Mapping[str, Any], domains: Collection[str] | None = None) -> list[Problem]:
+def embedded_publishing() -> set[str]:
+    """The publishing assets whose resource is, in this environment, the embedded default writing under
+    the data folder (the same choice the definitions make from the environment)."""
+    from mock_pipeline.publish.database.resources import DuckDBDatabase, database_resource
+    from mock_pipeline.publish.http import OutboxHttpUploadResource, http_upload_from_env
+    from mock_pipeline.publish.vectors.resources import LanceDBVectorStoreResource, vector_store_from_env
+
+    embedded = {
+        "database_tables": isinstance(database_resource(), DuckDBDatabase),
+        "http_upload": isinstance(http_upload_from_env(), OutboxHttpUploadResource),
+        "vector_index": isinstance(vector_store_from_env(), LanceDBVectorStoreResource),
+    }
+    return {asset for asset, local in embedded.items() if local}
+
+
+def run_problems(
+    run_config: Mapping[str, Any],
+    domains: Collection[str] | None = None,
+    published: Mapping[str, Collection[str]] | None = None,
+) -> list[Problem]:
     """Everything a run with `run_config` would be refused for (after Dagster accepted its types);
-    the disk must have room for the `domains` the run makes (None: all). MOCK_DATA_ENABLED is the
-    caller's (a switch, not a bad value)."""
+    the disk must have room for the `domains` the run makes (None: all) and for the files of the
+    embedded publishing defaults it publishes to (`published`: per domain, those assets).
+    MOCK_DATA_ENABLED is the caller's (a switch, not a bad value)."""
     unset: list[Problem] = []
     scenario_config = _config(run_config, SCENARIO_RESOURCE, unset)
     root = _config(run_config, "data_dir", unset).get("root")
@@ -57,7 +77,7 @@ def run_problems(run_config: Mapping[str, Any], domains: Collection[str] | None 
     scenario, problems = scenario_resource.check(run_config, domains)
     if scenario is not None:
         # Only the folder matters here; the data_dir resource's other settings are the store's.
-        room = DataDirResource(root=root).room_problem(scenario, domains)
+        room = DataDirResource(root=root).room_problem(scenario, domains, published)
         problems += [room] if room is not None else []
     return problems
 
@@ -94,8 +114,14 @@ class CheckedExecutor(dg.Executor):
         if not run_config.get("resources") and isinstance(job.run_config, Mapping):
             run_config = job.run_config
         # Asset steps are named <domain>__<table>: the disk needs room for those domains only.
-        domains = {key.split("__", 1)[0] for key in execution_plan.step_keys_to_execute if "__" in key}
-        problems = run_problems(run_config, domains)
+        steps = [key.split("__", 1) for key in execution_plan.step_keys_to_execute if "__" in key]
+        domains = {domain for domain, _ in steps}
+        embedded = embedded_publishing()
+        published: dict[str, set[str]] = {}
+        for domain, asset in steps:
+            if asset in embedded:
+                published.setdefault(domain, set()).add(asset)
+        problems = run_problems(run_config, domains, published)
         return run_config_message(problems) if problems else None
 
 

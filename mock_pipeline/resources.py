@@ -214,17 +214,23 @@ class DataDirResource(dg.ConfigurableResource):
             return "data_dir.root"
         return DATA_DIR_ENV if os.environ.get(DATA_DIR_ENV) else f"{DATA_DIR_ENV} (unset: ./data)"
 
-    def room_problem(self, scenario: Scenario, domains: Collection[str] | None = None) -> Problem | None:
+    def room_problem(
+        self,
+        scenario: Scenario,
+        domains: Collection[str] | None = None,
+        published: Mapping[str, Collection[str]] | None = None,
+    ) -> Problem | None:
         """The data folder is a writable folder with room for what the scenario's `domains` (None: all)
         still need: their estimated bytes less what this dataset already holds of them (later steps
-        and re-runs are not refused for their own files). The problem's line says both figures."""
+        and re-runs are not refused for their own files), with the embedded publishing defaults'
+        files (`published`: per domain, those assets). The problem's line says both figures."""
         from mock_pipeline.scenarios.size import room_problem
         from mock_pipeline.settings import folder_problem
 
         roots = [self.path / "datasets" / scenario.dataset_id, self.path / "exports" / scenario.dataset_id]
         written = roots if domains is None else [root / d for root in roots for d in domains]
         return folder_problem(self.setting, self.path) or room_problem(
-            self.setting, self.path, scenario, written, domains
+            self.setting, self.path, scenario, written, domains, published
         )
 
     def check_room(self, scenario: Scenario, domains: Collection[str] | None = None) -> None:

@@ -294,6 +294,38 @@ def test_size_estimate_is_close_to_the_rows_a_run_makes(tmp_path: Path, profile:
         assert 0.7 * rows <= estimate[domain.name] <= 1.3 * rows, (domain.name, rows, estimate[domain.name])
 
 
+def test_size_guard_counts_the_embedded_publishing_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A disk with room for the medium commerce dataset and its export, but not for the DuckDB file,
+    outbox and LanceDB folder beside them, is refused only for a run that publishes there."""
+    from mock_pipeline.scenarios import size
+
+    scenario = build_scenario(size="medium")
+    rows = size.scenario_rows(scenario)["commerce"]
+    monkeypatch.setattr(size, "free_bytes", lambda folder: (tmp_path, rows * (size.BYTES_PER_ROW + 50)))
+    assert size.room_problem("data_dir.root", tmp_path, scenario, domains=["commerce"]) is None
+    published = {"commerce": ["database_tables", "http_upload", "vector_index"]}
+    problem = size.room_problem("data_dir.root", tmp_path, scenario, domains=["commerce"], published=published)
+    assert problem is not None and "for the embedded publishing defaults" in problem.message, problem
+    assert (
+        size.room_problem("data_dir.root", tmp_path, scenario, domains=["commerce"], published={"erp": ["http_upload"]})
+        is None
+    )
+
+
+def test_embedded_publishing_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mock_pipeline.preflight import embedded_publishing
+    from mock_pipeline.publish.database.resources import DATABASE_URL_ENV
+    from mock_pipeline.publish.http import API_URL_ENV
+    from mock_pipeline.publish.vectors.resources import VECTOR_STORE_ENV
+
+    for name in (DATABASE_URL_ENV, API_URL_ENV, VECTOR_STORE_ENV):
+        monkeypatch.delenv(name, raising=False)
+    assert embedded_publishing() == {"database_tables", "http_upload", "vector_index"}
+    monkeypatch.setenv(DATABASE_URL_ENV, "postgresql://u@localhost/db")
+    monkeypatch.setenv(VECTOR_STORE_ENV, "pgvector")
+    assert embedded_publishing() == {"http_upload"}
+
+
 @pytest.mark.parametrize(
     ("raw", "tag"),
     [("Über Tag ü", "uber-tag-u"), ("Straße Øst", "strasse-ost"), ("Ça va", "ca-va"), ("QA run #7", "qa-run-7")],
