@@ -106,6 +106,9 @@ CORRUPTIONS: list[tuple[str, Change, str, str]] = [
     ("payments", _set_where("status", _is("status", "voided"), "captured"), "shipments", "cancellation_consequences"),
     ("reviews", lambda t: t.slice(1), "product_analytics", "equals_facts"),
     ("returns", lambda t: _set(t, "quantity", 0, t["quantity"][0].as_py() + 1), "product_analytics", "equals_facts"),
+    # A delivered order's items counted as sold: cancelled, they are not.
+    ("orders", lambda t: _set(t, "order_status", _first(t, pc.equal(t["order_status"], "delivered")), "cancelled"),
+     "product_analytics", "equals_facts"),
     ("orders", _set_where("anomaly", _is("order_status", "delivered"), "cancellation"), "shipments",
      "cancellation_consequences"),
     ("orders", _set_where("anomaly", _is("anomaly", "delivery_failure"), None), "shipments",

@@ -481,13 +481,16 @@ RULES: tuple[Rule, ...] = (
          " LEFT JOIN f USING (customer_id) WHERE a.customer_id IS NULL OR a.order_count <> coalesce(f.n, 0)"
          " OR a.total_spent <> coalesce(f.spent, 0) OR a.first_order_at IS DISTINCT FROM f.first_at"
          " OR a.last_order_at IS DISTINCT FROM f.last_at"),
-    # Each fact aggregated per product, then joined: 2x faster than one aggregate over their union.
+    # Each fact aggregated per product, then joined: 2.6x faster than one aggregate over their union.
+    # Items leave out the few unpaid orders (an anti-join) instead of joining every paid order's key:
+    # 13.2 -> 6.0 s alone at the large preset, with less to hold while DuckDB works within its 1 GB.
     Rule("product_analytics", "equals_facts",
          "units sold, revenue, reviews, average rating and returns equal the order items, reviews and returns.",
-         "WITH paid AS (SELECT order_id FROM orders WHERE order_status IN ('processing', 'shipped', 'delivered',"
-         " 'delivery_failed')),"
+         "WITH unpaid AS (SELECT order_id FROM orders WHERE order_status IS NULL OR order_status NOT IN"
+         " ('processing', 'shipped', 'delivered', 'delivery_failed')),"
          " sold AS (SELECT product_id, count(*) AS lines, sum(quantity) AS units, sum(line_total) AS revenue"
-         "  FROM order_items JOIN paid USING (order_id) GROUP BY product_id),"
+         "  FROM order_items i WHERE NOT EXISTS (SELECT 1 FROM unpaid u WHERE u.order_id = i.order_id)"
+         "  GROUP BY product_id),"
          " rated AS (SELECT product_id, count(*) AS reviews, avg(rating) AS stars FROM reviews GROUP BY product_id),"
          " returned AS (SELECT product_id, sum(quantity) AS units FROM returns GROUP BY product_id)"
          " SELECT (SELECT count(*) - count(DISTINCT product_id) FROM product_analytics)"

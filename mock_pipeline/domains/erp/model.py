@@ -394,7 +394,7 @@ class ErpModel:
             deadline = (life.final_at // DAY + self.company["terms"][life.company] + 1) * DAY
             invoiced += int(life.delivered.sum())
             due += int((life.delivered & (deadline <= self.end)).sum())
-        return self.scenario.profile.overdue_share / max(due / max(invoiced, 1), DUE_SHARE_FLOOR)
+        return min(1.0, self.scenario.profile.overdue_share / max(due / max(invoiced, 1), DUE_SHARE_FLOOR))
 
     def billing(self, life: Lifecycle) -> Billing:
         return outcomes.billing(self, life)
